@@ -1,0 +1,126 @@
+# KernelSight build, in the libbpf-bootstrap style.
+#
+#   make            build ./ksight
+#   make run        deps + build + start the agent on ./kernelsight.db
+#   make test       deps + build + every test (prove)
+#   make bench      deps + build + benchmarks (tables on stdout)
+#   make deps       install Debian and npm dependencies (idempotent)
+#   V=1             show the commands
+
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	  -D_GNU_SOURCE -Isrc -I$(OUTPUT)/bpf -MMD -MP
+LDLIBS := -lbpf -lelf -lz -lsqlite3 -lyaml -lzstd -lmicrohttpd -ljansson -lpthread -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+	      -I$(OUTPUT) -Isrc/bpf
+
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:src/bpf/%.bpf.c=$(OUTPUT)/bpf/%.bpf.o)
+SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(OUTPUT)/bpf/%.skel.h)
+SRCS := $(filter-out %.bpf.c,$(shell find src -name '*.c' | sort))
+OBJS := $(SRCS:%.c=$(OUTPUT)/%.o)
+LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
+
+UNIT_TESTS := $(patsubst t/unit/%.c,$(OUTPUT)/t/unit/%.t,$(wildcard t/unit/*.c))
+BPF_TESTS := $(patsubst t/bpf/%.c,$(OUTPUT)/t/bpf/%.t,$(wildcard t/bpf/*.c))
+HELPERS := $(patsubst t/helpers/%.c,$(OUTPUT)/t/helpers/%,$(wildcard t/helpers/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+
+.PHONY: all deps run test test-unit bench clean check
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: ksight
+
+deps:
+	$(Q)./tools/deps.sh
+
+ksight: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): KernelSight needs CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT) $(OUTPUT)/bpf:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# User-space objects wait for every skeleton (they are cheap to make).
+$(OUTPUT)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/t/unit/%.t $(OUTPUT)/t/bpf/%.t: $(OUTPUT)/t/%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/t/unit/%.t: $(OUTPUT)/t/unit/%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/t/bpf/%.t: $(OUTPUT)/t/bpf/%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/t/helpers/%: $(OUTPUT)/t/helpers/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lpthread -lm -o $@
+
+$(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+build-tests: ksight $(UNIT_TESTS) $(BPF_TESTS) $(HELPERS)
+
+# Every test: unit (no root), BPF (real kernel), end to end.  REQUIRE_BPF=1
+# turns "needs root/BPF" skips into failures (CI sets it).
+test: deps
+	$(Q)$(MAKE) --no-print-directory build-tests
+	$(Q)prove --timer $(PROVE_FLAGS) $(UNIT_TESTS) $(BPF_TESTS) $(wildcard t/e2e/*.t)
+
+test-unit: $(UNIT_TESTS)
+	$(Q)prove $(PROVE_FLAGS) $(UNIT_TESTS)
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory ksight
+	./ksight agent $(ARGS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory ksight $(HELPERS) $(BENCH_BINS)
+	$(Q)./bench/run $(BENCH)
+
+check:
+	$(Q)cppcheck --quiet --enable=warning,performance,portability --std=c11 \
+		--suppress=missingIncludeSystem --inline-suppr -Isrc src t bench
+
+clean:
+	$(Q)rm -rf $(OUTPUT) ksight
+
+-include $(OBJS:.o=.d) $(wildcard $(OUTPUT)/t/*/*.d) $(wildcard $(OUTPUT)/bench/*.d)

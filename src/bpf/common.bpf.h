@@ -1,0 +1,125 @@
+/* Kernel-side helpers shared by every tracer.
+ *
+ * Including this header gives a BPF object:
+ *  - `ks_stats`, a per-CPU array of enum ks_stat counters that user space
+ *    sums every tick, so no loss is ever silent;
+ *  - `ks_rate_cap`, a per-CPU token bucket (events/s per CPU, 0 = no cap);
+ *  - ring buffer reserve/submit wrappers that count failures and batch
+ *    wakeups (the consumer is woken only when ks_wakeup_bytes are waiting;
+ *    the collector also drains every tick);
+ *  - cgroup ids of a task for both cgroup hierarchies.
+ */
+#ifndef KS_COMMON_BPF_H
+#define KS_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "common.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load. */
+const volatile __u64 ks_rate_cap = 0;          /* events per second per CPU */
+const volatile __u64 ks_wakeup_bytes = 65536;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ks_stats SEC(".maps");
+
+struct ks_bucket {
+	__u64 tokens;      /* in 1e-9 events */
+	__u64 last_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_bucket);
+} ks_buckets SEC(".maps");
+
+static __always_inline void ks_count(__u32 stat)
+{
+	__u64 *c = bpf_map_lookup_elem(&ks_stats, &stat);
+
+	if (c)
+		(*c)++;
+}
+
+/* True when the rate cap allows one more event on this CPU. */
+static __always_inline bool ks_rate_ok(void)
+{
+	__u32 zero = 0;
+	struct ks_bucket *b;
+	__u64 now, elapsed, full;
+
+	if (!ks_rate_cap)
+		return true;
+	b = bpf_map_lookup_elem(&ks_buckets, &zero);
+	if (!b)
+		return true;
+	now = bpf_ktime_get_ns();
+	elapsed = now - b->last_ns;
+	if (elapsed > 1000000000ULL)
+		elapsed = 1000000000ULL;
+	full = ks_rate_cap * 1000000000ULL;   /* one second of burst */
+	b->tokens += elapsed * ks_rate_cap;
+	if (b->tokens > full)
+		b->tokens = full;
+	b->last_ns = now;
+	if (b->tokens < 1000000000ULL) {
+		ks_count(KS_STAT_RATE_LIMITED);
+		return false;
+	}
+	b->tokens -= 1000000000ULL;
+	return true;
+}
+
+/* Reserves size bytes in rb, counting a drop when it is full. */
+#define ks_reserve(rb, size) ({                                          \
+	void *__p = bpf_ringbuf_reserve(rb, size, 0);                    \
+	if (!__p)                                                        \
+		ks_count(KS_STAT_DROPS);                                 \
+	__p;                                                             \
+})
+
+static __always_inline void ks_submit(void *rb, void *event)
+{
+	__u64 flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= ks_wakeup_bytes ?
+		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(event, flags);
+}
+
+/* The cgroup v2 id of task (the kernfs id, which is the inode number of its
+ * directory under the cgroup2 mount). */
+static __always_inline __u64 ks_cgroup_v2_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+/* The id of task's memory cgroup on a v1 hierarchy (or the same cgroup as
+ * v2 on a pure v2 system); 0 when the kernel has no memory controller. */
+static __always_inline __u64 ks_memcg_id(struct task_struct *task)
+{
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return 0;
+	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct cgroup_subsys_state *css;
+
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	bpf_core_read(&css, sizeof(css), &cset->subsys[id]);
+	if (!css)
+		return 0;
+	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+#endif

@@ -1,0 +1,21 @@
+/* Contract shared by every tracer's kernel and user side: the per-CPU
+ * counters each BPF object keeps in its `ks_stats` map.  Fixed-width fields
+ * only; this header is included by BPF programs and by user space.
+ */
+#ifndef KS_BPF_COMMON_H
+#define KS_BPF_COMMON_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+enum ks_stat {
+	KS_STAT_DROPS,          /* ring buffer reservation failed (consumer behind) */
+	KS_STAT_RATE_LIMITED,   /* dropped on purpose by the configured rate cap */
+	KS_STAT_MAP_FULL,       /* a map update failed for lack of space */
+	KS_STAT_MAX,
+};
+
+#define KS_COMM_LEN 16
+
+#endif

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Process lifecycle tracer: fork, exec and exit of processes (see proc.h).
+ *
+ * Hooks: tp_btf sched_process_fork / sched_process_exec / sched_process_exit.
+ *
+ * With `follow` set (ksight run), only the process user space put in
+ * `followed` and its descendants are reported: the fork hook adds children
+ * of followed processes, the exit hook removes them, so unrelated processes
+ * cost one hash lookup and nothing in user space.
+ */
+#include "common.bpf.h"
+#include "proc.h"
+
+const volatile bool follow = false;
+const volatile bool exclude_shells = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);      /* tgid */
+	__type(value, __u8);
+} followed SEC(".maps");
+
+static __always_inline bool is_followed(__u32 tgid)
+{
+	return !follow || bpf_map_lookup_elem(&followed, &tgid);
+}
+
+static __always_inline bool is_shell(const char *comm)
+{
+	/* sh, bash, dash, zsh */
+	if (comm[0] == 's' && comm[1] == 'h' && comm[2] == 0)
+		return true;
+	if (comm[0] == 'b' && comm[1] == 'a' && comm[2] == 's' && comm[3] == 'h' && comm[4] == 0)
+		return true;
+	if (comm[0] == 'd' && comm[1] == 'a' && comm[2] == 's' && comm[3] == 'h' && comm[4] == 0)
+		return true;
+	if (comm[0] == 'z' && comm[1] == 's' && comm[2] == 'h' && comm[3] == 0)
+		return true;
+	return false;
+}
+
+static __always_inline void fill_header(struct ks_proc_event *e, struct task_struct *task, __u32 kind)
+{
+	e->ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->pid = BPF_CORE_READ(task, tgid);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	e->cgroup_id = ks_cgroup_v2_id(task);
+	e->memcg_id = ks_memcg_id(task);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct ks_proc_event *e;
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (BPF_CORE_READ(child, pid) != child_tgid)
+		return 0;               /* a new thread, not a new process */
+	if (follow) {
+		__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+
+		if (!bpf_map_lookup_elem(&followed, &parent_tgid))
+			return 0;
+		if (bpf_map_update_elem(&followed, &child_tgid, &one, BPF_ANY))
+			ks_count(KS_STAT_MAP_FULL);
+	}
+	if (exclude_shells && is_shell(child->comm))
+		return 0;
+	if (!ks_rate_ok())
+		return 0;
+	e = ks_reserve(&events, sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(e, child, PROC_FORK);
+	ks_submit(&events, e);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct ks_proc_exec_event *e;
+	unsigned long arg_start, arg_end, size;
+	const char *filename;
+	long n;
+
+	if (!is_followed(BPF_CORE_READ(task, tgid)))
+		return 0;
+	if (exclude_shells && is_shell(task->comm))
+		return 0;
+	if (!ks_rate_ok())
+		return 0;
+	e = ks_reserve(&events, sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->hdr, task, PROC_EXEC);
+	filename = BPF_CORE_READ(bprm, filename);
+	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
+	e->filename_len = n > 0 ? n - 1 : 0;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	size = arg_end - arg_start;
+	e->args_size = size;
+	if (size > PROC_ARGS_LEN)
+		size = PROC_ARGS_LEN;
+	e->args_len = 0;
+	if (size > 0 && bpf_probe_read_user(e->args, size, (void *)arg_start) == 0)
+		e->args_len = size;
+	ks_submit(&events, e);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task)
+{
+	struct ks_proc_exit_event *e;
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct task_struct *leader;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	/* Only the last thread of the group: signal->live dropped to zero
+	 * before this tracepoint. */
+	if (BPF_CORE_READ(sig, live.counter) != 0)
+		return 0;
+	if (follow) {
+		if (!bpf_map_lookup_elem(&followed, &tgid))
+			return 0;
+		bpf_map_delete_elem(&followed, &tgid);
+	}
+	if (exclude_shells && is_shell(task->comm))
+		return 0;
+	if (!ks_rate_ok())
+		return 0;
+	e = ks_reserve(&events, sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->hdr, task, PROC_EXIT);
+	leader = BPF_CORE_READ(task, group_leader);
+	e->start_ns = BPF_CORE_READ(leader, start_time);
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->page_size = 4096;
+	if (bpf_core_enum_value_exists(enum page_size_enum, __PAGE_SIZE))
+		e->page_size = bpf_core_enum_value(enum page_size_enum, __PAGE_SIZE);
+
+	/* Threads already reaped are summed in signal; this thread and a zombie
+	 * leader are not yet. */
+	e->runtime_ns = BPF_CORE_READ(sig, sum_sched_runtime) + BPF_CORE_READ(task, se.sum_exec_runtime);
+	e->utime_ns = BPF_CORE_READ(sig, utime) + BPF_CORE_READ(task, utime);
+	e->stime_ns = BPF_CORE_READ(sig, stime) + BPF_CORE_READ(task, stime);
+	e->min_flt = BPF_CORE_READ(sig, min_flt) + BPF_CORE_READ(task, min_flt);
+	e->maj_flt = BPF_CORE_READ(sig, maj_flt) + BPF_CORE_READ(task, maj_flt);
+	if (leader != task) {
+		e->runtime_ns += BPF_CORE_READ(leader, se.sum_exec_runtime);
+		e->utime_ns += BPF_CORE_READ(leader, utime);
+		e->stime_ns += BPF_CORE_READ(leader, stime);
+		e->min_flt += BPF_CORE_READ(leader, min_flt);
+		e->maj_flt += BPF_CORE_READ(leader, maj_flt);
+	}
+	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
+	ks_submit(&events, e);
+	return 0;
+}

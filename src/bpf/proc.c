@@ -1,0 +1,178 @@
+/* Process lifecycle tracer, user side: ring buffer records -> process_events.
+ *
+ * The CPU split follows the kernel's cputime_adjust(): the precise total
+ * (sum_exec_runtime) is divided between user and system in the ratio of the
+ * tick-sampled utime/stime, so user + system equals the real runtime.
+ */
+#include "proc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../collector.h"
+#include "../config.h"
+#include "../store/batch.h"
+#include "proc.skel.h"
+#include "tracer.h"
+
+struct proc_priv {
+	struct proc_bpf *skel;
+};
+
+static const char *const hooks[] = {
+	"sched_process_fork", "sched_process_exec", "sched_process_exit", NULL,
+};
+
+void proc_record_decode(const void *data, size_t size, int64_t offset_ns, struct proc_record *r)
+{
+	const struct ks_proc_event *h = data;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = h->kind;
+	r->time_ns = (int64_t)h->ts_ns + offset_ns;
+	r->pid = h->pid;
+	r->ppid = h->ppid;
+	r->uid = h->uid;
+	r->cgroup_id = h->cgroup_id;
+	r->memcg_id = h->memcg_id;
+	memcpy(r->comm, h->comm, sizeof(h->comm));
+	r->comm[sizeof(r->comm) - 1] = '\0';
+
+	if (h->kind == PROC_EXEC && size >= sizeof(struct ks_proc_exec_event)) {
+		const struct ks_proc_exec_event *e = data;
+		uint32_t n = e->args_len < PROC_ARGS_LEN ? e->args_len : PROC_ARGS_LEN;
+		size_t len = 0;
+
+		memcpy(r->filename, e->filename, sizeof(e->filename));
+		r->filename[sizeof(r->filename) - 1] = '\0';
+		/* argv is NUL-separated; join with spaces and drop the final NUL. */
+		while (n > 0 && e->args[n - 1] == '\0')
+			n--;
+		for (uint32_t i = 0; i < n && len + 1 < sizeof(r->argv); i++)
+			r->argv[len++] = e->args[i] ? e->args[i] : ' ';
+		r->argv_known = e->args_len > 0 || e->args_size == 0;
+		if (e->args_size > e->args_len && len + 4 < sizeof(r->argv)) {
+			memcpy(r->argv + len, "...", 3);
+			len += 3;
+			r->argv_truncated = true;
+		}
+		r->argv[len] = '\0';
+	} else if (h->kind == PROC_EXIT && size >= sizeof(struct ks_proc_exit_event)) {
+		const struct ks_proc_exit_event *e = data;
+		uint64_t ticks = e->utime_ns + e->stime_ns;
+
+		r->start_ns = (int64_t)e->start_ns + offset_ns;
+		r->duration_ns = (int64_t)(h->ts_ns - e->start_ns);
+		if (e->exit_code & 0x7f) {
+			r->signal = (int)(e->exit_code & 0x7f);
+			r->exit_code = -1;
+		} else {
+			r->exit_code = (int)((e->exit_code >> 8) & 0xff);
+		}
+		if (ticks == 0) {
+			r->cpu_user_ns = e->runtime_ns;
+		} else {
+			r->cpu_user_ns = (uint64_t)((double)e->runtime_ns * (double)e->utime_ns / (double)ticks);
+			r->cpu_system_ns = e->runtime_ns - r->cpu_user_ns;
+		}
+		r->peak_rss_bytes = e->maxrss_pages * e->page_size;
+		r->minor_faults = e->min_flt;
+		r->major_faults = e->maj_flt;
+	}
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case PROC_FORK: return "fork";
+	case PROC_EXEC: return "exec";
+	default: return "exit";
+	}
+}
+
+static int on_event(struct tracer *t, const void *data, size_t size)
+{
+	struct collector *c = t->col;
+	struct batch *b = collector__batch(c);
+	struct proc_record r;
+	uint64_t cgid;
+	const char *cgpath;
+
+	if (size < sizeof(struct ks_proc_event))
+		return 0;
+	proc_record_decode(data, size, collector__clock_offset(c), &r);
+	cgpath = collector__cgroup(c, r.cgroup_id, r.memcg_id, &cgid);
+
+	batch__row(b, T_PROCESS_EVENTS);
+	batch__int(b, r.time_ns);
+	batch__text(b, kind_name(r.kind));
+	batch__int(b, r.pid);
+	batch__int(b, r.ppid);
+	batch__int(b, r.uid);
+	batch__text(b, r.comm);
+	if (r.kind == PROC_EXEC) {
+		batch__text(b, r.filename);
+		batch__text(b, r.argv_known ? r.argv : NULL);
+	} else {
+		batch__null(b);
+		batch__null(b);
+	}
+	if (r.kind == PROC_EXIT) {
+		if (r.exit_code >= 0)
+			batch__int(b, r.exit_code);
+		else
+			batch__null(b);
+		batch__int(b, r.signal);
+		batch__int(b, r.duration_ns);
+		batch__int(b, (int64_t)r.cpu_user_ns);
+		batch__int(b, (int64_t)r.cpu_system_ns);
+		batch__int(b, (int64_t)r.peak_rss_bytes);
+		batch__int(b, (int64_t)r.minor_faults);
+		batch__int(b, (int64_t)r.major_faults);
+	} else {
+		for (int i = 0; i < 8; i++)
+			batch__null(b);
+	}
+	batch__int(b, (int64_t)cgid);
+	batch__text(b, cgpath);
+	batch__end(b);
+	collector__rows_added(c);
+	return 0;
+}
+
+static int proc_open(struct tracer *t, const struct config *cfg)
+{
+	struct proc_priv *p = t->priv;
+
+	p->skel = proc_bpf__open();
+	if (!p->skel)
+		return -errno;
+	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_proc].rate_cap);
+	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
+	t->obj = p->skel->obj;
+	return 0;
+}
+
+static int proc_start(struct tracer *t)
+{
+	struct proc_priv *p = t->priv;
+
+	return tracer__add_ringbuf(t, p->skel->maps.events, on_event);
+}
+
+static void proc_destroy(struct tracer *t)
+{
+	struct proc_priv *p = t->priv;
+
+	proc_bpf__destroy(p->skel);
+}
+
+const struct tracer_ops proc_tracer = {
+	.name = "proc",
+	.summary = "process fork, exec and exit -> process_events",
+	.hooks = hooks,
+	.priv_size = sizeof(struct proc_priv),
+	.open = proc_open,
+	.start = proc_start,
+	.destroy = proc_destroy,
+};

@@ -1,0 +1,248 @@
+/* Tracer framework (see tracer.h): the tracer table, hook probing, the
+ * generic load/attach, kernel counters and ring buffer dispatch. */
+#include "tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../collector.h"
+
+#define X(name) extern const struct tracer_ops name##_tracer;
+TRACERS(X)
+#undef X
+
+const struct tracer_ops *const tracer_table[TRACER_COUNT] = {
+#define X(name) [TRACER_##name] = &name##_tracer,
+	TRACERS(X)
+#undef X
+};
+
+int tracer_find(const char *name)
+{
+	for (int i = 0; i < TRACER_COUNT; i++)
+		if (!strcmp(tracer_table[i]->name, name))
+			return i;
+	return -1;
+}
+
+static struct btf *vmlinux_btf;
+
+void tracer_hooks_release(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+}
+
+static bool hidden_by_env(const char *name)
+{
+	const char *hide = getenv("KSIGHT_HIDE_TRACEPOINTS");
+	size_t len = strlen(name);
+
+	for (const char *p = hide; p && *p; ) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == len && !strncmp(p, name, n))
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+bool tracer_hook_exists(const char *name)
+{
+	char type[128];
+
+	if (hidden_by_env(name))
+		return false;
+	if (!vmlinux_btf) {
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (!vmlinux_btf)
+			return false;
+	}
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_TYPEDEF) > 0;
+}
+
+uint64_t tracer_rate_cap_per_cpu(uint64_t per_second)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (!per_second)
+		return 0;
+	if (ncpus < 1)
+		ncpus = 1;
+	return per_second / (uint64_t)ncpus ? per_second / (uint64_t)ncpus : 1;
+}
+
+static int disable(struct tracer *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int disable(struct tracer *t, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+	va_end(ap);
+	t->enabled = false;
+	return err;
+}
+
+static int attach_all(struct tracer *t)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, t->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (t->nlinks == TRACER_LINKS_MAX)
+			return disable(t, -E2BIG, "too many programs");
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int err = -errno;
+
+			return disable(t, err, "cannot attach %s (%s)", bpf_program__section_name(prog),
+				       strerror(-err));
+		}
+		t->links[t->nlinks++] = link;
+	}
+	return 0;
+}
+
+int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, const struct config *cfg)
+{
+	const struct tracer_ops *ops = tracer_table[id];
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->ops = ops;
+	t->id = id;
+	t->col = col;
+	if (ops->priv_size && !(t->priv = calloc(1, ops->priv_size)))
+		return disable(t, -ENOMEM, "out of memory");
+	for (const char *const *hook = ops->hooks; hook && *hook; hook++)
+		if (!tracer_hook_exists(*hook))
+			return disable(t, -ENOENT, "tracepoint %s is not in this kernel", *hook);
+	err = ops->open(t, cfg);
+	if (err || !t->obj)
+		return disable(t, err ? err : -EINVAL, "cannot open BPF object (%s)",
+			       strerror(err ? -err : EINVAL));
+	err = bpf_object__load(t->obj);
+	if (err)
+		return disable(t, err, "BPF program did not load (%s; run with -v for the verifier log)",
+			       strerror(-err));
+	if ((err = attach_all(t)))
+		return err;
+	if (ops->start && (err = ops->start(t)))
+		return t->reason[0] ? err : disable(t, err, "cannot start (%s)", strerror(-err));
+	t->enabled = true;
+	return 0;
+}
+
+static int ringbuf_dispatch(void *ctx, void *data, size_t size)
+{
+	struct tracer_ringbuf *r = ctx;
+
+	r->t->events++;
+	return r->fn(r->t, data, size);
+}
+
+int tracer__add_ringbuf(struct tracer *t, struct bpf_map *rb, tracer_sample_fn fn)
+{
+	struct tracer_ringbuf *r;
+
+	if (t->nringbufs == TRACER_RINGBUFS_MAX)
+		return -E2BIG;
+	r = &t->ringbufs[t->nringbufs++];
+	r->t = t;
+	r->fn = fn;
+	return collector__add_ringbuf(t->col, bpf_map__fd(rb), ringbuf_dispatch, r);
+}
+
+/* Sums the per-CPU ks_stats counters into t->stats as deltas. */
+static void read_kernel_stats(struct tracer *t)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(t->obj, "ks_stats");
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t values[ncpus > 0 ? ncpus : 1];
+
+	if (!map || ncpus <= 0)
+		return;
+	for (uint32_t k = 0; k < KS_STAT_MAX; k++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(map), &k, values))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			sum += values[c];
+		t->stats[k] = sum - t->stats_total[k];
+		t->stats_total[k] = sum;
+	}
+}
+
+int tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns)
+{
+	if (!t->enabled)
+		return 0;
+	read_kernel_stats(t);
+	if (t->ops->collect)
+		return t->ops->collect(t, b, now_ns);
+	return 0;
+}
+
+void tracer__end_interval(struct tracer *t)
+{
+	t->events_total += t->events;
+	t->events = 0;
+	memset(t->stats, 0, sizeof(t->stats));
+	t->cost_ms = 0;
+}
+
+uint64_t tracer__map_bytes(const struct tracer *t)
+{
+	struct bpf_map *map;
+	uint64_t total = 0;
+
+	if (!t->obj)
+		return 0;
+	bpf_object__for_each_map(map, t->obj) {
+		char path[64], line[256];
+		FILE *f;
+
+		if (bpf_map__fd(map) < 0)
+			continue;
+		/* The kernel reports each map's real footprint as fdinfo's memlock. */
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_map__fd(map));
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long v;
+
+			if (sscanf(line, "memlock: %llu", &v) == 1)
+				total += v;
+		}
+		fclose(f);
+	}
+	return total;
+}
+
+void tracer__destroy(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+	if (t->ops && t->ops->destroy && t->priv)
+		t->ops->destroy(t);
+	free(t->priv);
+	t->priv = NULL;
+	t->obj = NULL;
+	t->enabled = false;
+}

@@ -1,0 +1,130 @@
+/* The tracer framework: every eBPF tracer plugs in here.
+ *
+ * A tracer is three files sharing a stem, src/bpf/<name>.bpf.c (kernel
+ * side), <name>.h (the contract: fixed-width structs) and <name>.c (user
+ * side, which defines `const struct tracer_ops <name>_tracer`), plus one
+ * row in TRACERS() below.
+ *
+ * Lifecycle, driven by the collector for every enabled tracer:
+ *   1. the hooks listed in ops->hooks are probed in the kernel's BTF; a
+ *      missing one disables the tracer with a one-line reason;
+ *   2. ops->open opens the skeleton and configures it (read-only data, map
+ *      sizes, optional programs) and sets t->obj;
+ *   3. the framework loads the object and attaches every program that is
+ *      set to autoload;
+ *   4. ops->start (optional) registers ring buffers with tracer__add_ringbuf
+ *      and anything else that needs loaded maps;
+ *   5. every tick ops->collect (optional) turns in-kernel aggregates into rows;
+ *   6. ops->destroy frees the skeleton and private state.
+ * A failure in 2-4 disables the tracer with the reason and the agent keeps
+ * running the others.
+ */
+#ifndef KS_TRACER_H
+#define KS_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+struct bpf_object;
+struct bpf_link;
+struct bpf_map;
+struct batch;
+struct collector;
+struct config;
+
+/* The tracer table.  X(name) adds a tracer whose ops are <name>_tracer. */
+#define TRACERS(X) \
+	X(proc)
+
+enum tracer_id {
+#define X(name) TRACER_##name,
+	TRACERS(X)
+#undef X
+	TRACER_COUNT
+};
+
+struct tracer;
+
+typedef int (*tracer_sample_fn)(struct tracer *t, const void *data, size_t size);
+
+struct tracer_ops {
+	const char *name;            /* config key and collector_stats name */
+	const char *summary;         /* what it records, for --help and docs */
+	const char *const *hooks;    /* tracepoints (tp_btf names) that must exist */
+	size_t priv_size;            /* bytes of zeroed private state in t->priv */
+	int (*open)(struct tracer *t, const struct config *cfg);
+	int (*start)(struct tracer *t);
+	int (*collect)(struct tracer *t, struct batch *b, int64_t now_ns);
+	void (*destroy)(struct tracer *t);
+};
+
+#define TRACER_REASON_MAX 200
+#define TRACER_LINKS_MAX 16
+#define TRACER_RINGBUFS_MAX 4
+
+struct tracer_ringbuf {
+	struct tracer *t;
+	tracer_sample_fn fn;
+};
+
+struct tracer {
+	const struct tracer_ops *ops;
+	enum tracer_id id;
+	struct collector *col;
+	void *priv;
+	struct bpf_object *obj;                /* set by ops->open */
+	struct bpf_link *links[TRACER_LINKS_MAX];
+	size_t nlinks;
+	struct tracer_ringbuf ringbufs[TRACER_RINGBUFS_MAX];
+	size_t nringbufs;
+	bool enabled;
+	char reason[TRACER_REASON_MAX];        /* why not enabled */
+	/* per interval, reset every tick */
+	uint64_t events;                       /* records or samples seen */
+	uint64_t stats[KS_STAT_MAX];           /* kernel counter deltas */
+	/* since start */
+	uint64_t events_total;
+	uint64_t stats_total[KS_STAT_MAX];
+	double cost_ms;                        /* collect time this interval */
+};
+
+extern const struct tracer_ops *const tracer_table[TRACER_COUNT];
+
+/* Looks a tracer up by name; -1 when unknown. */
+int tracer_find(const char *name);
+
+/* True when tracepoint `name` (e.g. "sched_process_exec") can be attached
+ * as tp_btf here.  KSIGHT_HIDE_TRACEPOINTS=a,b (for tests of the disabled
+ * path) makes the named ones look missing. */
+bool tracer_hook_exists(const char *name);
+
+/* Sets up t for ops and runs steps 1-4 above.  Returns 0 with t->enabled,
+ * or a negative errno with t->enabled false and t->reason filled; either way
+ * t must be released with tracer__destroy(). */
+int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, const struct config *cfg);
+
+/* Registers ring buffer map rb: fn is called for each record, and counts it
+ * in t->events. */
+int tracer__add_ringbuf(struct tracer *t, struct bpf_map *rb, tracer_sample_fn fn);
+
+/* Reads the kernel counters into t->stats (deltas) and calls ops->collect. */
+int tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns);
+
+/* Resets the per-interval counters after they were reported. */
+void tracer__end_interval(struct tracer *t);
+
+/* Bytes of kernel memory held by the tracer's maps. */
+uint64_t tracer__map_bytes(const struct tracer *t);
+
+void tracer__destroy(struct tracer *t);
+
+/* Frees the kernel BTF cached by tracer_hook_exists(). */
+void tracer_hooks_release(void);
+
+/* Per-CPU rate cap for common.bpf.h from a per-second total. */
+uint64_t tracer_rate_cap_per_cpu(uint64_t per_second);
+
+#endif

@@ -1,0 +1,176 @@
+/* ksight agent: run every collector into the database until stopped. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../collector.h"
+#include "../config.h"
+#include "../lib/clock.h"
+#include "../lib/log.h"
+#include "../lib/parse.h"
+#include "../store/store.h"
+#include "../store/writer.h"
+#include "cmd.h"
+
+static void usage(void)
+{
+	printf("usage: ksight agent [--db PATH] [--duration TIME] [--config FILE] [--interval TIME]\n"
+	       "\n"
+	       "Collects kernel telemetry (eBPF tracers and /proc scrapers) into a SQLite\n"
+	       "database, one transaction per tick, until Ctrl-C, SIGTERM or --duration.\n"
+	       "Needs root (or CAP_BPF + CAP_PERFMON) for the tracers; without them only the\n"
+	       "scrapers run.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --db PATH         database file (default: kernelsight.db in this directory)\n"
+	       "  --duration TIME   stop after TIME (e.g. 30, 30s, 5m; default: run until stopped)\n"
+	       "  --config FILE     YAML configuration (see config/ksight.example.yaml)\n"
+	       "  --interval TIME   tick length (default 1s)\n"
+	       "  --help-config     list every configuration key with its default\n"
+	       "  -h, --help        this help\n"
+	       "\n"
+	       "Examples:\n"
+	       "  sudo ksight agent\n"
+	       "  sudo ksight agent --db /var/lib/ksight/host.db --duration 10m\n"
+	       "  sudo ksight agent --config config/ksight.example.yaml\n"
+	       "  ksight query 'select event, count(*) from process_events group by event'\n");
+}
+
+static void print_sources(struct collector *c)
+{
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		struct tracer *t = collector__tracer(c, i);
+
+		if (t->enabled)
+			log_info("  tracer  %-10s on   %s", t->ops->name, t->ops->summary);
+		else
+			log_warn("tracer %s disabled: %s", t->ops->name, t->reason);
+	}
+	for (int i = 0; i < SCRAPER_COUNT; i++) {
+		struct scraper *s = collector__scraper(c, i);
+
+		if (s->enabled)
+			log_info("  scraper %-10s on   %s", s->ops->name, s->ops->summary);
+		else
+			log_warn("scraper %s disabled: %s", s->ops->name, s->reason);
+	}
+}
+
+static bool all_tracers_denied(struct collector *c)
+{
+	int denied = 0, tried = 0;
+
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		struct tracer *t = collector__tracer(c, i);
+
+		if (strcmp(t->reason, "disabled by configuration")) {
+			tried++;
+			denied += !t->enabled && (strstr(t->reason, "Operation not permitted") ||
+						  strstr(t->reason, "Permission denied"));
+		}
+	}
+	return tried > 0 && denied == tried;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help-config", no_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *config_path = NULL, *interval = NULL;
+	char err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX];
+	struct store *store = NULL;
+	struct collector *col = NULL;
+	struct writer *writer = NULL;
+	struct writer_stats ws;
+	struct config cfg;
+	int64_t duration_ns = 0, started;
+	int opt, rc = EXIT_FAIL;
+
+	while ((opt = cli_getopt("agent", argc, argv, "h", opts)) != -1) {
+		switch (opt) {
+		case 'd': db = optarg; break;
+		case 'c': config_path = optarg; break;
+		case 'i': interval = optarg; break;
+		case 't':
+			if (parse_duration_ns(optarg, &duration_ns) || duration_ns <= 0)
+				return cli_usage_error("agent", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
+						       optarg);
+			break;
+		case 'K': config_print_keys(); return EXIT_OK;
+		case 'h': usage(); return EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
+
+	config_defaults(&cfg);
+	if (config_path && config_load(&cfg, config_path, err)) {
+		fprintf(stderr, "ksight agent: bad configuration: %s\n", err);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (db)
+		config_set_str(&cfg.db_path, db);
+	if (interval) {
+		int64_t ns;
+
+		if (parse_duration_ns(interval, &ns) || ns < 100 * NSEC_PER_MSEC) {
+			config_free(&cfg);
+			return cli_usage_error("agent", "--interval: '%s' is not a duration of at least 100ms",
+					       interval);
+		}
+		cfg.interval_ns = ns;
+	}
+
+	if (store__open(cfg.db_path, STORE_READ_WRITE, &store, serr)) {
+		cli_fail("agent", "%s", serr);
+		goto cleanup;
+	}
+	started = clock_mono_ns();
+	if ((rc = collector__open(&cfg, NULL, &col))) {
+		cli_fail("agent", "cannot start collectors: %s", strerror(-rc));
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	{
+		char abs[PATH_MAX];
+
+		log_info("collecting into %s every %gs (Ctrl-C stops)",
+			 realpath(cfg.db_path, abs) ? abs : cfg.db_path, (double)cfg.interval_ns / 1e9);
+	}
+	print_sources(col);
+	if (all_tracers_denied(col))
+		log_warn("no tracer could load: run as root (or with CAP_BPF and CAP_PERFMON)");
+	log_info("look at the data with: ksight query --db %s \"select event, count(*) from process_events group by event\"",
+		 cfg.db_path);
+	if ((rc = writer__start(store, cfg.queue_bytes, &writer))) {
+		cli_fail("agent", "cannot start the writer: %s", strerror(-rc));
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	rc = collector__run(col, writer, duration_ns, NULL);
+	if (rc)
+		cli_fail("agent", "event loop failed: %s", strerror(-rc));
+	writer = writer__stop(writer, 10 * NSEC_PER_SEC, &ws);
+	log_info("stopped after %.1fs: %llu rows stored, %llu lost%s%s", (double)(clock_mono_ns() - started) / 1e9,
+		 (unsigned long long)ws.rows_written, (unsigned long long)ws.rows_dropped,
+		 ws.last_error ? "; last write error: " : "", ws.last_error ? ws.last_error_msg : "");
+	rc = rc || ws.rows_dropped || ws.last_error ? EXIT_FAIL : EXIT_OK;
+cleanup:
+	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
+	collector__close(col);
+	store__close(store);
+	config_free(&cfg);
+	return rc;
+}

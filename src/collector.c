@@ -1,0 +1,392 @@
+/* The collector runtime (see collector.h). */
+#include "collector.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "proc/cgroup.h"
+#include "store/batch.h"
+#include "store/writer.h"
+
+#define WATCH_MAX 8
+
+struct watch {
+	int fd;
+	void (*fn)(void *ctx, int fd);
+	void *ctx;
+};
+
+struct collector {
+	const struct config *cfg;
+	struct collector_opts opts;
+	struct tracer tracers[TRACER_COUNT];
+	struct scraper scrapers[SCRAPER_COUNT];
+	bool tracer_selected[TRACER_COUNT];
+	bool scraper_selected[SCRAPER_COUNT];
+	struct ring_buffer *rb;
+	struct cgroup_resolver *cgroups;
+	struct writer *writer;
+	struct batch *batch;
+	int64_t offset_ns;            /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	int64_t started_ns;
+	int epfd, tickfd, deadlinefd, sigfd, stopfd;
+	struct watch watches[WATCH_MAX];
+	size_t nwatches;
+	struct writer_stats last_writer;
+	int64_t last_tick_mono;
+};
+
+/* epoll tags: small integers; watches use WATCH_TAG + index. */
+enum { TAG_RB = 1, TAG_TICK, TAG_DEADLINE, TAG_SIGNAL, TAG_STOP, TAG_WATCH = 100 };
+
+int collector__add_ringbuf(struct collector *c, int map_fd, collector_sample_fn fn, void *ctx)
+{
+	if (!c->rb) {
+		c->rb = ring_buffer__new(map_fd, fn, ctx, NULL);
+		return c->rb ? 0 : -errno;
+	}
+	return ring_buffer__add(c->rb, map_fd, fn, ctx);
+}
+
+struct batch *collector__batch(struct collector *c) { return c->batch; }
+const struct config *collector__config(const struct collector *c) { return c->cfg; }
+int64_t collector__started_ns(const struct collector *c) { return c->started_ns; }
+
+void collector__rows_added(struct collector *c)
+{
+	if (c->writer && c->batch->rows >= c->cfg->batch_rows)
+		c->batch = writer__submit(c->writer, c->batch);
+}
+
+int64_t collector__to_real(const struct collector *c, uint64_t mono_ns)
+{
+	return (int64_t)mono_ns + c->offset_ns;
+}
+
+int64_t collector__clock_offset(const struct collector *c) { return c->offset_ns; }
+
+const char *collector__cgroup(struct collector *c, uint64_t v2_id, uint64_t memcg_id, uint64_t *ret_id)
+{
+	if (!c->cgroups) {
+		*ret_id = v2_id;
+		return NULL;
+	}
+	return cgroup_resolver__path(c->cgroups, v2_id, memcg_id, ret_id);
+}
+
+struct tracer *collector__tracer(struct collector *c, enum tracer_id id) { return &c->tracers[id]; }
+struct scraper *collector__scraper(struct collector *c, enum scraper_id id) { return &c->scrapers[id]; }
+
+/* libbpf's warnings with -v, everything (verifier logs included) with -vv;
+ * by default a tracer's one-line reason says what failed. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	int want = level == LIBBPF_WARN ? LOG_DEBUG : LOG_TRACE;
+
+	if ((int)log_get_level() < want)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int collector__open(const struct config *cfg, const struct collector_opts *opts, struct collector **ret)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	sigset_t mask;
+
+	if (!c)
+		return -ENOMEM;
+	c->cfg = cfg;
+	if (opts)
+		c->opts = *opts;
+	c->epfd = c->tickfd = c->deadlinefd = c->sigfd = c->stopfd = -1;
+	c->offset_ns = clock_mono_to_real_offset();
+	c->started_ns = clock_real_ns();
+	c->batch = malloc(sizeof(*c->batch));
+	if (!c->batch) {
+		free(c);
+		return -ENOMEM;
+	}
+	batch__init(c->batch);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	c->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	libbpf_set_print(libbpf_log);
+	cgroup_resolver__new(cfg->root, &c->cgroups);
+
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		c->tracer_selected[i] = opts && opts->tracers ? opts->tracers[i] : cfg->tracers[i].enabled;
+		if (!c->tracer_selected[i]) {
+			memset(&c->tracers[i], 0, sizeof(c->tracers[i]));
+			c->tracers[i].ops = tracer_table[i];
+			c->tracers[i].id = i;
+			snprintf(c->tracers[i].reason, sizeof(c->tracers[i].reason), "disabled by configuration");
+			continue;
+		}
+		tracer__open(&c->tracers[i], i, c, cfg);
+	}
+	tracer_hooks_release();
+	for (int i = 0; i < SCRAPER_COUNT; i++) {
+		c->scraper_selected[i] = opts && opts->scrapers ? opts->scrapers[i] : cfg->scrapers[i].enabled;
+		if (!c->scraper_selected[i]) {
+			memset(&c->scrapers[i], 0, sizeof(c->scrapers[i]));
+			c->scrapers[i].ops = scraper_table[i];
+			snprintf(c->scrapers[i].reason, sizeof(c->scrapers[i].reason), "disabled by configuration");
+			continue;
+		}
+		scraper__open(&c->scrapers[i], i, cfg->root);
+	}
+	/* Loading BPF objects parses the kernel's BTF (megabytes); give that
+	 * memory back now that it is done. */
+	malloc_trim(0);
+	*ret = c;
+	return 0;
+}
+
+static void stats_row(struct batch *b, int64_t now, const char *name, const char *kind, bool enabled,
+		      const char *reason, uint64_t events, uint64_t drops, uint64_t rate_limited,
+		      uint64_t events_total, uint64_t drops_total, double cost_ms)
+{
+	batch__row(b, T_COLLECTOR_STATS);
+	batch__int(b, now);
+	batch__text(b, name);
+	batch__text(b, kind);
+	batch__int(b, enabled);
+	batch__text(b, reason && reason[0] ? reason : NULL);
+	batch__int(b, (int64_t)events);
+	batch__int(b, (int64_t)drops);
+	batch__int(b, (int64_t)rate_limited);
+	batch__int(b, (int64_t)events_total);
+	batch__int(b, (int64_t)drops_total);
+	batch__real(b, cost_ms);
+	batch__end(b);
+}
+
+static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
+{
+	struct writer_stats ws;
+
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		struct tracer *t = &c->tracers[i];
+		uint64_t drops = t->stats[KS_STAT_DROPS] + t->stats[KS_STAT_MAP_FULL];
+		uint64_t drops_total = t->stats_total[KS_STAT_DROPS] + t->stats_total[KS_STAT_MAP_FULL];
+
+		stats_row(b, now, t->ops->name, "tracer", t->enabled, t->enabled ? NULL : t->reason,
+			  t->events, drops, t->stats[KS_STAT_RATE_LIMITED], t->events_total + t->events,
+			  drops_total, t->cost_ms);
+	}
+	for (int i = 0; i < SCRAPER_COUNT; i++) {
+		struct scraper *s = &c->scrapers[i];
+
+		stats_row(b, now, s->ops->name, "scraper", s->enabled, s->reason, s->rows, s->errors, 0,
+			  s->rows_total + s->rows, s->errors_total + s->errors, s->cost_ms);
+	}
+	if (!c->writer)
+		return;
+	writer__stats(c->writer, &ws);
+	stats_row(b, now, "store", "store", true, ws.last_error ? ws.last_error_msg : NULL,
+		  ws.rows_written - c->last_writer.rows_written,
+		  ws.rows_dropped - c->last_writer.rows_dropped, 0, ws.rows_written, ws.rows_dropped,
+		  ws.write_ms_total - c->last_writer.write_ms_total);
+	c->last_writer = ws;
+}
+
+void collector__drain(struct collector *c)
+{
+	if (c->rb)
+		ring_buffer__consume(c->rb);
+}
+
+static void tick(struct collector *c, const struct collector_hooks *hooks)
+{
+	int64_t now = clock_real_ns();
+	int64_t offset = clock_mono_to_real_offset();
+	struct batch *b;
+
+	/* Follow wall-clock steps (NTP, settimeofday) for later records. */
+	if (llabs(offset - c->offset_ns) > NSEC_PER_MSEC)
+		c->offset_ns = offset;
+	collector__drain(c);
+	b = c->batch;
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		int64_t t0 = clock_mono_ns();
+
+		tracer__collect(&c->tracers[i], b, now);
+		c->tracers[i].cost_ms += (double)(clock_mono_ns() - t0) / 1e6;
+	}
+	for (int i = 0; i < SCRAPER_COUNT; i++)
+		scraper__run(&c->scrapers[i], b, now);
+	if (!c->opts.quiet_stats)
+		add_stats_rows(c, b, now);
+	if (hooks && hooks->on_tick)
+		hooks->on_tick(hooks->ctx, c, b, now);
+	for (int i = 0; i < TRACER_COUNT; i++)
+		tracer__end_interval(&c->tracers[i]);
+	for (int i = 0; i < SCRAPER_COUNT; i++)
+		scraper__end_interval(&c->scrapers[i]);
+	if (c->writer)
+		c->batch = writer__submit(c->writer, c->batch);
+}
+
+static int epoll_add(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int collector__watch_fd(struct collector *c, int fd, void (*fn)(void *ctx, int fd), void *ctx)
+{
+	if (c->nwatches == WATCH_MAX)
+		return -E2BIG;
+	c->watches[c->nwatches++] = (struct watch){ fd, fn, ctx };
+	if (c->epfd >= 0)
+		return epoll_add(c->epfd, fd, TAG_WATCH + c->nwatches - 1);
+	return 0;
+}
+
+void collector__stop(struct collector *c)
+{
+	uint64_t one = 1;
+
+	if (c->stopfd >= 0 && write(c->stopfd, &one, sizeof(one)) < 0)
+		log_debug("stop: %s", strerror(errno));
+}
+
+static int setup_loop(struct collector *c, int64_t interval_ns, int64_t duration_ns)
+{
+	int64_t first = interval_ns / 4 > 50 * NSEC_PER_MSEC ? interval_ns / 4 : 50 * NSEC_PER_MSEC;
+	struct itimerspec its = {
+		.it_value = { first / NSEC_PER_SEC, first % NSEC_PER_SEC },
+		.it_interval = { interval_ns / NSEC_PER_SEC, interval_ns % NSEC_PER_SEC },
+	};
+	int rc;
+
+	if (c->epfd < 0) {
+		c->epfd = epoll_create1(EPOLL_CLOEXEC);
+		c->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		c->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (c->epfd < 0 || c->tickfd < 0 || c->stopfd < 0)
+			return -errno;
+		if ((rc = epoll_add(c->epfd, c->tickfd, TAG_TICK)) ||
+		    (rc = epoll_add(c->epfd, c->stopfd, TAG_STOP)) ||
+		    (c->sigfd >= 0 && (rc = epoll_add(c->epfd, c->sigfd, TAG_SIGNAL))) ||
+		    (c->rb && (rc = epoll_add(c->epfd, ring_buffer__epoll_fd(c->rb), TAG_RB))))
+			return rc;
+		for (size_t i = 0; i < c->nwatches; i++)
+			if ((rc = epoll_add(c->epfd, c->watches[i].fd, TAG_WATCH + i)))
+				return rc;
+	}
+	if (timerfd_settime(c->tickfd, 0, &its, NULL))
+		return -errno;
+	if (duration_ns > 0) {
+		struct itimerspec dl = { .it_value = { duration_ns / NSEC_PER_SEC, duration_ns % NSEC_PER_SEC } };
+
+		if (c->deadlinefd < 0) {
+			c->deadlinefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+			if (c->deadlinefd < 0 || (rc = epoll_add(c->epfd, c->deadlinefd, TAG_DEADLINE)))
+				return c->deadlinefd < 0 ? -errno : rc;
+		}
+		if (timerfd_settime(c->deadlinefd, 0, &dl, NULL))
+			return -errno;
+	}
+	return 0;
+}
+
+int collector__run(struct collector *c, struct writer *w, int64_t duration_ns,
+		   const struct collector_hooks *hooks)
+{
+	bool stop = false;
+	int rc;
+
+	c->writer = w;
+	if (w)
+		c->batch = writer__submit(w, c->batch);   /* start from a writer-owned batch */
+	if ((rc = setup_loop(c, c->cfg->interval_ns, duration_ns)))
+		return rc;
+	while (!stop) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(c->epfd, evs, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64, count;
+			struct signalfd_siginfo si;
+
+			switch (tag) {
+			case TAG_RB:
+				ring_buffer__consume(c->rb);
+				break;
+			case TAG_TICK:
+				if (read(c->tickfd, &count, sizeof(count)) == sizeof(count))
+					tick(c, hooks);
+				break;
+			case TAG_DEADLINE:
+			case TAG_STOP:
+				stop = true;
+				break;
+			case TAG_SIGNAL:
+				while (read(c->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					if (hooks && hooks->on_signal)
+						stop |= hooks->on_signal(hooks->ctx, c, (int)si.ssi_signo);
+					else
+						stop |= si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM;
+				}
+				break;
+			default:
+				if (tag >= TAG_WATCH && tag - TAG_WATCH < c->nwatches) {
+					struct watch *wt = &c->watches[tag - TAG_WATCH];
+
+					wt->fn(wt->ctx, wt->fd);
+				}
+				break;
+			}
+		}
+	}
+	/* The final partial interval still counts. */
+	tick(c, hooks);
+	return 0;
+}
+
+struct collector *collector__close(struct collector *c)
+{
+	if (!c)
+		return NULL;
+	for (int i = 0; i < TRACER_COUNT; i++)
+		tracer__destroy(&c->tracers[i]);
+	for (int i = 0; i < SCRAPER_COUNT; i++)
+		scraper__destroy(&c->scrapers[i]);
+	ring_buffer__free(c->rb);
+	cgroup_resolver__free(c->cgroups);
+	if (c->batch) {
+		batch__free(c->batch);
+		free(c->batch);
+	}
+	int fds[] = { c->epfd, c->tickfd, c->deadlinefd, c->sigfd, c->stopfd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(c);
+	return NULL;
+}

@@ -1,0 +1,80 @@
+/* The collector runtime: every enabled tracer and scraper, one event loop.
+ *
+ * collector__open() starts the tracers and scrapers the config enables
+ * (a tracer that cannot start is disabled with its reason; the others run).
+ * collector__run() is the event loop: one epoll over all ring buffers, a
+ * timerfd tick, a deadline timer, a signalfd and any descriptors the
+ * command adds.  Each tick drains the ring buffers, collects the in-kernel
+ * aggregates and scrapes, adds a collector_stats row per source, calls the
+ * command's on_tick hook, and hands the batch to the writer.
+ *
+ * collector__open() blocks SIGINT, SIGTERM and SIGCHLD in the calling thread
+ * (they arrive through the signalfd), so call it before starting threads.
+ */
+#ifndef KS_COLLECTOR_H
+#define KS_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/tracer.h"
+#include "proc/scraper.h"
+
+struct batch;
+struct config;
+struct writer;
+struct collector;
+
+struct collector_hooks {
+	/* After collection, before the batch goes to the writer. */
+	void (*on_tick)(void *ctx, struct collector *c, struct batch *b, int64_t now_ns);
+	/* A blocked signal arrived; return true to stop the loop.  Without
+	 * this hook SIGINT and SIGTERM stop it. */
+	bool (*on_signal)(void *ctx, struct collector *c, int signo);
+	void *ctx;
+};
+
+/* Which sources to start: NULL means "all the config enables". */
+struct collector_opts {
+	const bool *tracers;        /* [TRACER_COUNT] or NULL */
+	const bool *scrapers;       /* [SCRAPER_COUNT] or NULL */
+	bool quiet_stats;           /* no collector_stats rows (ksight run) */
+};
+
+int collector__open(const struct config *cfg, const struct collector_opts *opts, struct collector **ret);
+
+/* Runs until a stopping signal, collector__stop(), or duration_ns (0: no
+ * limit).  Rows go to w.  Returns 0 or a negative errno. */
+int collector__run(struct collector *c, struct writer *w, int64_t duration_ns,
+		   const struct collector_hooks *hooks);
+
+/* Asks collector__run to return after the current tick (thread-safe). */
+void collector__stop(struct collector *c);
+
+struct collector *collector__close(struct collector *c);
+
+/* --- for tracers --- */
+typedef int (*collector_sample_fn)(void *ctx, void *data, size_t size);
+int collector__add_ringbuf(struct collector *c, int map_fd, collector_sample_fn fn, void *ctx);
+/* The batch being filled; may change when it grows past batch_rows. */
+struct batch *collector__batch(struct collector *c);
+/* Called after appending rows from a ring buffer record: commits early when
+ * the batch is big. */
+void collector__rows_added(struct collector *c);
+/* CLOCK_MONOTONIC ns (from BPF) to ns since the epoch. */
+int64_t collector__to_real(const struct collector *c, uint64_t mono_ns);
+int64_t collector__clock_offset(const struct collector *c);
+/* See cgroup_resolver__path(). */
+const char *collector__cgroup(struct collector *c, uint64_t v2_id, uint64_t memcg_id, uint64_t *ret_id);
+const struct config *collector__config(const struct collector *c);
+
+/* --- for commands --- */
+/* Watches fd for input; fn runs in the loop thread. */
+int collector__watch_fd(struct collector *c, int fd, void (*fn)(void *ctx, int fd), void *ctx);
+struct tracer *collector__tracer(struct collector *c, enum tracer_id id);
+struct scraper *collector__scraper(struct collector *c, enum scraper_id id);
+/* Drains ring buffers now (outside a tick). */
+void collector__drain(struct collector *c);
+int64_t collector__started_ns(const struct collector *c);
+
+#endif

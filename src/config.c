@@ -1,0 +1,410 @@
+/* Configuration keys, defaults and the YAML reader (see config.h).
+ *
+ * The YAML file is read into a small tree (libyaml events -> nodes with
+ * line numbers), then every leaf is matched against the key table.  Keys
+ * of the form tracers.<name>.enabled / .rate_cap and scrapers.<name>.enabled
+ * exist for every row of the tracer and scraper tables.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "lib/parse.h"
+
+enum key_type { K_BOOL, K_U64, K_DURATION, K_SIZE, K_STRING };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	uint64_t min, max;
+	const char *def;
+	const char *doc;
+};
+
+#define OFF(field) offsetof(struct config, field)
+
+static const struct key keys[] = {
+	{ "agent.db", K_STRING, OFF(db_path), 0, 0, "kernelsight.db",
+	  "SQLite database file (created if missing)" },
+	{ "agent.root", K_STRING, OFF(root), 0, 0, "",
+	  "prefix for /proc and /sys reads (tests point it at fixtures)" },
+	{ "agent.interval", K_DURATION, OFF(interval_ns), 100000000ULL, 3600000000000ULL, "1s",
+	  "tick: how often collectors are read and a batch is committed" },
+	{ "agent.batch_rows", K_U64, OFF(batch_rows), 100, 100000000, "200000",
+	  "commit before the tick when this many rows are waiting" },
+	{ "agent.queue_bytes", K_SIZE, OFF(queue_bytes), 1 << 20, 1ULL << 40, "256M",
+	  "rows held in memory while the database refuses writes (disk full); "
+	  "beyond this the oldest are dropped and counted" },
+	{ "agent.ringbuf_wakeup_bytes", K_SIZE, OFF(ringbuf_wakeup_bytes), 1, 1ULL << 30, "256k",
+	  "wake the agent when this much ring buffer data waits (else it drains every tick)" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void config_set_str(char **field, const char *value)
+{
+	free(*field);
+	*field = strdup(value ? value : "");
+	if (!*field)
+		abort();
+}
+
+static const char *type_hint(enum key_type t)
+{
+	switch (t) {
+	case K_BOOL: return "true or false";
+	case K_U64: return "a whole number";
+	case K_DURATION: return "a duration such as 500ms, 10s, 5m";
+	case K_SIZE: return "a size such as 4096, 64k, 16M";
+	default: return "a string";
+	}
+}
+
+/* Parses value into the field of k; writes the reason into err on failure. */
+static int set_value(struct config *cfg, const struct key *k, const char *name, const char *value,
+		     char *err, size_t errlen)
+{
+	char *field = (char *)cfg + k->offset;
+	uint64_t u;
+	int64_t d;
+	bool b;
+	int rc = 0;
+
+	switch (k->type) {
+	case K_BOOL:
+		if (!(rc = parse_bool(value, &b)))
+			*(bool *)field = b;
+		break;
+	case K_U64:
+	case K_SIZE:
+		rc = k->type == K_U64 ? parse_u64(value, &u) : parse_size(value, &u);
+		if (!rc && (u < k->min || u > k->max)) {
+			snprintf(err, errlen, "%s: %s is out of range [%llu, %llu]", name, value,
+				 (unsigned long long)k->min, (unsigned long long)k->max);
+			return -ERANGE;
+		}
+		if (!rc)
+			*(uint64_t *)field = u;
+		break;
+	case K_DURATION:
+		rc = parse_duration_ns(value, &d);
+		if (!rc && ((uint64_t)d < k->min || (uint64_t)d > k->max)) {
+			snprintf(err, errlen, "%s: %s is out of range [%gs, %gs]", name, value,
+				 (double)k->min / 1e9, (double)k->max / 1e9);
+			return -ERANGE;
+		}
+		if (!rc)
+			*(int64_t *)field = d;
+		break;
+	case K_STRING:
+		config_set_str((char **)field, value);
+		break;
+	}
+	if (rc)
+		snprintf(err, errlen, "%s: '%s' is not %s", name, value, type_hint(k->type));
+	return rc;
+}
+
+/* Resolves tracers.<t>.enabled|rate_cap and scrapers.<s>.enabled into a
+ * synthetic key description; returns false when name is not one. */
+static bool source_key(const char *name, struct key *ret, char *err, size_t errlen)
+{
+	char kind[16], source[64], field[32];
+	int id;
+
+	if (sscanf(name, "%15[^.].%63[^.].%31s", kind, source, field) != 3)
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	ret->name = name;
+	if (!strcmp(kind, "tracers")) {
+		if ((id = tracer_find(source)) < 0) {
+			snprintf(err, errlen, "unknown tracer '%s'", source);
+			return false;
+		}
+		ret->offset = OFF(tracers) + (size_t)id * sizeof(struct source_config);
+	} else if (!strcmp(kind, "scrapers")) {
+		if ((id = scraper_find(source)) < 0) {
+			snprintf(err, errlen, "unknown scraper '%s'", source);
+			return false;
+		}
+		ret->offset = OFF(scrapers) + (size_t)id * sizeof(struct source_config);
+	} else {
+		return false;
+	}
+	if (!strcmp(field, "enabled")) {
+		ret->type = K_BOOL;
+		ret->offset += offsetof(struct source_config, enabled);
+	} else if (!strcmp(field, "rate_cap") && !strcmp(kind, "tracers")) {
+		ret->type = K_U64;
+		ret->max = 100000000;
+		ret->offset += offsetof(struct source_config, rate_cap);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char err[CONFIG_ERR_MAX];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++)
+		set_value(cfg, &keys[i], keys[i].name, keys[i].def, err, sizeof(err));
+	for (int i = 0; i < TRACER_COUNT; i++)
+		cfg->tracers[i].enabled = true;
+	for (int i = 0; i < SCRAPER_COUNT; i++)
+		cfg->scrapers[i].enabled = true;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == K_STRING) {
+			char **field = (char **)((char *)cfg + keys[i].offset);
+
+			free(*field);
+			*field = NULL;
+		}
+	free(cfg->path);
+	cfg->path = NULL;
+}
+
+void config_print_keys(void)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		printf("  %-28s %s (default: %s)\n", keys[i].name, keys[i].doc,
+		       keys[i].def[0] ? keys[i].def : "\"\"");
+	printf("  %-28s run this tracer (default: true); one of:", "tracers.<name>.enabled");
+	for (int i = 0; i < TRACER_COUNT; i++)
+		printf(" %s", tracer_table[i]->name);
+	printf("\n  %-28s events per second kept at most, the rest dropped and counted (0: no cap)\n",
+	       "tracers.<name>.rate_cap");
+	printf("  %-28s run this scraper (default: true); one of:", "scrapers.<name>.enabled");
+	for (int i = 0; i < SCRAPER_COUNT; i++)
+		printf(" %s", scraper_table[i]->name);
+	printf("\n");
+}
+
+/* ---- YAML tree ---- */
+
+enum ynode_kind { Y_SCALAR, Y_MAP, Y_SEQ };
+
+struct ynode {
+	enum ynode_kind kind;
+	int line;
+	char *value;                /* scalar */
+	struct ynode **items;       /* map: key, value, key, value ...; seq: items */
+	size_t n;
+};
+
+static void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		ynode_free(n->items[i]);
+	free(n->items);
+	free(n->value);
+	free(n);
+}
+
+static void ynode_add(struct ynode *parent, struct ynode *child)
+{
+	parent->items = realloc(parent->items, (parent->n + 1) * sizeof(*parent->items));
+	if (!parent->items)
+		abort();
+	parent->items[parent->n++] = child;
+}
+
+/* Builds the node that starts with event ev (already parsed). */
+static int build(yaml_parser_t *p, yaml_event_t *ev, struct ynode **ret, char *err, size_t errlen)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+	yaml_event_type_t end;
+
+	if (!n)
+		return -ENOMEM;
+	n->line = (int)ev->start_mark.line + 1;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		n->kind = Y_SCALAR;
+		n->value = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		*ret = n;
+		return 0;
+	case YAML_MAPPING_START_EVENT: n->kind = Y_MAP; end = YAML_MAPPING_END_EVENT; break;
+	case YAML_SEQUENCE_START_EVENT: n->kind = Y_SEQ; end = YAML_SEQUENCE_END_EVENT; break;
+	default:
+		snprintf(err, errlen, "%d: aliases and anchors are not supported", n->line);
+		free(n);
+		return -EINVAL;
+	}
+	for (;;) {
+		yaml_event_t child_ev;
+		struct ynode *child;
+		int rc;
+
+		if (!yaml_parser_parse(p, &child_ev)) {
+			snprintf(err, errlen, "%zu: %s", p->problem_mark.line + 1,
+				 p->problem ? p->problem : "malformed YAML");
+			ynode_free(n);
+			return -EINVAL;
+		}
+		if (child_ev.type == end) {
+			yaml_event_delete(&child_ev);
+			break;
+		}
+		rc = build(p, &child_ev, &child, err, errlen);
+		yaml_event_delete(&child_ev);
+		if (rc) {
+			ynode_free(n);
+			return rc;
+		}
+		ynode_add(n, child);
+	}
+	*ret = n;
+	return 0;
+}
+
+static int parse_yaml(FILE *f, struct ynode **ret, char *err, size_t errlen)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct ynode *root = NULL;
+	int rc = 0;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_file(&p, f);
+	for (;;) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			snprintf(err, errlen, "%zu: %s", p.problem_mark.line + 1,
+				 p.problem ? p.problem : "malformed YAML");
+			rc = -EINVAL;
+			break;
+		}
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_SCALAR_EVENT) {
+			if (root) {
+				snprintf(err, errlen, "%zu: only one YAML document is allowed",
+					 ev.start_mark.line + 1);
+				yaml_event_delete(&ev);
+				rc = -EINVAL;
+				break;
+			}
+			rc = build(&p, &ev, &root, err, errlen);
+		}
+		yaml_event_delete(&ev);
+		if (rc)
+			break;
+	}
+	yaml_parser_delete(&p);
+	if (rc) {
+		ynode_free(root);
+		return rc;
+	}
+	*ret = root;
+	return 0;
+}
+
+/* True when some key starts with prefix + "." (so prefix is a section). */
+static bool is_section(const char *prefix)
+{
+	size_t len = strlen(prefix);
+	char kind[16], rest[64];
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strncmp(keys[i].name, prefix, len) && keys[i].name[len] == '.')
+			return true;
+	if (!strcmp(prefix, "tracers") || !strcmp(prefix, "scrapers"))
+		return true;
+	if (sscanf(prefix, "%15[^.].%63s", kind, rest) == 2 && !strchr(rest, '.'))
+		return (!strcmp(kind, "tracers") && tracer_find(rest) >= 0) ||
+		       (!strcmp(kind, "scrapers") && scraper_find(rest) >= 0);
+	return false;
+}
+
+static int apply(struct config *cfg, const struct ynode *map, const char *prefix, char *err, size_t errlen)
+{
+	if (map->kind == Y_SCALAR && (!map->value[0] || !strcmp(map->value, "~") || !strcmp(map->value, "null")))
+		return 0;     /* an empty section */
+	if (map->kind != Y_MAP) {
+		snprintf(err, errlen, "%d: %s%sexpected a mapping of keys", map->line,
+			 prefix, prefix[0] ? ": " : "");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i + 1 < map->n; i += 2) {
+		const struct ynode *k = map->items[i], *v = map->items[i + 1];
+		char name[256], why[CONFIG_ERR_MAX] = "";
+		const struct key *key = NULL;
+		struct key synthetic;
+		int rc;
+
+		if (k->kind != Y_SCALAR) {
+			snprintf(err, errlen, "%d: keys must be plain names", k->line);
+			return -EINVAL;
+		}
+		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", k->value);
+		if (v->kind == Y_MAP || is_section(name)) {
+			if (!is_section(name)) {
+				snprintf(err, errlen, "%d: unknown section '%s'", k->line, name);
+				return -EINVAL;
+			}
+			if ((rc = apply(cfg, v, name, err, errlen)))
+				return rc;
+			continue;
+		}
+		for (size_t j = 0; j < NKEYS && !key; j++)
+			if (!strcmp(keys[j].name, name))
+				key = &keys[j];
+		if (!key && source_key(name, &synthetic, why, sizeof(why)))
+			key = &synthetic;
+		if (!key) {
+			snprintf(err, errlen, "%d: unknown key '%s'%s%s (see 'ksight agent --help-config')",
+				 k->line, name, why[0] ? ": " : "", why);
+			return -EINVAL;
+		}
+		if (v->kind != Y_SCALAR) {
+			snprintf(err, errlen, "%d: %s: expected %s", v->line, name, type_hint(key->type));
+			return -EINVAL;
+		}
+		if ((rc = set_value(cfg, key, name, v->value, why, sizeof(why)))) {
+			snprintf(err, errlen, "%d: %s", v->line, why);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *path, char *err)
+{
+	char inner[CONFIG_ERR_MAX - 64] = "";
+	struct ynode *root = NULL;
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	rc = parse_yaml(f, &root, inner, sizeof(inner));
+	fclose(f);
+	if (!rc && root)
+		rc = apply(cfg, root, "", inner, sizeof(inner));
+	ynode_free(root);
+	if (rc) {
+		snprintf(err, CONFIG_ERR_MAX, "%s:%s", path, inner);
+		return rc;
+	}
+	config_set_str(&cfg->path, path);
+	return 0;
+}

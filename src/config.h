@@ -1,0 +1,54 @@
+/* Configuration: defaults, the YAML file (--config) and its validation.
+ *
+ * Every setting is declared once in config.c's key table with its type,
+ * limits and documentation; the example in config/ksight.example.yaml is
+ * checked against that table by the tests.  Unknown keys and bad values are
+ * errors that name the file and line.
+ */
+#ifndef KS_CONFIG_H
+#define KS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/tracer.h"
+#include "proc/scraper.h"
+
+#define CONFIG_ERR_MAX 512
+
+struct source_config {
+	bool enabled;
+	uint64_t rate_cap;          /* events per second, 0 = no cap (tracers) */
+};
+
+struct config {
+	char *path;                 /* the file read, NULL for built-in defaults */
+	/* agent */
+	char *db_path;
+	char *root;                 /* prefix for /proc and /sys; "" = live system */
+	int64_t interval_ns;        /* tick */
+	uint64_t batch_rows;        /* commit early when a tick collects this many rows */
+	uint64_t queue_bytes;       /* rows held in memory while the disk refuses writes */
+	/* collectors */
+	struct source_config tracers[TRACER_COUNT];
+	struct source_config scrapers[SCRAPER_COUNT];
+	uint64_t ringbuf_wakeup_bytes;
+};
+
+/* Fills cfg with the built-in defaults. */
+void config_defaults(struct config *cfg);
+
+/* Reads path on top of the current values of cfg.  On error returns a
+ * negative errno and writes "file:line: what is wrong" into err. */
+int config_load(struct config *cfg, const char *path, char *err);
+
+void config_free(struct config *cfg);
+
+/* Replaces a string setting (owned by cfg). */
+void config_set_str(char **field, const char *value);
+
+/* Prints every key with its default and documentation (for --help and the
+ * docs test). */
+void config_print_keys(void);
+
+#endif

@@ -1,0 +1,74 @@
+/* Scraper table and lifecycle (see scraper.h). */
+#include "scraper.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/clock.h"
+
+#define X(name) extern const struct scraper_ops name##_scraper;
+SCRAPERS(X)
+#undef X
+
+const struct scraper_ops *const scraper_table[SCRAPER_COUNT] = {
+#define X(name) [SCRAPER_##name] = &name##_scraper,
+	SCRAPERS(X)
+#undef X
+};
+
+int scraper_find(const char *name)
+{
+	for (int i = 0; i < SCRAPER_COUNT; i++)
+		if (!strcmp(scraper_table[i]->name, name))
+			return i;
+	return -1;
+}
+
+int scraper__open(struct scraper *s, enum scraper_id id, const char *root)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = scraper_table[id];
+	s->root = root ? root : "";
+	if (s->ops->priv_size && !(s->priv = calloc(1, s->ops->priv_size))) {
+		snprintf(s->reason, sizeof(s->reason), "out of memory");
+		return -ENOMEM;
+	}
+	s->enabled = true;
+	return 0;
+}
+
+void scraper__run(struct scraper *s, struct batch *b, int64_t now_ns)
+{
+	int64_t t0 = clock_mono_ns();
+	int n;
+
+	if (!s->enabled)
+		return;
+	n = s->ops->scrape(s, b, now_ns);
+	if (n < 0) {
+		s->errors++;
+		snprintf(s->reason, sizeof(s->reason), "last read failed: %s", strerror(-n));
+	} else {
+		s->rows += (uint64_t)n;
+		s->reason[0] = '\0';
+	}
+	s->cost_ms += (double)(clock_mono_ns() - t0) / 1e6;
+}
+
+void scraper__end_interval(struct scraper *s)
+{
+	s->rows_total += s->rows;
+	s->errors_total += s->errors;
+	s->rows = s->errors = 0;
+	s->cost_ms = 0;
+}
+
+void scraper__destroy(struct scraper *s)
+{
+	if (s->ops && s->ops->destroy)
+		s->ops->destroy(s);
+	free(s->priv);
+	s->priv = NULL;
+}

@@ -1,0 +1,61 @@
+/* The scraper framework: one scraper per /proc or /sys source.
+ *
+ * A scraper is one file, src/proc/<name>.c, named after what it reads (as
+ * netdata names its collectors), defining `const struct scraper_ops
+ * <name>_scraper`, plus one row in SCRAPERS() below.  Every tick the
+ * collector calls ops->scrape, which reads under s->root and appends rows.
+ * Counter sources keep the previous reading in s->priv to store rates.
+ */
+#ifndef KS_SCRAPER_H
+#define KS_SCRAPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct batch;
+
+#define SCRAPERS(X) \
+	X(meminfo) \
+	X(loadavg)
+
+enum scraper_id {
+#define X(name) SCRAPER_##name,
+	SCRAPERS(X)
+#undef X
+	SCRAPER_COUNT
+};
+
+struct scraper;
+
+struct scraper_ops {
+	const char *name;             /* config key and collector_stats name */
+	const char *summary;
+	size_t priv_size;
+	/* Appends this tick's rows; returns rows added or a negative errno
+	 * (the collector records the error and keeps going). */
+	int (*scrape)(struct scraper *s, struct batch *b, int64_t now_ns);
+	void (*destroy)(struct scraper *s);   /* optional */
+};
+
+struct scraper {
+	const struct scraper_ops *ops;
+	const char *root;             /* filesystem prefix, "" for the live system */
+	void *priv;
+	bool enabled;
+	char reason[200];
+	uint64_t rows, rows_total;    /* per interval / since start */
+	uint64_t errors, errors_total;
+	double cost_ms;
+};
+
+extern const struct scraper_ops *const scraper_table[SCRAPER_COUNT];
+
+int scraper_find(const char *name);
+int scraper__open(struct scraper *s, enum scraper_id id, const char *root);
+/* Runs one scrape, counting rows and errors. */
+void scraper__run(struct scraper *s, struct batch *b, int64_t now_ns);
+void scraper__end_interval(struct scraper *s);
+void scraper__destroy(struct scraper *s);
+
+#endif

@@ -1,0 +1,397 @@
+/* SQLite store (see store.h).
+ *
+ * Schema management is declarative: schema.c lists the tables and columns the
+ * current binary writes, and migrate() creates what is missing (tables,
+ * columns, timestamp indexes) in one transaction, then records
+ * SCHEMA_VERSION in PRAGMA user_version.  PRAGMA application_id marks the
+ * file as ours, so a foreign database is refused before anything is written.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../lib/buf.h"
+
+struct store {
+	sqlite3 *db;
+	enum store_mode mode;
+	char *path;
+	sqlite3_stmt *insert[T_COUNT];
+};
+
+static int fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err, STORE_ERR_MAX, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static int exec(struct store *s, const char *sql, char *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		int code = (rc == SQLITE_FULL) ? -ENOSPC : -EIO;
+
+		fail(err, code, "%s", msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return code;
+	}
+	return 0;
+}
+
+static int pragma_int(struct store *s, const char *sql, int64_t *ret, char *err)
+{
+	return store__query_int(s, sql, ret, err);
+}
+
+static const char *sql_type(enum col_type t)
+{
+	switch (t) {
+	case COL_INT: return "INTEGER";
+	case COL_REAL: return "REAL";
+	default: return "TEXT";
+	}
+}
+
+static bool has_column(struct store *s, const char *table, const char *column)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	while (!found && sqlite3_step(st) == SQLITE_ROW)
+		found = !strcmp((const char *)sqlite3_column_text(st, 1), column);
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Brings the schema to SCHEMA_VERSION; caller holds a write transaction. */
+static int migrate(struct store *s, char *err)
+{
+	struct buf sql = BUF_INIT;
+	int rc = 0;
+
+	for (int t = 0; t < T_COUNT && !rc; t++) {
+		const struct table *tab = &schema_tables[t];
+
+		buf_reset(&sql);
+		buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (", tab->name);
+		for (unsigned c = 0; c < tab->ncolumns; c++)
+			buf_printf(&sql, "%s%s %s%s", c ? ", " : "", tab->columns[c].name,
+				   sql_type(tab->columns[c].type), c == 0 ? " NOT NULL" : "");
+		buf_printf(&sql, ");\nCREATE INDEX IF NOT EXISTS %s_timestamp ON %s(timestamp);",
+			   tab->name, tab->name);
+		rc = exec(s, sql.data, err);
+		for (unsigned c = 1; c < tab->ncolumns && !rc; c++) {
+			if (has_column(s, tab->name, tab->columns[c].name))
+				continue;
+			buf_reset(&sql);
+			buf_printf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", tab->name,
+				   tab->columns[c].name, sql_type(tab->columns[c].type));
+			rc = exec(s, sql.data, err);
+		}
+	}
+	if (!rc) {
+		buf_reset(&sql);
+		buf_printf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+			   SCHEMA_APPLICATION_ID, SCHEMA_VERSION);
+		rc = exec(s, sql.data, err);
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+/* Refuses files that are not ours or are newer; migrates older ones. */
+static int check_and_migrate(struct store *s, char *err)
+{
+	int64_t app_id, version, objects;
+	char inner[STORE_ERR_MAX];
+	int rc;
+
+	rc = pragma_int(s, "PRAGMA application_id", &app_id, inner);
+	if (rc)
+		return fail(err, -EINVAL, "%s is not a KernelSight database (%s); refusing to touch it",
+			    s->path, inner);
+	if ((rc = pragma_int(s, "PRAGMA user_version", &version, err)) ||
+	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_master", &objects, err)))
+		return rc;
+	if (app_id != SCHEMA_APPLICATION_ID && !(app_id == 0 && version == 0 && objects == 0))
+		return fail(err, -EINVAL,
+			    "%s is a SQLite database but not a KernelSight one "
+			    "(application_id %#llx, %lld schema objects); refusing to touch it",
+			    s->path, (unsigned long long)app_id, (long long)objects);
+	if (version > SCHEMA_VERSION)
+		return fail(err, -EPROTONOSUPPORT,
+			    "%s was written by a newer ksight (schema v%lld; this ksight knows up to v%d); "
+			    "upgrade ksight or use another --db",
+			    s->path, (long long)version, SCHEMA_VERSION);
+	if (s->mode == STORE_READ_ONLY) {
+		if (app_id != SCHEMA_APPLICATION_ID)
+			return fail(err, -ENOENT, "%s is empty: no KernelSight data yet", s->path);
+		return 0;
+	}
+	if ((rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", err)))
+		return rc;
+	if (version == SCHEMA_VERSION && app_id == SCHEMA_APPLICATION_ID)
+		return 0;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+		return rc;
+	rc = migrate(s, err);
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	if (rc)
+		exec(s, "ROLLBACK", NULL);
+	return rc;
+}
+
+static int prepare_inserts(struct store *s, char *err)
+{
+	struct buf sql = BUF_INIT;
+	int rc = 0;
+
+	for (int t = 0; t < T_COUNT && !rc; t++) {
+		const struct table *tab = &schema_tables[t];
+
+		buf_reset(&sql);
+		buf_printf(&sql, "INSERT INTO %s (", tab->name);
+		for (unsigned c = 0; c < tab->ncolumns; c++)
+			buf_printf(&sql, "%s%s", c ? "," : "", tab->columns[c].name);
+		buf_adds(&sql, ") VALUES (");
+		for (unsigned c = 0; c < tab->ncolumns; c++)
+			buf_adds(&sql, c ? ",?" : "?");
+		buf_adds(&sql, ")");
+		if (sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->insert[t], NULL) != SQLITE_OK)
+			rc = fail(err, -EIO, "cannot prepare insert into %s: %s", tab->name,
+				  sqlite3_errmsg(s->db));
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+int store__open(const char *path, enum store_mode mode, struct store **ret, char *err)
+{
+	struct store *s;
+	struct stat st;
+	int flags, rc;
+
+	if (mode == STORE_READ_ONLY && strcmp(path, ":memory:") && stat(path, &st) < 0)
+		return fail(err, -ENOENT, "no database at %s (start 'ksight agent' first, or pass --db)",
+			    path);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fail(err, -ENOMEM, "out of memory");
+	s->mode = mode;
+	s->path = strdup(path);
+	flags = SQLITE_OPEN_NOMUTEX |
+		(mode == STORE_READ_ONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		rc = fail(err, -EIO, "cannot open %s: %s", path,
+			  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto cleanup;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((rc = check_and_migrate(s, err)))
+		goto cleanup;
+	if (mode == STORE_READ_ONLY)
+		rc = exec(s, "PRAGMA query_only = 1", err);
+	else
+		rc = prepare_inserts(s, err);
+	if (rc)
+		goto cleanup;
+	*ret = s;
+	return 0;
+cleanup:
+	store__close(s);
+	return rc;
+}
+
+static int bind_row(sqlite3_stmt *st, const struct batch *b, enum table_id t, size_t *pos)
+{
+	struct batch_value v;
+	int rc = SQLITE_OK;
+
+	for (unsigned c = 1; c <= schema_tables[t].ncolumns && rc == SQLITE_OK; c++) {
+		batch__read(b, t, pos, &v);
+		switch (v.tag) {
+		case V_INT: rc = sqlite3_bind_int64(st, (int)c, v.i); break;
+		case V_REAL: rc = sqlite3_bind_double(st, (int)c, v.r); break;
+		case V_TEXT: rc = sqlite3_bind_text(st, (int)c, v.s, (int)v.len, SQLITE_STATIC); break;
+		default: rc = sqlite3_bind_null(st, (int)c); break;
+		}
+	}
+	return rc;
+}
+
+int store__write_batch(struct store *s, const struct batch *b, char *err)
+{
+	int rc;
+
+	if (b->rows == 0)
+		return 0;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+		return rc;
+	for (int t = 0; t < T_COUNT && !rc; t++) {
+		sqlite3_stmt *st = s->insert[t];
+		size_t pos = 0;
+
+		for (uint32_t r = 0; r < b->tables[t].rows && !rc; r++) {
+			int src = bind_row(st, b, t, &pos);
+
+			if (src == SQLITE_OK)
+				src = sqlite3_step(st);
+			if (src != SQLITE_DONE)
+				rc = fail(err, src == SQLITE_FULL ? -ENOSPC : -EIO,
+					  "cannot insert into %s: %s", schema_tables[t].name,
+					  sqlite3_errmsg(s->db));
+			sqlite3_reset(st);
+		}
+		sqlite3_clear_bindings(st);
+	}
+	if (!rc)
+		rc = exec(s, "COMMIT", err);
+	if (rc && !sqlite3_get_autocommit(s->db))
+		exec(s, "ROLLBACK", NULL);
+	return rc;
+}
+
+static void column_value(sqlite3_stmt *st, int c, struct batch_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (sqlite3_column_type(st, c)) {
+	case SQLITE_INTEGER: v->tag = V_INT; v->i = sqlite3_column_int64(st, c); break;
+	case SQLITE_FLOAT: v->tag = V_REAL; v->r = sqlite3_column_double(st, c); break;
+	case SQLITE_NULL: v->tag = V_NULL; break;
+	default:
+		v->tag = V_TEXT;
+		v->s = (const char *)sqlite3_column_text(st, c);
+		v->len = (uint32_t)sqlite3_column_bytes(st, c);
+		break;
+	}
+}
+
+int store__query(struct store *s, const char *sql, const struct store_query_cb *cb, char *err)
+{
+	const char *tail = sql;
+	struct batch_value *values = NULL;
+	const char **names = NULL;
+	int rc = 0;
+
+	while (!rc && tail && *tail) {
+		sqlite3_stmt *st = NULL;
+		int ncols, src;
+
+		if (sqlite3_prepare_v2(s->db, tail, -1, &st, &tail) != SQLITE_OK) {
+			rc = fail(err, -EINVAL, "%s", sqlite3_errmsg(s->db));
+			break;
+		}
+		if (!st)        /* whitespace or comment */
+			continue;
+		ncols = sqlite3_column_count(st);
+		if (ncols > 0) {
+			names = realloc(names, sizeof(*names) * (size_t)ncols);
+			values = realloc(values, sizeof(*values) * (size_t)ncols);
+			for (int c = 0; c < ncols; c++)
+				names[c] = sqlite3_column_name(st, c);
+			if (cb && cb->on_columns)
+				rc = cb->on_columns(cb->ctx, ncols, names);
+		}
+		while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
+			for (int c = 0; c < ncols; c++)
+				column_value(st, c, &values[c]);
+			if (cb && cb->on_row)
+				rc = cb->on_row(cb->ctx, ncols, values);
+		}
+		if (!rc && src != SQLITE_DONE)
+			rc = fail(err, src == SQLITE_FULL ? -ENOSPC : -EINVAL, "%s", sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+	}
+	free(names);
+	free(values);
+	return rc;
+}
+
+struct first_int {
+	int64_t value;
+	bool found;
+};
+
+static int first_int_row(void *ctx, int ncols, const struct batch_value *values)
+{
+	struct first_int *f = ctx;
+
+	if (ncols > 0 && !f->found) {
+		f->found = true;
+		f->value = values[0].tag == V_INT ? values[0].i :
+			   values[0].tag == V_REAL ? (int64_t)values[0].r : 0;
+	}
+	return 0;
+}
+
+int store__query_int(struct store *s, const char *sql, int64_t *ret, char *err)
+{
+	struct first_int f = { 0, false };
+	struct store_query_cb cb = { NULL, first_int_row, &f };
+	int rc = store__query(s, sql, &cb, err);
+
+	if (rc)
+		return rc;
+	if (!f.found)
+		return fail(err, -ENOENT, "no row");
+	*ret = f.value;
+	return 0;
+}
+
+int64_t store__size_bytes(const struct store *s)
+{
+	struct stat st;
+	char wal[PATH_MAX];
+	int64_t size = 0;
+
+	if (stat(s->path, &st) == 0)
+		size += st.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", s->path);
+	if (stat(wal, &st) == 0)
+		size += st.st_size;
+	return size;
+}
+
+const char *store__path(const struct store *s) { return s->path; }
+
+int store__schema_version(struct store *s)
+{
+	int64_t v = 0;
+
+	store__query_int(s, "PRAGMA user_version", &v, NULL);
+	return (int)v;
+}
+
+struct store *store__close(struct store *s)
+{
+	if (!s)
+		return NULL;
+	for (int t = 0; t < T_COUNT; t++)
+		sqlite3_finalize(s->insert[t]);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+	return NULL;
+}
