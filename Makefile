@@ -76,11 +76,6 @@ $(OUTPUT)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/t/unit/%.t $(OUTPUT)/t/bpf/%.t: $(OUTPUT)/t/%.o $(LIB_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
-
 $(OUTPUT)/t/unit/%.t: $(OUTPUT)/t/unit/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@

@@ -321,6 +321,12 @@ int collector__run(struct collector *c, struct writer *w, int64_t duration_ns,
 		c->batch = writer__submit(w, c->batch);   /* start from a writer-owned batch */
 	if ((rc = setup_loop(c, c->cfg->interval_ns, duration_ns)))
 		return rc;
+	{
+		uint64_t pending;     /* a stop request left over from an earlier run */
+
+		if (read(c->stopfd, &pending, sizeof(pending)) < 0 && errno != EAGAIN)
+			return -errno;
+	}
 	while (!stop) {
 		struct epoll_event evs[16];
 		int n = epoll_wait(c->epfd, evs, 16, -1);

@@ -59,6 +59,35 @@ static void print_sources(struct collector *c)
 	}
 }
 
+/* Tells the user when the database starts refusing writes and when it
+ * recovers; rows wait in memory meanwhile (see writer.h). */
+struct agent_state {
+	struct writer *writer;
+	bool failing;
+	uint64_t dropped;
+};
+
+static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now_ns)
+{
+	struct agent_state *a = ctx;
+	struct writer_stats ws;
+
+	(void)c;
+	(void)b;
+	(void)now_ns;
+	writer__stats(a->writer, &ws);
+	if (ws.last_error && !a->failing)
+		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
+			  ws.last_error_msg);
+	else if (!ws.last_error && a->failing)
+		log_info("database writes resumed; rows held meanwhile are stored");
+	if (ws.rows_dropped > a->dropped)
+		log_error("%llu rows dropped: the database kept refusing writes and memory is capped by "
+			  "agent.queue_bytes", (unsigned long long)(ws.rows_dropped - a->dropped));
+	a->failing = ws.last_error != 0;
+	a->dropped = ws.rows_dropped;
+}
+
 static bool all_tracers_denied(struct collector *c)
 {
 	int denied = 0, tried = 0;
@@ -159,7 +188,10 @@ int cmd_agent(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	rc = collector__run(col, writer, duration_ns, NULL);
+	struct agent_state state = { .writer = writer };
+	struct collector_hooks hooks = { .on_tick = on_tick, .ctx = &state };
+
+	rc = collector__run(col, writer, duration_ns, &hooks);
 	if (rc)
 		cli_fail("agent", "event loop failed: %s", strerror(-rc));
 	writer = writer__stop(writer, 10 * NSEC_PER_SEC, &ws);

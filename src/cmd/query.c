@@ -32,7 +32,16 @@ static void value_text(const struct batch_value *v, struct buf *out)
 {
 	switch (v->tag) {
 	case V_INT: buf_printf(out, "%" PRId64, v->i); break;
-	case V_REAL: buf_printf(out, "%.6g", v->r); break;
+	case V_REAL: {
+		/* Shortest text that reads back as the same double. */
+		char tmp[32];
+
+		snprintf(tmp, sizeof(tmp), "%.15g", v->r);
+		if (strtod(tmp, NULL) != v->r)
+			snprintf(tmp, sizeof(tmp), "%.17g", v->r);
+		buf_adds(out, tmp);
+		break;
+	}
 	case V_TEXT: buf_add(out, v->s, v->len); break;
 	default: buf_adds(out, "NULL"); break;
 	}

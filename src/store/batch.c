@@ -30,3 +30,24 @@ size_t batch__bytes(const struct batch *b)
 		n += b->tables[t].data.len;
 	return n;
 }
+
+bool batch__value(const struct batch *b, enum table_id t, uint32_t row, const char *column,
+		  struct batch_value *ret)
+{
+	const struct table *tab = &schema_tables[t];
+	size_t pos = 0;
+	unsigned col;
+
+	for (col = 0; col < tab->ncolumns; col++)
+		if (!strcmp(tab->columns[col].name, column))
+			break;
+	if (col == tab->ncolumns || row >= b->tables[t].rows)
+		return false;
+	for (uint32_t r = 0; r <= row; r++)
+		for (unsigned c = 0; c < tab->ncolumns; c++) {
+			batch__read(b, t, &pos, ret);
+			if (r == row && c == col)
+				return true;
+		}
+	return false;
+}

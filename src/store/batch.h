@@ -16,6 +16,7 @@
 #define KS_BATCH_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -119,5 +120,10 @@ static inline void batch__read(const struct batch *b, enum table_id t, size_t *p
 	default: *pos += 1; break;
 	}
 }
+
+/* Finds the value of `column` in row `row` of table t (linear: for tests
+ * and occasional lookups, not hot paths).  Returns false when absent. */
+bool batch__value(const struct batch *b, enum table_id t, uint32_t row, const char *column,
+		  struct batch_value *ret);
 
 #endif

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Command line contract: exit codes (0 ok, 1 runtime, 2 usage), one-line
+# errors that name the flag, help with examples, bad SQL, foreign files.
+. "$(dirname "$0")/../lib/tap.sh"
+plan 26
+
+run() { out=$("$KSIGHT" "$@" 2>&1); rc=$?; }
+
+run --help;                       is "$rc" 0 "ksight --help exits 0"
+like "$out" "Examples:" "top-level help has examples"
+for c in agent query; do
+	run "$c" --help
+	is "$rc" 0 "ksight $c --help exits 0"
+	like "$out" "Examples:" "ksight $c --help shows examples"
+done
+run frobnicate;                   is "$rc" 2 "unknown command: exit 2"
+like "$out" "unknown command 'frobnicate'" "and it is named"
+run agent --frob;                 is "$rc" 2 "unknown flag: exit 2"
+like "$out" "^ksight agent: unknown option '--frob'" "one line naming the flag"
+is "$(printf '%s\n' "$out" | wc -l)" 1 "exactly one line"
+run agent --db;                   is "$rc" 2 "missing value: exit 2"
+like "$out" "option '--db' needs a value" "names the flag"
+run agent --duration soon;        is "$rc" 2 "bad duration: exit 2"
+like "$out" "--duration: 'soon' is not a duration" "names the flag and value"
+
+printf 'agent:\n  interval: 1s\n  colour: blue\n' > "$TMP/bad.yaml"
+run agent --config "$TMP/bad.yaml" --db "$TMP/x.db"
+is "$rc" 2 "bad config: exit 2"
+like "$out" "bad.yaml:3: unknown key 'agent.colour'" "names file, line and key"
+ok "and no database was created" test ! -e "$TMP/x.db"
+
+run query;                        is "$rc" 2 "query without SQL: exit 2"
+run query --db "$TMP/none.db" "select 1"
+is "$rc" 1 "query on a missing database: exit 1"
+like "$out" "no database at" "says so"
+
+# a real KernelSight database (created by the store), then bad SQL
+"$KSIGHT" agent --db "$TMP/k.db" --duration 0.3 >/dev/null 2>&1
+run query --db "$TMP/k.db" "selec * from nothing"
+is "$rc" 1 "malformed SQL: exit 1"
+like "$out" 'near "selec": syntax error' "with SQLite's message"
+run query --db "$TMP/k.db" "delete from memory_metrics"
+like "$out" "readonly" "query cannot write"
+
+# someone else's SQLite file is refused and left alone
+sqlite3 "$TMP/other.db" "create table t(x); insert into t values (42);"
+sum_before=$(md5sum < "$TMP/other.db")
+run agent --db "$TMP/other.db" --duration 1
+is "$rc" 1 "agent refuses a foreign database: exit 1"
+is "$(md5sum < "$TMP/other.db")" "$sum_before" "the foreign file is untouched"
+done_testing

@@ -1,0 +1,68 @@
+/* Configuration: defaults, the shipped example, and errors with file:line. */
+#include "../../src/config.h"
+#include "../lib/tap.h"
+
+static char dir[] = "/tmp/ksight-cfg.XXXXXX";
+
+/* Writes text to a file and loads it; returns the error (or "") in err. */
+static int load_text(struct config *cfg, const char *text, char *err)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	return config_load(cfg, path, err);
+}
+
+int main(void)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	plan(17);
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	config_defaults(&cfg);
+	is_str(cfg.db_path, "kernelsight.db", "default database");
+	is(cfg.interval_ns, 1000000000, "default tick is 1 s");
+	ok(cfg.tracers[TRACER_proc].enabled && cfg.scrapers[SCRAPER_meminfo].enabled, "collectors on by default");
+
+	ok(config_load(&cfg, tap_src("config/ksight.example.yaml"), err) == 0, "the shipped example loads: %s", err);
+	is(cfg.interval_ns, 1000000000, "and keeps the defaults it documents");
+
+	ok(load_text(&cfg, "agent:\n  interval: 250ms\n  db: /tmp/x.db\ntracers:\n  proc:\n    enabled: false\n"
+			   "    rate_cap: 5000\n", err) == 0, "a valid file loads");
+	is(cfg.interval_ns, 250000000, "interval 250ms");
+	is_str(cfg.db_path, "/tmp/x.db", "db path");
+	ok(!cfg.tracers[TRACER_proc].enabled && cfg.tracers[TRACER_proc].rate_cap == 5000, "tracer settings");
+
+	ok(load_text(&cfg, "agent:\n  interval: 1s\n  intervall: 2s\n", err) < 0 && strstr(err, "c.yaml:3: unknown key 'agent.intervall'"),
+	   "unknown key names file and line: %s", err);
+	ok(load_text(&cfg, "agent:\n  interval: soon\n", err) < 0 && strstr(err, ":2: agent.interval: 'soon' is not a duration"),
+	   "bad value names the key and line: %s", err);
+	ok(load_text(&cfg, "agent:\n  interval: 1ms\n", err) < 0 && strstr(err, "out of range"),
+	   "out of range value: %s", err);
+	ok(load_text(&cfg, "tracers:\n  nosuch:\n    enabled: true\n", err) < 0 && strstr(err, "unknown section 'tracers.nosuch'"),
+	   "unknown tracer: %s", err);
+	ok(load_text(&cfg, "tracers:\n  proc:\n    enabled: maybe\n", err) < 0 && strstr(err, ":3: tracers.proc.enabled: 'maybe' is not true or false"),
+	   "bad boolean: %s", err);
+	ok(load_text(&cfg, "agent:\n  interval: [1, 2\n", err) < 0 && strstr(err, "c.yaml:"),
+	   "malformed YAML: %s", err);
+	ok(load_text(&cfg, "- just\n- a list\n", err) < 0 && strstr(err, "expected a mapping"),
+	   "a list at the top: %s", err);
+	ok(config_load(&cfg, "/nonexistent.yaml", err) < 0 && strstr(err, "No such file"), "missing file: %s", err);
+
+	config_free(&cfg);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			diag("cleanup");
+	}
+	return done_testing();
+}
