@@ -24,7 +24,7 @@ endif
 
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	  -D_GNU_SOURCE -Isrc -I$(OUTPUT)/bpf -MMD -MP
+	  -D_GNU_SOURCE -Isrc -I$(OUTPUT)/bpf -I$(OUTPUT)/bench -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lsqlite3 -lyaml -lzstd -lmicrohttpd -ljansson -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(OUTPUT) -Isrc/bpf
@@ -39,7 +39,8 @@ LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 UNIT_TESTS := $(patsubst t/unit/%.c,$(OUTPUT)/t/unit/%.t,$(wildcard t/unit/*.c))
 BPF_TESTS := $(patsubst t/bpf/%.c,$(OUTPUT)/t/bpf/%.t,$(wildcard t/bpf/*.c))
 HELPERS := $(patsubst t/helpers/%.c,$(OUTPUT)/t/helpers/%,$(wildcard t/helpers/*.c))
-BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
+BENCH_SKELS := $(patsubst bench/%.bpf.c,$(OUTPUT)/bench/%.skel.h,$(wildcard bench/*.bpf.c))
 
 .PHONY: all deps run test test-unit bench clean check
 .DELETE_ON_ERROR:
@@ -59,6 +60,14 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): KernelSight needs CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
+# Syscall numbers -> names for this architecture, from the kernel headers.
+$(OUTPUT)/bpf/syscall_names.h: | $(OUTPUT)/bpf
+	$(call msg,GEN,$@)
+	$(Q)echo '#include <asm/unistd.h>' | $(CC) -E -dM - | \
+		awk '$$1 == "#define" && $$2 ~ /^__NR_/ && $$3 ~ /^[0-9]+$$/ { sub(/^__NR_/, "", $$2); print "\t[" $$3 "] = \"" $$2 "\"," }' | \
+		sort -t'[' -k2 -n | { echo '/* Generated from <asm/unistd.h> by the Makefile. */'; \
+		echo 'static const char *const syscall_names[] = {'; cat; echo '};'; } > $@.tmp && mv $@.tmp $@
+
 $(OUTPUT) $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
 
@@ -66,12 +75,21 @@ $(OUTPUT)/bpf/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) $(OUTPUT)/vmlinux
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
 $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # User-space objects wait for every skeleton (they are cheap to make).
-$(OUTPUT)/%.o: %.c | $(SKELS)
+$(OUTPUT)/%.o: %.c | $(SKELS) $(BENCH_SKELS) $(OUTPUT)/bpf/syscall_names.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -92,6 +110,8 @@ $(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+bench-build: ksight $(HELPERS) $(BENCH_BINS)
+
 build-tests: ksight $(UNIT_TESTS) $(BPF_TESTS) $(HELPERS)
 
 # Every test: unit (no root), BPF (real kernel), end to end.  REQUIRE_BPF=1
@@ -108,7 +128,7 @@ run: deps
 	./ksight agent $(ARGS)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory ksight $(HELPERS) $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)./bench/run $(BENCH)
 
 check:

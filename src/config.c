@@ -43,6 +43,10 @@ static const struct key keys[] = {
 	  "beyond this the oldest are dropped and counted" },
 	{ "agent.ringbuf_wakeup_bytes", K_SIZE, OFF(ringbuf_wakeup_bytes), 1, 1ULL << 30, "256k",
 	  "wake the agent when this much ring buffer data waits (else it drains every tick)" },
+	{ "tracers.syscall.slow_threshold", K_DURATION, OFF(syscall_slow_ns), 0, 3600000000000ULL, "10ms",
+	  "a syscall_events row for every call slower than this" },
+	{ "tracers.syscall.pid", K_U64, OFF(syscall_pid), 0, 4194304, "0",
+	  "trace only this process id (0: every process)" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -33,6 +33,9 @@ struct config {
 	struct source_config tracers[TRACER_COUNT];
 	struct source_config scrapers[SCRAPER_COUNT];
 	uint64_t ringbuf_wakeup_bytes;
+	/* tracer settings */
+	int64_t syscall_slow_ns;     /* slow-call events above this latency */
+	uint64_t syscall_pid;        /* trace only this process (0: all) */
 };
 
 /* Fills cfg with the built-in defaults. */

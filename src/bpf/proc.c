@@ -149,7 +149,7 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 		return -errno;
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_proc].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
-	t->obj = p->skel->obj;
+	t->skeleton = p->skel->skeleton;
 	return 0;
 }
 

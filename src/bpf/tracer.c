@@ -131,10 +131,13 @@ int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, con
 		if (!tracer_hook_exists(*hook))
 			return disable(t, -ENOENT, "tracepoint %s is not in this kernel", *hook);
 	err = ops->open(t, cfg);
-	if (err || !t->obj)
+	if (err || !t->skeleton)
 		return disable(t, err ? err : -EINVAL, "cannot open BPF object (%s)",
 			       strerror(err ? -err : EINVAL));
-	err = bpf_object__load(t->obj);
+	t->obj = *t->skeleton->obj;
+	/* The skeleton's load also maps .bss/.data so user-space writes to
+	 * skel->bss reach the programs. */
+	err = bpf_object__load_skeleton(t->skeleton);
 	if (err)
 		return disable(t, err, "BPF program did not load (%s; run with -v for the verifier log)",
 			       strerror(-err));
@@ -244,5 +247,6 @@ void tracer__destroy(struct tracer *t)
 	free(t->priv);
 	t->priv = NULL;
 	t->obj = NULL;
+	t->skeleton = NULL;
 	t->enabled = false;
 }

@@ -9,7 +9,7 @@
  *   1. the hooks listed in ops->hooks are probed in the kernel's BTF; a
  *      missing one disables the tracer with a one-line reason;
  *   2. ops->open opens the skeleton and configures it (read-only data, map
- *      sizes, optional programs) and sets t->obj;
+ *      sizes, optional programs) and sets t->skeleton (skel->skeleton);
  *   3. the framework loads the object and attaches every program that is
  *      set to autoload;
  *   4. ops->start (optional) registers ring buffers with tracer__add_ringbuf
@@ -29,6 +29,7 @@
 #include "common.h"
 
 struct bpf_object;
+struct bpf_object_skeleton;
 struct bpf_link;
 struct bpf_map;
 struct batch;
@@ -37,7 +38,8 @@ struct config;
 
 /* The tracer table.  X(name) adds a tracer whose ops are <name>_tracer. */
 #define TRACERS(X) \
-	X(proc)
+	X(proc) \
+	X(syscall)
 
 enum tracer_id {
 #define X(name) TRACER_##name,
@@ -75,7 +77,8 @@ struct tracer {
 	enum tracer_id id;
 	struct collector *col;
 	void *priv;
-	struct bpf_object *obj;                /* set by ops->open */
+	struct bpf_object_skeleton *skeleton;  /* set by ops->open */
+	struct bpf_object *obj;                /* the skeleton's object */
 	struct bpf_link *links[TRACER_LINKS_MAX];
 	size_t nlinks;
 	struct tracer_ringbuf ringbufs[TRACER_RINGBUFS_MAX];

@@ -46,6 +46,8 @@ static void print_sources(struct collector *c)
 
 		if (t->enabled)
 			log_info("  tracer  %-10s on   %s", t->ops->name, t->ops->summary);
+		else if (!strcmp(t->reason, "disabled by configuration"))
+			log_info("  tracer  %-10s off  (disabled by configuration)", t->ops->name);
 		else
 			log_warn("tracer %s disabled: %s", t->ops->name, t->reason);
 	}
@@ -54,6 +56,8 @@ static void print_sources(struct collector *c)
 
 		if (s->enabled)
 			log_info("  scraper %-10s on   %s", s->ops->name, s->ops->summary);
+		else if (!strcmp(s->reason, "disabled by configuration"))
+			log_info("  scraper %-10s off  (disabled by configuration)", s->ops->name);
 		else
 			log_warn("scraper %s disabled: %s", s->ops->name, s->reason);
 	}
@@ -88,20 +92,20 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 	a->dropped = ws.rows_dropped;
 }
 
-static bool all_tracers_denied(struct collector *c)
+/* True when no configured tracer started and we lack root: the usual
+ * reason, worth one hint (a verifier rejection also says EACCES, so the
+ * errno alone does not tell). */
+static bool tracers_need_root(struct collector *c)
 {
-	int denied = 0, tried = 0;
+	int wanted = 0, running = 0;
 
 	for (int i = 0; i < TRACER_COUNT; i++) {
 		struct tracer *t = collector__tracer(c, i);
 
-		if (strcmp(t->reason, "disabled by configuration")) {
-			tried++;
-			denied += !t->enabled && (strstr(t->reason, "Operation not permitted") ||
-						  strstr(t->reason, "Permission denied"));
-		}
+		wanted += strcmp(t->reason, "disabled by configuration") != 0;
+		running += t->enabled;
 	}
-	return tried > 0 && denied == tried;
+	return geteuid() != 0 && wanted > 0 && running == 0;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -179,7 +183,7 @@ int cmd_agent(int argc, char **argv)
 			 realpath(cfg.db_path, abs) ? abs : cfg.db_path, (double)cfg.interval_ns / 1e9);
 	}
 	print_sources(col);
-	if (all_tracers_denied(col))
+	if (tracers_need_root(col))
 		log_warn("no tracer could load: run as root (or with CAP_BPF and CAP_PERFMON)");
 	log_info("look at the data with: ksight query --db %s \"select event, count(*) from process_events group by event\"",
 		 cfg.db_path);

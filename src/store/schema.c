@@ -84,6 +84,33 @@ static const struct column load_metrics[] = {
 	I("cpus", "online CPUs, to read the load against"),
 };
 
+static const struct column syscall_events[] = {
+	TS,
+	I("pid", "process id"),
+	I("tid", "thread id"),
+	S("comm", "thread command name"),
+	I("syscall_nr", "syscall number on this architecture"),
+	S("syscall_name", "syscall name"),
+	I("latency_ns", "time from entry to exit"),
+	I("ret", "return value (negative: -errno)"),
+	I("cgroup_id", "cgroup id"),
+	S("cgroup", "cgroup path"),
+};
+
+static const struct column syscall_stats[] = {
+	TS,
+	I("interval_ns", "length of the interval these counts cover"),
+	I("syscall_nr", "syscall number"),
+	S("syscall_name", "syscall name"),
+	I("count", "calls completed in the interval"),
+	I("errors", "calls that returned an error"),
+	I("total_ns", "summed latency"),
+	I("p50_ns", "median latency (log-linear histogram, within a few percent)"),
+	I("p95_ns", "95th percentile latency"),
+	I("p99_ns", "99th percentile latency"),
+	I("max_ns", "slowest call in the interval (exact)"),
+};
+
 const struct table schema_tables[T_COUNT] = {
 	TABLE(T_COLLECTOR_STATS, "collector_stats",
 	      "Per interval and collector: enabled or why not, events seen, events lost.",
@@ -94,6 +121,11 @@ const struct table schema_tables[T_COUNT] = {
 	TABLE(T_MEMORY_METRICS, "memory_metrics", "/proc/meminfo every interval.", memory_metrics),
 	TABLE(T_LOAD_METRICS, "load_metrics", "/proc/loadavg and /proc/uptime every interval.",
 	      load_metrics),
+	TABLE(T_SYSCALL_EVENTS, "syscall_events",
+	      "One row per syscall slower than tracers.syscall.slow_threshold.", syscall_events),
+	TABLE(T_SYSCALL_STATS, "syscall_stats",
+	      "Per interval and syscall: count, errors and latency percentiles of every call.",
+	      syscall_stats),
 };
 
 const struct table *schema_find(const char *name)

@@ -1,0 +1,239 @@
+/* Syscall tracer, user side: per-interval latency distribution per syscall
+ * -> syscall_stats, slow calls -> syscall_events.
+ *
+ * The kernel keeps cumulative per-CPU counters; every tick this side reads
+ * the totals of all syscalls (one batch lookup), then the histograms of only
+ * those that ran, and stores the difference from the previous reading, so
+ * nothing is reset in the kernel and no increment is lost.
+ */
+#include "syscall.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../collector.h"
+#include "../config.h"
+#include "../lib/u64map.h"
+#include "../store/batch.h"
+#include "syscall.skel.h"
+#include "syscall_names.h"
+#include "tracer.h"
+
+struct syscall_priv {
+	struct syscall_bpf *skel;
+	int ncpus;
+	int64_t last_tick_ns;
+	uint64_t prev_count[SYSCALL_MAX];
+	uint64_t prev_errors[SYSCALL_MAX];
+	uint64_t prev_sum[SYSCALL_MAX];
+	struct u64map prev_hist;          /* nr -> uint64_t[HIST_BUCKETS] */
+	struct syscall_totals *totals;    /* SYSCALL_MAX * ncpus */
+	uint64_t *hist;                   /* HIST_BUCKETS * ncpus */
+};
+
+static const char *const hooks[] = { "sys_enter", "sys_exit", NULL };
+
+const char *syscall_name(uint32_t nr)
+{
+	if (nr < sizeof(syscall_names) / sizeof(syscall_names[0]) && syscall_names[nr])
+		return syscall_names[nr];
+	return NULL;
+}
+
+static void put_name(struct batch *b, uint32_t nr)
+{
+	const char *name = syscall_name(nr);
+	char buf[32];
+
+	if (!name) {
+		snprintf(buf, sizeof(buf), "syscall_%u", nr);
+		name = buf;
+	}
+	batch__text(b, name);
+}
+
+static int on_event(struct tracer *t, const void *data, size_t size)
+{
+	const struct syscall_event *e = data;
+	struct collector *c = t->col;
+	struct batch *b = collector__batch(c);
+	uint64_t cgid;
+	const char *cgroup;
+	char comm[KS_COMM_LEN + 1];
+
+	if (size < sizeof(*e))
+		return 0;
+	cgroup = collector__cgroup(c, e->cgroup_id, e->memcg_id, &cgid);
+	memcpy(comm, e->comm, KS_COMM_LEN);
+	comm[KS_COMM_LEN] = '\0';
+	batch__row(b, T_SYSCALL_EVENTS);
+	batch__int(b, collector__to_real(c, e->ts_ns));
+	batch__int(b, e->pid);
+	batch__int(b, e->tid);
+	batch__text(b, comm);
+	batch__int(b, e->nr);
+	put_name(b, e->nr);
+	batch__int(b, (int64_t)e->latency_ns);
+	batch__int(b, e->ret);
+	batch__int(b, (int64_t)cgid);
+	batch__text(b, cgroup);
+	batch__end(b);
+	collector__rows_added(c);
+	return 0;
+}
+
+/* Sums the per-CPU histogram of nr into out (cumulative). */
+static int read_hist(struct syscall_priv *p, uint32_t nr, uint64_t *out)
+{
+	int fd = bpf_map__fd(p->skel->maps.hist);
+	uint32_t first = nr * HIST_BUCKETS, prev = first - 1, next, keys[HIST_BUCKETS];
+	__u32 count = HIST_BUCKETS;
+	int err;
+
+	err = bpf_map_lookup_batch(fd, first ? &prev : NULL, &next, keys, p->hist, &count, NULL);
+	if (err && errno != ENOENT)
+		return -errno;
+	memset(out, 0, HIST_BUCKETS * sizeof(*out));
+	for (uint32_t i = 0; i < count && i < HIST_BUCKETS; i++) {
+		uint32_t bucket = keys[i] - first;
+
+		if (keys[i] < first || bucket >= HIST_BUCKETS)
+			continue;
+		for (int c = 0; c < p->ncpus; c++)
+			out[bucket] += p->hist[i * (size_t)p->ncpus + c];
+	}
+	return 0;
+}
+
+static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
+{
+	struct syscall_priv *p = t->priv;
+	int fd = bpf_map__fd(p->skel->maps.totals);
+	uint32_t keys[SYSCALL_MAX], next;
+	__u32 count = SYSCALL_MAX;
+	uint64_t epoch = p->skel->bss->max_epoch;
+	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
+	uint64_t cur[HIST_BUCKETS], delta[HIST_BUCKETS];
+
+	if (bpf_map_lookup_batch(fd, NULL, &next, keys, p->totals, &count, NULL) && errno != ENOENT)
+		return -errno;
+	/* Later calls start a new interval for max_ns. */
+	p->skel->bss->max_epoch = epoch + 1;
+	p->last_tick_ns = now_ns;
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t nr = keys[i];
+		uint64_t n = 0, errors = 0, sum = 0, max = 0, dn;
+		uint64_t *prev;
+
+		if (nr >= SYSCALL_MAX)
+			continue;
+		for (int c = 0; c < p->ncpus; c++) {
+			const struct syscall_totals *v = &p->totals[i * (size_t)p->ncpus + c];
+
+			n += v->count;
+			errors += v->errors;
+			sum += v->sum_ns;
+			if (v->max_epoch == epoch && v->max_ns > max)
+				max = v->max_ns;
+		}
+		dn = n - p->prev_count[nr];
+		if (!dn)
+			continue;
+		if (read_hist(p, nr, cur))
+			continue;
+		prev = u64map_get(&p->prev_hist, nr);
+		if (!prev) {
+			prev = calloc(HIST_BUCKETS, sizeof(*prev));
+			if (!prev)
+				return -ENOMEM;
+			u64map_put(&p->prev_hist, nr, prev);
+		}
+		for (int k = 0; k < HIST_BUCKETS; k++)
+			delta[k] = cur[k] - prev[k];
+		memcpy(prev, cur, sizeof(cur));
+		t->events += dn;
+
+		batch__row(b, T_SYSCALL_STATS);
+		batch__int(b, now_ns);
+		batch__int(b, interval);
+		batch__int(b, nr);
+		put_name(b, nr);
+		batch__int(b, (int64_t)dn);
+		batch__int(b, (int64_t)(errors - p->prev_errors[nr]));
+		batch__int(b, (int64_t)(sum - p->prev_sum[nr]));
+		for (int q = 0; q < 3; q++) {
+			static const double quantiles[] = { 0.50, 0.95, 0.99 };
+			double v = hist_quantile(delta, dn, quantiles[q]);
+
+			/* Interpolation cannot know where in the bucket the values
+			 * sit; the exact maximum bounds it. */
+			batch__int(b, (int64_t)(max && v > (double)max ? (double)max : v));
+		}
+		if (max)
+			batch__int(b, (int64_t)max);
+		else
+			batch__null(b);
+		batch__end(b);
+		p->prev_count[nr] = n;
+		p->prev_errors[nr] = errors;
+		p->prev_sum[nr] = sum;
+	}
+	return 0;
+}
+
+static int syscall_open(struct tracer *t, const struct config *cfg)
+{
+	struct syscall_priv *p = t->priv;
+
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0)
+		return p->ncpus ? p->ncpus : -EINVAL;
+	p->totals = calloc((size_t)SYSCALL_MAX * p->ncpus, sizeof(*p->totals));
+	p->hist = calloc((size_t)HIST_BUCKETS * p->ncpus, sizeof(*p->hist));
+	if (!p->totals || !p->hist)
+		return -ENOMEM;
+	p->skel = syscall_bpf__open();
+	if (!p->skel)
+		return -errno;
+	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_syscall].rate_cap);
+	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
+	p->skel->rodata->slow_ns = (uint64_t)cfg->syscall_slow_ns;
+	p->skel->rodata->target_tgid = (uint32_t)cfg->syscall_pid;
+	t->skeleton = p->skel->skeleton;
+	return 0;
+}
+
+static int syscall_start(struct tracer *t)
+{
+	struct syscall_priv *p = t->priv;
+
+	return tracer__add_ringbuf(t, p->skel->maps.events, on_event);
+}
+
+static void syscall_destroy(struct tracer *t)
+{
+	struct syscall_priv *p = t->priv;
+	void *prev;
+
+	syscall_bpf__destroy(p->skel);
+	for (size_t i = 0; u64map_next(&p->prev_hist, &i, NULL, &prev);)
+		free(prev);
+	u64map_free(&p->prev_hist);
+	free(p->totals);
+	free(p->hist);
+}
+
+const struct tracer_ops syscall_tracer = {
+	.name = "syscall",
+	.summary = "per-syscall latency distribution -> syscall_stats, slow calls -> syscall_events",
+	.hooks = hooks,
+	.priv_size = sizeof(struct syscall_priv),
+	.open = syscall_open,
+	.start = syscall_start,
+	.collect = syscall_collect,
+	.destroy = syscall_destroy,
+};

@@ -1,0 +1,43 @@
+/* Syscall tracer: contract between syscall.bpf.c and syscall.c.
+ *
+ * In the kernel, per syscall number: a log-linear latency histogram (per-CPU
+ * array indexed nr * HIST_BUCKETS + bucket) and totals (count, errors, sum,
+ * interval max).  Syscalls slower than the threshold are also sent one by
+ * one through the ring buffer.
+ */
+#ifndef KS_SYSCALL_H
+#define KS_SYSCALL_H
+
+#include "common.h"
+#include "hist.h"
+
+#define SYSCALL_MAX 512          /* syscall numbers traced: 0 .. SYSCALL_MAX-1 */
+
+struct syscall_totals {
+	__u64 count;
+	__u64 errors;            /* returned a negative errno */
+	__u64 sum_ns;
+	__u64 max_ns;            /* largest in interval max_epoch */
+	__u64 max_epoch;
+};
+
+struct syscall_event {
+	__u64 ts_ns;             /* CLOCK_MONOTONIC at exit */
+	__u64 latency_ns;
+	__u64 cgroup_id;
+	__u64 memcg_id;
+	__s64 ret;
+	__u32 pid;
+	__u32 tid;
+	__u32 nr;
+	__u32 pad;
+	char comm[KS_COMM_LEN];
+};
+
+#ifndef __bpf__
+#include <stdint.h>
+/* The name of syscall nr on this architecture, or NULL. */
+const char *syscall_name(uint32_t nr);
+#endif
+
+#endif
