@@ -100,6 +100,7 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 
 	if (size < sizeof(struct ks_proc_event))
 		return 0;
+	t->events++;
 	proc_record_decode(data, size, collector__clock_offset(c), &r);
 	cgpath = collector__cgroup(c, r.cgroup_id, r.memcg_id, &cgid);
 

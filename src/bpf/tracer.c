@@ -153,7 +153,6 @@ static int ringbuf_dispatch(void *ctx, void *data, size_t size)
 {
 	struct tracer_ringbuf *r = ctx;
 
-	r->t->events++;
 	return r->fn(r->t, data, size);
 }
 

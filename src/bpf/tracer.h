@@ -86,7 +86,7 @@ struct tracer {
 	bool enabled;
 	char reason[TRACER_REASON_MAX];        /* why not enabled */
 	/* per interval, reset every tick */
-	uint64_t events;                       /* records or samples seen */
+	uint64_t events;                       /* events observed (counted by the tracer) */
 	uint64_t stats[KS_STAT_MAX];           /* kernel counter deltas */
 	/* since start */
 	uint64_t events_total;
@@ -109,8 +109,9 @@ bool tracer_hook_exists(const char *name);
  * t must be released with tracer__destroy(). */
 int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, const struct config *cfg);
 
-/* Registers ring buffer map rb: fn is called for each record, and counts it
- * in t->events. */
+/* Registers ring buffer map rb: fn is called for each record.  The tracer
+ * counts what it observed in t->events itself (a record may stand for one
+ * event or, for aggregating tracers, be one of many it already counted). */
 int tracer__add_ringbuf(struct tracer *t, struct bpf_map *rb, tracer_sample_fn fn);
 
 /* Reads the kernel counters into t->stats (deltas) and calls ops->collect. */

@@ -18,11 +18,15 @@
 
 #include "../lib/buf.h"
 
+/* Rows per multi-row INSERT: fewer statement steps per row (PERFORMANCE.md). */
+#define MULTI_ROWS 32
+
 struct store {
 	sqlite3 *db;
 	enum store_mode mode;
 	char *path;
-	sqlite3_stmt *insert[T_COUNT];
+	sqlite3_stmt *insert[T_COUNT];          /* one row */
+	sqlite3_stmt *insert_multi[T_COUNT];    /* MULTI_ROWS rows */
 };
 
 static int fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -161,28 +165,35 @@ static int check_and_migrate(struct store *s, char *err)
 	return rc;
 }
 
-static int prepare_inserts(struct store *s, char *err)
+static int prepare_insert(struct store *s, enum table_id t, unsigned rows, sqlite3_stmt **ret, char *err)
 {
+	const struct table *tab = &schema_tables[t];
 	struct buf sql = BUF_INIT;
 	int rc = 0;
 
-	for (int t = 0; t < T_COUNT && !rc; t++) {
-		const struct table *tab = &schema_tables[t];
-
-		buf_reset(&sql);
-		buf_printf(&sql, "INSERT INTO %s (", tab->name);
-		for (unsigned c = 0; c < tab->ncolumns; c++)
-			buf_printf(&sql, "%s%s", c ? "," : "", tab->columns[c].name);
-		buf_adds(&sql, ") VALUES (");
+	buf_printf(&sql, "INSERT INTO %s (", tab->name);
+	for (unsigned c = 0; c < tab->ncolumns; c++)
+		buf_printf(&sql, "%s%s", c ? "," : "", tab->columns[c].name);
+	buf_adds(&sql, ") VALUES ");
+	for (unsigned r = 0; r < rows; r++) {
+		buf_adds(&sql, r ? ",(" : "(");
 		for (unsigned c = 0; c < tab->ncolumns; c++)
 			buf_adds(&sql, c ? ",?" : "?");
-		buf_adds(&sql, ")");
-		if (sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->insert[t], NULL) != SQLITE_OK)
-			rc = fail(err, -EIO, "cannot prepare insert into %s: %s", tab->name,
-				  sqlite3_errmsg(s->db));
+		buf_addc(&sql, ')');
 	}
+	if (sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL) != SQLITE_OK)
+		rc = fail(err, -EIO, "cannot prepare insert into %s: %s", tab->name, sqlite3_errmsg(s->db));
 	buf_free(&sql);
+	return rc;
+}
+
+static int prepare_inserts(struct store *s, char *err)
+{
+	int rc = 0;
+
+	for (int t = 0; t < T_COUNT && !rc; t++)
+		if (!(rc = prepare_insert(s, t, 1, &s->insert[t], err)))
+			rc = prepare_insert(s, t, MULTI_ROWS, &s->insert_multi[t], err);
 	return rc;
 }
 
@@ -223,18 +234,20 @@ cleanup:
 	return rc;
 }
 
-static int bind_row(sqlite3_stmt *st, const struct batch *b, enum table_id t, size_t *pos)
+/* Binds the next `rows` rows of table t, starting at *pos, to st. */
+static int bind_rows(sqlite3_stmt *st, const struct batch *b, enum table_id t, size_t *pos, unsigned rows)
 {
+	unsigned ncols = schema_tables[t].ncolumns;
 	struct batch_value v;
 	int rc = SQLITE_OK;
 
-	for (unsigned c = 1; c <= schema_tables[t].ncolumns && rc == SQLITE_OK; c++) {
+	for (unsigned i = 1; i <= rows * ncols && rc == SQLITE_OK; i++) {
 		batch__read(b, t, pos, &v);
 		switch (v.tag) {
-		case V_INT: rc = sqlite3_bind_int64(st, (int)c, v.i); break;
-		case V_REAL: rc = sqlite3_bind_double(st, (int)c, v.r); break;
-		case V_TEXT: rc = sqlite3_bind_text(st, (int)c, v.s, (int)v.len, SQLITE_STATIC); break;
-		default: rc = sqlite3_bind_null(st, (int)c); break;
+		case V_INT: rc = sqlite3_bind_int64(st, (int)i, v.i); break;
+		case V_REAL: rc = sqlite3_bind_double(st, (int)i, v.r); break;
+		case V_TEXT: rc = sqlite3_bind_text(st, (int)i, v.s, (int)v.len, SQLITE_STATIC); break;
+		default: rc = sqlite3_bind_null(st, (int)i); break;
 		}
 	}
 	return rc;
@@ -249,11 +262,12 @@ int store__write_batch(struct store *s, const struct batch *b, char *err)
 	if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
 		return rc;
 	for (int t = 0; t < T_COUNT && !rc; t++) {
-		sqlite3_stmt *st = s->insert[t];
 		size_t pos = 0;
 
-		for (uint32_t r = 0; r < b->tables[t].rows && !rc; r++) {
-			int src = bind_row(st, b, t, &pos);
+		for (uint32_t r = 0; r < b->tables[t].rows && !rc;) {
+			unsigned n = b->tables[t].rows - r >= MULTI_ROWS ? MULTI_ROWS : 1;
+			sqlite3_stmt *st = n > 1 ? s->insert_multi[t] : s->insert[t];
+			int src = bind_rows(st, b, t, &pos, n);
 
 			if (src == SQLITE_OK)
 				src = sqlite3_step(st);
@@ -262,8 +276,8 @@ int store__write_batch(struct store *s, const struct batch *b, char *err)
 					  "cannot insert into %s: %s", schema_tables[t].name,
 					  sqlite3_errmsg(s->db));
 			sqlite3_reset(st);
+			r += n;
 		}
-		sqlite3_clear_bindings(st);
 	}
 	if (!rc)
 		rc = exec(s, "COMMIT", err);
@@ -387,8 +401,10 @@ struct store *store__close(struct store *s)
 {
 	if (!s)
 		return NULL;
-	for (int t = 0; t < T_COUNT; t++)
+	for (int t = 0; t < T_COUNT; t++) {
 		sqlite3_finalize(s->insert[t]);
+		sqlite3_finalize(s->insert_multi[t]);
+	}
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s->path);

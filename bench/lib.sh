@@ -1,0 +1,52 @@
+# Shared helpers for bench/*.sh (sourced).  Benchmarks print markdown and
+# never pass or fail; they need root for BPF.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+KSIGHT=${KSIGHT:-$TOP/ksight}
+HELPERS=${HELPERS:-$TOP/.output/t/helpers}
+BENCH_BIN=${BENCH_BIN:-$TOP/.output/bench}
+BTMP=$(mktemp -d /tmp/ksight-bench.XXXXXX)
+_bench_pids=""
+_bench_exit() {
+	for p in $_bench_pids; do kill -INT "$p" 2>/dev/null || true; done
+	rm -rf "$BTMP"
+}
+trap _bench_exit EXIT
+
+# median: the middle of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+
+# start_agent LOG ARGS...: starts ksight agent, waits until its collectors
+# run; sets AGENT_PID.
+start_agent() {
+	log=$1; shift
+	"$KSIGHT" agent "$@" 2>"$log" &
+	AGENT_PID=$!
+	_bench_pids="$_bench_pids $AGENT_PID"
+	i=0
+	while ! grep -q "collecting into" "$log"; do
+		sleep 0.05
+		i=$((i + 1))
+		[ $i -lt 200 ] || { echo "agent did not start: $(cat "$log")" >&2; exit 1; }
+	done
+	sleep 0.3
+}
+
+stop_agent() { kill -INT "$AGENT_PID"; wait "$AGENT_PID" || true; }
+
+# wait_line FILE PATTERN: waits (up to 20 s) until FILE has a line matching PATTERN
+wait_line() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+		[ $i -lt 400 ] || { echo "timed out waiting for '$2' in $1" >&2; return 1; }
+	done
+}
+
+# Classic tracepoints (bpftrace, libbpf-tools) need tracefs.
+mount_tracefs() {
+	[ -e /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+}
+
+q() { "$KSIGHT" query --db "$1" --csv "$2" | sed -n 2p; }
