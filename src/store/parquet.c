@@ -89,7 +89,7 @@ static void varint(struct buf *b, uint64_t v)
 
 static uint64_t zigzag(int64_t v)
 {
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	return ((uint64_t)v << 1) ^ (v < 0 ? ~0ull : 0);
 }
 
 static void tc_field(struct tc *t, int16_t id, uint8_t type)
@@ -386,9 +386,9 @@ static inline void add_raw(struct buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-/* Compresses w->page (or src when non-NULL) into a page of c's chunk, with
- * its header.  ndict >= 0 makes it the dictionary page instead, written to
- * w->scratch. */
+/* Compresses the len bytes at src into a data page of c's chunk, header
+ * first.  ndict >= 0 makes it the dictionary page (of ndict entries)
+ * instead, written to w->scratch because it must precede the data pages. */
 static int emit_page(struct parquet_writer *w, struct column *c, const void *src, size_t len,
 		     int encoding, int64_t ndict)
 {
@@ -1248,8 +1248,10 @@ int parquet_writer__close(struct parquet_writer *w)
 		return 0;
 	if (w->row_started)
 		parquet_writer__end_row(w);
-	group_flush(w);
-	write_footer(w);
+	if (!w->err)
+		group_flush(w);
+	if (!w->err)
+		write_footer(w);
 	if (!w->err && fsync(w->fd) < 0)
 		set_error(w, -errno);
 	if (close(w->fd) < 0 && !w->err)

@@ -95,8 +95,9 @@ int parquet_writer__open(const char *path, const struct parquet_column *columns,
 /* Sets column col of the current row.  The type must be the column's
  * (asserted); each column gets at most one value per row.  add_string() with
  * s == NULL and add_null() store NULL, which only an optional column accepts
- * (-EINVAL otherwise, with the writer left usable).  add_string() copies s.
- * Returns 0 or the writer's sticky error. */
+ * (-EINVAL otherwise, with the writer left usable, as for a string longer
+ * than 2 GiB).  add_string() copies s.  Returns 0 or the writer's sticky
+ * error. */
 int parquet_writer__add_int32(struct parquet_writer *w, size_t col, int32_t v);
 int parquet_writer__add_int64(struct parquet_writer *w, size_t col, int64_t v);
 int parquet_writer__add_double(struct parquet_writer *w, size_t col, double v);

@@ -7,6 +7,7 @@
  * and (as root) a full tmpfs — must leave nothing at the target path and no
  * temporary file behind, and must not touch an older file at that path.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <sched.h>
@@ -35,10 +36,13 @@ static const char *path_in(const char *name)
 
 /* ---- DuckDB ---------------------------------------------------------------- */
 
-/* Runs the NULL-terminated SQL statements in one DuckDB process and returns
- * the parsed JSON (an array of {columns, types, rows}); NULL on failure
- * (DuckDB's message went to stderr). */
-static json_t *duckdb(const char *sql, ...)
+/* Runs the SQL statements in one DuckDB process and returns the parsed JSON
+ * (an array of {columns, types, rows}); NULL on failure (DuckDB's message
+ * went to stderr).  duckdb("SELECT 1", "SELECT 2") */
+#define duckdb(...) duckdb_run((const char *[]){ __VA_ARGS__ }, \
+			       sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *))
+
+static json_t *duckdb_run(const char *const *sql, size_t n)
 {
 	const char *argv[24] = { "node", tap_src("t/lib/duckdb.mjs"), "--json" };
 	int argc = 3, fds[2], status;
@@ -46,14 +50,12 @@ static json_t *duckdb(const char *sql, ...)
 	char chunk[65536];
 	json_error_t jerr;
 	json_t *j = NULL;
-	ssize_t n;
-	va_list ap;
+	ssize_t len;
 	pid_t pid;
 
-	va_start(ap, sql);
-	for (const char *s = sql; s && argc < 23; s = va_arg(ap, const char *))
-		argv[argc++] = s;
-	va_end(ap);
+	assert(n < 20);
+	for (size_t i = 0; i < n; i++)
+		argv[argc++] = sql[i];
 	argv[argc] = NULL;
 	if (pipe(fds) < 0)
 		bail_out("pipe");
@@ -66,14 +68,14 @@ static json_t *duckdb(const char *sql, ...)
 		_exit(127);
 	}
 	close(fds[1]);
-	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0)
-		buf_add(&out, chunk, (size_t)n);
+	while ((len = read(fds[0], chunk, sizeof(chunk))) > 0)
+		buf_add(&out, chunk, (size_t)len);
 	close(fds[0]);
 	waitpid(pid, &status, 0);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		j = json_loadb(out.data ? out.data : "", out.len, 0, &jerr);
 	else
-		diag("duckdb failed (exit %d): %s", WEXITSTATUS(status), sql);
+		diag("duckdb failed (exit %d): %s", WEXITSTATUS(status), sql[0]);
 	buf_free(&out);
 	return j;
 }
@@ -248,7 +250,7 @@ static void check_values(const char *file, int64_t nrows)
 	snprintf(sql, sizeof(sql),
 		 "SELECT id::VARCHAR, i64::VARCHAR, i32::VARCHAR, d::VARCHAR, s, req_s, epoch_ns(ts)::VARCHAR,"
 		 " epoch_ns(tsl)::VARCHAR, hex(raw) FROM '%s'", file);
-	j = duckdb(sql, NULL);
+	j = duckdb(sql);
 	rows = rows_of(j, 0);
 	is(json_array_size(rows), nrows, "%s: DuckDB reads %lld rows", file, (long long)nrows);
 	for (int64_t i = 0; i < nrows && i < (int64_t)json_array_size(rows); i++) {
@@ -327,7 +329,7 @@ static void check_schema(const char *file)
 		 " coalesce(converted_type, ''), coalesce(logical_type::VARCHAR, ''), coalesce(duckdb_type, ''))"
 		 " FROM parquet_schema('%s') WHERE num_children IS NULL ORDER BY column_id", file);
 	snprintf(q2, sizeof(q2), "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '%s')", file);
-	j = duckdb(q1, q2, NULL);
+	j = duckdb(q1, q2);
 	rows = rows_of(j, 0);
 	is(json_array_size(rows), NCOLS, "%s: %d leaf columns in parquet_schema()", file, NCOLS);
 	for (int c = 0; c < NCOLS; c++)
@@ -442,7 +444,7 @@ static void check_metadata(const char *file, int64_t nrows, int64_t group_rows, 
 		 "  WHEN 'tsl' THEN epoch_ns(stats_max_value::TIMESTAMP_NS)::VARCHAR ELSE stats_max_value END,"
 		 " min_is_exact::VARCHAR, max_is_exact::VARCHAR, encodings, compression"
 		 " FROM parquet_metadata('%s') ORDER BY row_group_id, column_id", file);
-	j = duckdb(q1, q2, NULL);
+	j = duckdb(q1, q2);
 	rows = rows_of(j, 0);
 	snprintf(n, sizeof(n), "%lld", (long long)nrows);
 	is_str(cell(rows, 0, 0), n, "%s: num_rows", file);
@@ -562,7 +564,7 @@ static void check_pruning(const char *file, int64_t nrows)
 		want[9] += x.tsl >= TS_BASE - 123456789 + 123460000 && x.tsl <= TS_BASE - 123456789 + 123470000;
 		want[10] += i >= 4000 && i < 4003;
 	}
-	j = duckdb(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], NULL);
+	j = duckdb(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10]);
 	for (int k = 0; k < N; k++) {
 		const char *got = cell(rows_of(j, k), 0, 0);
 
@@ -596,7 +598,7 @@ static void check_double_edges(void)
 	snprintf(q, sizeof(q),
 		 "SELECT coalesce(stats_min_value, '-') || ' ' || coalesce(stats_max_value, '-') || ' ' || stats_null_count"
 		 " FROM parquet_metadata('%s') ORDER BY row_group_id", file);
-	j = duckdb(q, NULL);
+	j = duckdb(q);
 	rows = rows_of(j, 0);
 	is_str(cell(rows, 0, 0), "-0.0 2.5 0", "doubles: a zero min is -0.0");
 	is_str(cell(rows, 1, 0), "-3.0 0.0 0", "doubles: a zero max is +0.0");
@@ -837,7 +839,7 @@ static void check_failures(void)
 		json_t *j;
 
 		snprintf(q, sizeof(q), "SELECT string_agg(id || ':' || v, ' ' ORDER BY id) FROM '%s'", keep);
-		j = duckdb(q, NULL);
+		j = duckdb(q);
 		is_str(cell(rows_of(j, 0), 0, 0), "10:20 11:21 12:22", "the new file has the new rows, the last one ended by close");
 		json_decref(j);
 	}
@@ -871,7 +873,7 @@ static void check_kv(const char *file)
 
 	snprintf(q, sizeof(q),
 		 "SELECT decode(key), decode(value) FROM parquet_kv_metadata('%s') ORDER BY 1", file);
-	j = duckdb(q, NULL);
+	j = duckdb(q);
 	rows = rows_of(j, 0);
 	is(json_array_size(rows), 4, "%s: 4 key/value pairs", file);
 	is_str(cell(rows, 0, 0), "command", "%s: key command", file);
@@ -900,7 +902,7 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
-	probe = duckdb("SELECT 1", NULL);
+	probe = duckdb("SELECT 1");
 	if (!probe)
 		bail_out("DuckDB is not usable: run `make deps` (npm @duckdb/node-api)");
 	json_decref(probe);
@@ -928,7 +930,7 @@ int main(void)
 		snprintf(q1, sizeof(q1), "SELECT count(*)::VARCHAR FROM '%s'", path_in("empty.parquet"));
 		snprintf(q2, sizeof(q2), "SELECT count(*)::VARCHAR FROM (DESCRIBE SELECT * FROM '%s')",
 			 path_in("empty.parquet"));
-		j = duckdb(q1, q2, NULL);
+		j = duckdb(q1, q2);
 		is_str(cell(rows_of(j, 0), 0, 0), "0", "empty file: 0 rows");
 		is_str(cell(rows_of(j, 1), 0, 0), "9", "empty file: 9 columns");
 		json_decref(j);
