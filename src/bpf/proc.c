@@ -6,6 +6,7 @@
  */
 #include "proc.h"
 
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
 
@@ -17,7 +18,25 @@
 
 struct proc_priv {
 	struct proc_bpf *skel;
+	void (*consumer)(void *ctx, const struct proc_record *r);
+	void *consumer_ctx;
 };
+
+static struct proc_follow_opts follow_opts;
+
+void proc_tracer_follow(const struct proc_follow_opts *opts)
+{
+	follow_opts = *opts;
+}
+
+void proc_tracer_set_consumer(struct tracer *t, void (*fn)(void *ctx, const struct proc_record *r),
+			      void *ctx)
+{
+	struct proc_priv *p = t->priv;
+
+	p->consumer = fn;
+	p->consumer_ctx = ctx;
+}
 
 static const char *const hooks[] = {
 	"sched_process_fork", "sched_process_exec", "sched_process_exit", NULL,
@@ -92,6 +111,7 @@ static const char *kind_name(uint32_t kind)
 
 static int on_event(struct tracer *t, const void *data, size_t size)
 {
+	struct proc_priv *p = t->priv;
 	struct collector *c = t->col;
 	struct batch *b = collector__batch(c);
 	struct proc_record r;
@@ -102,6 +122,10 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 		return 0;
 	t->events++;
 	proc_record_decode(data, size, collector__clock_offset(c), &r);
+	if (p->consumer) {
+		p->consumer(p->consumer_ctx, &r);
+		return 0;
+	}
 	cgpath = collector__cgroup(c, r.cgroup_id, r.memcg_id, &cgid);
 
 	batch__row(b, T_PROCESS_EVENTS);
@@ -150,6 +174,8 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 		return -errno;
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_proc].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
+	p->skel->rodata->follow = follow_opts.root_pid != 0;
+	p->skel->rodata->exclude_shells = follow_opts.exclude_shells;
 	t->skeleton = p->skel->skeleton;
 	return 0;
 }
@@ -157,7 +183,11 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 static int proc_start(struct tracer *t)
 {
 	struct proc_priv *p = t->priv;
+	uint32_t root = follow_opts.root_pid;
+	uint8_t one = 1;
 
+	if (root && bpf_map__update_elem(p->skel->maps.followed, &root, sizeof(root), &one, sizeof(one), BPF_ANY))
+		return -errno;
 	return tracer__add_ringbuf(t, p->skel->maps.events, on_event);
 }
 

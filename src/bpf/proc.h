@@ -86,6 +86,21 @@ struct proc_record {
 /* Decodes one ring buffer record; offset_ns converts the BPF monotonic
  * clock to the wall clock. */
 void proc_record_decode(const void *data, size_t size, int64_t offset_ns, struct proc_record *r);
+
+struct tracer;
+struct proc_follow_opts {
+	uint32_t root_pid;       /* followed with all its descendants; 0: all */
+	bool exclude_shells;     /* drop sh/bash/dash/zsh records in the kernel */
+};
+
+/* Options for the next tracer__open of the proc tracer (ksight run): follow
+ * one process tree only.  Process-wide; call before collector__open. */
+void proc_tracer_follow(const struct proc_follow_opts *opts);
+
+/* Sends decoded records to fn instead of storing process_events rows.
+ * Call after collector__open, before the loop runs. */
+void proc_tracer_set_consumer(struct tracer *t, void (*fn)(void *ctx, const struct proc_record *r),
+			      void *ctx);
 #endif
 
 #endif
