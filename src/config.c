@@ -47,6 +47,12 @@ static const struct key keys[] = {
 	  "a syscall_events row for every call slower than this" },
 	{ "tracers.syscall.pid", K_U64, OFF(syscall_pid), 0, 4194304, "0",
 	  "trace only this process id (0: every process)" },
+	{ "tracers.sched.slow_threshold", K_DURATION, OFF(sched_slow_ns), 0, 3600000000000ULL, "10ms",
+	  "a sched_latency_events row for every run-queue wait longer than this" },
+	{ "tracers.pagefault.sample_every", K_U64, OFF(pagefault_sample_every), 1, 1000000000, "1000",
+	  "one page_fault_events row per this many faults (page_fault_stats counts all)" },
+	{ "tracers.pagefault.completion", K_BOOL, OFF(pagefault_completion), 0, 0, "true",
+	  "use perf software events page-faults-min/-maj for minor/major and latency" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -36,6 +36,9 @@ struct config {
 	/* tracer settings */
 	int64_t syscall_slow_ns;     /* slow-call events above this latency */
 	uint64_t syscall_pid;        /* trace only this process (0: all) */
+	int64_t sched_slow_ns;       /* sched_latency_events above this run-queue wait */
+	uint64_t pagefault_sample_every;  /* one page_fault_events row per this many faults */
+	bool pagefault_completion;   /* attach perf software events for type and latency */
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -100,7 +100,7 @@ static int attach_all(struct tracer *t)
 	bpf_object__for_each_program(prog, t->obj) {
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || bpf_program__type(prog) == BPF_PROG_TYPE_PERF_EVENT)
 			continue;
 		if (t->nlinks == TRACER_LINKS_MAX)
 			return disable(t, -E2BIG, "too many programs");

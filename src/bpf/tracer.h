@@ -11,7 +11,8 @@
  *   2. ops->open opens the skeleton and configures it (read-only data, map
  *      sizes, optional programs) and sets t->skeleton (skel->skeleton);
  *   3. the framework loads the object and attaches every program that is
- *      set to autoload;
+ *      set to autoload (except perf_event programs, which need the events
+ *      ops->start opens);
  *   4. ops->start (optional) registers ring buffers with tracer__add_ringbuf
  *      and anything else that needs loaded maps;
  *   5. every tick ops->collect (optional) turns in-kernel aggregates into rows;
@@ -39,7 +40,10 @@ struct config;
 /* The tracer table.  X(name) adds a tracer whose ops are <name>_tracer. */
 #define TRACERS(X) \
 	X(proc) \
-	X(syscall)
+	X(syscall) \
+	X(blockio) \
+	X(sched) \
+	X(pagefault)
 
 enum tracer_id {
 #define X(name) TRACER_##name,
@@ -85,6 +89,7 @@ struct tracer {
 	size_t nringbufs;
 	bool enabled;
 	char reason[TRACER_REASON_MAX];        /* why not enabled */
+	char note[TRACER_REASON_MAX];          /* enabled but degraded: what is missing and why */
 	/* per interval, reset every tick */
 	uint64_t events;                       /* events observed (counted by the tracer) */
 	uint64_t stats[KS_STAT_MAX];           /* kernel counter deltas */

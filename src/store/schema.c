@@ -111,6 +111,105 @@ static const struct column syscall_stats[] = {
 	I("max_ns", "slowest call in the interval (exact)"),
 };
 
+#define IO_OP(op) \
+	I(op "_count", op " requests completed"), \
+	I(op "_bytes", op " bytes"), \
+	R(op "_p50_us", op " median latency, issue to completion, µs (NULL: no requests)"), \
+	R(op "_p95_us", op " 95th percentile latency, µs"), \
+	R(op "_p99_us", op " 99th percentile latency, µs"), \
+	R(op "_max_us", op " slowest request, µs (exact)")
+
+static const struct column io_latency_stats[] = {
+	TS,
+	I("interval_ns", "length of the interval"),
+	S("device", "disk name (vda, nvme0n1, loop0 ...)"),
+	I("dev_major", "device major number"),
+	I("dev_minor", "device minor number of the whole disk"),
+	IO_OP("read"),
+	IO_OP("write"),
+	IO_OP("flush"),
+	IO_OP("discard"),
+	I("other_count", "other requests (write zeroes, zone ops ...)"),
+};
+
+static const struct column sched_events[] = {
+	TS,
+	I("interval_ns", "length of the interval"),
+	I("runq_count", "tasks that waited on a run queue and then ran"),
+	R("runq_p50_us", "median run-queue latency (wakeup or preemption to running), µs"),
+	R("runq_p95_us", "95th percentile run-queue latency, µs"),
+	R("runq_p99_us", "99th percentile run-queue latency, µs"),
+	R("runq_max_us", "longest run-queue wait, µs (exact)"),
+	I("context_switches", "context switches"),
+	I("voluntary_switches", "switches where the task blocked"),
+	I("involuntary_switches", "switches where the task was preempted while runnable"),
+	I("wakeups", "task wakeups (sched_wakeup + sched_wakeup_new)"),
+};
+
+static const struct column sched_latency_events[] = {
+	TS,
+	I("pid", "process id"),
+	I("tid", "thread id"),
+	S("comm", "thread command name"),
+	I("latency_ns", "run-queue wait above tracers.sched.slow_threshold"),
+	I("cpu", "CPU it finally ran on"),
+	I("cgroup_id", "cgroup id"),
+	S("cgroup", "cgroup path"),
+};
+
+static const struct column process_cpu_stats[] = {
+	TS,
+	I("interval_ns", "length of the interval"),
+	I("pid", "process id (threads folded)"),
+	S("comm", "command name"),
+	I("oncpu_ns", "time on CPU in the interval"),
+	I("voluntary_switches", "times it blocked"),
+	I("involuntary_switches", "times it was preempted"),
+	I("runq_wait_ns", "summed run-queue wait of its threads"),
+};
+
+static const struct column page_fault_events[] = {
+	TS,
+	I("pid", "process id"),
+	I("tid", "thread id"),
+	S("comm", "thread command name"),
+	S("fault_type", "'minor' or 'major' (NULL when perf software events are unavailable)"),
+	S("access", "'read', 'write' or 'exec', from the x86 error code"),
+	I("address", "faulting user address"),
+	I("latency_ns", "fault entry to completion; NULL where the kernel offers no completion hook"),
+	I("cgroup_id", "cgroup id"),
+	S("cgroup", "cgroup path"),
+};
+
+static const struct column page_fault_stats[] = {
+	TS,
+	I("interval_ns", "length of the interval"),
+	I("pid", "process id (threads folded)"),
+	S("comm", "command name"),
+	I("minor", "minor faults completed"),
+	I("major", "major faults completed"),
+	I("reads", "faults on reads"),
+	I("writes", "faults on writes"),
+	I("execs", "faults on instruction fetch"),
+	R("minor_avg_us", "mean minor fault latency, µs (NULL: unknown)"),
+	R("major_avg_us", "mean major fault latency, µs (NULL: unknown)"),
+};
+
+static const struct column tcp_retransmit_events[] = {
+	TS,
+	I("pid", "process that opened the connection, when it was seen connecting; else NULL"),
+	S("comm", "its command name"),
+	I("family", "4 or 6"),
+	S("saddr", "local address"),
+	I("sport", "local port"),
+	S("daddr", "remote address"),
+	I("dport", "remote port"),
+	S("state", "TCP state (ESTABLISHED, SYN_SENT ...)"),
+	I("netns", "network namespace inode"),
+	I("cgroup_id", "cgroup of the socket"),
+	S("cgroup", "cgroup path"),
+};
+
 const struct table schema_tables[T_COUNT] = {
 	TABLE(T_COLLECTOR_STATS, "collector_stats",
 	      "Per interval and collector: enabled or why not, events seen, events lost.",
@@ -126,6 +225,23 @@ const struct table schema_tables[T_COUNT] = {
 	TABLE(T_SYSCALL_STATS, "syscall_stats",
 	      "Per interval and syscall: count, errors and latency percentiles of every call.",
 	      syscall_stats),
+	TABLE(T_IO_LATENCY_STATS, "io_latency_stats",
+	      "Per interval and disk: block I/O count, bytes and latency percentiles per operation.",
+	      io_latency_stats),
+	TABLE(T_SCHED_EVENTS, "sched_events",
+	      "Per interval: run-queue latency distribution and context switches.", sched_events),
+	TABLE(T_SCHED_LATENCY_EVENTS, "sched_latency_events",
+	      "One row per run-queue wait above tracers.sched.slow_threshold.", sched_latency_events),
+	TABLE(T_PROCESS_CPU_STATS, "process_cpu_stats",
+	      "Per interval and process that ran: on-CPU time, switches and run-queue wait.",
+	      process_cpu_stats),
+	TABLE(T_PAGE_FAULT_EVENTS, "page_fault_events",
+	      "Sampled page faults (one in tracers.pagefault.sample_every) with type, access and latency.",
+	      page_fault_events),
+	TABLE(T_PAGE_FAULT_STATS, "page_fault_stats",
+	      "Per interval and process: every page fault counted by type and access.", page_fault_stats),
+	TABLE(T_TCP_RETRANSMIT_EVENTS, "tcp_retransmit_events",
+	      "One row per TCP segment retransmitted.", tcp_retransmit_events),
 };
 
 const struct table *schema_find(const char *name)

@@ -1,0 +1,253 @@
+/* Page fault tracer, user side: per interval and process ->
+ * page_fault_stats, sampled faults -> page_fault_events.
+ *
+ * start() opens the perf software events page-faults-min and -maj on every
+ * CPU and attaches the completion programs; when that is not possible (no
+ * perf events, perf_event_paranoid, ...) the tracer keeps counting faults
+ * by access type and says why minor/major and latency are missing.
+ */
+#include "pagefault.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../collector.h"
+#include "../config.h"
+#include "../store/batch.h"
+#include "pagefault.skel.h"
+#include "tracer.h"
+
+#define PERF_LINKS_MAX 1024
+
+struct pagefault_priv {
+	struct pagefault_bpf *skel;
+	int ncpus;
+	int64_t last_tick_ns;
+	bool completion;                  /* wanted by the config */
+	struct bpf_link *perf_links[PERF_LINKS_MAX];
+	size_t nperf;
+	struct pf_proc *procs;            /* ncpus */
+};
+
+static const char *const hooks[] = { "page_fault_user", NULL };
+
+static const char *access_name(uint32_t error_code)
+{
+	if (error_code & PF_ERR_INSTR)
+		return "exec";
+	return error_code & PF_ERR_WRITE ? "write" : "read";
+}
+
+static int on_event(struct tracer *t, const void *data, size_t size)
+{
+	const struct pf_event *e = data;
+	struct collector *c = t->col;
+	struct batch *b = collector__batch(c);
+	char comm[KS_COMM_LEN + 1];
+	const char *cgroup;
+	uint64_t cgid;
+	/* A completion without a seen start (a kernel-mode fault on a user
+	 * address) has no access type. */
+	bool access_known = e->type == PF_UNKNOWN || e->latency_ns;
+
+	if (size < sizeof(*e))
+		return 0;
+	memcpy(comm, e->comm, KS_COMM_LEN);
+	comm[KS_COMM_LEN] = '\0';
+	cgroup = collector__cgroup(c, e->cgroup_id, e->memcg_id, &cgid);
+	batch__row(b, T_PAGE_FAULT_EVENTS);
+	batch__int(b, collector__to_real(c, e->ts_ns));
+	batch__int(b, e->pid);
+	batch__int(b, e->tid);
+	batch__text(b, comm);
+	batch__text(b, e->type == PF_MAJOR ? "major" : e->type == PF_MINOR ? "minor" : NULL);
+	batch__text(b, access_known ? access_name(e->error_code) : NULL);
+	batch__int(b, (int64_t)e->address);
+	if (e->latency_ns)
+		batch__int(b, (int64_t)e->latency_ns);
+	else
+		batch__null(b);
+	batch__int(b, (int64_t)cgid);
+	batch__text(b, cgroup);
+	batch__end(b);
+	collector__rows_added(c);
+	return 0;
+}
+
+static void put_avg(struct batch *b, uint64_t sum, uint64_t n)
+{
+	if (n)
+		batch__real(b, (double)sum / (double)n / 1e3);
+	else
+		batch__null(b);
+}
+
+static int pagefault_collect(struct tracer *t, struct batch *b, int64_t now_ns)
+{
+	struct pagefault_priv *p = t->priv;
+	uint32_t was = p->skel->bss->active, key, next;
+	struct bpf_map *map = was ? p->skel->maps.procs1 : p->skel->maps.procs0;
+	int fd = bpf_map__fd(map);
+	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
+	bool first = true, known = p->skel->bss->completion_hooks;
+
+	p->skel->bss->active = !was;
+	p->last_tick_ns = now_ns;
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		struct pf_proc sum = { 0 };
+		char comm[KS_COMM_LEN + 1] = "";
+
+		key = next;
+		first = false;
+		if (bpf_map_lookup_elem(fd, &key, p->procs))
+			continue;
+		for (int c = 0; c < p->ncpus; c++) {
+			const struct pf_proc *v = &p->procs[c];
+
+			sum.minor += v->minor;
+			sum.major += v->major;
+			sum.reads += v->reads;
+			sum.writes += v->writes;
+			sum.execs += v->execs;
+			sum.minor_lat_ns += v->minor_lat_ns;
+			sum.minor_timed += v->minor_timed;
+			sum.major_lat_ns += v->major_lat_ns;
+			sum.major_timed += v->major_timed;
+			if (!comm[0] && v->comm[0])
+				memcpy(comm, v->comm, KS_COMM_LEN);
+		}
+		t->events += known ? sum.minor + sum.major : sum.reads + sum.writes + sum.execs;
+		batch__row(b, T_PAGE_FAULT_STATS);
+		batch__int(b, now_ns);
+		batch__int(b, interval);
+		batch__int(b, key);
+		batch__text(b, comm);
+		if (known) {
+			batch__int(b, (int64_t)sum.minor);
+			batch__int(b, (int64_t)sum.major);
+		} else {
+			batch__null(b);
+			batch__null(b);
+		}
+		batch__int(b, (int64_t)sum.reads);
+		batch__int(b, (int64_t)sum.writes);
+		batch__int(b, (int64_t)sum.execs);
+		put_avg(b, sum.minor_lat_ns, sum.minor_timed);
+		put_avg(b, sum.major_lat_ns, sum.major_timed);
+		batch__end(b);
+	}
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
+		bpf_map_delete_elem(fd, &next);
+	return 0;
+}
+
+static int pagefault_open(struct tracer *t, const struct config *cfg)
+{
+	struct pagefault_priv *p = t->priv;
+
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0)
+		return -EINVAL;
+	p->procs = calloc((size_t)p->ncpus, sizeof(*p->procs));
+	if (!p->procs)
+		return -ENOMEM;
+	p->skel = pagefault_bpf__open();
+	if (!p->skel)
+		return -errno;
+	p->completion = cfg->pagefault_completion;
+	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_pagefault].rate_cap);
+	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
+	p->skel->rodata->sample_every = (uint32_t)cfg->pagefault_sample_every;
+	t->skeleton = p->skel->skeleton;
+	return 0;
+}
+
+/* Attaches prog to a sample-every-event software counter on every CPU. */
+static int attach_perf(struct pagefault_priv *p, struct bpf_program *prog, uint64_t config)
+{
+	for (int cpu = 0; cpu < p->ncpus; cpu++) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.size = sizeof(attr),
+			.config = config,
+			.sample_period = 1,
+		};
+		int fd = (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		struct bpf_link *link;
+
+		if (fd < 0) {
+			if (errno == ENODEV)
+				continue;          /* possible but offline CPU */
+			return -errno;
+		}
+		link = bpf_program__attach_perf_event(prog, fd);
+		if (!link) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		if (p->nperf == PERF_LINKS_MAX) {
+			bpf_link__destroy(link);
+			return -E2BIG;
+		}
+		p->perf_links[p->nperf++] = link;
+	}
+	return 0;
+}
+
+static void detach_perf(struct pagefault_priv *p)
+{
+	for (size_t i = 0; i < p->nperf; i++)
+		bpf_link__destroy(p->perf_links[i]);
+	p->nperf = 0;
+}
+
+static int pagefault_start(struct tracer *t)
+{
+	struct pagefault_priv *p = t->priv;
+	int err = 0;
+
+	if (p->completion) {
+		err = attach_perf(p, p->skel->progs.on_minor_fault, PERF_COUNT_SW_PAGE_FAULTS_MIN);
+		if (!err)
+			err = attach_perf(p, p->skel->progs.on_major_fault, PERF_COUNT_SW_PAGE_FAULTS_MAJ);
+		if (err) {
+			detach_perf(p);
+			snprintf(t->note, sizeof(t->note),
+				 "no perf software events (%s): minor/major and latency unknown", strerror(-err));
+		}
+	} else {
+		snprintf(t->note, sizeof(t->note),
+			 "tracers.pagefault.completion is off: minor/major and latency unknown");
+	}
+	p->skel->bss->completion_hooks = p->nperf > 0;
+	return tracer__add_ringbuf(t, p->skel->maps.events, on_event);
+}
+
+static void pagefault_destroy(struct tracer *t)
+{
+	struct pagefault_priv *p = t->priv;
+
+	detach_perf(p);
+	pagefault_bpf__destroy(p->skel);
+	free(p->procs);
+}
+
+const struct tracer_ops pagefault_tracer = {
+	.name = "pagefault",
+	.summary = "page faults by process, type and access -> page_fault_stats, sampled page_fault_events",
+	.hooks = hooks,
+	.priv_size = sizeof(struct pagefault_priv),
+	.open = pagefault_open,
+	.start = pagefault_start,
+	.collect = pagefault_collect,
+	.destroy = pagefault_destroy,
+};

@@ -1,0 +1,49 @@
+/* Page fault tracer: contract between pagefault.bpf.c and pagefault.c.
+ *
+ * exceptions:page_fault_user marks the start of a user fault and tells the
+ * access type (x86 error code).  The kernel's page-fault accounting
+ * (mm_account_fault) fires the perf software events page-faults-min/-maj
+ * once the fault is handled; a BPF program on those events classifies the
+ * fault and measures entry-to-completion latency.  Without perf events the
+ * type and latency stay unknown (NULL), never guessed.
+ */
+#ifndef KS_PAGEFAULT_H
+#define KS_PAGEFAULT_H
+
+#include "common.h"
+
+#define PF_PROCS_MAX 16384
+
+/* x86 page fault error code bits */
+#define PF_ERR_WRITE 0x2
+#define PF_ERR_INSTR 0x10
+
+enum pf_type { PF_UNKNOWN, PF_MINOR, PF_MAJOR };
+
+struct pf_proc {
+	__u64 minor;
+	__u64 major;
+	__u64 reads;
+	__u64 writes;
+	__u64 execs;
+	__u64 minor_lat_ns;      /* summed over faults whose start was seen */
+	__u64 minor_timed;
+	__u64 major_lat_ns;
+	__u64 major_timed;
+	char comm[KS_COMM_LEN];
+};
+
+struct pf_event {
+	__u64 ts_ns;
+	__u64 address;
+	__u64 latency_ns;        /* 0: unknown */
+	__u64 cgroup_id;
+	__u64 memcg_id;
+	__u32 pid;
+	__u32 tid;
+	__u32 type;              /* enum pf_type */
+	__u32 error_code;
+	char comm[KS_COMM_LEN];
+};
+
+#endif

@@ -1,0 +1,218 @@
+/* Scheduler tracer, user side: per interval -> sched_events (run-queue
+ * latency distribution, context switches), process_cpu_stats (per process
+ * that ran), and long run-queue waits -> sched_latency_events.
+ */
+#include "sched.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../collector.h"
+#include "../config.h"
+#include "../store/batch.h"
+#include "sched.skel.h"
+#include "tracer.h"
+
+struct sched_priv {
+	struct sched_bpf *skel;
+	int ncpus;
+	int64_t last_tick_ns;
+	struct sched_totals prev;
+	struct sched_totals *values;      /* ncpus */
+	struct sched_proc *procs;         /* ncpus */
+};
+
+static const char *const hooks[] = { "sched_wakeup", "sched_wakeup_new", "sched_switch", NULL };
+
+static int on_event(struct tracer *t, const void *data, size_t size)
+{
+	const struct sched_event *e = data;
+	struct collector *c = t->col;
+	struct batch *b = collector__batch(c);
+	char comm[KS_COMM_LEN + 1];
+	const char *cgroup;
+	uint64_t cgid;
+
+	if (size < sizeof(*e))
+		return 0;
+	memcpy(comm, e->comm, KS_COMM_LEN);
+	comm[KS_COMM_LEN] = '\0';
+	cgroup = collector__cgroup(c, e->cgroup_id, e->memcg_id, &cgid);
+	batch__row(b, T_SCHED_LATENCY_EVENTS);
+	batch__int(b, collector__to_real(c, e->ts_ns));
+	batch__int(b, e->pid);
+	batch__int(b, e->tid);
+	batch__text(b, comm);
+	batch__int(b, (int64_t)e->latency_ns);
+	batch__int(b, e->cpu);
+	batch__int(b, (int64_t)cgid);
+	batch__text(b, cgroup);
+	batch__end(b);
+	collector__rows_added(c);
+	return 0;
+}
+
+static void totals_row(struct tracer *t, struct batch *b, int64_t now_ns, int64_t interval, uint64_t epoch)
+{
+	struct sched_priv *p = t->priv;
+	struct sched_totals cur = { 0 }, *prev = &p->prev;
+	uint32_t zero = 0;
+	uint64_t max = 0, delta[HIST_BUCKETS], n;
+
+	if (bpf_map__lookup_elem(p->skel->maps.totals, &zero, sizeof(zero), p->values,
+				 sizeof(*p->values) * (size_t)p->ncpus, 0))
+		return;
+	for (int c = 0; c < p->ncpus; c++) {
+		const struct sched_totals *v = &p->values[c];
+
+		cur.runq_count += v->runq_count;
+		cur.runq_sum_ns += v->runq_sum_ns;
+		cur.switches += v->switches;
+		cur.voluntary += v->voluntary;
+		cur.involuntary += v->involuntary;
+		cur.wakeups += v->wakeups;
+		for (int k = 0; k < HIST_BUCKETS; k++)
+			cur.buckets[k] += v->buckets[k];
+		if (v->max_epoch == epoch && v->runq_max_ns > max)
+			max = v->runq_max_ns;
+	}
+	n = cur.runq_count - prev->runq_count;
+	for (int k = 0; k < HIST_BUCKETS; k++)
+		delta[k] = cur.buckets[k] - prev->buckets[k];
+	t->events += cur.switches - prev->switches;
+
+	batch__row(b, T_SCHED_EVENTS);
+	batch__int(b, now_ns);
+	batch__int(b, interval);
+	batch__int(b, (int64_t)n);
+	if (n) {
+		for (int q = 0; q < 3; q++) {
+			static const double quantiles[] = { 0.50, 0.95, 0.99 };
+			double v = hist_quantile(delta, n, quantiles[q]);
+
+			batch__real(b, (max && v > (double)max ? (double)max : v) / 1e3);
+		}
+		batch__real(b, (double)max / 1e3);
+	} else {
+		for (int i = 0; i < 4; i++)
+			batch__null(b);
+	}
+	batch__int(b, (int64_t)(cur.switches - prev->switches));
+	batch__int(b, (int64_t)(cur.voluntary - prev->voluntary));
+	batch__int(b, (int64_t)(cur.involuntary - prev->involuntary));
+	batch__int(b, (int64_t)(cur.wakeups - prev->wakeups));
+	batch__end(b);
+	*prev = cur;
+}
+
+/* Reads and empties the per-process map the programs stopped writing. */
+static void procs_rows(struct tracer *t, struct batch *b, struct bpf_map *map, int64_t now_ns, int64_t interval)
+{
+	struct sched_priv *p = t->priv;
+	int fd = bpf_map__fd(map);
+	uint32_t key, next;
+	bool first = true;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		struct sched_proc sum = { 0 };
+		char comm[KS_COMM_LEN + 1] = "";
+
+		key = next;
+		first = false;
+		if (bpf_map_lookup_elem(fd, &key, p->procs))
+			continue;
+		for (int c = 0; c < p->ncpus; c++) {
+			const struct sched_proc *v = &p->procs[c];
+
+			sum.oncpu_ns += v->oncpu_ns;
+			sum.voluntary += v->voluntary;
+			sum.involuntary += v->involuntary;
+			sum.runq_wait_ns += v->runq_wait_ns;
+			if (!comm[0] && v->comm[0])
+				memcpy(comm, v->comm, KS_COMM_LEN);
+		}
+		if (!sum.oncpu_ns && !sum.voluntary && !sum.involuntary)
+			continue;
+		batch__row(b, T_PROCESS_CPU_STATS);
+		batch__int(b, now_ns);
+		batch__int(b, interval);
+		batch__int(b, key);
+		batch__text(b, comm);
+		batch__int(b, (int64_t)sum.oncpu_ns);
+		batch__int(b, (int64_t)sum.voluntary);
+		batch__int(b, (int64_t)sum.involuntary);
+		batch__int(b, (int64_t)sum.runq_wait_ns);
+		batch__end(b);
+	}
+	/* Deleting while iterating restarts get_next_key; delete afterwards. */
+	first = true;
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
+		bpf_map_delete_elem(fd, &next);
+}
+
+static int sched_collect(struct tracer *t, struct batch *b, int64_t now_ns)
+{
+	struct sched_priv *p = t->priv;
+	uint64_t epoch = p->skel->bss->max_epoch;
+	uint32_t was = p->skel->bss->active;
+	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
+
+	/* New events go to the other map and the next interval's maximum. */
+	p->skel->bss->active = !was;
+	p->skel->bss->max_epoch = epoch + 1;
+	p->last_tick_ns = now_ns;
+	totals_row(t, b, now_ns, interval, epoch);
+	procs_rows(t, b, was ? p->skel->maps.procs1 : p->skel->maps.procs0, now_ns, interval);
+	return 0;
+}
+
+static int sched_open(struct tracer *t, const struct config *cfg)
+{
+	struct sched_priv *p = t->priv;
+
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0)
+		return -EINVAL;
+	p->values = calloc((size_t)p->ncpus, sizeof(*p->values));
+	p->procs = calloc((size_t)p->ncpus, sizeof(*p->procs));
+	if (!p->values || !p->procs)
+		return -ENOMEM;
+	p->skel = sched_bpf__open();
+	if (!p->skel)
+		return -errno;
+	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_sched].rate_cap);
+	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
+	p->skel->rodata->slow_ns = (uint64_t)cfg->sched_slow_ns;
+	t->skeleton = p->skel->skeleton;
+	return 0;
+}
+
+static int sched_start(struct tracer *t)
+{
+	struct sched_priv *p = t->priv;
+
+	return tracer__add_ringbuf(t, p->skel->maps.events, on_event);
+}
+
+static void sched_destroy(struct tracer *t)
+{
+	struct sched_priv *p = t->priv;
+
+	sched_bpf__destroy(p->skel);
+	free(p->values);
+	free(p->procs);
+}
+
+const struct tracer_ops sched_tracer = {
+	.name = "sched",
+	.summary = "run-queue latency and context switches -> sched_events, process_cpu_stats",
+	.hooks = hooks,
+	.priv_size = sizeof(struct sched_priv),
+	.open = sched_open,
+	.start = sched_start,
+	.collect = sched_collect,
+	.destroy = sched_destroy,
+};
