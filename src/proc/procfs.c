@@ -151,14 +151,13 @@ int procfs_lines(const char *root, const char *path,
 		have -= (size_t)(line - chunk);
 		if (rc)
 			break;
+		memmove(chunk, line, have);
 		if (eof && have) {
 			chunk[have] = '\0';
 			rc = fn(chunk, have, ctx);
 			have = 0;
 		} else if (have == CHUNK) {
 			rc = -E2BIG;
-		} else {
-			memmove(chunk, line, have);
 		}
 	}
 	free(chunk);

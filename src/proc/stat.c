@@ -88,8 +88,11 @@ static int grow_slots(struct stat_priv *p, size_t want)
 	return 0;
 }
 
+/* Parses the cpu lines into p->lines and makes room for their slots. */
 static int read_lines(struct stat_priv *p)
 {
+	int max_slot = 0;
+
 	p->nlines = 0;
 	for (const char *line = p->text.data; *line; line = procfs_next_line(line)) {
 		if (strncmp(line, "cpu", 3))
@@ -105,11 +108,13 @@ static int read_lines(struct stat_priv *p)
 		}
 		if (parse_cpu(line, &p->lines[p->nlines]) < 0)
 			return -EINVAL;
+		if (p->lines[p->nlines].slot > max_slot)
+			max_slot = p->lines[p->nlines].slot;
 		p->nlines++;
 	}
 	if (p->nlines == 0 || p->lines[0].slot != 0)
 		return -EINVAL;  /* the total line comes first */
-	return 0;
+	return grow_slots(p, (size_t)max_slot + 1);
 }
 
 static void put_row(struct batch *b, int64_t now_ns, const struct cpu_line *line,
@@ -157,11 +162,8 @@ static int stat_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	p->tick++;
 	for (size_t i = 0; i < p->nlines; i++) {
 		const struct cpu_line *line = &p->lines[i];
-		struct cpu_times *prev;
+		struct cpu_times *prev = &p->slots[line->slot];
 
-		if ((err = grow_slots(p, (size_t)line->slot + 1)) < 0)
-			return err;
-		prev = &p->slots[line->slot];
 		if (prev->seen && prev->seen == p->tick - 1) {
 			put_row(b, now_ns, line, prev);
 			if (line->slot == 0) {
