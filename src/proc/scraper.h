@@ -3,8 +3,9 @@
  * A scraper is one file, src/proc/<name>.c, named after what it reads (as
  * netdata names its collectors), defining `const struct scraper_ops
  * <name>_scraper`, plus one row in SCRAPERS() below.  Every tick the
- * collector calls ops->scrape, which reads under s->root and appends rows.
- * Counter sources keep the previous reading in s->priv to store rates.
+ * collector calls ops->scrape, which reads under s->root (procfs.h) and
+ * appends rows.  Counter sources keep the previous reading in s->priv to
+ * store rates, with the reset rules of counter.h.
  */
 #ifndef KS_SCRAPER_H
 #define KS_SCRAPER_H
