@@ -28,12 +28,19 @@ int scraper_find(const char *name)
 
 int scraper__open(struct scraper *s, enum scraper_id id, const char *root)
 {
+	int err;
+
 	memset(s, 0, sizeof(*s));
 	s->ops = scraper_table[id];
 	s->root = root ? root : "";
 	if (s->ops->priv_size && !(s->priv = calloc(1, s->ops->priv_size))) {
 		snprintf(s->reason, sizeof(s->reason), "out of memory");
 		return -ENOMEM;
+	}
+	if (s->ops->probe && (err = s->ops->probe(s)) < 0) {
+		if (!s->reason[0])
+			snprintf(s->reason, sizeof(s->reason), "%s", strerror(-err));
+		return err;
 	}
 	s->enabled = true;
 	return 0;
@@ -67,7 +74,8 @@ void scraper__end_interval(struct scraper *s)
 
 void scraper__destroy(struct scraper *s)
 {
-	if (s->ops && s->ops->destroy)
+	/* A scraper disabled by configuration never got its private state. */
+	if (s->ops && s->ops->destroy && (s->priv || !s->ops->priv_size))
 		s->ops->destroy(s);
 	free(s->priv);
 	s->priv = NULL;

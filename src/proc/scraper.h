@@ -3,8 +3,9 @@
  * A scraper is one file, src/proc/<name>.c, named after what it reads (as
  * netdata names its collectors), defining `const struct scraper_ops
  * <name>_scraper`, plus one row in SCRAPERS() below.  Every tick the
- * collector calls ops->scrape, which reads under s->root and appends rows.
- * Counter sources keep the previous reading in s->priv to store rates.
+ * collector calls ops->scrape, which reads under s->root (procfs.h) and
+ * appends rows.  Counter sources keep the previous reading in s->priv to
+ * store rates, with the reset rules of counter.h.
  */
 #ifndef KS_SCRAPER_H
 #define KS_SCRAPER_H
@@ -17,7 +18,14 @@ struct batch;
 
 #define SCRAPERS(X) \
 	X(meminfo) \
-	X(loadavg)
+	X(loadavg) \
+	X(stat) \
+	X(diskstats) \
+	X(net_dev) \
+	X(net_tcp) \
+	X(net_snmp) \
+	X(pressure) \
+	X(vmstat)
 
 enum scraper_id {
 #define X(name) SCRAPER_##name,
@@ -36,6 +44,10 @@ struct scraper_ops {
 	 * (the collector records the error and keeps going). */
 	int (*scrape)(struct scraper *s, struct batch *b, int64_t now_ns);
 	void (*destroy)(struct scraper *s);   /* optional */
+	/* Optional, run once by scraper__open: a negative errno means the
+	 * source cannot exist on this system (kernel built without it); the
+	 * scraper is then disabled with s->reason saying why. */
+	int (*probe)(struct scraper *s);
 };
 
 struct scraper {
@@ -52,6 +64,8 @@ struct scraper {
 extern const struct scraper_ops *const scraper_table[SCRAPER_COUNT];
 
 int scraper_find(const char *name);
+/* Sets up s for source id reading under root.  Returns 0, or a negative
+ * errno with s disabled and s->reason filled (s must still be destroyed). */
 int scraper__open(struct scraper *s, enum scraper_id id, const char *root);
 /* Runs one scrape, counting rows and errors. */
 void scraper__run(struct scraper *s, struct batch *b, int64_t now_ns);

@@ -1,0 +1,219 @@
+/* TCP sockets per state -> tcp_stats: how many IPv4 + IPv6 TCP sockets are
+ * established, listening, in TIME_WAIT... one row per tick.
+ *
+ * On the live system the counts come from a NETLINK_SOCK_DIAG dump (what
+ * ss(8) uses): the kernel sends a fixed binary record per socket, asked for
+ * no extensions, instead of formatting a text line per socket as
+ * /proc/net/tcp does; with 100k sockets that is several times cheaper (see
+ * bench/tcp_states.sh).  When a root prefix is set (fixtures), or the dump
+ * fails (no sock_diag in this kernel), /proc/net/tcp and /proc/net/tcp6 are
+ * parsed instead, a line at a time in bounded memory; the row's `source`
+ * says which was used.  A missing tcp6 file means IPv6 is off: 0 sockets.
+ *
+ * Both views show the agent's network namespace and count the same sockets:
+ * listeners, established and closing ones, request sockets (as SYN_RECV) and
+ * time-wait sockets (as TIME_WAIT or FIN_WAIT2, their substate).  Sockets
+ * that are only bound (Linux 6.5's TCP_BOUND_INACTIVE) appear in neither.
+ */
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../store/batch.h"
+#include "procfs.h"
+#include "scraper.h"
+
+/* Kernel TCP states (include/net/tcp_states.h); 12 is a request socket. */
+enum { S_ESTABLISHED = 1, S_SYN_RECV = 3, S_CLOSING = 11, S_NEW_SYN_RECV = 12, NSTATES = 13 };
+#define STATES_MASK (((1u << NSTATES) - 1) & ~1u)   /* 1..12, not BOUND_INACTIVE */
+#define RX_SIZE (32 * 1024)                         /* the kernel's dump chunk */
+
+struct net_tcp_priv {
+	int nl;                  /* sock_diag socket, when nl_open */
+	bool nl_open;
+	bool nl_failed;          /* sock_diag refused once: use /proc from now on */
+	uint32_t seq;
+	char *rx;
+};
+
+/* One sock_diag dump of family's TCP sockets into counts[state]. */
+static int diag_dump(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES])
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {
+		.nlh = {
+			.nlmsg_len = sizeof(msg),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = ++p->seq,
+		},
+		.req = {
+			.sdiag_family = (uint8_t)family,
+			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = STATES_MASK,
+		},
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	if (sendto(p->nl, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t got = recv(p->nl, p->rx, RX_SIZE, 0);
+		const struct nlmsghdr *h;
+		int len = (int)got;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -EIO;
+		for (h = (const struct nlmsghdr *)p->rx; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			const struct inet_diag_msg *m;
+
+			if (h->nlmsg_seq != p->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				int err = 0;
+
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+					memcpy(&err, NLMSG_DATA(h), sizeof(err));
+				return err < 0 ? err : 0;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				return e->error < 0 ? e->error : -EIO;
+			}
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+				return -EBADMSG;
+			m = NLMSG_DATA(h);
+			if (m->idiag_state < NSTATES)
+				counts[m->idiag_state]++;
+		}
+	}
+}
+
+static int count_diag(struct net_tcp_priv *p, uint64_t counts[NSTATES])
+{
+	int err;
+
+	if (!p->nl_open) {
+		if (!p->rx && !(p->rx = malloc(RX_SIZE)))
+			return -ENOMEM;
+		p->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		if (p->nl < 0)
+			return -errno;
+		p->nl_open = true;
+	}
+	if ((err = diag_dump(p, AF_INET, counts)) < 0 || (err = diag_dump(p, AF_INET6, counts)) < 0) {
+		/* Part of a dump may still be queued: start afresh next time. */
+		close(p->nl);
+		p->nl_open = false;
+	}
+	return err;
+}
+
+struct proc_count {
+	uint64_t *counts;
+	bool header;             /* the next line is the column header */
+};
+
+/* "  12: 0100007F:1F90 00000000:0000 0A ..." -> counts[0x0A]++. */
+static int count_line(char *line, size_t len, void *ctx)
+{
+	struct proc_count *c = ctx;
+	unsigned long state;
+	char *p = line, *end;
+
+	if (c->header) {
+		c->header = false;
+		return strstr(line, "local_address") ? 0 : -EINVAL;
+	}
+	for (int field = 0; field < 3; field++) {  /* sl, local, remote */
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -EINVAL;
+		p += strcspn(p, " ");
+	}
+	state = strtoul(p, &end, 16);
+	if (end == p || *end != ' ' || state == 0 || state >= NSTATES)
+		return -EINVAL;
+	c->counts[state]++;
+	return 0;
+}
+
+static int count_proc(const char *root, uint64_t counts[NSTATES])
+{
+	struct proc_count c = { counts, true };
+	int err = procfs_lines(root, "/proc/net/tcp", count_line, &c);
+
+	if (err < 0 || c.header)
+		return err < 0 ? err : -EINVAL;  /* an empty file is not /proc/net/tcp */
+	c.header = true;
+	err = procfs_lines(root, "/proc/net/tcp6", count_line, &c);
+	if (err == -ENOENT)
+		return 0;
+	return err < 0 ? err : c.header ? -EINVAL : 0;
+}
+
+static int net_tcp_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
+{
+	struct net_tcp_priv *p = s->priv;
+	bool live = !s->root[0] || !strcmp(s->root, "/");
+	uint64_t counts[NSTATES] = { 0 }, total = 0;
+	const char *source = "sock_diag";
+	int err = -1;
+
+	if (live && !p->nl_failed) {
+		if ((err = count_diag(p, counts)) < 0) {
+			p->nl_failed = true;
+			memset(counts, 0, sizeof(counts));
+		}
+	}
+	if (err < 0) {
+		source = "proc";
+		if ((err = count_proc(s->root, counts)) < 0)
+			return err;
+	}
+	counts[S_SYN_RECV] += counts[S_NEW_SYN_RECV];  /* request sockets are SYN_RECV */
+
+	batch__row(b, T_TCP_STATS);
+	batch__int(b, now_ns);
+	for (int st = S_ESTABLISHED; st <= S_CLOSING; st++) {
+		batch__int(b, (int64_t)counts[st]);
+		total += counts[st];
+	}
+	batch__int(b, (int64_t)total);
+	batch__text(b, source);
+	batch__end(b);
+	return 1;
+}
+
+static void net_tcp_destroy(struct scraper *s)
+{
+	struct net_tcp_priv *p = s->priv;
+
+	if (p->nl_open)
+		close(p->nl);
+	free(p->rx);
+}
+
+const struct scraper_ops net_tcp_scraper = {
+	.name = "net_tcp",
+	.summary = "TCP sockets per state (sock_diag netlink, or /proc/net/tcp{,6}) -> tcp_stats",
+	.priv_size = sizeof(struct net_tcp_priv),
+	.scrape = net_tcp_scrape,
+	.destroy = net_tcp_destroy,
+};
