@@ -43,7 +43,8 @@ struct config;
 	X(syscall) \
 	X(blockio) \
 	X(sched) \
-	X(pagefault)
+	X(pagefault) \
+	X(tcp)
 
 enum tracer_id {
 #define X(name) TRACER_##name,
