@@ -13,6 +13,7 @@ int main(void)
 
 	tap_require_bpf();
 	plan(16);
+	ktest_init(&k);
 	ktest_start(&k, tracers, NULL);
 	k.grace_ns = 0;
 

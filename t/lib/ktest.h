@@ -1,9 +1,11 @@
 /* Harness for BPF tests: the real collector, the real store, a workload.
  *
- * ktest_start() opens a temporary database and starts the selected tracers
- * and scrapers; ktest_workload() runs a helper program while the collector
- * loop runs and stops the loop when the helper exits; ktest_int() then asks
- * the database what was recorded.
+ * ktest_init() prepares a config and a temporary directory;
+ * ktest_spawn() may start the workload paused first (to point a tracer at
+ * its pid through k->cfg); ktest_start() opens the database and starts the
+ * selected tracers and scrapers; ktest_workload() runs (or releases) the
+ * workload while the collector loop runs and stops the loop when it exits;
+ * ktest_int() then asks the database what was recorded.
  */
 #ifndef KS_KTEST_H
 #define KS_KTEST_H
@@ -31,6 +33,7 @@ struct ktest {
 	struct writer *writer;
 	struct writer_stats ws;
 	pid_t child;
+	int child_go;                 /* write end of the paused child's pipe, or -1 */
 	int child_status;
 	bool child_done;
 	int64_t grace_ns;             /* keep collecting this long after the child exits */
@@ -52,6 +55,45 @@ static inline char *ktest_helper(const char *name)
 	return strdup(path);
 }
 
+static inline void ktest_init(struct ktest *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->child_go = -1;
+	config_defaults(&k->cfg);
+	snprintf(k->dir, sizeof(k->dir), "/tmp/ksight-bpf.XXXXXX");
+	if (!mkdtemp(k->dir))
+		bail_out("mkdtemp failed");
+	snprintf(k->db, sizeof(k->db), "%s/test.db", k->dir);
+}
+
+/* Forks argv paused (it execs when ktest_workload releases it); stdout goes
+ * to out_path when given.  Returns its pid. */
+static inline pid_t ktest_spawn(struct ktest *k, char *const argv[], const char *out_path)
+{
+	int go[2];
+	sigset_t none;
+	char c;
+
+	if (pipe(go))
+		bail_out("pipe");
+	k->child_done = false;
+	k->child = fork();
+	if (k->child == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(125);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (out_path && !freopen(out_path, "w", stdout))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(go[0]);
+	k->child_go = go[1];
+	return k->child;
+}
+
 /* tracers/scrapers: which to run (NULL: none of that kind). */
 static inline void ktest_start(struct ktest *k, const bool *tracers, const bool *scrapers)
 {
@@ -59,12 +101,6 @@ static inline void ktest_start(struct ktest *k, const bool *tracers, const bool 
 	struct collector_opts opts = { tracers ? tracers : none_t, scrapers ? scrapers : none_s, false };
 	char err[STORE_ERR_MAX];
 
-	memset(k, 0, sizeof(*k));
-	config_defaults(&k->cfg);
-	snprintf(k->dir, sizeof(k->dir), "/tmp/ksight-bpf.XXXXXX");
-	if (!mkdtemp(k->dir))
-		bail_out("mkdtemp failed");
-	snprintf(k->db, sizeof(k->db), "%s/test.db", k->dir);
 	if (store__open(k->db, STORE_READ_WRITE, &k->store, err))
 		bail_out(err);
 	if (collector__open(&k->cfg, &opts, &k->col))
@@ -102,23 +138,19 @@ static inline void ktest_on_tick(void *ctx, struct collector *c, struct batch *b
 		collector__stop(c);
 }
 
-/* Runs argv while collecting; returns the child's exit status (or -1).
- * stdout of the child goes to out_path when given. */
+/* Runs argv (or, with argv NULL, releases the child ktest_spawn started)
+ * while collecting; returns the child's exit status (or -1).  stdout of the
+ * child goes to out_path when given. */
 static inline int ktest_workload(struct ktest *k, char *const argv[], const char *out_path, int64_t timeout_ns)
 {
 	struct collector_hooks hooks = { ktest_on_tick, ktest_on_signal, k };
-	sigset_t none;
 
-	k->child_done = false;
-	k->child = fork();
-	if (k->child == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (out_path && !freopen(out_path, "w", stdout))
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	if (argv)
+		ktest_spawn(k, argv, out_path);
+	if (write(k->child_go, "g", 1) != 1)
+		bail_out("cannot release the workload");
+	close(k->child_go);
+	k->child_go = -1;
 	collector__run(k->col, k->writer, timeout_ns, &hooks);
 	if (!k->child_done) {
 		kill(k->child, SIGKILL);
