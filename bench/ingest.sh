@@ -23,7 +23,7 @@ for rate in 250000 500000 750000 1000000 0; do
 	"$HELPERS/sysloop" "$count" "$rate" --wait < "$BTMP/go" > "$BTMP/loop.out" &
 	lp=$!
 	exec 3>"$BTMP/go"
-	printf 'tracers:\n  proc: {enabled: false}\n  syscall:\n    slow_threshold: 0\n    pid: %s\nscrapers:\n  meminfo: {enabled: false}\n  loadavg: {enabled: false}\n' "$lp" > "$BTMP/ingest.yaml"
+	printf 'agent:\n  ringbuf_bytes: 16M\n  ringbuf_wakeup_bytes: 256k\ntracers:\n  proc: {enabled: false}\n  syscall:\n    slow_threshold: 0\n    pid: %s\nscrapers:\n  meminfo: {enabled: false}\n  loadavg: {enabled: false}\n' "$lp" > "$BTMP/ingest.yaml"
 	start_agent "$BTMP/agent.log" --config "$BTMP/ingest.yaml" --db "$db"
 	echo go >&3
 	exec 3>&-

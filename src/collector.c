@@ -162,7 +162,7 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 
 static void stats_row(struct batch *b, int64_t now, const char *name, const char *kind, bool enabled,
 		      const char *reason, uint64_t events, uint64_t drops, uint64_t rate_limited,
-		      uint64_t events_total, uint64_t drops_total, double cost_ms)
+		      uint64_t events_total, uint64_t drops_total, double cost_ms, uint64_t map_bytes)
 {
 	batch__row(b, T_COLLECTOR_STATS);
 	batch__int(b, now);
@@ -176,6 +176,10 @@ static void stats_row(struct batch *b, int64_t now, const char *name, const char
 	batch__int(b, (int64_t)events_total);
 	batch__int(b, (int64_t)drops_total);
 	batch__real(b, cost_ms);
+	if (map_bytes)
+		batch__int(b, (int64_t)map_bytes);
+	else
+		batch__null(b);
 	batch__end(b);
 }
 
@@ -190,13 +194,13 @@ static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 
 		stats_row(b, now, t->ops->name, "tracer", t->enabled, t->enabled ? t->note : t->reason,
 			  t->events, drops, t->stats[KS_STAT_RATE_LIMITED], t->events_total + t->events,
-			  drops_total, t->cost_ms);
+			  drops_total, t->cost_ms, t->map_bytes);
 	}
 	for (int i = 0; i < SCRAPER_COUNT; i++) {
 		struct scraper *s = &c->scrapers[i];
 
 		stats_row(b, now, s->ops->name, "scraper", s->enabled, s->reason, s->rows, s->errors, 0,
-			  s->rows_total + s->rows, s->errors_total + s->errors, s->cost_ms);
+			  s->rows_total + s->rows, s->errors_total + s->errors, s->cost_ms, 0);
 	}
 	if (!c->writer)
 		return;
@@ -204,7 +208,7 @@ static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 	stats_row(b, now, "store", "store", true, ws.last_error ? ws.last_error_msg : NULL,
 		  ws.rows_written - c->last_writer.rows_written,
 		  ws.rows_dropped - c->last_writer.rows_dropped, 0, ws.rows_written, ws.rows_dropped,
-		  ws.write_ms_total - c->last_writer.write_ms_total);
+		  ws.write_ms_total - c->last_writer.write_ms_total, 0);
 	c->last_writer = ws;
 }
 

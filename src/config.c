@@ -41,7 +41,9 @@ static const struct key keys[] = {
 	{ "agent.queue_bytes", K_SIZE, OFF(queue_bytes), 1 << 20, 1ULL << 40, "256M",
 	  "rows held in memory while the database refuses writes (disk full); "
 	  "beyond this the oldest are dropped and counted" },
-	{ "agent.ringbuf_wakeup_bytes", K_SIZE, OFF(ringbuf_wakeup_bytes), 1, 1ULL << 30, "256k",
+	{ "agent.ringbuf_bytes", K_SIZE, OFF(ringbuf_bytes), 65536, 1ULL << 30, "512K",
+	  "ring buffer size per busy tracer (a power of two; rarer tracers use less)" },
+	{ "agent.ringbuf_wakeup_bytes", K_SIZE, OFF(ringbuf_wakeup_bytes), 1, 1ULL << 30, "64k",
 	  "wake the agent when this much ring buffer data waits (else it drains every tick)" },
 	{ "tracers.syscall.slow_threshold", K_DURATION, OFF(syscall_slow_ns), 0, 3600000000000ULL, "10ms",
 	  "a syscall_events row for every call slower than this" },
@@ -98,6 +100,10 @@ static int set_value(struct config *cfg, const struct key *k, const char *name, 
 			snprintf(err, errlen, "%s: %s is out of range [%llu, %llu]", name, value,
 				 (unsigned long long)k->min, (unsigned long long)k->max);
 			return -ERANGE;
+		}
+		if (!rc && k->offset == OFF(ringbuf_bytes) && (u & (u - 1))) {
+			snprintf(err, errlen, "%s: %s is not a power of two", name, value);
+			return -EINVAL;
 		}
 		if (!rc)
 			*(uint64_t *)field = u;

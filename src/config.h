@@ -32,6 +32,7 @@ struct config {
 	/* collectors */
 	struct source_config tracers[TRACER_COUNT];
 	struct source_config scrapers[SCRAPER_COUNT];
+	uint64_t ringbuf_bytes;      /* largest ring buffer per tracer (power of two) */
 	uint64_t ringbuf_wakeup_bytes;
 	/* tracer settings */
 	int64_t syscall_slow_ns;     /* slow-call events above this latency */

@@ -18,6 +18,7 @@ struct issue {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);
 	__type(key, __u64);               /* struct request * */
 	__type(value, struct issue);
@@ -25,6 +26,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BLOCKIO_DEVICES_MAX * BLOCKIO_OPS);
 	__type(key, struct blockio_key);
 	__type(value, struct blockio_stats);

@@ -6,7 +6,8 @@
  *  - `ks_rate_cap`, a per-CPU token bucket (events/s per CPU, 0 = no cap);
  *  - ring buffer reserve/submit wrappers that count failures and batch
  *    wakeups (the consumer is woken only when ks_wakeup_bytes are waiting;
- *    the collector also drains every tick);
+ *    the collector also drains every tick).  A ring's declared size is its
+ *    maximum: the framework shrinks it to agent.ringbuf_bytes;
  *  - cgroup ids of a task for both cgroup hierarchies.
  */
 #ifndef KS_COMMON_BPF_H
@@ -89,11 +90,16 @@ static __always_inline bool ks_rate_ok(void)
 	__p;                                                             \
 })
 
+/* Submits with a wakeup only once ks_wakeup_bytes (at most half the ring)
+ * are waiting: the consumer drains in batches instead of once per record. */
 static __always_inline void ks_submit(void *rb, void *event)
 {
-	__u64 flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= ks_wakeup_bytes ?
-		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u64 threshold = bpf_ringbuf_query(rb, BPF_RB_RING_SIZE) / 2;
+	__u64 flags;
 
+	if (ks_wakeup_bytes < threshold)
+		threshold = ks_wakeup_bytes;
+	flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= threshold ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(event, flags);
 }
 

@@ -26,8 +26,10 @@ struct {
 	__type(value, struct pending);
 } pendings SEC(".maps");
 
+/* Allocated on use: memory follows the processes that ran, not the cap. */
 struct procs_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, PF_PROCS_MAX);
 	__type(key, __u32);
 	__type(value, struct pf_proc);
@@ -44,7 +46,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 256 << 10);
 } events SEC(".maps");
 
 static __always_inline struct pf_proc *proc_of(struct task_struct *task)

@@ -12,7 +12,7 @@
 
 #include "common.h"
 
-#define PF_PROCS_MAX 16384
+#define PF_PROCS_MAX 8192
 
 /* x86 page fault error code bits */
 #define PF_ERR_WRITE 0x2

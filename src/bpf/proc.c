@@ -175,6 +175,8 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_proc].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->follow = follow_opts.root_pid != 0;
+	if (!follow_opts.root_pid)
+		bpf_map__set_max_entries(p->skel->maps.followed, 1);   /* unused */
 	p->skel->rodata->exclude_shells = follow_opts.exclude_shells;
 	t->skeleton = p->skel->skeleton;
 	return 0;

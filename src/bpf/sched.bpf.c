@@ -32,8 +32,10 @@ struct {
 	__type(value, struct sched_totals);
 } totals SEC(".maps");
 
+/* Allocated on use: memory follows the processes that ran, not the cap. */
 struct procs_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SCHED_PROCS_MAX);
 	__type(key, __u32);
 	__type(value, struct sched_proc);
@@ -43,7 +45,7 @@ struct procs_map procs1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 256 << 10);
 } events SEC(".maps");
 
 static __always_inline struct sched_totals *get_totals(void)

@@ -10,33 +10,33 @@
 #define AF_INET 2
 #define AF_INET6 10
 
+/* Per-socket storage: freed with the socket, costs only what is used. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);              /* struct sock * */
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct tcp_owner);
 } owners SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 256 << 10);
 } events SEC(".maps");
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u64 key = (__u64)sk;
+	struct tcp_owner *o;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (newstate != TCP_SYN_SENT || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (newstate == TCP_SYN_SENT) {
-		struct tcp_owner o = { .pid = bpf_get_current_pid_tgid() >> 32 };
-
-		bpf_get_current_comm(&o.comm, sizeof(o.comm));
-		bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
-	} else if (newstate == TCP_CLOSE) {
-		bpf_map_delete_elem(&owners, &key);
+	o = bpf_sk_storage_get(&owners, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o) {
+		ks_count(KS_STAT_MAP_FULL);
+		return 0;
 	}
+	o->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(&o->comm, sizeof(o->comm));
 	return 0;
 }
 
@@ -45,7 +45,6 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *sk
 {
 	struct tcp_event *e;
 	struct tcp_owner *o;
-	__u64 key = (__u64)sk;
 
 	if (!ks_rate_ok())
 		return 0;
@@ -68,7 +67,7 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *sk
 		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
-	o = bpf_map_lookup_elem(&owners, &key);
+	o = bpf_sk_storage_get(&owners, (void *)sk, 0, 0);
 	if (o) {
 		e->pid = o->pid;
 		__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../collector.h"
+#include "../config.h"
 
 #define X(name) extern const struct tracer_ops name##_tracer;
 TRACERS(X)
@@ -93,6 +94,19 @@ static int disable(struct tracer *t, int err, const char *fmt, ...)
 	return err;
 }
 
+/* Ring buffers are declared at their largest useful size; use the
+ * configured size when it is smaller (the consumer maps each ring twice, so
+ * this is what the agent's RSS pays). */
+static void size_ringbufs(struct tracer *t, const struct config *cfg)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, t->obj) {
+		if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF && bpf_map__max_entries(map) > cfg->ringbuf_bytes)
+			bpf_map__set_max_entries(map, (uint32_t)cfg->ringbuf_bytes);
+	}
+}
+
 static int attach_all(struct tracer *t)
 {
 	struct bpf_program *prog;
@@ -135,6 +149,7 @@ int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, con
 		return disable(t, err ? err : -EINVAL, "cannot open BPF object (%s)",
 			       strerror(err ? -err : EINVAL));
 	t->obj = *t->skeleton->obj;
+	size_ringbufs(t, cfg);
 	/* The skeleton's load also maps .bss/.data so user-space writes to
 	 * skel->bss reach the programs. */
 	err = bpf_object__load_skeleton(t->skeleton);
@@ -146,6 +161,7 @@ int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, con
 	if (ops->start && (err = ops->start(t)))
 		return t->reason[0] ? err : disable(t, err, "cannot start (%s)", strerror(-err));
 	t->enabled = true;
+	t->map_bytes = tracer__map_bytes(t);
 	return 0;
 }
 

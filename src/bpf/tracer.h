@@ -98,6 +98,7 @@ struct tracer {
 	uint64_t events_total;
 	uint64_t stats_total[KS_STAT_MAX];
 	double cost_ms;                        /* collect time this interval */
+	uint64_t map_bytes;                    /* kernel memory of its maps, read at start */
 };
 
 extern const struct tracer_ops *const tracer_table[TRACER_COUNT];

@@ -21,6 +21,7 @@ static const struct column collector_stats[] = {
 	I("events_total", "events since the agent started"),
 	I("drops_total", "losses since the agent started"),
 	R("cost_ms", "time spent collecting or writing in this interval, ms"),
+	I("map_bytes", "tracers: kernel memory held by the tracer's BPF maps"),
 };
 
 static const struct column process_events[] = {

@@ -151,7 +151,8 @@ static int check_and_migrate(struct store *s, char *err)
 			return fail(err, -ENOENT, "%s is empty: no KernelSight data yet", s->path);
 		return 0;
 	}
-	if ((rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", err)))
+	/* The writer appends; a small page cache is enough and keeps RSS low. */
+	if ((rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -1024;", err)))
 		return rc;
 	if (version == SCHEMA_VERSION && app_id == SCHEMA_APPLICATION_ID)
 		return 0;
