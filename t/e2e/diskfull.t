@@ -6,7 +6,7 @@ require_bpf
 plan 8
 
 mkdir -p "$TMP/small"
-mount -t tmpfs -o size=2m tmpfs "$TMP/small" || { echo "1..0 # SKIP cannot mount tmpfs"; exit 0; }
+mount -t tmpfs -o size=64m tmpfs "$TMP/small" || { echo "1..0 # SKIP cannot mount tmpfs"; exit 0; }
 at_exit "umount -l '$TMP/small'"
 DB=$TMP/small/full.db
 
