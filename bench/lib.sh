@@ -24,7 +24,7 @@ start_agent() {
 	AGENT_PID=$!
 	_bench_pids="$_bench_pids $AGENT_PID"
 	i=0
-	while ! grep -q "collecting into" "$log"; do
+	while ! grep -qs "collecting into" "$log"; do
 		sleep 0.05
 		i=$((i + 1))
 		[ $i -lt 200 ] || { echo "agent did not start: $(cat "$log")" >&2; exit 1; }
@@ -37,7 +37,7 @@ stop_agent() { kill -INT "$AGENT_PID"; wait "$AGENT_PID" || true; }
 # wait_line FILE PATTERN: waits (up to 20 s) until FILE has a line matching PATTERN
 wait_line() {
 	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
+	while ! grep -qs "$2" "$1"; do
 		sleep 0.05
 		i=$((i + 1))
 		[ $i -lt 400 ] || { echo "timed out waiting for '$2' in $1" >&2; return 1; }
