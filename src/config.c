@@ -41,6 +41,8 @@ static const struct key keys[] = {
 	{ "agent.queue_bytes", K_SIZE, OFF(queue_bytes), 1 << 20, 1ULL << 40, "256M",
 	  "rows held in memory while the database refuses writes (disk full); "
 	  "beyond this the oldest are dropped and counted" },
+	{ "agent.max_processes", K_U64, OFF(max_processes), 64, 1048576, "8192",
+	  "processes the per-process kernel maps track per interval (more are counted as drops)" },
 	{ "agent.ringbuf_bytes", K_SIZE, OFF(ringbuf_bytes), 65536, 1ULL << 30, "512K",
 	  "ring buffer size per busy tracer (a power of two; rarer tracers use less)" },
 	{ "agent.ringbuf_wakeup_bytes", K_SIZE, OFF(ringbuf_wakeup_bytes), 1, 1ULL << 30, "64k",

@@ -33,6 +33,7 @@ struct config {
 	struct source_config tracers[TRACER_COUNT];
 	struct source_config scrapers[SCRAPER_COUNT];
 	uint64_t ringbuf_bytes;      /* largest ring buffer per tracer (power of two) */
+	uint64_t max_processes;      /* processes tracked per interval by per-process maps */
 	uint64_t ringbuf_wakeup_bytes;
 	/* tracer settings */
 	int64_t syscall_slow_ns;     /* slow-call events above this latency */

@@ -32,10 +32,11 @@ struct {
 	__type(value, struct sched_totals);
 } totals SEC(".maps");
 
-/* Allocated on use: memory follows the processes that ran, not the cap. */
+/* Preallocated: an insert in these hooks must not depend on the allocator
+ * (sched_switch runs under the run-queue lock).  Sized by
+ * agent.max_processes at open. */
 struct procs_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SCHED_PROCS_MAX);
 	__type(key, __u32);
 	__type(value, struct sched_proc);

@@ -186,6 +186,8 @@ static int sched_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_sched].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->slow_ns = (uint64_t)cfg->sched_slow_ns;
+	bpf_map__set_max_entries(p->skel->maps.procs0, (uint32_t)cfg->max_processes);
+	bpf_map__set_max_entries(p->skel->maps.procs1, (uint32_t)cfg->max_processes);
 	t->skeleton = p->skel->skeleton;
 	return 0;
 }
