@@ -15,12 +15,13 @@
 
 #define WINDOW 512              /* samples behind the median and IQR */
 #define BLOCK 64                /* extremes are kept per block of samples... */
-#define BLOCKS 32               /* ...for the last BLOCK * BLOCKS samples */
+#define BLOCKS 128              /* ...for the last BLOCK * (BLOCKS - 1) or more */
 #define MIN_WINDOW 16           /* samples before any scoring */
 #define POINT_Z 3.0             /* a spike is >= 3 robust sigmas out... */
 #define POINT_MARGIN 0.1        /* ...and beyond the recent range by 10% of it */
+#define POINT_CLEAR 6.0         /* this far out, no range extrapolation needed */
 #define Z_CAP 8.0               /* |z| is clipped here before averaging */
-#define SHORT 10                /* samples in the pattern (short) window */
+#define SHORT 30                /* samples in the pattern (short) window */
 #define LIK_ALPHA 0.002         /* long-run weight of the short-window mean */
 #define LIK_MIN_SD 1e-3         /* floor of its standard deviation */
 #define LIK_WARMUP 50           /* short-window means before the likelihood runs */
@@ -32,14 +33,19 @@
 #define ERR_ALPHA (1.0 / WINDOW) /* weight of the models' running errors */
 #define INTERVALS 15            /* first intervals that set the bin width */
 
-/* A rolling window with its order statistics (sorted copy) and the extremes
- * of a longer history (per-block max and min). */
+/* A rolling window with its order statistics (sorted copy), and the extreme
+ * deviations from the window's median over a longer history: per block,
+ * and over the complete blocks before the current one (recomputed once per
+ * block).  Deviations rather than values, so that a drifting series does
+ * not set a new record at every step. */
 struct rollq {
 	double ring[WINDOW];
 	double sorted[WINDOW];
 	uint32_t n, head;
 	double block_max[BLOCKS], block_min[BLOCKS];
-	uint32_t blocks, block, in_block;
+	double past_max, past_min;      /* of the complete blocks */
+	uint32_t blocks, block, in_block;  /* complete blocks; current one; its samples */
+	uint64_t pushed;                /* samples ever pushed */
 };
 
 /* What one model says about one value. */
@@ -103,9 +109,22 @@ static uint32_t lower_bound(const double *a, uint32_t n, double x)
 	return (uint32_t)(base - a) + (*base < x);
 }
 
+static double rollq_quantile(const struct rollq *q, double p)
+{
+	double pos = p * (q->n - 1);
+	uint32_t i = (uint32_t)pos;
+	double frac = pos - i;
+
+	assert(q->n > 0);
+	if (i + 1 >= q->n)
+		return q->sorted[q->n - 1];
+	return q->sorted[i] + frac * (q->sorted[i + 1] - q->sorted[i]);
+}
+
 static void rollq_push(struct rollq *q, double x)
 {
 	uint32_t j = lower_bound(q->sorted, q->n, x);
+	double dev = q->n ? x - rollq_quantile(q, 0.5) : 0;
 
 	if (q->n < WINDOW) {
 		memmove(q->sorted + j + 1, q->sorted + j, (q->n - j) * sizeof(double));
@@ -128,32 +147,42 @@ static void rollq_push(struct rollq *q, double x)
 	q->ring[q->head] = x;
 	q->head = (q->head + 1) % WINDOW;
 
+	q->pushed++;
 	if (q->in_block == 0) {
-		q->block_max[q->block] = x;
-		q->block_min[q->block] = x;
-		if (q->blocks < BLOCKS)
-			q->blocks++;
+		q->block_max[q->block] = dev;
+		q->block_min[q->block] = dev;
 	}
-	if (x > q->block_max[q->block])
-		q->block_max[q->block] = x;
-	if (x < q->block_min[q->block])
-		q->block_min[q->block] = x;
+	if (dev > q->block_max[q->block])
+		q->block_max[q->block] = dev;
+	if (dev < q->block_min[q->block])
+		q->block_min[q->block] = dev;
 	if (++q->in_block == BLOCK) {
+		/* The block is complete; the next one overwrites the oldest. */
 		q->in_block = 0;
 		q->block = (q->block + 1) % BLOCKS;
+		if (q->blocks < BLOCKS - 1)
+			q->blocks++;
+		q->past_max = -INFINITY;
+		q->past_min = INFINITY;
+		for (uint32_t k = 1; k <= q->blocks; k++) {
+			uint32_t b = (q->block + BLOCKS - k) % BLOCKS;
+
+			q->past_max = q->block_max[b] > q->past_max ? q->block_max[b] : q->past_max;
+			q->past_min = q->block_min[b] < q->past_min ? q->block_min[b] : q->past_min;
+		}
 	}
 }
 
-static double rollq_quantile(const struct rollq *q, double p)
-{
-	double pos = p * (q->n - 1);
-	uint32_t i = (uint32_t)pos;
-	double frac = pos - i;
 
-	assert(q->n > 0);
-	if (i + 1 >= q->n)
-		return q->sorted[q->n - 1];
-	return q->sorted[i] + frac * (q->sorted[i + 1] - q->sorted[i]);
+/* The point score of r, z robust sigmas from med, against the range
+ * [lo, hi] whose width (at least one sigma) is span. */
+static double point_score(double r, double med, double z, double lo, double hi, double span)
+{
+	double beyond = r >= med ? (r - hi) / span : (lo - r) / span;
+	/* Both tests reach 0.5 at their boundary; min() is their AND. */
+	double score = fmin(beyond / (2 * POINT_MARGIN), fabs(z) / (2 * POINT_Z));
+
+	return fmin(fmax(score, 0), 1);
 }
 
 /* Judges r against the window q (which does not hold r yet); offset is
@@ -163,33 +192,50 @@ static void rollq_judge(const struct rollq *q, double r, double offset, double t
 {
 	double med = rollq_quantile(q, 0.5);
 	double iqr = rollq_quantile(q, 0.75) - rollq_quantile(q, 0.25);
-	double hi = q->block_max[0], lo = q->block_min[0];
-	double scale, span, z, beyond, zmul, mmul;
+	double hi = q->past_max, lo = q->past_min, grow = 1;
+	double scale, span, ghi, glo, gspan, z, zmul, mmul, clear, seen, grown;
 
-	for (uint32_t b = 1; b < q->blocks; b++) {
-		hi = q->block_max[b] > hi ? q->block_max[b] : hi;
-		lo = q->block_min[b] < lo ? q->block_min[b] : lo;
+	if (q->in_block) {
+		hi = fmax(hi, q->block_max[q->block]);
+		lo = fmin(lo, q->block_min[q->block]);
 	}
+	/* The recent range of values, as deviations around today's median. */
+	hi += med;
+	lo += med;
 	/* IQR / 1.349 is sigma for Gaussian data.  A series that sits on one
 	 * value most of the time has IQR 0: then 2% of the recent range is the
 	 * unit, and a flat line's unit is only there to avoid dividing by 0. */
 	scale = fmax(iqr / 1.349, 0.02 * (hi - lo));
 	scale = fmax(scale, 1e-9 * fabs(med) + 1e-30);
 	span = fmax(hi - lo, scale);
+	/* A short history shows a narrower range than the full memory will:
+	 * widen it as the extremes of Gaussian noise grow, by sqrt(ln N / ln n),
+	 * so a young detector is not jumpier than an old one.  Values beyond
+	 * POINT_CLEAR sigmas are outliers for any history length and are
+	 * judged on the range as seen. */
+	if (q->pushed < BLOCK * BLOCKS)
+		grow = sqrt(log(BLOCK * BLOCKS) / log(q->pushed > MIN_WINDOW ? q->pushed : MIN_WINDOW));
+	ghi = med + (hi - med) * grow;
+	glo = med - (med - lo) * grow;
+	gspan = fmax(ghi - glo, scale);
 	z = (r - med) / scale;
-	beyond = r >= med ? (r - hi) / span : (lo - r) / span;
 
 	v->raw = fmin(fabs(z), Z_CAP) / Z_CAP;
-	/* Both tests reach 0.5 at their boundary; min() is their AND. */
-	v->point = fmin(beyond / (2 * POINT_MARGIN), fabs(z) / (2 * POINT_Z));
-	v->point = fmin(fmax(v->point, 0), 1);
+	v->point = fabs(z) < POINT_CLEAR ? point_score(r, med, z, glo, ghi, gspan)
+					 : point_score(r, med, z, lo, hi, span);
 	v->kind = r >= med ? ANOMALY_HIGH : ANOMALY_LOW;
-	/* The band where point < threshold. */
+
+	/* The band where the point score stays under the threshold. */
 	zmul = 2 * POINT_Z * threshold;
 	mmul = 2 * POINT_MARGIN * threshold;
+	clear = POINT_CLEAR * scale;
+	seen = fmax(med + zmul * scale, hi + mmul * span);
+	grown = fmax(med + zmul * scale, ghi + mmul * gspan);
+	v->high = offset + (grown < med + clear ? grown : fmax(med + clear, seen));
+	seen = fmin(med - zmul * scale, lo - mmul * span);
+	grown = fmin(med - zmul * scale, glo - mmul * gspan);
+	v->low = offset + (grown > med - clear ? grown : fmin(med - clear, seen));
 	v->expected = offset + med;
-	v->high = offset + fmax(med + zmul * scale, hi + mmul * span);
-	v->low = offset + fmin(med - zmul * scale, lo - mmul * span);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -329,6 +375,8 @@ struct anomaly *anomaly__new(const struct anomaly_params *params)
 	if (!a)
 		return NULL;
 	a->params = *params;
+	a->local.past_max = a->resid.past_max = -INFINITY;
+	a->local.past_min = a->resid.past_min = INFINITY;
 	a->season.period_ns = params->period_ns;
 	a->since_alarm = UINT64_MAX;
 	return a;
