@@ -46,11 +46,16 @@ static int load(const char *path, struct series *s)
 		*comma = '\0';
 		comma[strcspn(comma + 1, "\r\n") + 1] = '\0';
 		if (s->n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			s->ts = realloc(s->ts, cap * sizeof(*s->ts));
-			s->value = realloc(s->value, cap * sizeof(*s->value));
-			if (!s->ts || !s->value)
+			size_t grown = cap ? 2 * cap : 4096;
+			int64_t *ts = realloc(s->ts, grown * sizeof(*ts));
+			double *value = ts ? realloc(s->value, grown * sizeof(*value)) : NULL;
+
+			if (ts)
+				s->ts = ts;
+			if (!value)
 				goto bad;
+			s->value = value;
+			cap = grown;
 		}
 		if (parse_time_ns(line, &s->ts[s->n]) || parse_double(comma + 1, &s->value[s->n]))
 			goto bad;
