@@ -4,7 +4,7 @@
 # series has its obvious spike and none on a flat line, --threshold, stdin,
 # timestamp formats, and one-line errors naming the line for bad input.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 36
+plan 37
 
 NAB=$TOP/bench/nab/data
 SPIKY=$NAB/realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv
@@ -59,6 +59,9 @@ is "$(cut -d, -f3 "$TMP/ns.out" | cksum)" "$(cut -d, -f3 "$TMP/s.out" | cksum)" 
 like "$(sed -n 2p "$TMP/ns.out")" '^1396310400000000000,"[0-9.]+",' "with the fields written back as given"
 is "$(cut -d, -f3 "$TMP/s.out" | sed 1d | cksum)" "$(cut -d, -f3 "$TMP/out.csv" | sed 1d | cksum)" \
    "the same scores as with NAB's date-times"
+
+sed 1d "$SPIKY" | "$KSIGHT" detect - > "$TMP/noheader.csv"
+is "$(cksum < "$TMP/noheader.csv")" "$(cksum < "$TMP/out.csv")" "a first line that reads as a row is a row (no header)"
 
 "$KSIGHT" detect --explain "$SPIKY" > "$TMP/explain.csv"
 is "$(head -1 "$TMP/explain.csv")" "timestamp,value,anomaly_score,expected,low,high,kind" "--explain adds columns"
