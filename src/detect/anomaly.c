@@ -211,12 +211,13 @@ static void rollq_judge(const struct rollq *q, double r, double offset, double t
 	scale = fmax(scale, 1e-9 * fabs(med) + 1e-30);
 	span = fmax(hi - lo, scale);
 	/* A short history shows a narrower range than the full memory will:
-	 * widen it as the extremes of Gaussian noise grow, by sqrt(ln N / ln n),
-	 * so a young detector is not jumpier than an old one.  Values beyond
-	 * POINT_CLEAR sigmas are outliers for any history length and are
-	 * judged on the range as seen. */
+	 * widen it as the extremes of noise with exponential tails grow, by
+	 * ln N / ln n (Gaussian ones grow slower still), so a young detector is
+	 * not jumpier than an old one.  Values beyond POINT_CLEAR sigmas are
+	 * outliers for any history length of near-Gaussian data and are judged
+	 * on the range as seen. */
 	if (q->pushed < BLOCK * BLOCKS)
-		grow = sqrt(log(BLOCK * BLOCKS) / log(q->pushed > MIN_WINDOW ? q->pushed : MIN_WINDOW));
+		grow = log(BLOCK * BLOCKS) / log(q->pushed > MIN_WINDOW ? q->pushed : MIN_WINDOW);
 	ghi = med + (hi - med) * grow;
 	glo = med - (med - lo) * grow;
 	gspan = fmax(ghi - glo, scale);

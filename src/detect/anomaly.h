@@ -26,9 +26,9 @@
  *      10% of the recent range.  The second test keeps spiky-but-normal
  *      series quiet (a cron job's spike as tall as the last one is not
  *      news), and lets a level shift alarm once, at the shift.  While fewer
- *      than 8192 samples have been seen, the range is widened the way
- *      Gaussian extremes grow, sqrt(ln 8192 / ln n), for values within 6
- *      sigmas, so a young detector is not jumpier than an old one.
+ *      than 8192 samples have been seen, the range is widened the way the
+ *      extremes of exponential tails grow, by ln 8192 / ln n, for values
+ *      within 6 sigmas, so a young detector is not jumpier than an old one.
  *    - Pattern: the mean of the robust |z| (clipped at 8) over the last 30
  *      samples is compared with its own long-run mean and variance
  *      (exponentially weighted over about 500 samples); the Gaussian upper

@@ -90,9 +90,9 @@ static void noise(int n, double level, double sigma, uint64_t seed)
 /* At least SEEDS - 1 of SEEDS passed. */
 #define most(passed, fmt, ...) ok((passed) >= SEEDS - 1, fmt " (%d of %d series)", ##__VA_ARGS__, passed, SEEDS)
 
-/* False detections in `samples` samples of noise: the rate measured on 100
- * Gaussian series (2.2e-5 per sample) allows 1.3 in 60000; Poisson puts 5 or
- * more under 1%. */
+/* False detections in `samples` samples of noise: at most 1 + 4 per 60000.
+ * The rate measured on 100 Gaussian series, 1.8e-5 per sample, expects 1.1
+ * per 60000, and Poisson puts more than the bound under 1%. */
 #define few(count, samples, fmt, ...) \
 	ok((count) <= 1 + 4 * (samples) / 60000, fmt " (%d in %d samples)", ##__VA_ARGS__, count, samples)
 
@@ -227,7 +227,7 @@ static void test_noisy_normal(void)
 		run(20000, NULL);
 		laplace += detections;
 	}
-	/* Measured over 100 series: 2.2e-5 and 1.0e-4 per sample. */
+	/* Measured over 100 series: 1.8e-5 and 1.0e-4 per sample. */
 	few(gaussian, SEEDS * 20000, "Gaussian noise: very few detections");
 	ok(laplace <= 40, "Laplace noise: at most 2e-4 detections per sample (%d in %d samples)",
 	   laplace, SEEDS * 20000);
