@@ -55,6 +55,7 @@ struct verdict {
 	double point, raw;      /* point score; clipped |z| / Z_CAP */
 	enum anomaly_kind kind;
 	double expected, low, high;
+	double median, scale;   /* of the model's window */
 };
 
 struct season {
@@ -91,6 +92,8 @@ struct anomaly {
 	uint64_t n;
 	int64_t last_ts;
 	uint64_t since_alarm;
+	struct rollq *alarm_model;  /* the model, median and scale at the last */
+	double alarm_median, alarm_scale;   /* detection */
 };
 
 /* First index with a[i] >= x.  Branch-free (the compare becomes a
@@ -123,32 +126,9 @@ static double rollq_quantile(const struct rollq *q, double p)
 	return q->sorted[i] + frac * (q->sorted[i + 1] - q->sorted[i]);
 }
 
-static void rollq_push(struct rollq *q, double x)
+/* Records one deviation from the median in the block extremes. */
+static void rollq_note(struct rollq *q, double dev)
 {
-	uint32_t j = lower_bound(q->sorted, q->n, x);
-	double dev = q->n ? x - rollq_quantile(q, 0.5) : 0;
-
-	if (q->n < WINDOW) {
-		memmove(q->sorted + j + 1, q->sorted + j, (q->n - j) * sizeof(double));
-		q->sorted[j] = x;
-		q->n++;
-	} else {
-		/* Replace the leaving value: shift only the entries between
-		 * its rank and the new value's rank. */
-		uint32_t i = lower_bound(q->sorted, q->n, q->ring[q->head]);
-
-		assert(i < q->n && q->sorted[i] == q->ring[q->head]);
-		if (j <= i) {
-			memmove(q->sorted + j + 1, q->sorted + j, (i - j) * sizeof(double));
-			q->sorted[j] = x;
-		} else {
-			memmove(q->sorted + i, q->sorted + i + 1, (j - 1 - i) * sizeof(double));
-			q->sorted[j - 1] = x;
-		}
-	}
-	q->ring[q->head] = x;
-	q->head = (q->head + 1) % WINDOW;
-
 	q->pushed++;
 	if (q->in_block == 0) {
 		q->block_max[q->block] = dev;
@@ -175,6 +155,55 @@ static void rollq_push(struct rollq *q, double x)
 	}
 }
 
+static void rollq_push(struct rollq *q, double x)
+{
+	uint32_t j = lower_bound(q->sorted, q->n, x);
+	double dev = q->n ? x - rollq_quantile(q, 0.5) : 0;
+
+	if (q->n < WINDOW) {
+		memmove(q->sorted + j + 1, q->sorted + j, (q->n - j) * sizeof(double));
+		q->sorted[j] = x;
+		q->n++;
+	} else {
+		/* Replace the leaving value: shift only the entries between
+		 * its rank and the new value's rank. */
+		uint32_t i = lower_bound(q->sorted, q->n, q->ring[q->head]);
+
+		assert(i < q->n && q->sorted[i] == q->ring[q->head]);
+		if (j <= i) {
+			memmove(q->sorted + j + 1, q->sorted + j, (i - j) * sizeof(double));
+			q->sorted[j] = x;
+		} else {
+			memmove(q->sorted + i, q->sorted + i + 1, (j - 1 - i) * sizeof(double));
+			q->sorted[j - 1] = x;
+		}
+	}
+	q->ring[q->head] = x;
+	q->head = (q->head + 1) % WINDOW;
+
+	rollq_note(q, dev);
+}
+
+/* Forgets the extreme deviations and rebuilds them from the last count
+ * samples, as deviations from today's median.  After a level shift the
+ * deviations of the transition (before the median moved) would otherwise
+ * hide every smaller spike for the whole memory. */
+static void rollq_rebase(struct rollq *q, uint32_t count)
+{
+	double med;
+
+	if (!q->n)
+		return;
+	med = rollq_quantile(q, 0.5);
+	q->blocks = q->in_block = 0;
+	q->pushed = 0;
+	q->past_max = -INFINITY;
+	q->past_min = INFINITY;
+	if (count > q->n)
+		count = q->n;
+	for (uint32_t k = count; k > 0; k--)
+		rollq_note(q, q->ring[(q->head + WINDOW - k) % WINDOW] - med);
+}
 
 /* The point score of r, z robust sigmas from med, against the range
  * [lo, hi] whose width (at least one sigma) is span. */
@@ -201,6 +230,8 @@ static void rollq_judge(const struct rollq *q, double r, double offset, double t
 		hi = fmax(hi, q->block_max[q->block]);
 		lo = fmin(lo, q->block_min[q->block]);
 	}
+	if (!q->blocks && !q->in_block)
+		hi = lo = 0;            /* just rebased with nothing to keep */
 	/* The recent range of values, as deviations around today's median. */
 	hi += med;
 	lo += med;
@@ -239,6 +270,8 @@ static void rollq_judge(const struct rollq *q, double r, double offset, double t
 	grown = fmin(med - zmul * scale, glo - mmul * gspan);
 	v->low = offset + (grown > med - clear ? grown : fmin(med - clear, seen));
 	v->expected = offset + med;
+	v->median = med;
+	v->scale = scale;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -400,6 +433,7 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 {
 	struct season *s = &a->season;
 	struct verdict local = { 0 }, resid = { 0 }, *v = &local;
+	struct rollq *model;
 	double expected = NAN, lik;
 	double threshold = a->params.threshold;
 	bool judged = a->local.n >= MIN_WINDOW;
@@ -431,6 +465,7 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 		if (a->use_season)
 			v = &resid;
 	}
+	model = v == &resid ? &a->resid : &a->local;
 	rollq_push(&a->local, x);
 	if (!isnan(expected))
 		rollq_push(&a->resid, x - expected);
@@ -458,9 +493,19 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 		} else {
 			ret->anomalous = true;
 			a->since_alarm = 0;
+			a->alarm_model = model;
+			a->alarm_median = v->median;
+			a->alarm_scale = v->scale;
 		}
 	}
 	if (a->since_alarm != UINT64_MAX)
 		a->since_alarm++;
+	/* At the end of the refractory period: if the level has moved, the
+	 * extremes learnt before and during the move are the old regime's. */
+	if (a->since_alarm == (uint64_t)a->params.refractory + 1 && a->params.refractory &&
+	    fabs(rollq_quantile(a->alarm_model, 0.5) - a->alarm_median) > POINT_Z * a->alarm_scale) {
+		rollq_rebase(&a->local, a->params.refractory);
+		rollq_rebase(&a->resid, a->params.refractory);
+	}
 	return 0;
 }

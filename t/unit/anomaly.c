@@ -1,6 +1,6 @@
 /* The streaming anomaly detector on synthetic series whose anomalies are
  * known: a spike and a dip, a level shift (flagged at the shift, quiet
- * again once adapted), slow drift, a daily pattern with an out-of-season
+ * again once adapted, able to see a smaller spike after it), slow drift, a daily pattern with an out-of-season
  * value, a flat line, noisy normal series, regular spikes, a burst of
  * moderate values; plus the API contract, the reported range, and
  * determinism.
@@ -135,6 +135,45 @@ static void test_level_shift(void)
 	most(at, "flagged within 5 samples of the shift");
 	few(after, SEEDS * 2000, "then quiet: one incident, one alarm, no more after it than noise gives");
 	most(adapted, "600 samples on, the expected value is the new level and it scores low");
+}
+
+static void test_after_shift(void)
+{
+	int spike = 0, at_1s = 0, spike_1s = 0;
+
+	/* The deviations while the median caught up with a shift of 12 would
+	 * hide a later spike of 9 for 8192 samples, had the detector not
+	 * forgotten them once the level had moved. */
+	for (int s = 1; s <= SEEDS; s++) {
+		noise(4000, 10, 1, 150 + s);
+		for (int i = 2000; i < 4000; i++)
+			x[i] += 12;
+		x[3000] += 9;
+		run(4000, NULL);
+		spike += res[3000].anomalous;
+	}
+	most(spike, "after a shift of 12 sigmas, a spike of 9 is flagged once adapted");
+
+	/* The same at the agent's 1 s samples (no seasonal model in 4000 s). */
+	for (int s = 1; s <= SEEDS; s++) {
+		struct anomaly *a = anomaly__new(NULL);
+		int first = -1;
+
+		noise(4000, 10, 1, 170 + s);
+		for (int i = 2000; i < 4000; i++)
+			x[i] += 12;
+		x[3000] += 9;
+		for (int i = 0; i < 4000; i++) {
+			anomaly__update(a, T0 + i * 1000000000LL, x[i], &res[i]);
+			if (res[i].anomalous && first < 0)
+				first = i;
+		}
+		at_1s += first >= 2000 && first <= 2005;
+		spike_1s += res[3000].anomalous && !res[3000].seasonal;
+		anomaly__free(a);
+	}
+	most(at_1s, "at 1 s samples the shift is flagged within 5 samples");
+	most(spike_1s, "and the later spike too");
 }
 
 static void test_drift(void)
@@ -400,9 +439,10 @@ static void test_determinism(void)
 
 int main(void)
 {
-	plan(45);
+	plan(48);
 	test_spike_and_dip();
 	test_level_shift();
+	test_after_shift();
 	test_drift();
 	test_seasonal();
 	test_flat();
