@@ -20,7 +20,8 @@
 #define COMMANDS(X) \
 	X(agent, "collect kernel telemetry into the database (the main job)") \
 	X(query, "run SQL on the database, read-only") \
-	X(stress, "self test: every collector under generated load, with a verdict")
+	X(stress, "self test: every collector under generated load, with a verdict") \
+	X(detect, "score a timestamp,value CSV file with the anomaly detector")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)

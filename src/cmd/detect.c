@@ -1,0 +1,313 @@
+/* ksight detect: runs the streaming anomaly detector (src/detect/anomaly.c)
+ * over a timestamp,value CSV file and writes each row back with its anomaly
+ * score, so the detector can be judged on outside data (bench/nab.sh runs
+ * it on the Numenta Anomaly Benchmark). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../detect/anomaly.h"
+#include "../lib/parse.h"
+#include "cmd.h"
+
+#define MAX_FIELDS 64
+
+static void usage(void)
+{
+	printf("usage: ksight detect [--threshold X] [--period D] [--explain] FILE.csv\n"
+	       "\n"
+	       "Scores every row of a timestamp,value CSV file with the streaming anomaly\n"
+	       "detector the agent uses, one sample at a time in file order, and writes\n"
+	       "\n"
+	       "  timestamp,value,anomaly_score\n"
+	       "\n"
+	       "to stdout, the timestamp and value text as given.  anomaly_score is in [0, 1]\n"
+	       "and a row is a detection exactly when its score is >= 0.5.  The first 512\n"
+	       "rows (while the detector learns) and the 300 after each detection (the same\n"
+	       "incident) score below 0.5.  See src/detect/anomaly.h for the method.\n"
+	       "\n"
+	       "The first line is a header (unless it reads as a row); the columns named\n"
+	       "timestamp and value are used, else the first two; other columns are ignored.\n"
+	       "Blank lines are skipped.  FILE '-' reads stdin.\n"
+	       "\n"
+	       "Timestamps: '2014-04-01 00:00:00' (as in NAB), ISO 8601 with an optional\n"
+	       "fraction and zone (no zone means UTC), or epoch numbers, whose size gives the\n"
+	       "unit: under 1e11 seconds (decimals allowed), under 1e14 ms, under 1e17 us,\n"
+	       "else ns.  They must not go backwards.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --threshold X  detect where the detector's own score s reaches X instead of\n"
+	       "                 0.5 (0 < X < 1; lower detects more).  The printed score is s\n"
+	       "                 rescaled piecewise linearly so that X maps to 0.5: s < X\n"
+	       "                 prints 0.5*s/X, s >= X prints 0.5 + 0.5*(s-X)/(1-X).\n"
+	       "  --period D     seasonal period (default 1d, e.g. 1h, 7d); 0 turns the\n"
+	       "                 time-of-period profile off\n"
+	       "  --explain      add expected,low,high,kind columns: what the detector\n"
+	       "                 expected, the range a single value could take without being\n"
+	       "                 a spike or dip, and the evidence (high, low, pattern, none)\n"
+	       "  -h, --help     this help\n"
+	       "\n"
+	       "Exit status: 0 ok, 1 unreadable or malformed input (the message names the\n"
+	       "line), 2 usage error.\n"
+	       "\n"
+	       "Examples:\n"
+	       "  ksight detect bench/nab/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv\n"
+	       "  ksight detect --threshold 0.4 cpu.csv | awk -F, '$3 >= 0.5'\n"
+	       "  ksight query --csv \"select timestamp, available_kb from memory_metrics\" |\n"
+	       "      ksight detect --explain -\n");
+}
+
+/* Splits line (modified in place) into at most MAX_FIELDS fields at commas;
+ * a field may be double-quoted, with "" for a quote.  field[i] is the
+ * unquoted value; the text as written is at offset raw_off[i] of the line
+ * as it was, raw_len[i] bytes long.  Returns the number of fields, or -1
+ * for a malformed quoted field. */
+static int split_csv(char *line, char **field, size_t *raw_off, size_t *raw_len)
+{
+	char *p = line;
+	int n = 0;
+
+	while (n < MAX_FIELDS) {
+		char *start = p, *out = p;
+
+		field[n] = out;
+		raw_off[n] = (size_t)(start - line);
+		if (*p == '"') {
+			for (p++;; p++) {
+				if (!*p)
+					return -1;
+				if (*p == '"') {
+					if (p[1] != '"')
+						break;
+					p++;
+				}
+				*out++ = *p;
+			}
+			p++;
+			if (*p && *p != ',')
+				return -1;
+		} else {
+			while (*p && *p != ',')
+				p++;
+			out = p;
+		}
+		raw_len[n] = (size_t)(p - start);
+		n++;
+		if (!*p) {
+			*out = '\0';
+			break;
+		}
+		*out = '\0';
+		p++;
+	}
+	return n;
+}
+
+static char *trim(char *s)
+{
+	char *end = s + strlen(s);
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+/* Uses the columns named timestamp (or time) and value when the header has
+ * both; else the first two. */
+static void header_columns(char **field, int nf, int *ts_col, int *val_col)
+{
+	int t = -1, v = -1;
+
+	for (int i = 0; i < nf; i++) {
+		const char *h = trim(field[i]);
+
+		if (t < 0 && (!strcasecmp(h, "timestamp") || !strcasecmp(h, "time")))
+			t = i;
+		else if (v < 0 && !strcasecmp(h, "value"))
+			v = i;
+	}
+	if (t >= 0 && v >= 0) {
+		*ts_col = t;
+		*val_col = v;
+	}
+}
+
+static const char *kind_name(enum anomaly_kind kind)
+{
+	switch (kind) {
+	case ANOMALY_HIGH: return "high";
+	case ANOMALY_LOW: return "low";
+	case ANOMALY_PATTERN: return "pattern";
+	default: return "none";
+	}
+}
+
+/* The printed score: >= 0.5 exactly for detections, also after rounding. */
+static double shown_score(const struct anomaly_result *r, double threshold)
+{
+	double s = r->score < threshold ? 0.5 * r->score / threshold
+					 : 0.5 + 0.5 * (r->score - threshold) / (1 - threshold);
+
+	if (!r->anomalous && s > 0.499999)
+		s = 0.499999;
+	return s;
+}
+
+int cmd_detect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "threshold", required_argument, NULL, 't' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct anomaly_params params;
+	struct anomaly *det = NULL;
+	const char *path, *name;
+	bool explain = false;
+	FILE *in = NULL;
+	char *line = NULL, *copy = NULL;
+	size_t cap = 0, copy_cap = 0;
+	bool header_done = false;
+	ssize_t len;
+	unsigned long lineno = 0;
+	int ts_col = 0, val_col = 1, opt, rc = EXIT_FAIL;
+
+	anomaly_params_default(&params);
+	while ((opt = cli_getopt("detect", argc, argv, "h", opts)) != -1) {
+		switch (opt) {
+		case 't':
+			if (parse_double(optarg, &params.threshold) || !(params.threshold > 0 && params.threshold < 1))
+				return cli_usage_error("detect", "--threshold: '%s' is not a number between 0 and 1", optarg);
+			break;
+		case 'p':
+			if (parse_duration_ns(optarg, &params.period_ns))
+				return cli_usage_error("detect", "--period: '%s' is not a duration", optarg);
+			break;
+		case 'e': explain = true; break;
+		case 'h': usage(); return EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("detect", optind == argc ? "missing FILE.csv (or - for stdin)"
+							: "give one FILE.csv");
+	path = argv[optind];
+	name = strcmp(path, "-") ? path : "<stdin>";
+	in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!in)
+		return cli_fail("detect", "cannot open %s: %s", path, strerror(errno));
+	det = anomaly__new(&params);
+	if (!det) {
+		rc = cli_fail("detect", "cannot create the detector: %s", strerror(errno));
+		goto cleanup;
+	}
+
+	while ((len = getline(&line, &cap, in)) >= 0) {
+		char *field[MAX_FIELDS];
+		size_t raw_off[MAX_FIELDS], raw_len[MAX_FIELDS];
+		struct anomaly_result res;
+		int64_t ts;
+		double value;
+		int nf, r;
+
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3)) {   /* UTF-8 BOM */
+			len -= 3;
+			memmove(line, line + 3, (size_t)len + 1);
+		}
+		if (strlen(line) != (size_t)len) {
+			cli_fail("detect", "%s:%lu: NUL byte in the line; is this a text CSV file?", name, lineno);
+			goto cleanup;
+		}
+		if (!line[strspn(line, " \t")])
+			continue;
+		if ((size_t)len >= copy_cap) {
+			free(copy);
+			copy_cap = (size_t)len + 1;
+			copy = malloc(copy_cap);
+			if (!copy) {
+				cli_fail("detect", "out of memory");
+				goto cleanup;
+			}
+		}
+		memcpy(copy, line, (size_t)len + 1);
+		nf = split_csv(line, field, raw_off, raw_len);
+		if (nf < 0) {
+			cli_fail("detect", "%s:%lu: malformed quoted field", name, lineno);
+			goto cleanup;
+		}
+		if (!header_done) {
+			header_done = true;
+			printf("timestamp,value,anomaly_score%s\n", explain ? ",expected,low,high,kind" : "");
+			if (nf < 2) {
+				cli_fail("detect", "%s:%lu: expected a header line with timestamp and value columns, got '%s'",
+					 name, lineno, copy);
+				goto cleanup;
+			}
+			/* A first line that reads as a row is a row (no header). */
+			if (!(parse_time_ns(trim(field[0]), &ts) == 0 && parse_double(trim(field[1]), &value) == 0)) {
+				header_columns(field, nf, &ts_col, &val_col);
+				continue;
+			}
+		}
+		if (nf <= ts_col || nf <= val_col) {
+			cli_fail("detect", "%s:%lu: expected at least %d columns, got %d", name, lineno,
+				 (ts_col > val_col ? ts_col : val_col) + 1, nf);
+			goto cleanup;
+		}
+		r = parse_time_ns(trim(field[ts_col]), &ts);
+		if (r) {
+			cli_fail("detect", "%s:%lu: timestamp '%s' %s", name, lineno, field[ts_col],
+				 r == -ERANGE ? "is out of range" : "is not a date-time or epoch number");
+			goto cleanup;
+		}
+		if (parse_double(trim(field[val_col]), &value)) {
+			cli_fail("detect", "%s:%lu: value '%s' is not a finite number", name, lineno, field[val_col]);
+			goto cleanup;
+		}
+		r = anomaly__update(det, ts, value, &res);
+		if (r == -ERANGE) {
+			cli_fail("detect", "%s:%lu: timestamp '%s' is earlier than the row before; sort the file by time",
+				 name, lineno, field[ts_col]);
+			goto cleanup;
+		}
+		if (r) {
+			cli_fail("detect", "%s:%lu: %s", name, lineno, strerror(-r));
+			goto cleanup;
+		}
+		printf("%.*s,%.*s,%.6f", (int)raw_len[ts_col], copy + raw_off[ts_col],
+		       (int)raw_len[val_col], copy + raw_off[val_col], shown_score(&res, params.threshold));
+		if (explain)
+			printf(",%.6g,%.6g,%.6g,%s", res.expected, res.low, res.high, kind_name(res.kind));
+		putchar('\n');
+	}
+	if (ferror(in)) {
+		cli_fail("detect", "cannot read %s: %s", name, strerror(errno));
+		goto cleanup;
+	}
+	if (!header_done) {
+		cli_fail("detect", "%s is empty: expected a header line and timestamp,value rows", name);
+		goto cleanup;
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_fail("detect", "cannot write the output: %s", strerror(errno));
+		goto cleanup;
+	}
+	rc = EXIT_OK;
+cleanup:
+	free(line);
+	free(copy);
+	anomaly__free(det);
+	if (in && in != stdin)
+		fclose(in);
+	return rc;
+}
