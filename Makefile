@@ -33,7 +33,13 @@ BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:src/bpf/%.bpf.c=$(OUTPUT)/bpf/%.bpf.o)
 SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(OUTPUT)/bpf/%.skel.h)
 SRCS := $(filter-out %.bpf.c,$(shell find src -name '*.c' | sort))
-OBJS := $(SRCS:%.c=$(OUTPUT)/%.o)
+OBJS := $(SRCS:%.c=$(OUTPUT)/%.o) $(OUTPUT)/assets.o
+
+# Files built into the binary (tools/embed.c): the dashboard and the chart
+# library from npm (make deps installs it).
+UPLOT := node_modules/uplot/dist
+WEB_FILES := $(shell find web -type f 2>/dev/null | sort)
+ASSET_FILES := $(WEB_FILES) $(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css
 LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 
 UNIT_TESTS := $(patsubst t/unit/%.c,$(OUTPUT)/t/unit/%.t,$(wildcard t/unit/*.c))
@@ -59,6 +65,20 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): KernelSight needs CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/embed: tools/embed.c | $(OUTPUT)
+	$(call msg,HOSTCC,$@)
+	$(Q)$(CC) -O2 -Wall -o $@ $<
+
+$(OUTPUT)/assets.c: $(OUTPUT)/embed $(ASSET_FILES)
+	$(call msg,EMBED,$@)
+	$(Q)test -f $(UPLOT)/uPlot.iife.min.js || { echo "the chart library is missing: run 'make deps' (npm)" >&2; exit 1; }
+	$(Q)$(OUTPUT)/embed $@.tmp $(foreach f,$(WEB_FILES),$(patsubst web/%,/%,$(f))=$(f)) \
+		/vendor/uPlot.iife.min.js=$(UPLOT)/uPlot.iife.min.js /vendor/uPlot.min.css=$(UPLOT)/uPlot.min.css && mv $@.tmp $@
+
+$(OUTPUT)/assets.o: $(OUTPUT)/assets.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Syscall numbers -> names for this architecture, from the kernel headers.
 $(OUTPUT)/bpf/syscall_names.h: | $(OUTPUT)/bpf
