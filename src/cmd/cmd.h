@@ -21,7 +21,8 @@
 	X(agent, "collect kernel telemetry into the database (the main job)") \
 	X(query, "run SQL on the database, read-only") \
 	X(stress, "self test: every collector under generated load, with a verdict") \
-	X(detect, "score a timestamp,value CSV file with the anomaly detector")
+	X(detect, "score a timestamp,value CSV file with the anomaly detector") \
+	X(schema, "list the tables and columns, with what each holds")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)

@@ -14,7 +14,7 @@ static const struct column collector_stats[] = {
 	S("collector", "tracer, scraper or store name"),
 	S("kind", "'tracer', 'scraper' or 'store'"),
 	I("enabled", "1 when running, 0 when disabled"),
-	S("reason", "why it is disabled, NULL when enabled"),
+	S("reason", "why it is disabled; for a running tracer, what it cannot provide here and why"),
 	I("events", "events or rows produced in this interval"),
 	I("drops", "events lost in this interval (ring buffer full, map full, write failure)"),
 	I("rate_limited", "events dropped on purpose by the configured rate cap"),
@@ -41,8 +41,8 @@ static const struct column process_events[] = {
 	I("peak_rss_bytes", "exit: peak resident set size"),
 	I("minor_faults", "exit: minor page faults of all its threads"),
 	I("major_faults", "exit: major page faults of all its threads"),
-	I("cgroup_id", "cgroup id (see docs/schema.md for hybrid hierarchies)"),
-	S("cgroup", "cgroup path"),
+	I("cgroup_id", "cgroup id: the kernfs id of the cgroup directory (see cgroup)"),
+	S("cgroup", "cgroup path: the cgroup v2 path, or on a hybrid host where the task sits at the v2 root, its v1 memory cgroup"),
 };
 
 static const struct column memory_metrics[] = {

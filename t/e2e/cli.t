@@ -2,7 +2,7 @@
 # Command line contract: exit codes (0 ok, 1 runtime, 2 usage), one-line
 # errors that name the flag, help with examples, bad SQL, foreign files.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 26
+plan 28
 
 run() { out=$("$KSIGHT" "$@" 2>&1); rc=$?; }
 
@@ -48,4 +48,8 @@ sum_before=$(md5sum < "$TMP/other.db")
 run agent --db "$TMP/other.db" --duration 1
 is "$rc" 1 "agent refuses a foreign database: exit 1"
 is "$(md5sum < "$TMP/other.db")" "$sum_before" "the foreign file is untouched"
+"$KSIGHT" schema --markdown > "$TMP/schema.md"
+ok "docs/schema.md is what 'ksight schema --markdown' prints (regenerate it)" cmp -s "$TMP/schema.md" "$TOP/docs/schema.md"
+run schema no_such_table
+is "$rc" 1 "schema of an unknown table: exit 1"
 done_testing
