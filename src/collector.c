@@ -87,6 +87,22 @@ const char *collector__cgroup(struct collector *c, uint64_t v2_id, uint64_t memc
 	return cgroup_resolver__path(c->cgroups, v2_id, memcg_id, ret_id);
 }
 
+void collector__put_task(struct batch *b, const struct ks_task *k)
+{
+	batch__int(b, k->pid);
+	batch__int(b, k->tid);
+	batch__textn(b, k->comm, strnlen(k->comm, sizeof(k->comm)));
+}
+
+void collector__put_cgroup(struct collector *c, struct batch *b, const struct ks_task *k)
+{
+	uint64_t id;
+	const char *path = collector__cgroup(c, k->cgroup_id, k->memcg_id, &id);
+
+	batch__int(b, (int64_t)id);
+	batch__text(b, path);
+}
+
 struct tracer *collector__tracer(struct collector *c, enum tracer_id id) { return &c->tracers[id]; }
 struct scraper *collector__scraper(struct collector *c, enum scraper_id id) { return &c->scrapers[id]; }
 

@@ -67,6 +67,11 @@ int64_t collector__clock_offset(const struct collector *c);
 /* See cgroup_resolver__path(). */
 const char *collector__cgroup(struct collector *c, uint64_t v2_id, uint64_t memcg_id, uint64_t *ret_id);
 const struct config *collector__config(const struct collector *c);
+struct ks_task;
+/* Appends the pid, tid and comm columns of k (the head of every event table). */
+void collector__put_task(struct batch *b, const struct ks_task *k);
+/* Appends the cgroup_id and cgroup columns of k (the tail of every event table). */
+void collector__put_cgroup(struct collector *c, struct batch *b, const struct ks_task *k);
 
 /* --- for commands --- */
 /* Watches fd for input; fn runs in the loop thread. */

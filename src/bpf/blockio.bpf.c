@@ -79,16 +79,9 @@ int BPF_PROG(block_rq_complete, struct request *rq, blk_status_t error, unsigned
 	disk = BPF_CORE_READ(rq, q, disk);
 	k.dev = ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
 	k.op = op_of(rq);
-	s = bpf_map_lookup_elem(&stats, &k);
-	if (!s) {
-		if (bpf_map_update_elem(&stats, &k, &zero_stats, BPF_NOEXIST) && !bpf_map_lookup_elem(&stats, &k)) {
-			ks_count(KS_STAT_MAP_FULL);
-			return 0;
-		}
-		s = bpf_map_lookup_elem(&stats, &k);
-		if (!s)
-			return 0;
-	}
+	s = ks_lookup_or_init(&stats, &k, &zero_stats);
+	if (!s)
+		return 0;
 	s->count++;
 	s->bytes += bytes;
 	s->sum_ns += lat;

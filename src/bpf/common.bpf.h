@@ -20,6 +20,19 @@
 
 #include "common.h"
 
+#ifndef E2BIG
+#define E2BIG 7
+static __always_inline void ks_task_fill(struct ks_task *k, struct task_struct *task)
+{
+	k->pid = BPF_CORE_READ(task, tgid);
+	k->tid = BPF_CORE_READ(task, pid);
+	k->cgroup_id = ks_cgroup_v2_id(task);
+	k->memcg_id = ks_memcg_id(task);
+	BPF_CORE_READ_STR_INTO(&k->comm, task, comm);
+}
+
+#endif
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load. */
@@ -101,6 +114,22 @@ static __always_inline void ks_submit(void *rb, void *event)
 		threshold = ks_wakeup_bytes;
 	flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= threshold ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(event, flags);
+}
+
+/* The slot for key in hash map `map`, inserted from init when absent; NULL
+ * (counted as map full) when there is no room. */
+static __always_inline void *ks_lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *slot = bpf_map_lookup_elem(map, key);
+
+	if (slot)
+		return slot;
+	/* EEXIST: another CPU inserted it first; the lookup below finds it. */
+	if (bpf_map_update_elem(map, key, init, BPF_NOEXIST) == -E2BIG) {
+		ks_count(KS_STAT_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
 }
 
 /* The cgroup v2 id of task (the kernfs id, which is the inode number of its

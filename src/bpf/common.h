@@ -18,4 +18,13 @@ enum ks_stat {
 
 #define KS_COMM_LEN 16
 
+/* Who an event belongs to; filled in the kernel by ks_task_fill(). */
+struct ks_task {
+	__u64 cgroup_id;         /* cgroup v2 id */
+	__u64 memcg_id;          /* v1 memory cgroup id (0: none) */
+	__u32 pid;               /* thread group id */
+	__u32 tid;
+	char comm[KS_COMM_LEN];
+};
+
 #endif

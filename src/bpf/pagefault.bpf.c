@@ -50,21 +50,17 @@ struct {
 	__uint(max_entries, 256 << 10);
 } events SEC(".maps");
 
+/* The per-process slot of task in the map being written this interval. */
 static __always_inline struct pf_proc *proc_of(struct task_struct *task)
 {
 	__u32 tgid = task->tgid;
 	void *map = active ? (void *)&procs1 : (void *)&procs0;
-	struct pf_proc *p, init = {};
+	struct pf_proc *p = bpf_map_lookup_elem(map, &tgid), init = {};
 
-	p = bpf_map_lookup_elem(map, &tgid);
 	if (p)
 		return p;
 	BPF_CORE_READ_STR_INTO(&init.comm, task, group_leader, comm);
-	if (bpf_map_update_elem(map, &tgid, &init, BPF_NOEXIST) && !bpf_map_lookup_elem(map, &tgid)) {
-		ks_count(KS_STAT_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(map, &tgid);
+	return ks_lookup_or_init(map, &tgid, &init);
 }
 
 static __always_inline bool sampled(void)
@@ -90,11 +86,7 @@ static __always_inline void emit(struct task_struct *task, __u64 now, __u64 addr
 	e->latency_ns = lat;
 	e->type = type;
 	e->error_code = error_code;
-	e->pid = task->tgid;
-	e->tid = task->pid;
-	e->cgroup_id = ks_cgroup_v2_id(task);
-	e->memcg_id = ks_memcg_id(task);
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	ks_task_fill(&e->task, task);
 	ks_submit(&events, e);
 }
 

@@ -33,7 +33,6 @@ struct pagefault_priv {
 	bool completion;                  /* wanted by the config */
 	struct bpf_link *perf_links[PERF_LINKS_MAX];
 	size_t nperf;
-	struct pf_proc *procs;            /* ncpus */
 };
 
 static const char *const hooks[] = { "page_fault_user", NULL };
@@ -50,23 +49,15 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	const struct pf_event *e = data;
 	struct collector *c = t->col;
 	struct batch *b = collector__batch(c);
-	char comm[KS_COMM_LEN + 1];
-	const char *cgroup;
-	uint64_t cgid;
 	/* A completion without a seen start (a kernel-mode fault on a user
 	 * address) has no access type. */
 	bool access_known = e->type == PF_UNKNOWN || e->latency_ns;
 
 	if (size < sizeof(*e))
 		return 0;
-	memcpy(comm, e->comm, KS_COMM_LEN);
-	comm[KS_COMM_LEN] = '\0';
-	cgroup = collector__cgroup(c, e->cgroup_id, e->memcg_id, &cgid);
 	batch__row(b, T_PAGE_FAULT_EVENTS);
 	batch__int(b, collector__to_real(c, e->ts_ns));
-	batch__int(b, e->pid);
-	batch__int(b, e->tid);
-	batch__text(b, comm);
+	collector__put_task(b, &e->task);
 	batch__text(b, e->type == PF_MAJOR ? "major" : e->type == PF_MINOR ? "minor" : NULL);
 	batch__text(b, access_known ? access_name(e->error_code) : NULL);
 	batch__int(b, (int64_t)e->address);
@@ -74,8 +65,7 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 		batch__int(b, (int64_t)e->latency_ns);
 	else
 		batch__null(b);
-	batch__int(b, (int64_t)cgid);
-	batch__text(b, cgroup);
+	collector__put_cgroup(c, b, &e->task);
 	batch__end(b);
 	collector__rows_added(c);
 	return 0;
@@ -89,63 +79,51 @@ static void put_avg(struct batch *b, uint64_t sum, uint64_t n)
 		batch__null(b);
 }
 
+struct procs_ctx {
+	struct batch *b;
+	int64_t now_ns, interval;
+	bool typed;                  /* minor/major known (perf events attached) */
+};
+
+/* One page_fault_stats row; counters in struct pf_proc order. */
+static void proc_row(struct tracer *t, uint32_t pid, const uint64_t *n, const char *comm, void *ctx)
+{
+	const struct pf_proc *sum = (const void *)n;   /* same layout: counters first */
+	struct procs_ctx *pc = ctx;
+	struct batch *b = pc->b;
+
+	t->events += pc->typed ? sum->minor + sum->major : sum->reads + sum->writes + sum->execs;
+	batch__row(b, T_PAGE_FAULT_STATS);
+	batch__int(b, pc->now_ns);
+	batch__int(b, pc->interval);
+	batch__int(b, pid);
+	batch__text(b, comm);
+	if (pc->typed) {
+		batch__int(b, (int64_t)sum->minor);
+		batch__int(b, (int64_t)sum->major);
+	} else {
+		batch__null(b);
+		batch__null(b);
+	}
+	batch__int(b, (int64_t)sum->reads);
+	batch__int(b, (int64_t)sum->writes);
+	batch__int(b, (int64_t)sum->execs);
+	put_avg(b, sum->minor_lat_ns, sum->minor_timed);
+	put_avg(b, sum->major_lat_ns, sum->major_timed);
+	batch__end(b);
+}
+
 static int pagefault_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 {
 	struct pagefault_priv *p = t->priv;
-	uint32_t was = p->skel->bss->active, key, next;
-	struct bpf_map *map = was ? p->skel->maps.procs1 : p->skel->maps.procs0;
-	int fd = bpf_map__fd(map);
-	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
-	bool first = true, known = p->skel->bss->completion_hooks;
+	uint32_t was = p->skel->bss->active;
+	struct procs_ctx pc = { b, now_ns, p->last_tick_ns ? now_ns - p->last_tick_ns : 0,
+				p->skel->bss->completion_hooks };
 
 	p->skel->bss->active = !was;
 	p->last_tick_ns = now_ns;
-	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		struct pf_proc sum = { 0 };
-		char comm[KS_COMM_LEN + 1] = "";
-
-		key = next;
-		first = false;
-		if (bpf_map_lookup_elem(fd, &key, p->procs))
-			continue;
-		for (int c = 0; c < p->ncpus; c++) {
-			const struct pf_proc *v = &p->procs[c];
-
-			sum.minor += v->minor;
-			sum.major += v->major;
-			sum.reads += v->reads;
-			sum.writes += v->writes;
-			sum.execs += v->execs;
-			sum.minor_lat_ns += v->minor_lat_ns;
-			sum.minor_timed += v->minor_timed;
-			sum.major_lat_ns += v->major_lat_ns;
-			sum.major_timed += v->major_timed;
-			if (!comm[0] && v->comm[0])
-				memcpy(comm, v->comm, KS_COMM_LEN);
-		}
-		t->events += known ? sum.minor + sum.major : sum.reads + sum.writes + sum.execs;
-		batch__row(b, T_PAGE_FAULT_STATS);
-		batch__int(b, now_ns);
-		batch__int(b, interval);
-		batch__int(b, key);
-		batch__text(b, comm);
-		if (known) {
-			batch__int(b, (int64_t)sum.minor);
-			batch__int(b, (int64_t)sum.major);
-		} else {
-			batch__null(b);
-			batch__null(b);
-		}
-		batch__int(b, (int64_t)sum.reads);
-		batch__int(b, (int64_t)sum.writes);
-		batch__int(b, (int64_t)sum.execs);
-		put_avg(b, sum.minor_lat_ns, sum.minor_timed);
-		put_avg(b, sum.major_lat_ns, sum.major_timed);
-		batch__end(b);
-	}
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
-		bpf_map_delete_elem(fd, &next);
-	return 0;
+	return tracer__drain_procs(t, was ? p->skel->maps.procs1 : p->skel->maps.procs0, PF_COUNTERS, proc_row,
+				   &pc);
 }
 
 static int pagefault_open(struct tracer *t, const struct config *cfg)
@@ -155,9 +133,6 @@ static int pagefault_open(struct tracer *t, const struct config *cfg)
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0)
 		return -EINVAL;
-	p->procs = calloc((size_t)p->ncpus, sizeof(*p->procs));
-	if (!p->procs)
-		return -ENOMEM;
 	p->skel = pagefault_bpf__open();
 	if (!p->skel)
 		return -errno;
@@ -240,7 +215,6 @@ static void pagefault_destroy(struct tracer *t)
 
 	detach_perf(p);
 	pagefault_bpf__destroy(p->skel);
-	free(p->procs);
 }
 
 const struct tracer_ops pagefault_tracer = {

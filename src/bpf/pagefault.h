@@ -20,6 +20,8 @@
 
 enum pf_type { PF_UNKNOWN, PF_MINOR, PF_MAJOR };
 
+/* Counters first, comm last: the layout tracer__drain_procs() reads. */
+#define PF_COUNTERS 9
 struct pf_proc {
 	__u64 minor;
 	__u64 major;
@@ -37,13 +39,9 @@ struct pf_event {
 	__u64 ts_ns;
 	__u64 address;
 	__u64 latency_ns;        /* 0: unknown */
-	__u64 cgroup_id;
-	__u64 memcg_id;
-	__u32 pid;
-	__u32 tid;
 	__u32 type;              /* enum pf_type */
 	__u32 error_code;
-	char comm[KS_COMM_LEN];
+	struct ks_task task;
 };
 
 #endif

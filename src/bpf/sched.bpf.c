@@ -57,21 +57,17 @@ static __always_inline struct sched_totals *get_totals(void)
 }
 
 /* The per-process slot of task in the active map, created on first use. */
+/* The per-process slot of task in the map being written this interval. */
 static __always_inline struct sched_proc *proc_of(struct task_struct *task)
 {
 	__u32 tgid = task->tgid;
 	void *map = active ? (void *)&procs1 : (void *)&procs0;
-	struct sched_proc *p, init = {};
+	struct sched_proc *p = bpf_map_lookup_elem(map, &tgid), init = {};
 
-	p = bpf_map_lookup_elem(map, &tgid);
 	if (p)
 		return p;
 	BPF_CORE_READ_STR_INTO(&init.comm, task, group_leader, comm);
-	if (bpf_map_update_elem(map, &tgid, &init, BPF_NOEXIST) && !bpf_map_lookup_elem(map, &tgid)) {
-		ks_count(KS_STAT_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(map, &tgid);
+	return ks_lookup_or_init(map, &tgid, &init);
 }
 
 static __always_inline void enqueue(struct task_struct *p)
@@ -114,12 +110,8 @@ static __always_inline void long_wait(struct task_struct *next, __u64 now, __u64
 		return;
 	e->ts_ns = now;
 	e->latency_ns = lat;
-	e->pid = next->tgid;
-	e->tid = next->pid;
 	e->cpu = bpf_get_smp_processor_id();
-	e->cgroup_id = ks_cgroup_v2_id(next);
-	e->memcg_id = ks_memcg_id(next);
-	BPF_CORE_READ_STR_INTO(&e->comm, next, comm);
+	ks_task_fill(&e->task, next);
 	ks_submit(&events, e);
 }
 

@@ -22,7 +22,6 @@ struct sched_priv {
 	int64_t last_tick_ns;
 	struct sched_totals prev;
 	struct sched_totals *values;      /* ncpus */
-	struct sched_proc *procs;         /* ncpus */
 };
 
 static const char *const hooks[] = { "sched_wakeup", "sched_wakeup_new", "sched_switch", NULL };
@@ -32,24 +31,15 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	const struct sched_event *e = data;
 	struct collector *c = t->col;
 	struct batch *b = collector__batch(c);
-	char comm[KS_COMM_LEN + 1];
-	const char *cgroup;
-	uint64_t cgid;
 
 	if (size < sizeof(*e))
 		return 0;
-	memcpy(comm, e->comm, KS_COMM_LEN);
-	comm[KS_COMM_LEN] = '\0';
-	cgroup = collector__cgroup(c, e->cgroup_id, e->memcg_id, &cgid);
 	batch__row(b, T_SCHED_LATENCY_EVENTS);
 	batch__int(b, collector__to_real(c, e->ts_ns));
-	batch__int(b, e->pid);
-	batch__int(b, e->tid);
-	batch__text(b, comm);
+	collector__put_task(b, &e->task);
 	batch__int(b, (int64_t)e->latency_ns);
 	batch__int(b, e->cpu);
-	batch__int(b, (int64_t)cgid);
-	batch__text(b, cgroup);
+	collector__put_cgroup(c, b, &e->task);
 	batch__end(b);
 	collector__rows_added(c);
 	return 0;
@@ -108,49 +98,28 @@ static void totals_row(struct tracer *t, struct batch *b, int64_t now_ns, int64_
 	*prev = cur;
 }
 
-/* Reads and empties the per-process map the programs stopped writing. */
-static void procs_rows(struct tracer *t, struct batch *b, struct bpf_map *map, int64_t now_ns, int64_t interval)
+struct procs_ctx {
+	struct batch *b;
+	int64_t now_ns, interval;
+};
+
+/* One process_cpu_stats row; counters in struct sched_proc order. */
+static void proc_row(struct tracer *t, uint32_t pid, const uint64_t *n, const char *comm, void *ctx)
 {
-	struct sched_priv *p = t->priv;
-	int fd = bpf_map__fd(map);
-	uint32_t key, next;
-	bool first = true;
+	struct procs_ctx *pc = ctx;
+	struct batch *b = pc->b;
 
-	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		struct sched_proc sum = { 0 };
-		char comm[KS_COMM_LEN + 1] = "";
-
-		key = next;
-		first = false;
-		if (bpf_map_lookup_elem(fd, &key, p->procs))
-			continue;
-		for (int c = 0; c < p->ncpus; c++) {
-			const struct sched_proc *v = &p->procs[c];
-
-			sum.oncpu_ns += v->oncpu_ns;
-			sum.voluntary += v->voluntary;
-			sum.involuntary += v->involuntary;
-			sum.runq_wait_ns += v->runq_wait_ns;
-			if (!comm[0] && v->comm[0])
-				memcpy(comm, v->comm, KS_COMM_LEN);
-		}
-		if (!sum.oncpu_ns && !sum.voluntary && !sum.involuntary)
-			continue;
-		batch__row(b, T_PROCESS_CPU_STATS);
-		batch__int(b, now_ns);
-		batch__int(b, interval);
-		batch__int(b, key);
-		batch__text(b, comm);
-		batch__int(b, (int64_t)sum.oncpu_ns);
-		batch__int(b, (int64_t)sum.voluntary);
-		batch__int(b, (int64_t)sum.involuntary);
-		batch__int(b, (int64_t)sum.runq_wait_ns);
-		batch__end(b);
-	}
-	/* Deleting while iterating restarts get_next_key; delete afterwards. */
-	first = true;
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
-		bpf_map_delete_elem(fd, &next);
+	(void)t;
+	if (!n[0] && !n[1] && !n[2])
+		return;
+	batch__row(b, T_PROCESS_CPU_STATS);
+	batch__int(b, pc->now_ns);
+	batch__int(b, pc->interval);
+	batch__int(b, pid);
+	batch__text(b, comm);
+	for (int i = 0; i < 4; i++)      /* oncpu_ns, voluntary, involuntary, runq_wait_ns */
+		batch__int(b, (int64_t)n[i]);
+	batch__end(b);
 }
 
 static int sched_collect(struct tracer *t, struct batch *b, int64_t now_ns)
@@ -165,8 +134,11 @@ static int sched_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	p->skel->bss->max_epoch = epoch + 1;
 	p->last_tick_ns = now_ns;
 	totals_row(t, b, now_ns, interval, epoch);
-	procs_rows(t, b, was ? p->skel->maps.procs1 : p->skel->maps.procs0, now_ns, interval);
-	return 0;
+	{
+		struct procs_ctx pc = { b, now_ns, interval };
+
+		return tracer__drain_procs(t, was ? p->skel->maps.procs1 : p->skel->maps.procs0, 4, proc_row, &pc);
+	}
 }
 
 static int sched_open(struct tracer *t, const struct config *cfg)
@@ -177,8 +149,7 @@ static int sched_open(struct tracer *t, const struct config *cfg)
 	if (p->ncpus <= 0)
 		return -EINVAL;
 	p->values = calloc((size_t)p->ncpus, sizeof(*p->values));
-	p->procs = calloc((size_t)p->ncpus, sizeof(*p->procs));
-	if (!p->values || !p->procs)
+	if (!p->values)
 		return -ENOMEM;
 	p->skel = sched_bpf__open();
 	if (!p->skel)
@@ -205,7 +176,6 @@ static void sched_destroy(struct tracer *t)
 
 	sched_bpf__destroy(p->skel);
 	free(p->values);
-	free(p->procs);
 }
 
 const struct tracer_ops sched_tracer = {

@@ -25,6 +25,7 @@ struct sched_totals {
 	__u64 buckets[HIST_BUCKETS];
 };
 
+/* Counters first, comm last: the layout tracer__drain_procs() reads. */
 struct sched_proc {
 	__u64 oncpu_ns;
 	__u64 voluntary;
@@ -36,13 +37,9 @@ struct sched_proc {
 struct sched_event {
 	__u64 ts_ns;
 	__u64 latency_ns;
-	__u64 cgroup_id;
-	__u64 memcg_id;
-	__u32 pid;
-	__u32 tid;
 	__u32 cpu;
 	__u32 pad;
-	char comm[KS_COMM_LEN];
+	struct ks_task task;
 };
 
 #endif

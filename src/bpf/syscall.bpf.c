@@ -106,11 +106,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e->latency_ns = lat;
 	e->ret = ret;
 	e->nr = nr;
-	e->pid = task->tgid;
-	e->tid = task->pid;
-	e->cgroup_id = ks_cgroup_v2_id(task);
-	e->memcg_id = ks_memcg_id(task);
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	ks_task_fill(&e->task, task);
 	ks_submit(&events, e);
 	return 0;
 }

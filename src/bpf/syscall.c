@@ -60,26 +60,17 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	const struct syscall_event *e = data;
 	struct collector *c = t->col;
 	struct batch *b = collector__batch(c);
-	uint64_t cgid;
-	const char *cgroup;
-	char comm[KS_COMM_LEN + 1];
 
 	if (size < sizeof(*e))
 		return 0;
-	cgroup = collector__cgroup(c, e->cgroup_id, e->memcg_id, &cgid);
-	memcpy(comm, e->comm, KS_COMM_LEN);
-	comm[KS_COMM_LEN] = '\0';
 	batch__row(b, T_SYSCALL_EVENTS);
 	batch__int(b, collector__to_real(c, e->ts_ns));
-	batch__int(b, e->pid);
-	batch__int(b, e->tid);
-	batch__text(b, comm);
+	collector__put_task(b, &e->task);
 	batch__int(b, e->nr);
 	put_name(b, e->nr);
 	batch__int(b, (int64_t)e->latency_ns);
 	batch__int(b, e->ret);
-	batch__int(b, (int64_t)cgid);
-	batch__text(b, cgroup);
+	collector__put_cgroup(c, b, &e->task);
 	batch__end(b);
 	collector__rows_added(c);
 	return 0;

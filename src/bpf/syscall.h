@@ -24,14 +24,10 @@ struct syscall_totals {
 struct syscall_event {
 	__u64 ts_ns;             /* CLOCK_MONOTONIC at exit */
 	__u64 latency_ns;
-	__u64 cgroup_id;
-	__u64 memcg_id;
 	__s64 ret;
-	__u32 pid;
-	__u32 tid;
 	__u32 nr;
 	__u32 pad;
-	char comm[KS_COMM_LEN];
+	struct ks_task task;
 };
 
 #ifndef __bpf__

@@ -223,6 +223,48 @@ void tracer__end_interval(struct tracer *t)
 	t->cost_ms = 0;
 }
 
+int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters, tracer_proc_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(map), ncpus = libbpf_num_possible_cpus();
+	size_t stride = (ncounters * sizeof(uint64_t) + KS_COMM_LEN + 7) & ~(size_t)7;
+	uint8_t *values;
+	uint64_t sum[ncounters ? ncounters : 1];
+	uint32_t key, next;
+	bool first = true;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	values = malloc(stride * (size_t)ncpus);
+	if (!values)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		char comm[KS_COMM_LEN + 1] = "";
+
+		key = next;
+		first = false;
+		if (bpf_map_lookup_elem(fd, &key, values))
+			continue;
+		memset(sum, 0, sizeof(sum));
+		for (int c = 0; c < ncpus; c++) {
+			const uint8_t *v = values + stride * (size_t)c;
+			uint64_t counter;
+
+			for (size_t i = 0; i < ncounters; i++) {
+				memcpy(&counter, v + i * sizeof(uint64_t), sizeof(counter));
+				sum[i] += counter;
+			}
+			if (!comm[0])
+				memcpy(comm, v + ncounters * sizeof(uint64_t), KS_COMM_LEN);
+		}
+		fn(t, key, sum, comm, ctx);
+	}
+	/* Deleting while iterating would restart get_next_key: empty it after. */
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
+		bpf_map_delete_elem(fd, &next);
+	free(values);
+	return 0;
+}
+
 uint64_t tracer__map_bytes(const struct tracer *t)
 {
 	struct bpf_map *map;

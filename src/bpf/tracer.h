@@ -127,6 +127,15 @@ int tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns);
 /* Resets the per-interval counters after they were reported. */
 void tracer__end_interval(struct tracer *t);
 
+/* Per-process figures kept per CPU in a hash keyed by tgid: `ncounters`
+ * u64 counters followed by the command name (char[KS_COMM_LEN]).  Calls fn
+ * once per process with the counters summed over CPUs, then empties the
+ * map.  Use on the half of a double-buffered pair the programs stopped
+ * writing.  `values` is scratch space for one key's per-CPU values. */
+typedef void (*tracer_proc_fn)(struct tracer *t, uint32_t pid, const uint64_t *counters, const char *comm,
+			       void *ctx);
+int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters, tracer_proc_fn fn, void *ctx);
+
 /* Bytes of kernel memory held by the tracer's maps. */
 uint64_t tracer__map_bytes(const struct tracer *t);
 
