@@ -22,15 +22,6 @@
 
 #ifndef E2BIG
 #define E2BIG 7
-static __always_inline void ks_task_fill(struct ks_task *k, struct task_struct *task)
-{
-	k->pid = BPF_CORE_READ(task, tgid);
-	k->tid = BPF_CORE_READ(task, pid);
-	k->cgroup_id = ks_cgroup_v2_id(task);
-	k->memcg_id = ks_memcg_id(task);
-	BPF_CORE_READ_STR_INTO(&k->comm, task, comm);
-}
-
 #endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -155,6 +146,16 @@ static __always_inline __u64 ks_memcg_id(struct task_struct *task)
 	if (!css)
 		return 0;
 	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+/* Who runs: the owner of an event. */
+static __always_inline void ks_task_fill(struct ks_task *k, struct task_struct *task)
+{
+	k->pid = BPF_CORE_READ(task, tgid);
+	k->tid = BPF_CORE_READ(task, pid);
+	k->cgroup_id = ks_cgroup_v2_id(task);
+	k->memcg_id = ks_memcg_id(task);
+	BPF_CORE_READ_STR_INTO(&k->comm, task, comm);
 }
 
 #endif
