@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "lib/parse.h"
+#include "lib/ytree.h"
 
 enum key_type { K_BOOL, K_U64, K_DURATION, K_SIZE, K_STRING };
 
@@ -210,130 +210,6 @@ void config_print_keys(void)
 	printf("\n");
 }
 
-/* ---- YAML tree ---- */
-
-enum ynode_kind { Y_SCALAR, Y_MAP, Y_SEQ };
-
-struct ynode {
-	enum ynode_kind kind;
-	int line;
-	char *value;                /* scalar */
-	struct ynode **items;       /* map: key, value, key, value ...; seq: items */
-	size_t n;
-};
-
-static void ynode_free(struct ynode *n)
-{
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->n; i++)
-		ynode_free(n->items[i]);
-	free(n->items);
-	free(n->value);
-	free(n);
-}
-
-static void ynode_add(struct ynode *parent, struct ynode *child)
-{
-	parent->items = realloc(parent->items, (parent->n + 1) * sizeof(*parent->items));
-	if (!parent->items)
-		abort();
-	parent->items[parent->n++] = child;
-}
-
-/* Builds the node that starts with event ev (already parsed). */
-static int build(yaml_parser_t *p, yaml_event_t *ev, struct ynode **ret, char *err, size_t errlen)
-{
-	struct ynode *n = calloc(1, sizeof(*n));
-	yaml_event_type_t end;
-
-	if (!n)
-		return -ENOMEM;
-	n->line = (int)ev->start_mark.line + 1;
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		n->kind = Y_SCALAR;
-		n->value = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-		*ret = n;
-		return 0;
-	case YAML_MAPPING_START_EVENT: n->kind = Y_MAP; end = YAML_MAPPING_END_EVENT; break;
-	case YAML_SEQUENCE_START_EVENT: n->kind = Y_SEQ; end = YAML_SEQUENCE_END_EVENT; break;
-	default:
-		snprintf(err, errlen, "%d: aliases and anchors are not supported", n->line);
-		free(n);
-		return -EINVAL;
-	}
-	for (;;) {
-		yaml_event_t child_ev;
-		struct ynode *child;
-		int rc;
-
-		if (!yaml_parser_parse(p, &child_ev)) {
-			snprintf(err, errlen, "%zu: %s", p->problem_mark.line + 1,
-				 p->problem ? p->problem : "malformed YAML");
-			ynode_free(n);
-			return -EINVAL;
-		}
-		if (child_ev.type == end) {
-			yaml_event_delete(&child_ev);
-			break;
-		}
-		rc = build(p, &child_ev, &child, err, errlen);
-		yaml_event_delete(&child_ev);
-		if (rc) {
-			ynode_free(n);
-			return rc;
-		}
-		ynode_add(n, child);
-	}
-	*ret = n;
-	return 0;
-}
-
-static int parse_yaml(FILE *f, struct ynode **ret, char *err, size_t errlen)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	struct ynode *root = NULL;
-	int rc = 0;
-
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
-	for (;;) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			snprintf(err, errlen, "%zu: %s", p.problem_mark.line + 1,
-				 p.problem ? p.problem : "malformed YAML");
-			rc = -EINVAL;
-			break;
-		}
-		if (ev.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
-		    ev.type == YAML_SCALAR_EVENT) {
-			if (root) {
-				snprintf(err, errlen, "%zu: only one YAML document is allowed",
-					 ev.start_mark.line + 1);
-				yaml_event_delete(&ev);
-				rc = -EINVAL;
-				break;
-			}
-			rc = build(&p, &ev, &root, err, errlen);
-		}
-		yaml_event_delete(&ev);
-		if (rc)
-			break;
-	}
-	yaml_parser_delete(&p);
-	if (rc) {
-		ynode_free(root);
-		return rc;
-	}
-	*ret = root;
-	return 0;
-}
-
 /* True when some key starts with prefix + "." (so prefix is a section). */
 static bool is_section(const char *prefix)
 {
@@ -353,7 +229,7 @@ static bool is_section(const char *prefix)
 
 static int apply(struct config *cfg, const struct ynode *map, const char *prefix, char *err, size_t errlen)
 {
-	if (map->kind == Y_SCALAR && (!map->value[0] || !strcmp(map->value, "~") || !strcmp(map->value, "null")))
+	if (ytree_is_null(map))
 		return 0;     /* an empty section */
 	if (map->kind != Y_MAP) {
 		snprintf(err, errlen, "%d: %s%sexpected a mapping of keys", map->line,
@@ -414,11 +290,11 @@ int config_load(struct config *cfg, const char *path, char *err)
 		snprintf(err, CONFIG_ERR_MAX, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	rc = parse_yaml(f, &root, inner, sizeof(inner));
+	rc = ytree_parse(f, &root, inner, sizeof(inner));
 	fclose(f);
 	if (!rc && root)
 		rc = apply(cfg, root, "", inner, sizeof(inner));
-	ynode_free(root);
+	ytree_free(root);
 	if (rc) {
 		snprintf(err, CONFIG_ERR_MAX, "%s:%s", path, inner);
 		return rc;
