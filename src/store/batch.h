@@ -121,6 +121,15 @@ static inline void batch__read(const struct batch *b, enum table_id t, size_t *p
 	}
 }
 
+/* Decodes the row at *pos of table t into values[ncolumns] and advances
+ * *pos: to walk every row, start at pos 0 and call it b->tables[t].rows
+ * times. */
+static inline void batch__read_row(const struct batch *b, enum table_id t, size_t *pos, struct batch_value *values)
+{
+	for (unsigned c = 0; c < schema_tables[t].ncolumns; c++)
+		batch__read(b, t, pos, &values[c]);
+}
+
 /* Finds the value of `column` in row `row` of table t (linear: for tests
  * and occasional lookups, not hot paths).  Returns false when absent. */
 bool batch__value(const struct batch *b, enum table_id t, uint32_t row, const char *column,

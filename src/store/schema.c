@@ -398,6 +398,14 @@ const struct table schema_tables[T_COUNT] = {
 	      vmstat_metrics),
 };
 
+int schema_column(const struct table *t, const char *name)
+{
+	for (unsigned c = 0; t && c < t->ncolumns; c++)
+		if (!strcmp(t->columns[c].name, name))
+			return (int)c;
+	return -1;
+}
+
 const struct table *schema_find(const char *name)
 {
 	for (int i = 0; i < T_COUNT; i++)

@@ -61,4 +61,10 @@ extern const struct table schema_tables[T_COUNT];
 /* Returns the table called name, or NULL. */
 const struct table *schema_find(const char *name);
 
+/* Index of column `name` in t, or -1. */
+int schema_column(const struct table *t, const char *name);
+
+/* The id of table t (a pointer into schema_tables). */
+static inline enum table_id schema_id(const struct table *t) { return (enum table_id)(t - schema_tables); }
+
 #endif

@@ -1,0 +1,251 @@
+/* EXECUTE: actions on processes and cgroups (see actions.h). */
+#include "actions.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../proc/pid.h"
+#include "../proc/procfs.h"
+
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_PRIO_VALUE(class, data) (((class) << 13) | (data))
+
+static int say(char *result, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int say(char *result, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(result, ACT_TEXT_MAX, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int act_allowed(const struct act_env *env, pid_t pid, char *why)
+{
+	struct pid_info info;
+
+	if (pid <= 1)
+		return say(why, -EPERM, "pid %d is init or invalid: never a target", (int)pid);
+	if (pid == getpid() || pid == getppid())
+		return say(why, -EPERM, "pid %d is ksight itself or its parent: never a target", (int)pid);
+	if (pid_info_read(env->root, pid, &info))
+		return say(why, -ESRCH, "pid %d is gone", (int)pid);
+	if (info.kthread || info.ppid == 2)
+		return say(why, -EPERM, "pid %d (%s) is a kernel thread: never a target", (int)pid, info.comm);
+	return 0;
+}
+
+bool act_alive(const struct act_env *env, pid_t pid)
+{
+	struct pid_info info;
+
+	return pid_info_read(env->root, pid, &info) == 0 && info.state != 'Z' && info.state != 'X';
+}
+
+/* Calls fn(tid) for every thread of pid; returns the first error. */
+static int for_threads(const struct act_env *env, pid_t pid, int (*fn)(pid_t tid, void *ctx), void *ctx)
+{
+	char path[128];
+	struct dirent *d;
+	DIR *dir;
+	int rc = 0, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	{
+		char full[512];
+
+		procfs_path(env->root, path, full, sizeof(full));
+		dir = opendir(full);
+	}
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+		int r;
+
+		if (tid <= 0)
+			continue;
+		r = fn(tid, ctx);
+		if (r && !rc && r != -ESRCH)
+			rc = r;
+		n++;
+	}
+	closedir(dir);
+	return n ? rc : -ESRCH;
+}
+
+static int set_nice(pid_t tid, void *ctx)
+{
+	return setpriority(PRIO_PROCESS, (id_t)tid, *(int *)ctx) ? -errno : 0;
+}
+
+static int set_ioprio(pid_t tid, void *ctx)
+{
+	return syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, *(int *)ctx) ? -errno : 0;
+}
+
+/* The cgroup directory of pid for a controller file: cgroup2 when the
+ * process has a real v2 cgroup, else the v1 hierarchy given. */
+static int cgroup_file(const struct act_env *env, const struct pid_info *info, const char *v2file,
+		       const char *v1mount, const char *v1path, const char *v1file, char *out, size_t size)
+{
+	if (env->cgroup2_mount[0] && info->cgroup2[0] && strcmp(info->cgroup2, "/") &&
+	    (size_t)snprintf(out, size, "%s%s/%s", env->cgroup2_mount, info->cgroup2, v2file) < size &&
+	    access(out, W_OK) == 0)
+		return 0;
+	if (v1mount[0] && v1path[0] && strcmp(v1path, "/") &&
+	    (size_t)snprintf(out, size, "%s%s/%s", v1mount, v1path, v1file) < size && access(out, W_OK) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+static int read_small(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	if (!fgets(out, (int)size, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+	return 0;
+}
+
+static int write_small(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, struct act_undo *undo, char *result)
+{
+	struct pid_info info;
+	char value[64];
+	int rc, prio;
+
+	memset(undo, 0, sizeof(*undo));
+	undo->kind = r->action;
+	undo->pid = pid;
+	if (r->action == ACTION_NOTIFY)
+		return say(result, 0, "notified");
+	if (r->action == ACTION_DROP_CACHES) {
+		rc = write_small("/proc/sys/vm/drop_caches", "1");
+		return rc ? say(result, rc, "drop_caches failed: %s", strerror(-rc)) : say(result, 0, "page cache dropped");
+	}
+	if ((rc = act_allowed(env, pid, result)))
+		return rc;
+	if ((rc = pid_info_read(env->root, pid, &info)))
+		return say(result, rc, "pid %d is gone", (int)pid);
+
+	switch (r->action) {
+	case ACTION_RENICE:
+		errno = 0;
+		undo->old_nice = getpriority(PRIO_PROCESS, (id_t)pid);
+		if (errno)
+			return say(result, -errno, "getpriority(%d): %s", (int)pid, strerror(errno));
+		prio = r->nice;
+		rc = for_threads(env, pid, set_nice, &prio);
+		if (rc)
+			return say(result, rc, "renice %d failed: %s", (int)pid, strerror(-rc));
+		undo->valid = true;
+		return say(result, 0, "nice %d -> %d for every thread of %d (%s)", undo->old_nice, r->nice, (int)pid,
+			   info.comm);
+	case ACTION_IONICE:
+		undo->old_ioprio = (int)syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, pid);
+		if (undo->old_ioprio < 0)
+			return say(result, -errno, "ioprio_get(%d): %s", (int)pid, strerror(errno));
+		prio = IOPRIO_PRIO_VALUE(r->ioprio_class, r->ioprio_level);
+		rc = for_threads(env, pid, set_ioprio, &prio);
+		if (rc)
+			return say(result, rc, "ionice %d failed: %s", (int)pid, strerror(-rc));
+		undo->valid = true;
+		return say(result, 0, "I/O class %s for every thread of %d (%s)",
+			   r->ioprio_class == 3 ? "idle" : "best-effort", (int)pid, info.comm);
+	case ACTION_MEMORY_HIGH:
+		/* v2 memory.high throttles; v1 has no such knob, the soft limit
+		 * makes reclaim favour the group under pressure. */
+		if (cgroup_file(env, &info, "memory.high", env->memcg_mount, info.memcg, "memory.soft_limit_in_bytes",
+				undo->file, sizeof(undo->file)))
+			return say(result, -ENOENT, "%d (%s) is in no memory cgroup ksight may limit", (int)pid, info.comm);
+		read_small(undo->file, undo->old_value, sizeof(undo->old_value));
+		snprintf(value, sizeof(value), "%llu",
+			 (unsigned long long)(r->memory_high_bytes ? r->memory_high_bytes : info.rss_bytes));
+		if ((rc = write_small(undo->file, value)))
+			return say(result, rc, "writing %s: %s", undo->file, strerror(-rc));
+		undo->valid = true;
+		return say(result, 0, "%s = %s (was %s)", undo->file, value, undo->old_value);
+	case ACTION_CPU_WEIGHT:
+		if (cgroup_file(env, &info, "cpu.weight", env->cpucg_mount, info.cpucg, "cpu.shares", undo->file,
+				sizeof(undo->file)))
+			return say(result, -ENOENT, "%d (%s) is in no cpu cgroup ksight may weigh", (int)pid, info.comm);
+		read_small(undo->file, undo->old_value, sizeof(undo->old_value));
+		/* cpu.shares is 1024 for weight 100 */
+		snprintf(value, sizeof(value), "%llu",
+			 (unsigned long long)(strstr(undo->file, "cpu.shares") ? r->cpu_weight * 1024 / 100 : r->cpu_weight));
+		if ((rc = write_small(undo->file, value)))
+			return say(result, rc, "writing %s: %s", undo->file, strerror(-rc));
+		undo->valid = true;
+		return say(result, 0, "%s = %s (was %s)", undo->file, value, undo->old_value);
+	case ACTION_TERMINATE:
+		if (kill(pid, SIGTERM))
+			return say(result, -errno, "SIGTERM to %d: %s", (int)pid, strerror(errno));
+		return say(result, 0, "SIGTERM sent to %d (%s)", (int)pid, info.comm);
+	default:
+		return say(result, -EINVAL, "unknown action");
+	}
+}
+
+int act_kill(pid_t pid, char *result)
+{
+	if (kill(pid, SIGKILL)) {
+		if (errno == ESRCH)
+			return say(result, 0, "%d had exited", (int)pid);
+		return say(result, -errno, "SIGKILL to %d: %s", (int)pid, strerror(errno));
+	}
+	return say(result, 0, "SIGKILL sent to %d after the grace period", (int)pid);
+}
+
+int act_undo(const struct act_undo *undo, char *result)
+{
+	int rc, prio;
+	struct act_env env = { "", "", "", "" };
+
+	if (!undo->valid)
+		return say(result, -EINVAL, "nothing to undo");
+	switch (undo->kind) {
+	case ACTION_RENICE:
+		prio = undo->old_nice;
+		rc = for_threads(&env, undo->pid, set_nice, &prio);
+		return rc ? say(result, rc, "restoring nice: %s", strerror(-rc))
+			  : say(result, 0, "nice restored to %d", undo->old_nice);
+	case ACTION_IONICE:
+		prio = undo->old_ioprio;
+		rc = for_threads(&env, undo->pid, set_ioprio, &prio);
+		return rc ? say(result, rc, "restoring I/O priority: %s", strerror(-rc))
+			  : say(result, 0, "I/O priority restored");
+	case ACTION_MEMORY_HIGH:
+	case ACTION_CPU_WEIGHT:
+		rc = write_small(undo->file, undo->old_value);
+		return rc ? say(result, rc, "restoring %s: %s", undo->file, strerror(-rc))
+			  : say(result, 0, "%s restored to %s", undo->file, undo->old_value);
+	default:
+		return say(result, -EINVAL, "%s cannot be undone", action_name(undo->kind));
+	}
+}

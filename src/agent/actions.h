@@ -1,0 +1,53 @@
+/* EXECUTE: the actions the remediation agent can take on a process or its
+ * cgroup, and how to undo the reversible ones.
+ *
+ * Every function checks the guard rails first (act_allowed) and returns a
+ * negative errno with a one-line result text; nothing here decides *whether*
+ * to act, only does it.  Terminate is two-step: act_terminate sends SIGTERM
+ * and the engine calls act_kill after the grace period if the process is
+ * still there.
+ */
+#ifndef KS_ACTIONS_H
+#define KS_ACTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+#define ACT_TEXT_MAX 256
+
+/* What an action changed, to undo it. */
+struct act_undo {
+	bool valid;
+	enum action_kind kind;
+	pid_t pid;
+	int old_nice;
+	int old_ioprio;
+	char file[512];          /* cgroup file written (memory.high, cpu.weight ...) */
+	char old_value[64];
+};
+
+/* Root prefix for /proc and /sys (tests) and cgroup mount points. */
+struct act_env {
+	const char *root;
+	const char *cgroup2_mount;    /* e.g. /sys/fs/cgroup/unified or /sys/fs/cgroup */
+	const char *memcg_mount;      /* v1 memory hierarchy, "" if none */
+	const char *cpucg_mount;      /* v1 cpu hierarchy, "" if none */
+};
+
+/* Guard rails: never PID 1, a kernel thread, ksight itself or its parent.
+ * Returns 0 or -EPERM with the reason in why. */
+int act_allowed(const struct act_env *env, pid_t pid, char *why);
+
+int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, struct act_undo *undo, char *result);
+/* SIGKILL for a terminate whose grace ran out; 0 when it was already gone. */
+int act_kill(pid_t pid, char *result);
+/* Puts back what undo recorded. */
+int act_undo(const struct act_undo *undo, char *result);
+/* True while pid exists and is not a zombie. */
+bool act_alive(const struct act_env *env, pid_t pid);
+
+#endif

@@ -1,0 +1,74 @@
+/* /proc/<pid>/{stat,status,cgroup} reader (see pid.h). */
+#include "pid.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+#define PF_KTHREAD 0x00200000
+
+int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
+{
+	char path[64], text[8192], *p, *save = NULL;
+	struct pid_info info = { .pid = pid, .uid = -1 };
+	unsigned long flags = 0;
+	long rss_pages = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((n = procfs_read(root, path, text, sizeof(text))) < 0)
+		return (int)n;
+	/* comm may contain spaces and parentheses: it ends at the last ')'. */
+	p = strrchr(text, ')');
+	if (!p || !strchr(text, '('))
+		return -EINVAL;
+	*p = '\0';
+	snprintf(info.comm, sizeof(info.comm), "%s", strchr(text, '(') + 1);
+	/* state ppid pgrp session tty tpgid flags ... (field 3 on), rss is field 24 */
+	if (sscanf(p + 2, "%c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %*u %*u %ld",
+		   &info.state, &info.ppid, &flags, &rss_pages) != 4)
+		return -EINVAL;
+	info.kthread = flags & PF_KTHREAD;
+	info.rss_bytes = rss_pages > 0 ? (uint64_t)rss_pages * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (procfs_read(root, path, text, sizeof(text)) > 0)
+		info.uid = procfs_field(text, "Uid");
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (procfs_read(root, path, text, sizeof(text)) > 0) {
+		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+			char *ctl_save = NULL;
+
+			if (!c2)
+				continue;
+			*c1 = '\0';        /* line: hierarchy id; c1 + 1: controllers */
+			*c2 = '\0';
+			if (!strcmp(line, "0") && c1[1] == '\0')
+				snprintf(info.cgroup2, sizeof(info.cgroup2), "%s", c2 + 1);
+			for (char *ctl = strtok_r(c1 + 1, ",", &ctl_save); ctl; ctl = strtok_r(NULL, ",", &ctl_save)) {
+				if (!strcmp(ctl, "memory"))
+					snprintf(info.memcg, sizeof(info.memcg), "%s", c2 + 1);
+				else if (!strcmp(ctl, "cpu"))
+					snprintf(info.cpucg, sizeof(info.cpucg), "%s", c2 + 1);
+			}
+		}
+	}
+	*ret = info;
+	return 0;
+}
+
+const char *pid_info_cgroup(const struct pid_info *p)
+{
+	if (p->cgroup2[0] && strcmp(p->cgroup2, "/"))
+		return p->cgroup2;
+	if (p->memcg[0])
+		return p->memcg;
+	return p->cgroup2[0] ? p->cgroup2 : "/";
+}
