@@ -63,12 +63,23 @@ int collector__add_ringbuf(struct collector *c, int map_fd, collector_sample_fn 
 
 struct batch *collector__batch(struct collector *c) { return c->batch; }
 const struct config *collector__config(const struct collector *c) { return c->cfg; }
+const struct cgroup_resolver *collector__cgroups(const struct collector *c) { return c->cgroups; }
 int64_t collector__started_ns(const struct collector *c) { return c->started_ns; }
 
 void collector__rows_added(struct collector *c)
 {
 	if (c->writer && c->batch->rows >= c->cfg->batch_rows)
 		c->batch = writer__submit(c->writer, c->batch);
+}
+
+struct batch *collector__commit(struct collector *c, int64_t timeout_ns, int *ret_rc)
+{
+	*ret_rc = -ENOTCONN;
+	if (!c->writer)
+		return c->batch;
+	c->batch = writer__submit(c->writer, c->batch);
+	*ret_rc = writer__flush(c->writer, timeout_ns);
+	return c->batch;
 }
 
 int64_t collector__to_real(const struct collector *c, uint64_t mono_ns)

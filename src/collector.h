@@ -61,12 +61,20 @@ struct batch *collector__batch(struct collector *c);
 /* Called after appending rows from a ring buffer record: commits early when
  * the batch is big. */
 void collector__rows_added(struct collector *c);
+/* Hands the batch being filled to the writer now and waits (up to
+ * timeout_ns) until it is committed: for rows that must be durable before
+ * something happens (the remediation agent's "before" record).  Returns
+ * the new batch to fill (the old pointer is no longer the caller's) and
+ * sets *ret_rc to 0 or the writer's error. */
+struct batch *collector__commit(struct collector *c, int64_t timeout_ns, int *ret_rc);
 /* CLOCK_MONOTONIC ns (from BPF) to ns since the epoch. */
 int64_t collector__to_real(const struct collector *c, uint64_t mono_ns);
 int64_t collector__clock_offset(const struct collector *c);
 /* See cgroup_resolver__path(). */
 const char *collector__cgroup(struct collector *c, uint64_t v2_id, uint64_t memcg_id, uint64_t *ret_id);
 const struct config *collector__config(const struct collector *c);
+/* The cgroup mounts found at start (NULL when /proc/self/mountinfo was unreadable). */
+const struct cgroup_resolver *collector__cgroups(const struct collector *c);
 struct ks_task;
 /* Appends the pid, tid and comm columns of k (the head of every event table). */
 void collector__put_task(struct batch *b, const struct ks_task *k);

@@ -35,6 +35,8 @@ struct config {
 	uint64_t ringbuf_bytes;      /* largest ring buffer per tracer (power of two) */
 	uint64_t max_processes;      /* processes tracked per interval by per-process maps */
 	uint64_t ringbuf_wakeup_bytes;
+	char *policy_path;           /* remediation policy (YAML), NULL: observe with no rules */
+	char *agent_mode;            /* observe | recommend | act ("" = the policy's) */
 	/* tracer settings */
 	int64_t syscall_slow_ns;     /* slow-call events above this latency */
 	uint64_t syscall_pid;        /* trace only this process (0: all) */

@@ -6,11 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../agent/engine.h"
+#include "../agent/policy.h"
 #include "../collector.h"
 #include "../config.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/parse.h"
+#include "../proc/cgroup.h"
 #include "../store/store.h"
 #include "../store/writer.h"
 #include "cmd.h"
@@ -18,6 +21,7 @@
 static void usage(void)
 {
 	printf("usage: ksight agent [--db PATH] [--duration TIME] [--config FILE] [--interval TIME]\n"
+	       "                    [--policy FILE] [--mode observe|recommend|act]\n"
 	       "\n"
 	       "Collects kernel telemetry (eBPF tracers and /proc scrapers) into a SQLite\n"
 	       "database, one transaction per tick, until Ctrl-C, SIGTERM or --duration.\n"
@@ -29,6 +33,9 @@ static void usage(void)
 	       "  --duration TIME   stop after TIME (e.g. 30, 30s, 5m; default: run until stopped)\n"
 	       "  --config FILE     YAML configuration (see config/ksight.example.yaml)\n"
 	       "  --interval TIME   tick length (default 1s)\n"
+	       "  --policy FILE     remediation policy (YAML; see config/policy.example.yaml)\n"
+	       "  --mode MODE       remediation mode: observe (default: explain and record),\n"
+	       "                    recommend (also say what it would do), act (do it)\n"
 	       "  --help-config     list every configuration key with its default\n"
 	       "  -h, --help        this help\n"
 	       "\n"
@@ -36,6 +43,7 @@ static void usage(void)
 	       "  sudo ksight agent\n"
 	       "  sudo ksight agent --db /var/lib/ksight/host.db --duration 10m\n"
 	       "  sudo ksight agent --config config/ksight.example.yaml\n"
+	       "  sudo ksight agent --policy config/policy.example.yaml --mode recommend\n"
 	       "  ksight query 'select event, count(*) from process_events group by event'\n");
 }
 
@@ -67,6 +75,7 @@ static void print_sources(struct collector *c)
  * recovers; rows wait in memory meanwhile (see writer.h). */
 struct agent_state {
 	struct writer *writer;
+	struct engine *engine;
 	bool failing;
 	uint64_t dropped;
 };
@@ -76,9 +85,6 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 	struct agent_state *a = ctx;
 	struct writer_stats ws;
 
-	(void)c;
-	(void)b;
-	(void)now_ns;
 	writer__stats(a->writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
@@ -90,6 +96,8 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 			  "agent.queue_bytes", (unsigned long long)(ws.rows_dropped - a->dropped));
 	a->failing = ws.last_error != 0;
 	a->dropped = ws.rows_dropped;
+	if (a->engine)
+		engine__tick(a->engine, c, b, now_ns);
 }
 
 /* True when no configured tracer started and we lack root: the usual
@@ -115,11 +123,16 @@ int cmd_agent(int argc, char **argv)
 		{ "duration", required_argument, NULL, 't' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ "help-config", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *config_path = NULL, *interval = NULL;
+	const char *db = NULL, *config_path = NULL, *interval = NULL, *policy_path = NULL, *mode = NULL;
+	struct policy policy;
+	struct engine *engine = NULL;
+	enum agent_mode agent_mode;
 	char err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX];
 	struct store *store = NULL;
 	struct collector *col = NULL;
@@ -134,6 +147,12 @@ int cmd_agent(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'c': config_path = optarg; break;
 		case 'i': interval = optarg; break;
+		case 'P': policy_path = optarg; break;
+		case 'M':
+			if (mode_parse(optarg, &agent_mode))
+				return cli_usage_error("agent", "--mode: '%s' is not observe, recommend or act", optarg);
+			mode = optarg;
+			break;
 		case 't':
 			if (parse_duration_ns(optarg, &duration_ns) || duration_ns <= 0)
 				return cli_usage_error("agent", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
@@ -148,9 +167,28 @@ int cmd_agent(int argc, char **argv)
 		return cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 
 	config_defaults(&cfg);
+	policy_defaults(&policy);
 	if (config_path && config_load(&cfg, config_path, err)) {
 		fprintf(stderr, "ksight agent: bad configuration: %s\n", err);
 		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (policy_path)
+		config_set_str(&cfg.policy_path, policy_path);
+	if (mode)
+		config_set_str(&cfg.agent_mode, mode);
+	if (cfg.policy_path[0] && policy_load(&policy, cfg.policy_path, err)) {
+		fprintf(stderr, "ksight agent: bad policy: %s\n", err);
+		config_free(&cfg);
+		policy_free(&policy);
+		return EXIT_USAGE;
+	}
+	agent_mode = policy.mode;
+	if (cfg.agent_mode[0] && mode_parse(cfg.agent_mode, &agent_mode)) {
+		fprintf(stderr, "ksight agent: bad configuration: remediation.mode '%s' is not observe, recommend or act\n",
+			cfg.agent_mode);
+		config_free(&cfg);
+		policy_free(&policy);
 		return EXIT_USAGE;
 	}
 	if (db)
@@ -187,12 +225,26 @@ int cmd_agent(int argc, char **argv)
 		log_warn("no tracer could load: run as root (or with CAP_BPF and CAP_PERFMON)");
 	log_info("look at the data with: ksight query --db %s \"select event, count(*) from process_events group by event\"",
 		 cfg.db_path);
+	{
+		const struct cgroup_resolver *cg = collector__cgroups(col);
+		struct engine_env env = { cfg.root, cg ? cgroup_resolver__v2_mount(cg) : "",
+					  cg ? cgroup_resolver__memcg_mount(cg) : "",
+					  cg ? cgroup_resolver__cpucg_mount(cg) : "" };
+
+		if ((rc = engine__new(&policy, agent_mode, &env, &engine, err, sizeof(err)))) {
+			cli_fail("agent", "cannot start the remediation agent: %s", err);
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
+		log_info("remediation: mode %s, %zu rule(s)%s%s", mode_name(agent_mode), policy.nrules,
+			 policy.path ? " from " : "", policy.path ? policy.path : "");
+	}
 	if ((rc = writer__start(store, cfg.queue_bytes, &writer))) {
 		cli_fail("agent", "cannot start the writer: %s", strerror(-rc));
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	struct agent_state state = { .writer = writer };
+	struct agent_state state = { .writer = writer, .engine = engine };
 	struct collector_hooks hooks = { .on_tick = on_tick, .ctx = &state };
 
 	rc = collector__run(col, writer, duration_ns, &hooks);
@@ -205,7 +257,9 @@ int cmd_agent(int argc, char **argv)
 	rc = rc || ws.rows_dropped || ws.last_error ? EXIT_FAIL : EXIT_OK;
 cleanup:
 	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
+	engine__free(engine);
 	collector__close(col);
+	policy_free(&policy);
 	store__close(store);
 	config_free(&cfg);
 	return rc;

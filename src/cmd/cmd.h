@@ -22,7 +22,8 @@
 	X(query, "run SQL on the database, read-only") \
 	X(stress, "self test: every collector under generated load, with a verdict") \
 	X(detect, "score a timestamp,value CSV file with the anomaly detector") \
-	X(schema, "list the tables and columns, with what each holds")
+	X(schema, "list the tables and columns, with what each holds") \
+	X(actions, "the remediation agent's audit trail")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)

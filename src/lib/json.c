@@ -163,6 +163,12 @@ void json_bool(struct json *j, bool v)
 	buf_adds(j->out, v ? "true" : "false");
 }
 
+void json_raw(struct json *j, const char *text, size_t len)
+{
+	before_value(j);
+	buf_add(j->out, text, len);
+}
+
 void json_null(struct json *j)
 {
 	before_value(j);

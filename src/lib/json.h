@@ -35,6 +35,8 @@ void json_uint(struct json *j, uint64_t v);
 void json_double(struct json *j, double v);   /* NaN/Inf become null */
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
+/* Appends text that is already a serialized JSON value. */
+void json_raw(struct json *j, const char *text, size_t len);
 
 /* Appends s to out as a quoted, escaped JSON string. */
 void json_escape(struct buf *out, const char *s, size_t len);

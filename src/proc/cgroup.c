@@ -20,6 +20,7 @@ struct hierarchy {
 
 struct cgroup_resolver {
 	struct hierarchy v2, memcg;
+	char cpucg_mount[512];
 };
 
 static void parse_mounts(struct cgroup_resolver *r, const char *root)
@@ -42,9 +43,12 @@ static void parse_mounts(struct cgroup_resolver *r, const char *root)
 			procfs_path(root, mnt, r->v2.mount, sizeof(r->v2.mount));
 		else if (!strcmp(fstype, "cgroup") && !r->memcg.mount[0]) {
 			/* super options: rw,memory or rw,cpu,memory ... */
-			for (char *opt = strtok(super, ","); opt; opt = strtok(NULL, ","))
+			for (char *opt = strtok(super, ","); opt; opt = strtok(NULL, ",")) {
 				if (!strcmp(opt, "memory"))
 					procfs_path(root, mnt, r->memcg.mount, sizeof(r->memcg.mount));
+				else if (!strcmp(opt, "cpu") && !r->cpucg_mount[0])
+					procfs_path(root, mnt, r->cpucg_mount, sizeof(r->cpucg_mount));
+			}
 		}
 	}
 	free(text);
@@ -121,6 +125,7 @@ const char *cgroup_resolver__path(struct cgroup_resolver *r, uint64_t v2_id, uin
 
 const char *cgroup_resolver__v2_mount(const struct cgroup_resolver *r) { return r->v2.mount; }
 const char *cgroup_resolver__memcg_mount(const struct cgroup_resolver *r) { return r->memcg.mount; }
+const char *cgroup_resolver__cpucg_mount(const struct cgroup_resolver *r) { return r->cpucg_mount; }
 
 static void free_paths(struct hierarchy *h)
 {

@@ -26,6 +26,7 @@ const char *cgroup_resolver__path(struct cgroup_resolver *r, uint64_t v2_id, uin
 /* Mount points found ("" when absent). */
 const char *cgroup_resolver__v2_mount(const struct cgroup_resolver *r);
 const char *cgroup_resolver__memcg_mount(const struct cgroup_resolver *r);
+const char *cgroup_resolver__cpucg_mount(const struct cgroup_resolver *r);
 
 struct cgroup_resolver *cgroup_resolver__free(struct cgroup_resolver *r);
 

@@ -346,6 +346,43 @@ static const struct column vmstat_metrics[] = {
 	I("thp_fault_alloc", "transparent huge pages allocated at fault time (NULL without THP)"),
 };
 
+static const struct column agent_actions[] = {
+	TS,
+	I("action_id", "the decision this row is about; one decision has a row per step"),
+	I("cycle", "decision cycle that took it"),
+	S("status", "'observed' (mode observe: recorded only), 'recommended', 'executing', 'done', 'failed', "
+		    "'effective', 'ineffective', 'undone', 'explained' (the LLM's narrative arrived)"),
+	S("mode", "'observe', 'recommend' or 'act'"),
+	S("rule", "policy rule that matched"),
+	S("action", "notify, renice, ionice, memory_high, cpu_weight, terminate or drop_caches"),
+	S("trigger", "'leak', 'anomaly' or 'pressure'"),
+	I("target_pid", "process acted on (NULL for host-wide actions)"),
+	S("target_comm", "its command name"),
+	S("target_cgroup", "its cgroup"),
+	S("explanation", "what was found, in one sentence"),
+	S("projection", "what happens without action, and the action's expected effect"),
+	S("evidence", "structured evidence (JSON)"),
+	S("result", "what executing, verifying or undoing did"),
+	S("llm_narrative", "the LLM explainer's advisory text (status 'explained'), or why there is none"),
+};
+
+static const struct column agent_cycles[] = {
+	TS,
+	I("cycle", "cycle number since the agent started"),
+	S("trigger", "'interval', 'leak' or 'anomaly' (a new finding starts a cycle at once)"),
+	S("mode", "'observe', 'recommend' or 'act'"),
+	I("findings", "leak suspects, anomalies and pressure findings considered"),
+	I("decisions", "rules that matched a target"),
+	I("observe_us", "OBSERVE: µs"),
+	I("explain_us", "EXPLAIN: µs"),
+	I("simulate_us", "SIMULATE: µs"),
+	I("decide_us", "DECIDE: µs"),
+	I("execute_us", "EXECUTE: µs"),
+	I("verify_us", "VERIFY: µs"),
+	I("processes", "processes in the latest per-process rows"),
+	S("summary", "what the cycle saw and did, in one line"),
+};
+
 const struct table schema_tables[T_COUNT] = {
 	TABLE(T_COLLECTOR_STATS, "collector_stats",
 	      "Per interval and collector: enabled or why not, events seen, events lost.",
@@ -396,6 +433,10 @@ const struct table schema_tables[T_COUNT] = {
 	TABLE(T_VMSTAT_METRICS, "vmstat_metrics",
 	      "/proc/vmstat highlights: events per interval (first row one tick after start).",
 	      vmstat_metrics),
+	TABLE(T_AGENT_ACTIONS, "agent_actions",
+	      "The remediation agent's audit trail: every decision, and every step it went through.", agent_actions),
+	TABLE(T_AGENT_CYCLES, "agent_cycles",
+	      "One row per remediation cycle with the time each phase took.", agent_cycles),
 };
 
 int schema_column(const struct table *t, const char *name)

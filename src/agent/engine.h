@@ -1,0 +1,56 @@
+/* The remediation agent: OBSERVE -> EXPLAIN -> SIMULATE -> DECIDE ->
+ * EXECUTE -> VERIFY, inside `ksight agent`.
+ *
+ * The engine runs in the collector's thread from the on_tick hook: every
+ * tick it takes in the batch (world.h), moves pending actions along
+ * (terminate's grace period, verification after `settle`), and runs a
+ * cycle every policy interval, or at once when a new leak suspect or
+ * anomaly appears.  Everything it decides and does is written to
+ * agent_actions (before and after an action runs) and agent_cycles.
+ *
+ * Modes: observe (default) explains and records what a rule would do;
+ * recommend also says it on stderr and the webhook; act executes, within
+ * the guard rails (actions.h), cooldowns and the hourly budget.
+ */
+#ifndef KS_ENGINE_H
+#define KS_ENGINE_H
+
+#include <stdint.h>
+
+#include "../lib/json.h"
+#include "policy.h"
+
+struct batch;
+struct collector;
+struct engine;
+
+struct engine_env {
+	const char *root;             /* /proc and /sys prefix */
+	const char *cgroup2_mount;
+	const char *memcg_mount;
+	const char *cpucg_mount;
+};
+
+/* Takes a copy of nothing: p must outlive the engine.  Starts the outbound
+ * worker when the policy has a webhook or an LLM (err says why not). */
+int engine__new(const struct policy *p, enum agent_mode mode, const struct engine_env *env,
+		struct engine **ret, char *err, size_t errlen);
+
+/* One tick: observe b, advance pending actions, maybe run a cycle; rows go
+ * into b.  c (may be NULL in tests) is used to commit a decision row before
+ * its action runs. */
+void engine__tick(struct engine *e, struct collector *c, struct batch *b, int64_t now_ns);
+
+/* Runs a cycle now whatever the interval (tests, benches). */
+void engine__cycle(struct engine *e, struct collector *c, struct batch *b, int64_t now_ns, const char *trigger);
+
+/* Mode, recent cycles with per-phase durations, pending and recent actions,
+ * as one JSON object (thread-safe: the HTTP server calls it). */
+void engine__status_json(struct engine *e, struct json *j);
+
+struct world *engine__world(struct engine *e);
+
+/* Stops the outbound worker; NULL is fine; returns NULL. */
+struct engine *engine__free(struct engine *e);
+
+#endif
