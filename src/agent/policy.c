@@ -232,6 +232,7 @@ static void read_rule(struct reader *rd, const struct ynode *n, struct rule *r)
 	bool has_action = false, has_when = false;
 
 	memset(r, 0, sizeof(*r));
+	r->line = n->line;
 	r->cooldown_ns = 300 * 1000000000LL;
 	r->grace_ns = 5 * 1000000000LL;
 	r->nice = 10;
@@ -415,8 +416,11 @@ int policy_load(struct policy *p, const char *path, char *err)
 		}
 	}
 	for (size_t i = 0; !rd.rc && i < p->nrules; i++)
-		if (p->rules[i].action == ACTION_DROP_CACHES && !p->allow_drop_caches)
-			bad(&rd, NULL, "rule '%s' drops caches but allow_drop_caches is false", p->rules[i].name);
+		if (p->rules[i].action == ACTION_DROP_CACHES && !p->allow_drop_caches) {
+			struct ynode at = { .line = p->rules[i].line };
+
+			bad(&rd, &at, "rule '%s' drops caches but allow_drop_caches is false", p->rules[i].name);
+		}
 	ytree_free(root);
 	if (rd.rc) {
 		snprintf(err, POLICY_ERR_MAX, "%s:%s", path, inner);

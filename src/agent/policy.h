@@ -48,6 +48,7 @@ enum trigger_kind { TRIGGER_LEAK, TRIGGER_ANOMALY, TRIGGER_PRESSURE };
 
 struct rule {
 	char *name;
+	int line;                         /* in the policy file */
 	enum trigger_kind trigger;
 	/* when: leak */
 	double min_confidence;

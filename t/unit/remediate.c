@@ -1,0 +1,270 @@
+/* The remediation engine on real processes (this test's own children) and
+ * synthetic findings: terminate in act mode, nothing in observe mode,
+ * protected and unmatched processes untouched, guard rails, cooldowns, the
+ * hourly budget, a failing action not retried, and policy errors. */
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "../../src/agent/engine.h"
+#include "../../src/agent/world.h"
+#include "../../src/lib/clock.h"
+#include "../../src/store/batch.h"
+#include "../lib/tap.h"
+
+static char dir[] = "/tmp/ksight-remediate.XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Starts `sleep 60` under the name comm (a copy of the binary), so the
+ * kernel's comm is exactly comm. */
+static pid_t spawn(const char *comm)
+{
+	char path[256], cmd[512];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, comm);
+	snprintf(cmd, sizeof(cmd), "cp /bin/sleep %s", path);
+	if (access(path, X_OK) && system(cmd))
+		bail_out("cannot copy /bin/sleep");
+	pid = fork();
+	if (pid == 0) {
+		execl(path, comm, "60", (char *)NULL);
+		_exit(127);
+	}
+	usleep(50000);
+	return pid;
+}
+
+static bool alive(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static struct suspect leak(pid_t pid, const char *comm, double confidence)
+{
+	struct suspect s = { .pid = (uint32_t)pid, .confidence = confidence, .rate = 5 << 20, .rss_bytes = 100 << 20,
+			     .limit_bytes = 300 << 20, .headroom_bytes = 200 << 20, .time_to_limit_s = 40 };
+
+	snprintf(s.comm, sizeof(s.comm), "%s", comm);
+	snprintf(s.pattern, sizeof(s.pattern), "linear");
+	snprintf(s.cgroup, sizeof(s.cgroup), "/test");
+	return s;
+}
+
+/* Rows of agent_actions in b with this status (and pid, when > 0). */
+static int count_rows(const struct batch *b, const char *status, pid_t pid)
+{
+	int n = 0;
+
+	for (uint32_t r = 0; r < b->tables[T_AGENT_ACTIONS].rows; r++) {
+		struct batch_value st, tp;
+
+		batch__value(b, T_AGENT_ACTIONS, r, "status", &st);
+		batch__value(b, T_AGENT_ACTIONS, r, "target_pid", &tp);
+		if (st.tag == V_TEXT && st.len == strlen(status) && !memcmp(st.s, status, st.len) &&
+		    (pid <= 0 || (tp.tag == V_INT && tp.i == pid)))
+			n++;
+	}
+	return n;
+}
+
+static struct engine *make_engine(struct policy *p, const char *yaml, enum agent_mode mode)
+{
+	struct engine_env env = { "", "", "", "" };
+	char err[POLICY_ERR_MAX];
+	struct engine *e;
+
+	policy_defaults(p);
+	if (policy_load(p, write_file("policy.yaml", yaml), err))
+		bail_out(err);
+	if (engine__new(p, mode, &env, &e, err, sizeof(err)))
+		bail_out(err);
+	return e;
+}
+
+static const char policy_text[] =
+	"mode: observe\n"
+	"settle: 1s\n"
+	"max_actions_per_hour: 2\n"
+	"rules:\n"
+	"  - name: stop-leakers\n"
+	"    when: {leak: {min_confidence: 0.8, max_time_to_limit: 120s}}\n"
+	"    match: {comm: [leaker*, init-like, kthreadd, process_api]}\n"
+	"    action: terminate\n"
+	"    grace: 1s\n"
+	"    cooldown: 60s\n";
+
+int main(void)
+{
+	struct policy p;
+	struct engine *e;
+	struct batch b;
+	char err[POLICY_ERR_MAX];
+	int64_t now = 1000 * NSEC_PER_SEC;
+	pid_t a, protected_pid, c, d;
+
+	plan(26);
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	batch__init(&b);
+
+	/* act: terminate the matching leaker, leave the protected one alone */
+	e = make_engine(&p, policy_text, MODE_ACT);
+	a = spawn("leaker-a");
+	protected_pid = spawn("protected");
+	world_put_suspect(engine__world(e), &(struct suspect){ 0 });   /* pid 0: never a target */
+	{
+		struct suspect s1 = leak(a, "leaker-a", 0.95), s2 = leak(protected_pid, "protected", 0.95);
+
+		world_put_suspect(engine__world(e), &s1);
+		world_put_suspect(engine__world(e), &s2);
+		/* guard rails: rules naming init and a kernel thread */
+		s1 = leak(1, "init-like", 0.99);
+		s2 = leak(2, "kthreadd", 0.99);
+		world_put_suspect(engine__world(e), &s1);
+		world_put_suspect(engine__world(e), &s2);
+	}
+	engine__cycle(e, NULL, &b, now, "test");
+	is(count_rows(&b, "executing", a), 1, "act: 'executing' recorded before the action");
+	is(count_rows(&b, "done", a), 1, "act: terminate done");
+	usleep(100000);
+	ok(!alive(a), "the leaker is gone");
+	ok(alive(protected_pid), "the process outside the rule's match is untouched");
+	is(count_rows(&b, "executing", protected_pid), 0, "and no decision was recorded for it");
+	is(count_rows(&b, "executing", 1), 0, "PID 1 is never a target, whatever the rule says");
+	is(count_rows(&b, "executing", 2), 0, "a kernel thread is never a target");
+	{
+		struct batch_value v;
+
+		ok(batch__value(&b, T_AGENT_ACTIONS, 0, "explanation", &v) && v.tag == V_TEXT &&
+		   memmem(v.s, v.len, "grows 5.0 MiB/s", 15), "EXPLAIN: the decision says what was found");
+		ok(batch__value(&b, T_AGENT_ACTIONS, 0, "projection", &v) && v.tag == V_TEXT &&
+		   memmem(v.s, v.len, "comes back", 10), "SIMULATE: and the expected effect");
+		ok(batch__value(&b, T_AGENT_ACTIONS, 0, "evidence", &v) && v.tag == V_TEXT &&
+		   memmem(v.s, v.len, "\"time_to_limit_s\":40", 20), "the evidence is structured JSON");
+	}
+	is(b.tables[T_AGENT_CYCLES].rows, 1, "one agent_cycles row per cycle");
+
+	/* cooldown: the same rule and process are not decided again */
+	engine__cycle(e, NULL, &b, now + NSEC_PER_SEC, "test");
+	is(count_rows(&b, "executing", 0), 1, "cooldown: no second decision for the same target");
+
+	/* VERIFY after settle */
+	engine__tick(e, NULL, &b, now + 3 * NSEC_PER_SEC);
+	ok(count_rows(&b, "effective", a) + count_rows(&b, "ineffective", a) == 1, "VERIFY recorded the outcome");
+
+	/* budget: 2 per hour; two new leakers -> the second is only recommended */
+	c = spawn("leaker-c");
+	d = spawn("leaker-d");
+	{
+		struct suspect s1 = leak(c, "leaker-c", 0.9), s2 = leak(d, "leaker-d", 0.9);
+
+		world_put_suspect(engine__world(e), &s1);
+		world_put_suspect(engine__world(e), &s2);
+	}
+	engine__cycle(e, NULL, &b, now + 5 * NSEC_PER_SEC, "test");
+	is(count_rows(&b, "executing", 0), 2, "one more action fits the hourly budget of 2");
+	is(count_rows(&b, "recommended", 0), 1, "the next is only recommended");
+	usleep(100000);
+	ok(alive(c) != alive(d), "exactly one of the two was terminated");
+	reap(c);
+	reap(d);
+	reap(protected_pid);
+	engine__free(e);
+	policy_free(&p);
+	batch__clear(&b);
+
+	/* observe: explained and recorded, nothing touched */
+	e = make_engine(&p, policy_text, MODE_OBSERVE);
+	a = spawn("leaker-o");
+	{
+		struct suspect s = leak(a, "leaker-o", 0.95);
+
+		world_put_suspect(engine__world(e), &s);
+	}
+	engine__tick(e, NULL, &b, now);
+	is(count_rows(&b, "observed", a), 1, "observe: the recommendation is recorded");
+	is(count_rows(&b, "executing", a), 0, "and nothing is executed");
+	usleep(100000);
+	ok(alive(a), "the process is left alone");
+	reap(a);
+	engine__free(e);
+	policy_free(&p);
+	batch__clear(&b);
+
+	/* a failing action is recorded as failed and not retried */
+	e = make_engine(&p,
+			"rules:\n"
+			"  - name: limit\n"
+			"    when: {leak: {min_confidence: 0.5}}\n"
+			"    match: {comm: [leaker-f]}\n"
+			"    action: memory_high\n"
+			"    cooldown: 1h\n", MODE_ACT);
+	a = spawn("leaker-f");
+	{
+		struct suspect s = leak(a, "leaker-f", 0.9);
+
+		world_put_suspect(engine__world(e), &s);
+	}
+	engine__cycle(e, NULL, &b, now, "test");
+	is(count_rows(&b, "failed", a), 1, "memory_high without a cgroup to limit: recorded as failed");
+	for (int i = 1; i <= 5; i++)
+		engine__cycle(e, NULL, &b, now + i * NSEC_PER_SEC, "test");
+	is(count_rows(&b, "executing", a), 1, "and not retried in a loop");
+	reap(a);
+	engine__free(e);
+	policy_free(&p);
+
+	/* policy errors name the line */
+	policy_defaults(&p);
+	ok(policy_load(&p, write_file("bad1.yaml", "mode: act\nrules:\n  - name: x\n    when: {leak: {}}\n"
+						  "    action: terminate\n"), err) < 0 &&
+	   strstr(err, "needs a 'match'"), "a process action without match is refused: %s", err);
+	policy_free(&p);
+	policy_defaults(&p);
+	ok(policy_load(&p, write_file("bad2.yaml", "mode: act\nrulez: []\n"), err) < 0 && strstr(err, "bad2.yaml:2:"),
+	   "unknown key with file and line: %s", err);
+	policy_free(&p);
+	policy_defaults(&p);
+	ok(policy_load(&p, write_file("bad3.yaml", "rules:\n  - name: dc\n    when: {pressure: {resource: memory}}\n"
+						  "    action: drop_caches\n"), err) < 0 && strstr(err, "allow_drop_caches"),
+	   "drop_caches stays off unless enabled: %s", err);
+	policy_free(&p);
+	policy_defaults(&p);
+	ok(policy_load(&p, write_file("bad4.yaml", "mode: sometimes\n"), err) < 0 && strstr(err, ":1: mode"),
+	   "bad mode: %s", err);
+	policy_free(&p);
+	policy_defaults(&p);
+	ok(policy_load(&p, tap_src("config/policy.example.yaml"), err) == 0 && p.nrules == 3,
+	   "the shipped example policy loads (%s)", err);
+	policy_free(&p);
+
+	batch__free(&b);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			diag("cleanup");
+	}
+	return done_testing();
+}
