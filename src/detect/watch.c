@@ -357,35 +357,43 @@ static void on_release(void *ctx, const struct correlated *r)
 	buf_free(&others);
 }
 
-static void snapshot(struct watch *w, int64_t now_ns, struct batch *b)
+void watch_baseline_row(struct batch *b, int64_t ts_ns, const char *metric, const char *source,
+			const char *unit, const struct baseline *bl)
 {
 	char profile[24 * 64 + 8];
 
+	batch__row(b, T_BASELINES);
+	batch__int(b, ts_ns);
+	batch__text(b, metric);
+	batch__text(b, source);
+	batch__text(b, unit);
+	batch__int(b, bl->from_ns);
+	batch__int(b, bl->to_ns);
+	batch__real(b, bl->n);
+	if (bl->half_life_s > 0)
+		batch__real(b, bl->half_life_s);
+	else
+		batch__null(b);
+	put_real(b, bl->mean);
+	put_real(b, sqrt(bl->var));
+	put_real(b, bl->median);
+	put_real(b, bl->mad);
+	put_real(b, bl->p05);
+	put_real(b, bl->p95);
+	put_real(b, bl->min);
+	put_real(b, bl->max);
+	batch__text(b, baseline__profile_json(bl, profile, sizeof(profile)) > 0 ? profile : NULL);
+	batch__end(b);
+}
+
+static void snapshot(struct watch *w, int64_t now_ns, struct batch *b)
+{
 	for (uint32_t i = 0; i < w->nmetrics; i++) {
 		const struct wmetric *m = w->metrics[i];
-		const struct baseline *bl = &m->bl;
 
-		if (bl->n < 1 || bl->nexact < BASELINE_EXACT)
-			continue;       /* nothing worth keeping yet */
-		batch__row(b, T_BASELINES);
-		batch__int(b, now_ns);
-		batch__text(b, m->name);
-		batch__text(b, "agent");
-		batch__text(b, m->unit);
-		batch__int(b, bl->from_ns);
-		batch__int(b, bl->to_ns);
-		batch__real(b, bl->n);
-		batch__real(b, w->params.half_life_s);
-		put_real(b, bl->mean);
-		put_real(b, sqrt(bl->var));
-		put_real(b, bl->median);
-		put_real(b, bl->mad);
-		put_real(b, bl->p05);
-		put_real(b, bl->p95);
-		put_real(b, bl->min);
-		put_real(b, bl->max);
-		batch__text(b, baseline__profile_json(bl, profile, sizeof(profile)) > 0 ? profile : NULL);
-		batch__end(b);
+		/* Nothing worth keeping before the estimators start. */
+		if (m->bl.n >= 1 && m->bl.nexact >= BASELINE_EXACT)
+			watch_baseline_row(b, now_ns, m->name, "agent", m->unit, &m->bl);
 	}
 	w->stats.snapshots++;
 	w->last_save = now_ns;

@@ -84,6 +84,10 @@ void watch__finish(struct watch *w, int64_t now_ns, struct batch *out);
 
 void watch__stats(const struct watch *w, struct watch_stats *ret);
 
+/* Appends one `baselines` row for metric (source 'agent' or 'learn'). */
+void watch_baseline_row(struct batch *b, int64_t ts_ns, const char *metric, const char *source,
+			const char *unit, const struct baseline *bl);
+
 /* Formats value in unit for people ("48 ms", "2.3 GiB", "12%"). */
 void watch_format_value(double value, const char *unit, char *buf, size_t size);
 
