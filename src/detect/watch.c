@@ -225,8 +225,12 @@ static double to_base(double v, const char *unit)
 
 void watch_format_value(double value, const char *unit, char *buf, size_t size)
 {
-	double a = fabs(value);
+	double a;
 
+	/* What the estimators leave around 0 (1e-30) is 0 for people. */
+	if (fabs(value) < 1e-9)
+		value = 0;
+	a = fabs(value);
 	if (!isfinite(value)) {
 		snprintf(buf, size, "unknown");
 	} else if (!strcmp(unit, "us") || !strcmp(unit, "ms")) {
