@@ -507,6 +507,7 @@ static const char page_js[] =
 	"const sections={};\n"
 	"function section(name){if(!sections[name]){const s=el('section',{id:'s-'+name.replace(/\\W/g,'')});s.appendChild(el('h2',null,name));root.appendChild(s);sections[name]=s;}return sections[name];}\n"
 	"function matches(c,m){return c.match&&c.match.split(' ').some(p=>p&&m.startsWith(p));}\n"
+	"function num(v){return v==null?'':Math.abs(v)<1e-9?0:+v.toPrecision(4);}\n"
 	"let total=0,drawn=0;\n"
 	"const plots=[];\n"
 	"section('Anomalies');\n"
@@ -527,9 +528,9 @@ static const char page_js[] =
 	"  plots.push([box,new uPlot(opts,data,box)]);\n"
 	"}\n"
 	"const as=section('Anomalies');\n"
-	"as.appendChild(el('p',{class:'meta'},D.anomalies.length?(D.anomalies.length+' anomalies'+(D.meta.anomalies_replayed?' (found by replaying this range through the agent\\u2019s detectors: the database had none)':' (from the anomalies table)')+'; alerts are several metric groups abnormal together, notices one metric alone'):'No anomalies in this range.'));\n"
+	"as.appendChild(el('p',{class:'meta'},D.anomalies.length?(D.anomalies.length+' anomalies'+(D.anomalies_replayed?' (found by replaying this range through the agent\\u2019s detectors: the database had none)':' (from the anomalies table)')+'; alerts are several metric groups abnormal together, notices one metric alone'):'No anomalies in this range.'));\n"
 	"if(D.anomalies.length){const t=el('table');const hr=el('tr');for(const k of ['time','severity','metric','value','usual','score','explanation'])hr.appendChild(el('th',null,k));t.appendChild(hr);\n"
-	"  for(const a of D.anomalies.slice(0,500)){const r=el('tr',{class:a.severity});const cells=[new Date(a.ts/1e6).toISOString().replace('T',' ').slice(0,19),a.severity,a.metric,a.value==null?'':(+a.value.toPrecision(4)),a.usual==null?'':(+a.usual.toPrecision(4)),a.score.toFixed(2),a.explanation];\n"
+	"  for(const a of D.anomalies.slice(0,500)){const r=el('tr',{class:a.severity});const cells=[new Date(a.ts/1e6).toISOString().replace('T',' ').slice(0,19),a.severity,a.metric,num(a.value),num(a.usual),a.score.toFixed(2),a.explanation];\n"
 	"    for(const v of cells)r.appendChild(el('td',null,v));t.appendChild(r);}as.appendChild(t);}\n"
 	"for(const tb of D.tables){const s=section(tb.section);s.appendChild(el('h3',null,tb.title));\n"
 	"  if(!tb.rows.length){s.appendChild(el('p',{class:'meta'},'none in this range'));continue;}\n"
@@ -612,7 +613,7 @@ int report__write(struct store *s, int64_t from_ns, int64_t to_ns, const char *d
 	fprintf(f, "</script>\n<script>\n(function(){const D=JSON.parse(document.getElementById('data').textContent);"
 		"const d=t=>new Date(t/1e6).toISOString().replace('T',' ').slice(0,19)+' UTC';"
 		"document.getElementById('range').textContent=D.meta.database+': '+d(D.meta.from)+' to '+d(D.meta.to)"
-		"+', '+D.meta.bucket_s+' s buckets';D.meta.anomalies_replayed=D.anomalies_replayed;})();\n"
+		"+', '+D.meta.bucket_s+' s buckets';})();\n"
 		"%s</script>\n</body></html>\n", page_js);
 	if (!rc && (ferror(f) || fflush(f)))
 		rc = -EIO;
