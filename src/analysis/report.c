@@ -354,7 +354,7 @@ static void names_of(struct report *r, struct names *n, const char *sql)
 
 static void views(struct report *r)
 {
-	struct names dev, ifs;
+	struct names dev = { 0 }, ifs = { 0 };
 	char match[256], title[128];
 
 	json_key(&r->j, "charts");

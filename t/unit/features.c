@@ -35,7 +35,7 @@ int main(void)
 {
 	struct rolling *r = rolling__new(50);
 	struct rolling_stats st;
-	double v[2000], dev[50], rate, slope;
+	double v[2000], dev[50] = { 0 }, rate, slope;
 	int bad_med = 0, bad_mad = 0, bad_mean = 0;
 	struct counter_rate c = { 0 };
 	struct trend tr;

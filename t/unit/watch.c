@@ -84,10 +84,10 @@ struct tick {
 /* One tick's batch: memory, disk vda latency, CPU and I/O pressure rows. */
 static void tick(struct watch *w, struct batch *b, int64_t ts, const struct tick *v)
 {
-	row(b, T_MEMORY_METRICS, ts, "available_kb", v->available_kb, "used_kb", 2e6 + 100 * gauss(), NULL);
-	row(b, T_IO_LATENCY_STATS, ts, "device", "vda", "read_count", 50.0, "read_p95_us", v->read_p95_us, NULL);
-	row(b, T_CPU_METRICS, ts, "cpu", "cpu", "idle_pct", 90 - v->iowait_pct, "iowait_pct", v->iowait_pct, NULL);
-	row(b, T_PRESSURE_METRICS, ts, "resource", "io", "some_stall_pct", v->io_some_pct, NULL);
+	row(b, T_MEMORY_METRICS, ts, "available_kb", v->available_kb, "used_kb", 2e6 + 100 * gauss(), (const char *)NULL);
+	row(b, T_IO_LATENCY_STATS, ts, "device", "vda", "read_count", 50.0, "read_p95_us", v->read_p95_us, (const char *)NULL);
+	row(b, T_CPU_METRICS, ts, "cpu", "cpu", "idle_pct", 90 - v->iowait_pct, "iowait_pct", v->iowait_pct, (const char *)NULL);
+	row(b, T_PRESSURE_METRICS, ts, "resource", "io", "some_stall_pct", v->io_some_pct, (const char *)NULL);
 	watch__tick(w, b, b, ts);
 }
 
@@ -226,7 +226,7 @@ int main(void)
 	plan(25);
 	srand(42);
 
-	run(&f, 4500, NULL);
+	run(&f, 4500, (const char *)NULL);
 	is(f.alerts, 0, "normal: 75 minutes of noisy, steady metrics raise no alert");
 	ok(f.rows <= 1, "and at most one lone notice (%d)", f.rows);
 
