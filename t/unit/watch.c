@@ -226,7 +226,7 @@ int main(void)
 	plan(25);
 	srand(42);
 
-	run(&f, 4500, (const char *)NULL);
+	run(&f, 4500, NULL);
 	is(f.alerts, 0, "normal: 75 minutes of noisy, steady metrics raise no alert");
 	ok(f.rows <= 1, "and at most one lone notice (%d)", f.rows);
 
