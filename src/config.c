@@ -61,6 +61,18 @@ static const struct key keys[] = {
 	  "one page_fault_events row per this many faults (page_fault_stats counts all)" },
 	{ "tracers.pagefault.completion", K_BOOL, OFF(pagefault_completion), 0, 0, "true",
 	  "use perf software events page-faults-min/-maj for minor/major and latency" },
+	{ "detect.enabled", K_BOOL, OFF(detect_enabled), 0, 0, "true",
+	  "judge every metric every tick and write anomalies and baselines" },
+	{ "detect.probation", K_U64, OFF(detect_probation), 16, 1000000, "512",
+	  "samples a metric's detector learns before it may flag anything" },
+	{ "detect.period", K_DURATION, OFF(detect_period_ns), 0, 30 * 86400000000000ULL, "1d",
+	  "seasonal period the detectors model (0: none)" },
+	{ "detect.window", K_DURATION, OFF(detect_window_ns), 1000000000ULL, 600000000000ULL, "10s",
+	  "metrics abnormal within this time of each other are one incident (correlation)" },
+	{ "detect.save_every", K_DURATION, OFF(detect_save_every_ns), 0, 86400000000000ULL, "10m",
+	  "how often the learnt baselines are saved (0: only when the agent stops)" },
+	{ "detect.half_life", K_DURATION, OFF(detect_half_life_ns), 60000000000ULL, 365 * 86400000000000ULL, "3d",
+	  "how fast the online baselines forget: a sample's weight halves after this long" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -43,6 +43,13 @@ struct config {
 	int64_t sched_slow_ns;       /* sched_latency_events above this run-queue wait */
 	uint64_t pagefault_sample_every;  /* one page_fault_events row per this many faults */
 	bool pagefault_completion;   /* attach perf software events for type and latency */
+	/* detection (src/detect/watch.h) */
+	bool detect_enabled;
+	uint64_t detect_probation;   /* samples before a metric's detector may flag */
+	int64_t detect_period_ns;    /* seasonal period of the detectors; 0: none */
+	int64_t detect_window_ns;    /* correlation window */
+	int64_t detect_save_every_ns;  /* baseline snapshots; 0: only at stop */
+	int64_t detect_half_life_ns; /* decay of the online baselines */
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -190,12 +190,15 @@ void world_feed(struct world *w, const struct batch *b, int64_t now_ns)
 				remove_suspect(w, (uint32_t)num(v, c.idx[1]));
 	}
 
-	static const char *const anomalies[] = { "timestamp", "metric", "value", "expected_low", "expected_high",
-		"score", "explanation", NULL };
+	/* Only alerts: a notice (one metric alone) does not page anyone. */
+	static const char *const anomalies[] = { "timestamp", "metric", "value", "low", "high", "score",
+		"explanation", "severity", NULL };
 	if (cols_find(&c, "anomalies", anomalies)) {
 		FOR_ROWS(b, &c, v) {
 			struct anomaly_seen a = { 0 };
 
+			if (!text_is(v, c.idx[7], "alert"))
+				continue;
 			a.time_ns = (int64_t)num(v, c.idx[0]);
 			text(v, c.idx[1], a.metric, sizeof(a.metric));
 			a.value = num(v, c.idx[2]);

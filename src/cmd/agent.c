@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../agent/engine.h"
 #include "../agent/policy.h"
 #include "../collector.h"
+#include "../analysis/baseline_db.h"
 #include "../config.h"
+#include "../detect/watch.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/parse.h"
@@ -26,7 +29,9 @@ static void usage(void)
 	       "Collects kernel telemetry (eBPF tracers and /proc scrapers) into a SQLite\n"
 	       "database, one transaction per tick, until Ctrl-C, SIGTERM or --duration.\n"
 	       "Needs root (or CAP_BPF + CAP_PERFMON) for the tracers; without them only the\n"
-	       "scrapers run.\n"
+	       "scrapers run.  Every tick it also judges every metric (anomalies table, with\n"
+	       "explanations) and learns baselines, saved and reloaded across restarts\n"
+	       "(detect.* settings; docs/detection.md).\n"
 	       "\n"
 	       "Options:\n"
 	       "  --db PATH         database file (default: kernelsight.db in this directory)\n"
@@ -78,13 +83,48 @@ struct agent_state {
 	struct engine *engine;
 	bool failing;
 	uint64_t dropped;
+	struct watch *watch;            /* NULL when detect.enabled is false */
+	uint64_t watch_drops;
 };
+
+/* One collector_stats row for the detectors: samples judged and the time
+ * it took this tick (detection runs in the event loop, so it is measured
+ * like a tracer's collect). */
+static void watch_stats_row(struct agent_state *a, struct batch *b, int64_t now_ns, double cost_ms)
+{
+	struct watch_stats st;
+	uint64_t drops;
+
+	watch__stats(a->watch, &st);
+	drops = st.metrics_dropped + st.labels_dropped + st.held_dropped;
+	batch__row(b, T_COLLECTOR_STATS);
+	batch__int(b, now_ns);
+	batch__text(b, "detect");
+	batch__text(b, "detector");
+	batch__int(b, 1);
+	batch__null(b);
+	batch__int(b, (int64_t)st.tick_samples);
+	batch__int(b, (int64_t)(drops - a->watch_drops));
+	batch__int(b, 0);
+	batch__int(b, (int64_t)st.samples);
+	batch__int(b, (int64_t)drops);
+	batch__real(b, cost_ms);
+	batch__null(b);
+	batch__end(b);
+	a->watch_drops = drops;
+}
 
 static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now_ns)
 {
 	struct agent_state *a = ctx;
 	struct writer_stats ws;
 
+	if (a->watch) {
+		int64_t t0 = clock_mono_ns();
+
+		watch__tick(a->watch, b, b, now_ns);
+		watch_stats_row(a, b, now_ns, (double)(clock_mono_ns() - t0) / 1e6);
+	}
 	writer__stats(a->writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
@@ -103,6 +143,49 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 /* True when no configured tracer started and we lack root: the usual
  * reason, worth one hint (a verifier rejection also says EACCES, so the
  * errno alone does not tell). */
+static int load_baseline(void *ctx, const struct baseline_row *row)
+{
+	int rc = watch__set_baseline(ctx, row->metric, row->unit, &row->bl);
+
+	return rc == -E2BIG ? 0 : rc;  /* past the metric cap: not loaded, not fatal */
+}
+
+/* The detectors, started from the baselines saved in the database. */
+static int start_watch(const struct config *cfg, struct store *store, struct watch **ret)
+{
+	struct watch_params p;
+	struct watch_stats st;
+	char err[STORE_ERR_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct watch *w;
+	int rc;
+
+	watch_params_default(&p);
+	p.anomaly.period_ns = cfg->detect_period_ns;
+	p.anomaly.probation = (uint32_t)cfg->detect_probation;
+	p.window_ns = cfg->detect_window_ns;
+	p.save_every_ns = cfg->detect_save_every_ns;
+	p.half_life_s = (double)cfg->detect_half_life_ns / 1e9;
+	p.utc_offset_s = localtime_r(&now, &tm) ? (int32_t)tm.tm_gmtoff : 0;
+	if (!(w = watch__new(&p)))
+		return -errno;
+	if ((rc = baseline_db__latest(store, load_baseline, w, err))) {
+		log_warn("cannot load the saved baselines (%s); learning from scratch", err);
+		watch__free(w);
+		w = watch__new(&p);
+		if (!w)
+			return -errno;
+	}
+	watch__stats(w, &st);
+	if (st.metrics)
+		log_info("detection on: %u metric baselines loaded from the database", st.metrics);
+	else
+		log_info("detection on: no saved baselines yet, learning them as data comes");
+	*ret = w;
+	return 0;
+}
+
 static bool tracers_need_root(struct collector *c)
 {
 	int wanted = 0, running = 0;
@@ -137,6 +220,7 @@ int cmd_agent(int argc, char **argv)
 	struct store *store = NULL;
 	struct collector *col = NULL;
 	struct writer *writer = NULL;
+	struct watch *watch = NULL;
 	struct writer_stats ws;
 	struct config cfg;
 	int64_t duration_ns = 0, started;
@@ -208,6 +292,11 @@ int cmd_agent(int argc, char **argv)
 		cli_fail("agent", "%s", serr);
 		goto cleanup;
 	}
+	if (cfg.detect_enabled && (rc = start_watch(&cfg, store, &watch))) {
+		cli_fail("agent", "cannot start the detectors: %s", strerror(-rc));
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
 	started = clock_mono_ns();
 	if ((rc = collector__open(&cfg, NULL, &col))) {
 		cli_fail("agent", "cannot start collectors: %s", strerror(-rc));
@@ -244,12 +333,20 @@ int cmd_agent(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	struct agent_state state = { .writer = writer, .engine = engine };
+	struct agent_state state = { .writer = writer, .watch = watch, .engine = engine };
 	struct collector_hooks hooks = { .on_tick = on_tick, .ctx = &state };
 
 	rc = collector__run(col, writer, duration_ns, &hooks);
 	if (rc)
 		cli_fail("agent", "event loop failed: %s", strerror(-rc));
+	if (watch) {
+		/* Anomalies still inside their correlation window, and what was
+		 * learnt, so the next start resumes from it. */
+		struct batch *last = writer__submit(writer, NULL);
+
+		watch__finish(watch, clock_real_ns(), last);
+		writer__submit(writer, last);
+	}
 	writer = writer__stop(writer, 10 * NSEC_PER_SEC, &ws);
 	log_info("stopped after %.1fs: %llu rows stored, %llu lost%s%s", (double)(clock_mono_ns() - started) / 1e9,
 		 (unsigned long long)ws.rows_written, (unsigned long long)ws.rows_dropped,
@@ -260,6 +357,7 @@ cleanup:
 	engine__free(engine);
 	collector__close(col);
 	policy_free(&policy);
+	watch__free(watch);
 	store__close(store);
 	config_free(&cfg);
 	return rc;

@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -23,7 +24,10 @@
 	X(stress, "self test: every collector under generated load, with a verdict") \
 	X(detect, "score a timestamp,value CSV file with the anomaly detector") \
 	X(schema, "list the tables and columns, with what each holds") \
-	X(actions, "the remediation agent's audit trail")
+	X(actions, "the remediation agent's audit trail") \
+	X(baseline, "learn or show what is usual for every metric of this host") \
+	X(export, "export the per-metric features (csv, parquet, json) with their baselines") \
+	X(report, "write a self-contained HTML report of a capture")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)
@@ -41,6 +45,21 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Prints "ksight <cmd>: <message>"; returns EXIT_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --from, --to and --last as given (NULL when absent). */
+struct cli_range {
+	const char *from, *to, *last;
+};
+
+struct store;
+
+/* Resolves a time range against the data in s: --from/--to (dates or epoch
+ * numbers, see parse_time_ns; either may be left out), or --last D (the
+ * last D of the data, not of the clock).  Default: all the data.  Prints
+ * the error and returns EXIT_USAGE (bad flags) or EXIT_FAIL (no data);
+ * EXIT_OK with [*ret_from, *ret_to] set. */
+int cli_time_range(const char *cmd, struct store *s, const struct cli_range *r, int64_t *ret_from,
+		   int64_t *ret_to);
 
 /* True when colour output is allowed on fd (a TTY and NO_COLOR unset). */
 bool cli_color(int fd);

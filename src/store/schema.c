@@ -383,6 +383,43 @@ static const struct column agent_cycles[] = {
 	S("summary", "what the cycle saw and did, in one line"),
 };
 
+static const struct column anomalies[] = {
+	TS,
+	S("metric", "metric name, e.g. 'io.read_p95_us{device=vda}' (docs/detection.md lists them)"),
+	R("value", "the value that was judged anomalous"),
+	R("expected", "what the detector expected at that moment"),
+	R("low", "lowest value a single sample could take without being a dip"),
+	R("high", "highest value a single sample could take without being a spike"),
+	R("usual", "the learnt baseline's median (for this hour of day when a profile exists); NULL while unlearnt"),
+	R("score", "the metric's detector score in [0, 1] (>= 0.5 is a detection)"),
+	R("confidence", "host-level confidence in [0, 1]: scores of every metric group abnormal together"),
+	S("severity", "'alert' when metrics of at least two groups were abnormal together, else 'notice'"),
+	S("kind", "'high' (spike, jump up), 'low' (dip, drop) or 'pattern' (burst, shift, changed rhythm)"),
+	I("correlated", "other metrics abnormal within detect.window of this one"),
+	S("correlated_metrics", "their names, comma separated (NULL when none)"),
+	S("explanation", "in words, e.g. 'read p95 on vda is 48 ms, 9.6x its usual 5 ms for this hour'"),
+};
+
+static const struct column baselines[] = {
+	TS,
+	S("metric", "metric name (as in anomalies.metric)"),
+	S("source", "'agent' (learnt online with decay) or 'learn' (ksight baseline learn)"),
+	S("unit", "unit of every value of this row: us, ms, pct, per_s, B/s, kB, kB/s or '' (a count)"),
+	I("from_ts", "first sample these statistics cover, ns since the Unix epoch"),
+	I("to_ts", "last sample they cover"),
+	R("samples", "samples behind them (agent: decayed weight)"),
+	R("half_life_s", "agent: half-life of the decay in seconds; NULL for 'learn'"),
+	R("mean", "mean"),
+	R("sd", "standard deviation"),
+	R("median", "median"),
+	R("mad", "median absolute deviation from the median"),
+	R("p05", "5th percentile"),
+	R("p95", "95th percentile"),
+	R("min", "smallest value seen"),
+	R("max", "largest value seen"),
+	S("profile", "time-of-day profile, JSON [[hour, samples, median, p95], ...] (local hours; NULL: too short a capture)"),
+};
+
 const struct table schema_tables[T_COUNT] = {
 	TABLE(T_COLLECTOR_STATS, "collector_stats",
 	      "Per interval and collector: enabled or why not, events seen, events lost.",
@@ -437,6 +474,12 @@ const struct table schema_tables[T_COUNT] = {
 	      "The remediation agent's audit trail: every decision, and every step it went through.", agent_actions),
 	TABLE(T_AGENT_CYCLES, "agent_cycles",
 	      "One row per remediation cycle with the time each phase took.", agent_cycles),
+	TABLE(T_ANOMALIES, "anomalies",
+	      "Anomalies the agent detected: metric, value, expected range, scores, correlated metrics, explanation.",
+	      anomalies),
+	TABLE(T_BASELINES, "baselines",
+	      "Snapshots of per-metric baseline statistics (the latest row per metric is the current baseline).",
+	      baselines),
 };
 
 int schema_column(const struct table *t, const char *name)

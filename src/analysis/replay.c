@@ -1,0 +1,90 @@
+/* Replays stored rows in tick order (see replay.h). */
+#include "replay.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../detect/extract.h"
+#include "../lib/buf.h"
+
+struct replay {
+	const struct replay_cb *cb;
+	int64_t cur;                    /* timestamp of the current tick */
+	bool open;                      /* a tick is in progress */
+};
+
+static int on_row(void *ctx, int ncols, const struct batch_value *v)
+{
+	struct replay *r = ctx;
+	enum table_id t = (enum table_id)extract_tables[v[0].i];
+	int64_t ts = v[1].i;
+
+	(void)ncols;
+	if (extract_is_event_table(t)) {
+		/* Sorted after the tick rows of their time: an event later
+		 * than the open tick belongs to the next one. */
+		if (r->open && ts > r->cur) {
+			r->cb->on_tick(r->cb->ctx, r->cur);
+			r->open = false;
+		}
+	} else if (!r->open || ts != r->cur) {
+		if (r->open)
+			r->cb->on_tick(r->cb->ctx, r->cur);
+		r->cur = ts;
+		r->open = true;
+	}
+	r->cb->on_row(r->cb->ctx, t, v + 2);
+	return 0;
+}
+
+int replay__run(struct store *s, int64_t from_ns, int64_t to_ns, const struct replay_cb *cb, char *err)
+{
+	struct replay r = { .cb = cb };
+	struct store_query_cb qcb = { NULL, on_row, &r };
+	struct buf sql = BUF_INIT;
+	unsigned width = 0;
+	int rc;
+
+	for (unsigned k = 0; k < extract_ntables; k++)
+		if (schema_tables[extract_tables[k]].ncolumns > width)
+			width = schema_tables[extract_tables[k]].ncolumns;
+	for (unsigned k = 0; k < extract_ntables; k++) {
+		const struct table *tab = &schema_tables[extract_tables[k]];
+
+		buf_printf(&sql, "%sSELECT %u, timestamp", k ? " UNION ALL " : "", k);
+		for (unsigned c = 0; c < width; c++)
+			buf_printf(&sql, ", %s", c < tab->ncolumns ? tab->columns[c].name : "NULL");
+		buf_printf(&sql, " FROM %s WHERE timestamp BETWEEN %lld AND %lld", tab->name,
+			   (long long)from_ns, (long long)to_ns);
+	}
+	buf_adds(&sql, " ORDER BY 2, 1");
+	rc = store__query(s, sql.data, &qcb, err);
+	if (!rc && r.open)
+		cb->on_tick(cb->ctx, r.cur);
+	buf_free(&sql);
+	return rc;
+}
+
+int replay__span(struct store *s, int64_t *ret_first, int64_t *ret_last, char *err)
+{
+	int64_t first, last;
+	int rc;
+
+	rc = store__query_int(s, "SELECT min(t) FROM (SELECT min(timestamp) t FROM memory_metrics UNION ALL "
+			      "SELECT min(timestamp) FROM load_metrics UNION ALL SELECT min(timestamp) FROM cpu_metrics)",
+			      &first, err);
+	if (!rc)
+		rc = store__query_int(s, "SELECT max(t) FROM (SELECT max(timestamp) t FROM memory_metrics UNION ALL "
+				      "SELECT max(timestamp) FROM load_metrics UNION ALL SELECT max(timestamp) FROM cpu_metrics)",
+				      &last, err);
+	if (rc)
+		return rc;
+	if (first == 0 && last == 0) {
+		snprintf(err, STORE_ERR_MAX, "no data: memory_metrics, load_metrics and cpu_metrics are empty");
+		return -ENOENT;
+	}
+	*ret_first = first;
+	*ret_last = last;
+	return 0;
+}

@@ -1,0 +1,451 @@
+/* The agent's online detection (see watch.h). */
+#include "watch.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/u64map.h"
+#include "correlate.h"
+#include "extract.h"
+
+#define MAX_GROUPS 256
+#define UNIT_MAX 8
+#define WHAT_MAX 64
+
+struct wmetric {
+	char name[EXTRACT_NAME_MAX];
+	char unit[UNIT_MAX];
+	char what[WHAT_MAX];
+	uint32_t id, group;
+	struct anomaly *det;            /* NULL until its first sample */
+	struct baseline bl;
+};
+
+struct watch {
+	struct watch_params params;
+	struct extract x;
+	struct correlator corr;
+	struct u64map by_name;          /* hash of name -> metric (chained by +1 on collision) */
+	struct wmetric **metrics;
+	uint32_t nmetrics;
+	char *groups[MAX_GROUPS];
+	uint32_t ngroups;
+	int64_t last_save;
+	struct batch *out;              /* during release */
+	struct watch_stats stats;
+	uint64_t tick_start_samples;
+};
+
+void watch_params_default(struct watch_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	anomaly_params_default(&p->anomaly);
+	p->window_ns = 10LL * 1000000000;
+	p->min_groups = 2;
+	p->half_life_s = BASELINE_HALF_LIFE_S;
+	p->save_every_ns = 600LL * 1000000000;
+	p->max_metrics = 512;
+}
+
+static void on_sample(void *ctx, const struct metric_sample *s);
+
+struct watch *watch__new(const struct watch_params *params)
+{
+	struct watch_params defaults;
+	struct anomaly *probe;
+	struct watch *w;
+
+	if (!params) {
+		watch_params_default(&defaults);
+		params = &defaults;
+	}
+	if (params->window_ns <= 0 || params->half_life_s <= 0 || params->max_metrics == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(probe = anomaly__new(&params->anomaly)))
+		return NULL;            /* errno says why */
+	anomaly__free(probe);
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->metrics = calloc(params->max_metrics, sizeof(*w->metrics)))) {
+		free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->params = *params;
+	extract__init(&w->x, on_sample, w);
+	correlator__init(&w->corr, params->window_ns, params->min_groups);
+	return w;
+}
+
+struct watch *watch__free(struct watch *w)
+{
+	if (!w)
+		return NULL;
+	for (uint32_t i = 0; i < w->nmetrics; i++) {
+		anomaly__free(w->metrics[i]->det);
+		free(w->metrics[i]);
+	}
+	for (uint32_t i = 0; i < w->ngroups; i++)
+		free(w->groups[i]);
+	free(w->metrics);
+	u64map_free(&w->by_name);
+	free(w);
+	return NULL;
+}
+
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;    /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct wmetric *find(const struct watch *w, const char *name)
+{
+	struct wmetric *m;
+
+	for (uint64_t h = hash_name(name); (m = u64map_get(&w->by_name, h)); h++)
+		if (!strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+static uint32_t group_id(struct watch *w, const char *group)
+{
+	for (uint32_t i = 0; i < w->ngroups; i++)
+		if (!strcmp(w->groups[i], group))
+			return i;
+	if (w->ngroups == MAX_GROUPS)
+		return MAX_GROUPS;      /* shared overflow group */
+	w->groups[w->ngroups] = strdup(group);
+	return w->groups[w->ngroups] ? w->ngroups++ : MAX_GROUPS;
+}
+
+/* The group of a name: its family plus its label ("io{device=vda}"). */
+static void group_of(const char *name, char *buf, size_t size)
+{
+	const char *dot = strchr(name, '.'), *brace = strchr(name, '{');
+	size_t fam = dot ? (size_t)(dot - name) : strlen(name);
+
+	snprintf(buf, size, "%.*s%s", (int)fam, name, brace ? brace : "");
+}
+
+static struct wmetric *add(struct watch *w, const char *name, const char *unit, const char *what)
+{
+	struct wmetric *m;
+	char group[EXTRACT_NAME_MAX];
+	uint64_t h;
+
+	if (w->nmetrics == w->params.max_metrics)
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->unit, sizeof(m->unit), "%s", unit ? unit : "");
+	snprintf(m->what, sizeof(m->what), "%s", what ? what : name);
+	group_of(name, group, sizeof(group));
+	m->group = group_id(w, group);
+	m->id = w->nmetrics;
+	baseline__init(&m->bl, w->params.half_life_s, w->params.utc_offset_s);
+	for (h = hash_name(name); u64map_get(&w->by_name, h); h++)
+		;
+	u64map_put(&w->by_name, h, m);
+	w->metrics[w->nmetrics++] = m;
+	return m;
+}
+
+int watch__set_baseline(struct watch *w, const char *name, const char *unit, const struct baseline *b)
+{
+	struct wmetric *m = find(w, name);
+
+	if (!m && !(m = add(w, name, unit, NULL)))
+		return w->nmetrics == w->params.max_metrics ? -E2BIG : -ENOMEM;
+	m->bl = *b;
+	m->bl.half_life_s = w->params.half_life_s;
+	m->bl.utc_offset_s = w->params.utc_offset_s;
+	m->bl.nexact = BASELINE_EXACT;          /* estimators continue from it */
+	return 0;
+}
+
+const struct baseline *watch__baseline(const struct watch *w, const char *name)
+{
+	const struct wmetric *m = find(w, name);
+
+	return m ? &m->bl : NULL;
+}
+
+static void on_sample(void *ctx, const struct metric_sample *s)
+{
+	struct watch *w = ctx;
+	struct wmetric *m = find(w, s->name);
+	struct anomaly_result r;
+
+	if (!m && !(m = add(w, s->name, s->unit, s->what))) {
+		w->stats.metrics_dropped++;
+		return;
+	}
+	if (!m->det) {
+		/* Loaded from the database: name and unit only until now. */
+		snprintf(m->what, sizeof(m->what), "%s", s->what);
+		if (!(m->det = anomaly__new(&w->params.anomaly))) {
+			w->stats.metrics_dropped++;
+			return;
+		}
+	}
+	if (anomaly__update(m->det, s->ts, s->value, &r))
+		return;
+	w->stats.samples++;
+	if (r.anomalous) {
+		struct detection d = {
+			.ts = s->ts, .metric = m->id, .group = m->group, .score = r.score,
+			.value = s->value, .expected = r.expected, .low = r.low, .high = r.high,
+			.kind = r.kind,
+		};
+
+		d.usual = baseline__usual(&m->bl, s->ts, &d.hourly);
+		w->stats.detections++;
+		if (correlator__add(&w->corr, &d))
+			w->stats.held_dropped++;
+	}
+	baseline__update(&m->bl, s->ts, s->value);
+}
+
+static double to_base(double v, const char *unit)
+{
+	return !strcmp(unit, "kB") || !strcmp(unit, "kB/s") ? v * 1024 : v;
+}
+
+void watch_format_value(double value, const char *unit, char *buf, size_t size)
+{
+	double a;
+
+	/* What the estimators leave around 0 (1e-30) is 0 for people. */
+	if (fabs(value) < 1e-9)
+		value = 0;
+	a = fabs(value);
+	if (!isfinite(value)) {
+		snprintf(buf, size, "unknown");
+	} else if (!strcmp(unit, "us") || !strcmp(unit, "ms")) {
+		double us = !strcmp(unit, "ms") ? value * 1000 : value;
+
+		a = fabs(us);
+		if (a < 1000)
+			snprintf(buf, size, "%.0f µs", us);
+		else if (a < 1e6)
+			snprintf(buf, size, a < 1e4 ? "%.1f ms" : "%.0f ms", us / 1e3);
+		else
+			snprintf(buf, size, "%.1f s", us / 1e6);
+	} else if (!strcmp(unit, "pct")) {
+		snprintf(buf, size, a < 10 ? "%.1f%%" : "%.0f%%", value);
+	} else if (!strcmp(unit, "kB") || !strcmp(unit, "B/s") || !strcmp(unit, "kB/s")) {
+		static const char *const sfx[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+		double v = to_base(value, unit);
+		int k = 0;
+
+		for (a = fabs(v); a >= 1024 && k < 4; k++, a /= 1024, v /= 1024)
+			;
+		snprintf(buf, size, a < 10 && k ? "%.1f %s%s" : "%.0f %s%s", v, sfx[k],
+			 strchr(unit, '/') ? "/s" : "");
+	} else if (!strcmp(unit, "per_s")) {
+		snprintf(buf, size, a >= 100 || a == floor(a) ? "%.0f/s" : "%.2g/s", value);
+	} else {
+		snprintf(buf, size, a >= 100 || a == floor(a) ? "%.0f" : "%.3g", value);
+	}
+}
+
+static const char *kind_name(int kind)
+{
+	switch (kind) {
+	case ANOMALY_HIGH: return "high";
+	case ANOMALY_LOW: return "low";
+	case ANOMALY_PATTERN: return "pattern";
+	default: return "none";
+	}
+}
+
+static void explain(const struct wmetric *m, const struct detection *d, const struct correlated *r,
+		    struct watch *w, char *buf, size_t size)
+{
+	char value[32], usual[32], lim[32];
+	const char *hour = d->hourly ? " for this hour" : "";
+	size_t len;
+
+	watch_format_value(d->value, m->unit, value, sizeof(value));
+	if (isfinite(d->usual)) {
+		watch_format_value(d->usual, m->unit, usual, sizeof(usual));
+		double ratio = d->usual > 0 && d->value >= 0 ? d->value / d->usual : NAN;
+
+		if (isfinite(ratio) && ratio >= 1.5)
+			snprintf(buf, size, "%s is %s, %.*fx its usual %s%s", m->what, value, ratio < 10 ? 1 : 0,
+				 ratio, usual, hour);
+		else if (isfinite(ratio) && ratio <= 1 / 1.5)
+			snprintf(buf, size, "%s is %s, %.0f%% of its usual %s%s", m->what, value, ratio * 100,
+				 usual, hour);
+		else
+			snprintf(buf, size, "%s is %s (usually %s%s)", m->what, value, usual, hour);
+	} else {
+		watch_format_value(d->expected, m->unit, usual, sizeof(usual));
+		snprintf(buf, size, "%s is %s, expected about %s", m->what, value, usual);
+	}
+	len = strlen(buf);
+	if (d->kind == ANOMALY_HIGH) {
+		watch_format_value(d->high, m->unit, lim, sizeof(lim));
+		snprintf(buf + len, size - len, ", above anything recent (up to %s)", lim);
+	} else if (d->kind == ANOMALY_LOW) {
+		watch_format_value(d->low, m->unit, lim, sizeof(lim));
+		snprintf(buf + len, size - len, ", below anything recent (down to %s)", lim);
+	} else {
+		snprintf(buf + len, size - len, ", after a run of unusual values");
+	}
+	len = strlen(buf);
+	if (r->nothers) {
+		snprintf(buf + len, size - len, "; together with %s", w->metrics[r->others[0]->metric]->name);
+		for (uint32_t i = 1; i < r->nothers && i < 3; i++) {
+			len = strlen(buf);
+			snprintf(buf + len, size - len, ", %s", w->metrics[r->others[i]->metric]->name);
+		}
+		len = strlen(buf);
+		if (r->nothers > 3)
+			snprintf(buf + len, size - len, " and %u more", r->nothers - 3);
+	}
+}
+
+static void put_real(struct batch *b, double v)
+{
+	if (isfinite(v))
+		batch__real(b, v);
+	else
+		batch__null(b);
+}
+
+static void on_release(void *ctx, const struct correlated *r)
+{
+	struct watch *w = ctx;
+	const struct detection *d = r->self;
+	const struct wmetric *m = w->metrics[d->metric];
+	struct batch *b = w->out;
+	char text[512];
+	struct buf others = BUF_INIT;
+
+	for (uint32_t i = 0; i < r->nothers && i < CORRELATE_MAX_OTHERS; i++)
+		buf_printf(&others, "%s%s", i ? "," : "", w->metrics[r->others[i]->metric]->name);
+	explain(m, d, r, w, text, sizeof(text));
+	if (r->alert)
+		w->stats.alerts++;
+	else
+		w->stats.notices++;
+	batch__row(b, T_ANOMALIES);
+	batch__int(b, d->ts);
+	batch__text(b, m->name);
+	put_real(b, d->value);
+	put_real(b, d->expected);
+	put_real(b, d->low);
+	put_real(b, d->high);
+	put_real(b, d->usual);
+	batch__real(b, d->score);
+	batch__real(b, r->confidence);
+	batch__text(b, r->alert ? "alert" : "notice");
+	batch__text(b, kind_name(d->kind));
+	batch__int(b, r->nothers);
+	batch__text(b, others.len ? others.data : NULL);
+	batch__text(b, text);
+	batch__end(b);
+	buf_free(&others);
+}
+
+void watch_baseline_row(struct batch *b, int64_t ts_ns, const char *metric, const char *source,
+			const char *unit, const struct baseline *bl)
+{
+	char profile[24 * 64 + 8];
+
+	batch__row(b, T_BASELINES);
+	batch__int(b, ts_ns);
+	batch__text(b, metric);
+	batch__text(b, source);
+	batch__text(b, unit);
+	batch__int(b, bl->from_ns);
+	batch__int(b, bl->to_ns);
+	batch__real(b, bl->n);
+	if (bl->half_life_s > 0)
+		batch__real(b, bl->half_life_s);
+	else
+		batch__null(b);
+	put_real(b, bl->mean);
+	put_real(b, sqrt(bl->var));
+	put_real(b, bl->median);
+	put_real(b, bl->mad);
+	put_real(b, bl->p05);
+	put_real(b, bl->p95);
+	put_real(b, bl->min);
+	put_real(b, bl->max);
+	batch__text(b, baseline__profile_json(bl, profile, sizeof(profile)) > 0 ? profile : NULL);
+	batch__end(b);
+}
+
+static void snapshot(struct watch *w, int64_t now_ns, struct batch *b)
+{
+	for (uint32_t i = 0; i < w->nmetrics; i++) {
+		const struct wmetric *m = w->metrics[i];
+
+		/* Nothing worth keeping before the estimators start. */
+		if (m->bl.n >= 1 && m->bl.nexact >= BASELINE_EXACT)
+			watch_baseline_row(b, now_ns, m->name, "agent", m->unit, &m->bl);
+	}
+	w->stats.snapshots++;
+	w->last_save = now_ns;
+}
+
+void watch__row(struct watch *w, enum table_id t, const struct batch_value *v)
+{
+	extract__row(&w->x, t, v);
+}
+
+/* Judges what the tick brought: releases the detections whose window has
+ * passed and takes a baseline snapshot when one is due. */
+static void close_tick(struct watch *w, int64_t now_ns, struct batch *out)
+{
+	w->stats.tick_samples = w->stats.samples - w->tick_start_samples;
+	w->tick_start_samples = w->stats.samples;
+	w->out = out;
+	correlator__release(&w->corr, now_ns, false, on_release, w);
+	w->out = NULL;
+	if (!w->last_save)
+		w->last_save = now_ns;
+	else if (w->params.save_every_ns && now_ns - w->last_save >= w->params.save_every_ns)
+		snapshot(w, now_ns, out);
+}
+
+void watch__end_tick(struct watch *w, int64_t now_ns, struct batch *out)
+{
+	extract__end_tick(&w->x, now_ns);
+	close_tick(w, now_ns, out);
+}
+
+void watch__tick(struct watch *w, const struct batch *in, struct batch *out, int64_t now_ns)
+{
+	extract__batch(&w->x, in, now_ns);      /* ends the extractor's tick */
+	close_tick(w, now_ns, out);
+}
+
+void watch__finish(struct watch *w, int64_t now_ns, struct batch *out)
+{
+	w->out = out;
+	correlator__release(&w->corr, now_ns, true, on_release, w);
+	w->out = NULL;
+	snapshot(w, now_ns, out);
+}
+
+void watch__stats(const struct watch *w, struct watch_stats *ret)
+{
+	*ret = w->stats;
+	ret->metrics = w->nmetrics;
+	ret->labels_dropped = w->x.labels_dropped;
+}
