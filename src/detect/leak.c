@@ -1,0 +1,764 @@
+/* Memory-growth (leak) detector (see leak.h).
+ *
+ * The statistics, on a window of bins (t_i, v_i) with lowest values lo_i:
+ *
+ *  floor     f_i = min(lo_i, ..., lo_last): what stayed allocated from bin i
+ *            until now.  The growth segment starts at the last bin where the
+ *            floor is at its minimum; a retained increment is a bin where the
+ *            floor rises by more than step_bytes.
+ *  trend     Mann-Kendall S over the segment with the tie-corrected variance
+ *            (z = (S - sgn S) / sqrt(var)), and the Theil-Sen slope (median of
+ *            pairwise slopes) with the MAD of its residuals as the noise.
+ *            Both are O(m^2) on at most LEAK_FINE_BINS + 1 points and run
+ *            only when the O(m) floor test already sees growth.
+ *  decision  >= 3 retained increments, floor rise >= min_growth, z >= z_min,
+ *            Theil-Sen growth >= max(min_growth, 3 sigma) of which at least
+ *            half is retained, rate >= min_rate, the last retained increment
+ *            recent, and (before a suspicion) not saturating: three shrinking
+ *            increments in a row (x0.7 each) are a cache filling up.
+ *  pattern   per-bin increments above theta = max(step, 0.3 x their median)
+ *            are "active"; runs of active bins separated by flat pauses are
+ *            oscillating, or burst when the runs are 1-2 bins and the pauses
+ *            at least 3 bins and twice as long; a continuous run whose second
+ *            half grows >= 1.6x faster than the first, with increments
+ *            trending up, is accelerating; anything else is linear.
+ *  rate      linear: Theil-Sen slope of the segment; accelerating: slope of
+ *            its last third; oscillating and burst: level gained between the
+ *            starts of the first and last runs over the time between them, so
+ *            whole cycles are measured.
+ */
+#include "leak.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_POINTS (LEAK_FINE_BINS + 1)
+#define MAX_PAIRS (MAX_POINTS * (MAX_POINTS - 1) / 2)
+
+static const char *const pattern_names[LEAK_PATTERN_COUNT] = {
+	[LEAK_NONE] = "none",
+	[LEAK_LINEAR] = "linear",
+	[LEAK_ACCELERATING] = "accelerating",
+	[LEAK_OSCILLATING] = "oscillating",
+	[LEAK_BURST] = "burst",
+};
+
+const char *leak_pattern_name(enum leak_pattern p)
+{
+	return p < LEAK_PATTERN_COUNT ? pattern_names[p] : "none";
+}
+
+void leak_params_default(struct leak_params *p)
+{
+	p->resolution_ns = 1000000000LL;
+	p->step_bytes = 128 << 10;
+	p->min_growth_bytes = 1 << 20;
+	p->min_rate = 1024;
+	p->quiet_ns = 30000000000LL;
+	p->z_min = 1.64;
+}
+
+/* ---- small statistics ---- */
+
+static double clamp01(double x)
+{
+	return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+static void swap_d(double *a, double *b)
+{
+	double t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Median of a[0..n) (n > 0); reorders a.  Hoare's selection. */
+static double median(double *a, int n)
+{
+	int k = n / 2, lo = 0, hi = n - 1;
+	double upper, lower;
+
+	assert(n > 0);
+	while (lo < hi) {
+		double pivot = a[(lo + hi) / 2];
+		int i = lo, j = hi;
+
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j)
+				swap_d(&a[i++], &a[j--]);
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	upper = a[k];
+	if (n % 2)
+		return upper;
+	/* a[0..k) are all <= a[k]: the lower middle is their maximum. */
+	lower = a[0];
+	for (int i = 1; i < k; i++)
+		if (a[i] > lower)
+			lower = a[i];
+	return (lower + upper) / 2;
+}
+
+/* Theil-Sen slope of (x, y) and, when z is non-NULL, the Mann-Kendall z of
+ * y in x order (x strictly increasing). */
+static double theil_sen(const double *x, const double *y, int m, double *z)
+{
+	double slopes[MAX_PAIRS];
+	int n = 0, s = 0;
+
+	assert(m <= MAX_POINTS);
+	for (int i = 0; i < m; i++)
+		for (int j = i + 1; j < m; j++) {
+			double dy = y[j] - y[i];
+
+			s += (dy > 0) - (dy < 0);
+			if (x[j] > x[i])
+				slopes[n++] = dy / (x[j] - x[i]);
+		}
+	if (z) {
+		double sorted[MAX_POINTS], var = (double)m * (m - 1) * (2 * m + 5);
+
+		memcpy(sorted, y, (size_t)m * sizeof(double));
+		for (int i = 1; i < m; i++)          /* insertion sort: m <= 33 */
+			for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--)
+				swap_d(&sorted[j - 1], &sorted[j]);
+		for (int i = 0; i < m;) {
+			int j = i;
+
+			while (j < m && sorted[j] == sorted[i])
+				j++;
+			var -= (double)(j - i) * (j - i - 1) * (2 * (j - i) + 5);
+			i = j;
+		}
+		var /= 18;
+		*z = var > 0 ? (s - (s > 0) + (s < 0)) / sqrt(var) : 0;
+	}
+	return n ? median(slopes, n) : 0;
+}
+
+/* Mann-Kendall z of a sequence against its index. */
+static double mk_z(const double *y, int m)
+{
+	double x[MAX_POINTS], z;
+
+	for (int i = 0; i < m; i++)
+		x[i] = i;
+	theil_sen(x, y, m, &z);
+	return z;
+}
+
+/* ---- one window ---- */
+
+struct analysis {
+	bool leak;                /* the evidence says leak */
+	bool resolvable;          /* per-bin increments stand well above step_bytes */
+	double conf;
+	enum leak_pattern pattern;
+	double rate, accel;
+	int64_t start_ns;         /* first bin of the growth segment */
+	int64_t floor_start;      /* floor at the segment start */
+	int64_t max_gap_ns;       /* longest time between retained increments */
+	int runs;                 /* runs of growth separated by pauses */
+	double sigma;             /* noise of the window, bytes */
+	int64_t last_inc_ns;      /* time of the latest retained increment */
+};
+
+/* Pattern and rate of the growth segment (x in seconds from its start). */
+static void classify(const struct leak_params *p, const double *x, const double *y, int m, double ts_slope,
+		     struct analysis *a)
+{
+	double d[MAX_POINTS], pos[MAX_POINTS], pause[MAX_POINTS], theta, med_pos;
+	bool pauses_flat = false;
+	int npos = 0, nruns = 0, first_run = -1, last_run = -1, run_bins = 0, gap_bins = 0, drops = 0;
+	bool in_run = false;
+
+	a->pattern = LEAK_LINEAR;
+	a->rate = ts_slope;
+	a->accel = 0;
+	for (int k = 1; k < m; k++) {
+		d[k] = y[k] - y[k - 1];
+		if (d[k] > (double)p->step_bytes)
+			pos[npos++] = d[k];
+	}
+	if (!npos)
+		return;
+	a->runs = 1;
+	med_pos = median(pos, npos);
+	theta = fmax((double)p->step_bytes, 0.3 * med_pos);
+	a->resolvable = med_pos >= 4.0 * (double)p->step_bytes;
+
+	/* Runs of active bins and the pauses between them. */
+	{
+		int pending_gap = 0, pending_drops = 0, npause = 0, pending_n = 0;
+		double pending[MAX_POINTS];
+
+		for (int k = 1; k < m; k++) {
+			bool active = d[k] > theta;
+
+			if (active && !in_run) {
+				if (nruns) {
+					gap_bins += pending_gap;
+					drops += pending_drops;
+					for (int i = 0; i < pending_n; i++)
+						pause[npause++] = pending[i];
+				}
+				pending_n = 0;
+				if (first_run < 0)
+					first_run = k;
+				last_run = k;
+				nruns++;
+				pending_gap = pending_drops = 0;
+			}
+			if (active)
+				run_bins++;
+			else {
+				pending_gap++;
+				pending_drops += d[k] < -theta;
+				pending[pending_n++] = fabs(d[k]);
+			}
+			in_run = active;
+		}
+		/* Pauses are flat, not noise that happens to dip. */
+		pauses_flat = npause && median(pause, npause) <= 0.25 * theta;
+	}
+
+	a->runs = nruns;
+	if (nruns >= 2 && a->resolvable && pauses_flat && drops * 5 <= gap_bins) {
+		double mean_run = (double)run_bins / nruns;
+		double mean_gap = (double)gap_bins / (nruns - 1);
+		double dt = x[last_run] - x[first_run];
+
+		/* Whole cycles: level before the last run minus level before the
+		 * first, over the time between their starts. */
+		if (dt > 0 && mean_gap >= 1) {
+			if (mean_run <= 2 && mean_gap >= 3 && mean_gap >= 2 * mean_run)
+				a->pattern = LEAK_BURST;
+			else if (mean_gap >= 2 || mean_run >= 2)
+				a->pattern = LEAK_OSCILLATING;
+			if (a->pattern != LEAK_LINEAR) {
+				a->rate = (y[last_run - 1] - y[first_run - 1]) / dt;
+				return;
+			}
+		}
+	}
+
+	/* Continuous growth: is it speeding up? */
+	if (m >= 6 && nruns <= 2) {
+		double half = x[m - 1] / 2, b1, b2, zd, xm1 = 0, xm2 = 0;
+		int n1 = 0, k2 = 0;
+
+		while (n1 < m && x[n1] <= half)
+			n1++;
+		k2 = n1 - 1;               /* the halves share the middle point */
+		if (n1 >= 3 && m - k2 >= 3) {
+			b1 = theil_sen(x, y, n1, NULL);
+			b2 = theil_sen(x + k2, y + k2, m - k2, NULL);
+			zd = mk_z(d + 1, m - 1);
+			for (int k = 0; k < n1; k++)
+				xm1 += x[k] / n1;
+			for (int k = k2; k < m; k++)
+				xm2 += x[k] / (m - k2);
+			if (b1 > 0 && b2 >= 1.6 * b1 && zd >= 1.28 && xm2 > xm1) {
+				int k0 = m - (m / 3 > 4 ? m / 3 : 4);
+				double xl = 0;
+
+				/* The slope of the last third is the rate at its
+				 * middle; carry it to now with the acceleration. */
+				for (int k = k0; k < m; k++)
+					xl += x[k] / (m - k0);
+				a->pattern = LEAK_ACCELERATING;
+				a->accel = (b2 - b1) / (xm2 - xm1);
+				a->rate = theil_sen(x + k0, y + k0, m - k0, NULL) + a->accel * (x[m - 1] - xl);
+			}
+		}
+	}
+}
+
+/* True when the increments of a short segment look like one process at
+ * work rather than noise: those that grow are alike (the smallest at least
+ * half the largest) or keep getting larger (accelerating).  The last one may
+ * cover part of a bin (the open bin), so it only counts when it is large. */
+static bool steady(const double *y, int m, double step)
+{
+	double lo = INFINITY, hi = 0, prev = 0, last = y[m - 1] - y[m - 2];
+	bool rising = true;
+
+	for (int k = 1; k < m - 1; k++) {
+		double d = y[k] - y[k - 1];
+
+		if (d <= step)
+			continue;
+		lo = fmin(lo, d);
+		hi = fmax(hi, d);
+		if (d < prev - step)
+			rising = false;
+		prev = d;
+	}
+	if (last > step && last >= 0.5 * hi) {
+		lo = fmin(lo, last);
+		hi = fmax(hi, last);
+		if (last < prev - step)
+			rising = false;
+	}
+	return hi > 0 && (lo >= 0.5 * hi || rising);
+}
+
+/* Analyses one window of n points; `flagged` says a suspicion is already
+ * open (then the rate and pattern are wanted even on thin evidence, and the
+ * saturation test no longer applies). */
+static void analyse(const struct leak_params *p, const int64_t *t, const int64_t *v, const int64_t *lo, int n,
+		    int min_points, double noise_floor, bool flagged, struct analysis *a)
+{
+	int64_t f[MAX_POINTS], prev_inc_t = -1;
+	double x[MAX_POINTS], y[MAX_POINTS], incs[MAX_POINTS];
+	double step = (double)p->step_bytes, min_growth = (double)p->min_growth_bytes;
+	double retained, slope, z, growth, sigma, quiet, before = -INFINITY;
+	int s = 0, n_inc = 0, m, nincs = 0;
+	bool saturating = false, clean = true, shape_ok, noisy;
+	int drops = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (n < 4)
+		return;
+	assert(n <= MAX_POINTS);
+	f[n - 1] = lo[n - 1];
+	for (int i = n - 2; i >= 0; i--)
+		f[i] = lo[i] < f[i + 1] ? lo[i] : f[i + 1];
+	while (s + 1 < n && f[s + 1] == f[0])
+		s++;
+	for (int i = s + 1; i < n; i++) {
+		double inc = (double)(f[i] - f[i - 1]);
+
+		if (inc > step) {
+			n_inc++;
+			if (prev_inc_t >= 0 && t[i] - prev_inc_t > a->max_gap_ns)
+				a->max_gap_ns = t[i] - prev_inc_t;
+			prev_inc_t = t[i];
+		}
+		/* the latest run of consecutive retained increments */
+		if (inc > step)
+			incs[nincs++] = inc;
+		else if (i < n - 1)
+			nincs = 0;
+	}
+	for (int i = 0; i <= s; i++)
+		if ((double)v[i] > before)
+			before = (double)v[i];
+	{
+		/* Noise from first differences of the whole window: a trend
+		 * or a few steps barely move their median, and the window is
+		 * not biased the way the segment (which starts at the
+		 * minimum) is.  A coarse window also takes the fine one's,
+		 * which rests on more points. */
+		double d[MAX_POINTS], center;
+
+		for (int i = 1; i < n; i++)
+			d[i - 1] = (double)(v[i] - v[i - 1]);
+		center = median(d, n - 1);
+		for (int i = 1; i < n; i++)
+			d[i - 1] = fabs((double)(v[i] - v[i - 1]) - center);
+		sigma = fmax(1.4826 * median(d, n - 1) / M_SQRT2, noise_floor);
+		a->sigma = sigma;
+	}
+	retained = (double)(f[n - 1] - f[s]);
+	a->last_inc_ns = prev_inc_t;
+	a->start_ns = t[s];
+	a->floor_start = f[s];
+	a->conf = 0.45 * clamp01(n_inc / 3.0) * clamp01(retained / min_growth);
+	m = n - s;
+	if ((!flagged && (n_inc < 3 || retained < min_growth || m < min_points)) || m < 4)
+		return;
+
+	for (int k = 0; k < m; k++) {
+		x[k] = (double)(t[s + k] - t[s]) / 1e9;
+		y[k] = (double)v[s + k];
+	}
+	slope = theil_sen(x, y, m, &z);
+	growth = slope * x[m - 1];
+	/* With few points a noise estimate means little: a short segment
+	 * must be clean growth (no drop, a straight enough line, R^2 >= 0.8,
+	 * steady increments); a long one needs a slope six robust standard
+	 * errors above zero.  A window where a quarter of the bins drop is
+	 * noisy: only the long test, on at least 20 bins, applies. */
+	for (int i = 1; i < n; i++)
+		drops += v[i] - v[i - 1] < -(int64_t)p->step_bytes;
+	noisy = drops * 4 >= n - 1;
+	{
+		double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, resid[MAX_POINTS], center, sigma_r;
+
+		for (int k = 0; k < m; k++) {
+			mx += x[k] / m;
+			my += y[k] / m;
+			if (k && y[k] - y[k - 1] < -step)
+				clean = false;
+		}
+		for (int k = 0; k < m; k++) {
+			sxx += (x[k] - mx) * (x[k] - mx);
+			syy += (y[k] - my) * (y[k] - my);
+			sxy += (x[k] - mx) * (y[k] - my);
+			resid[k] = y[k] - slope * x[k];
+		}
+		center = median(resid, m);
+		for (int k = 0; k < m; k++)
+			resid[k] = fabs(y[k] - slope * x[k] - center);
+		sigma_r = 1.4826 * median(resid, m);
+		if (m < 10 && !noisy)
+			shape_ok = clean && syy > 0 && sxy * sxy >= 0.8 * sxx * syy && steady(y, m, step);
+		else
+			shape_ok = m >= (noisy ? 20 : 10) && slope * sqrt(sxx) >= 6 * fmax(sigma_r, step / 2);
+	}
+	if (!flagged && nincs >= 3 && incs[nincs - 1] <= 0.7 * incs[nincs - 2] &&
+	    incs[nincs - 2] <= 0.7 * incs[nincs - 3])
+		saturating = true;
+	quiet = fmax((double)p->quiet_ns, 2.5 * (double)a->max_gap_ns);
+	/* The level must break out above everything seen before the growth
+	 * began: noise that happens to rise from its minimum, or a sawtooth
+	 * climbing back to its old peaks, does not. */
+	a->leak = n_inc >= 3 && shape_ok && retained >= fmax(min_growth, 4 * sigma) && z >= p->z_min &&
+		  (double)v[n - 1] - before >= fmax(step, 2 * sigma) &&
+		  growth >= fmax(min_growth, 4 * sigma) && retained >= 0.5 * growth && slope >= p->min_rate &&
+		  !saturating && prev_inc_t >= 0 && (double)(t[n - 1] - prev_inc_t) <= quiet;
+	classify(p, x, y, m, slope, a);
+	if (a->leak) {
+		double c_z = clamp01((z - p->z_min) / (4 - p->z_min));
+		double c_n = clamp01((n_inc - 3) / 7.0);
+		double c_r = growth > 0 ? clamp01(retained / growth) : 0;
+
+		a->conf = 0.5 + 0.5 * (0.4 * c_z + 0.35 * c_n + 0.25 * c_r);
+	} else {
+		a->conf = fmin(a->conf, 0.49);
+	}
+}
+
+/* ---- rings and bins ---- */
+
+static void ring_push(struct leak_ring *r, uint32_t cap, struct leak_point pt)
+{
+	if (r->len < cap) {
+		r->p[(r->head + r->len++) % cap] = pt;
+	} else {
+		r->p[r->head] = pt;
+		r->head = (r->head + 1) % cap;
+	}
+}
+
+static struct leak_point *ring_last(struct leak_ring *r, uint32_t cap)
+{
+	return r->len ? &r->p[(r->head + r->len - 1) % cap] : NULL;
+}
+
+static int ring_copy(const struct leak_ring *r, uint32_t cap, int64_t *t, int64_t *v, int64_t *lo)
+{
+	for (uint32_t i = 0; i < r->len; i++) {
+		const struct leak_point *pt = &r->p[(r->head + i) % cap];
+
+		t[i] = pt->t;
+		v[i] = pt->v;
+		lo[i] = pt->lo;
+	}
+	return (int)r->len;
+}
+
+static void close_bin(struct leak_series *s, struct leak_point pt)
+{
+	/* A bin stands for its last value; only coarse points keep a low
+	 * (the lowest of their bins), so a jump that spans the samples of
+	 * one bin is not counted twice. */
+	pt.lo = pt.v;
+	ring_push(&s->fine, LEAK_FINE_BINS, pt);
+	if (s->acc_bins == 0) {
+		s->acc = pt;
+	} else {
+		s->acc.t = pt.t;
+		s->acc.v = pt.v;
+		if (pt.lo < s->acc.lo)
+			s->acc.lo = pt.lo;
+	}
+	if (++s->acc_bins == LEAK_COARSE_FACTOR) {
+		ring_push(&s->coarse, LEAK_COARSE_BINS, s->acc);
+		s->acc_bins = 0;
+	}
+}
+
+/* Closes the open bin and every empty one before bin b, then opens b. */
+static void move_to_bin(struct leak_series *s, int64_t b)
+{
+	const int64_t res = s->params->resolution_ns;
+	const int64_t keep = LEAK_FINE_BINS + (int64_t)LEAK_COARSE_FACTOR * LEAK_COARSE_BINS;
+	int64_t last = s->verdict.bytes, k;
+
+	assert(b > s->bin);
+	if (s->open_has_sample)
+		close_bin(s, s->open);
+	else
+		close_bin(s, (struct leak_point){ s->origin_ns + s->bin * res, last, last });
+	/* Older empty bins would fall out of both rings anyway. */
+	k = b - s->bin - 1 > keep ? b - keep : s->bin + 1;
+	for (; k < b; k++)
+		close_bin(s, (struct leak_point){ s->origin_ns + k * res, last, last });
+	s->bin = b;
+	s->open = (struct leak_point){ s->origin_ns + b * res, last, last };
+	s->open_has_sample = false;
+	s->dirty = true;
+}
+
+static int64_t bin_of(const struct leak_series *s, int64_t time_ns)
+{
+	int64_t d = time_ns - s->origin_ns;
+
+	return d >= 0 ? d / s->params->resolution_ns : -1 - (-d - 1) / s->params->resolution_ns;
+}
+
+struct leak_series *leak_series_new(const struct leak_params *params, int64_t origin_ns, int64_t base)
+{
+	struct leak_series *s = calloc(1, sizeof(*s));
+	struct leak_point baseline = { origin_ns - 1, base, base };
+
+	if (!s)
+		return NULL;
+	assert(params->resolution_ns > 0);
+	s->params = params;
+	s->origin_ns = origin_ns;
+	/* The baseline is a bin (and a coarse point) of its own just before
+	 * the origin, so growth right at the start shows as an increment. */
+	ring_push(&s->fine, LEAK_FINE_BINS, baseline);
+	ring_push(&s->coarse, LEAK_COARSE_BINS, baseline);
+	s->open = (struct leak_point){ origin_ns, base, base };
+	s->verdict.bytes = base;
+	s->verdict.pattern = LEAK_NONE;
+	s->now_ns = origin_ns;
+	s->resolved_ns = INT64_MIN;
+	return s;
+}
+
+struct leak_series *leak_series__free(struct leak_series *s)
+{
+	free(s);
+	return NULL;
+}
+
+void leak_series__add(struct leak_series *s, int64_t time_ns, int64_t bytes)
+{
+	int64_t b = bin_of(s, time_ns);
+
+	s->samples++;
+	if (b < s->bin) {
+		/* Late: fold into the newest closed bin when it is that recent. */
+		struct leak_point *last = ring_last(&s->fine, LEAK_FINE_BINS);
+
+		if (!last || time_ns < last->t || b < s->bin - 1)
+			return;
+		last->t = time_ns;
+		last->v = bytes;
+		if (bytes < last->lo)
+			last->lo = bytes;
+		if (s->acc_bins) {
+			s->acc.v = bytes;
+			if (bytes < s->acc.lo)
+				s->acc.lo = bytes;
+		}
+		if (!s->open_has_sample)
+			s->open.v = s->open.lo = bytes;
+		s->verdict.bytes = bytes;
+		s->dirty = true;
+		return;
+	}
+	if (b > s->bin)
+		move_to_bin(s, b);
+	s->open.t = time_ns;
+	s->open.v = bytes;
+	s->open.lo = s->open_has_sample && s->open.lo < bytes ? s->open.lo : bytes;
+	s->open_has_sample = true;
+	s->verdict.bytes = bytes;
+	if (time_ns > s->now_ns)
+		s->now_ns = time_ns;
+	s->dirty = true;
+}
+
+void leak_series__advance(struct leak_series *s, int64_t now_ns)
+{
+	int64_t b = bin_of(s, now_ns);
+
+	if (b > s->bin)
+		move_to_bin(s, b);
+	if (now_ns > s->now_ns)
+		s->now_ns = now_ns;
+}
+
+/* The fine window: closed bins and the open bin when it has a sample. */
+static int fine_points(const struct leak_series *s, int64_t *t, int64_t *v, int64_t *lo)
+{
+	int n = ring_copy(&s->fine, LEAK_FINE_BINS, t, v, lo);
+
+	if (s->open_has_sample) {
+		t[n] = s->open.t;
+		v[n] = lo[n] = s->open.v;
+		n++;
+	}
+	return n;
+}
+
+/* The coarse window: closed points and the one being built once it holds
+ * half its bins (the low of fewer bins says little). */
+static int coarse_points(const struct leak_series *s, int64_t *t, int64_t *v, int64_t *lo)
+{
+	int n = ring_copy(&s->coarse, LEAK_COARSE_BINS, t, v, lo);
+	struct leak_point part = s->acc;
+
+	if (s->acc_bins < LEAK_COARSE_FACTOR / 2)
+		return n;
+	if (s->open_has_sample) {
+		part.t = s->open.t;
+		part.v = s->open.v;
+		if (s->open.v < part.lo)
+			part.lo = s->open.v;
+	}
+	t[n] = part.t;
+	v[n] = part.v;
+	lo[n] = part.lo;
+	return n + 1;
+}
+
+/* What the windows say now: the fine one first; the coarse one for slow
+ * growth and long step periods, with the fine one's shape when it sees at
+ * least two runs of growth. */
+static void assess(const struct leak_series *s, struct analysis *ret)
+{
+	int64_t t[MAX_POINTS], v[MAX_POINTS], lo[MAX_POINTS];
+	const struct leak_params *p = s->params;
+	bool flagged = s->verdict.leak;
+	struct analysis fine, coarse, shape;
+	int n;
+
+	n = fine_points(s, t, v, lo);
+	analyse(p, t, v, lo, n, 4, 0, flagged, &fine);
+	if (fine.leak && fine.resolvable) {
+		*ret = fine;
+		return;
+	}
+	/* Coarse points are judged by their lows: what stayed allocated
+	 * through each of them. */
+	n = coarse_points(s, t, v, lo);
+	analyse(p, t, lo, lo, n, 6, fine.sigma, false, &coarse);
+	if (fine.leak) {
+		/* Increments too small to resolve per bin: the coarse view
+		 * knows the shape better. */
+		*ret = fine;
+		if (coarse.leak)
+			ret->pattern = coarse.pattern;
+		return;
+	}
+	if (!coarse.leak) {
+		*ret = fine;
+		return;
+	}
+	*ret = coarse;
+	n = fine_points(s, t, v, lo);
+	analyse(p, t, v, lo, n, 4, 0, true, &shape);
+	if (shape.runs >= 2 && shape.resolvable &&
+	    (shape.pattern == LEAK_BURST || shape.pattern == LEAK_OSCILLATING)) {
+		ret->pattern = shape.pattern;
+		ret->rate = shape.rate;
+	} else if (flagged && (s->verdict.pattern == LEAK_BURST || s->verdict.pattern == LEAK_OSCILLATING)) {
+		/* Between two runs the fine window may hold only one: keep
+		 * the shape it saw, coarse points cannot tell it. */
+		ret->pattern = s->verdict.pattern;
+	}
+}
+
+/* Re-evaluates the suspicion after new data. */
+static void evaluate(struct leak_series *s)
+{
+	const struct leak_params *p = s->params;
+	struct leak_verdict *vd = &s->verdict;
+	int64_t cur = vd->bytes, now = s->now_ns;
+	struct analysis a;
+
+	assess(s, &a);
+	if (!vd->leak) {
+		/* After a suspicion ended, only growth since then reopens one. */
+		if (a.leak && a.rate > 0 && a.last_inc_ns > s->resolved_ns) {
+			vd->leak = true;
+			vd->detected_ns = now;
+			vd->growth_start_ns = a.start_ns;
+			vd->pattern = a.pattern;
+			vd->rate = a.rate;
+			vd->accel = a.accel;
+			vd->confidence = a.conf;
+			s->floor_at_start = a.floor_start;
+			s->high = cur;
+			s->last_high_ns = now;
+			s->max_gap_ns = a.max_gap_ns;
+			s->pending_pattern = LEAK_NONE;
+		} else {
+			vd->confidence = fmin(0.49, a.conf);
+		}
+		return;
+	}
+
+	if (cur > s->high + (int64_t)p->step_bytes) {
+		if (now - s->last_high_ns > s->max_gap_ns)
+			s->max_gap_ns = now - s->last_high_ns;
+		s->high = cur;
+		s->last_high_ns = now;
+	}
+	if ((double)(now - s->last_high_ns) > fmax((double)p->quiet_ns, 2.5 * (double)s->max_gap_ns) ||
+	    cur < s->floor_at_start + (s->high - s->floor_at_start) / 2) {
+		vd->leak = false;
+		vd->confidence = fmin(0.49, a.conf);
+		s->resolved_ns = now;
+		return;
+	}
+	if (!a.leak || a.rate <= 0)
+		return;
+	vd->rate = a.rate;
+	vd->accel = a.accel;
+	vd->confidence = a.conf;
+	/* A new pattern must be seen twice in a row. */
+	if (a.pattern == vd->pattern) {
+		s->pending_pattern = LEAK_NONE;
+	} else if (s->pending_pattern == a.pattern) {
+		vd->pattern = a.pattern;
+		s->pending_pattern = LEAK_NONE;
+	} else {
+		s->pending_pattern = (uint8_t)a.pattern;
+	}
+	if (vd->pattern != LEAK_ACCELERATING)
+		vd->accel = 0;
+}
+
+void leak_series__verdict(struct leak_series *s, struct leak_verdict *ret)
+{
+	if (s->dirty) {
+		evaluate(s);
+		s->dirty = false;
+	}
+	s->verdict.samples = s->samples;
+	*ret = s->verdict;
+}
+
+double leak_time_to_limit(const struct leak_verdict *v, double used, double limit)
+{
+	double room = limit - used;
+
+	if (room <= 0)
+		return 0;
+	if (v->pattern == LEAK_ACCELERATING && v->accel > 0 && v->rate > 0)
+		return (-v->rate + sqrt(v->rate * v->rate + 2 * v->accel * room)) / v->accel;
+	if (v->rate <= 0)
+		return -1;
+	return room / v->rate;
+}
