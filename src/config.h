@@ -33,6 +33,12 @@ struct config {
 	struct source_config tracers[TRACER_COUNT];
 	struct source_config scrapers[SCRAPER_COUNT];
 	uint64_t ringbuf_wakeup_bytes;
+	/* rss tracer and leak detector */
+	int64_t rss_interval_ns;    /* at most one sample per process per interval */
+	uint64_t rss_jump_bytes;    /* ... plus one at once when the footprint moves this much */
+	uint64_t rss_max_processes; /* processes tracked at once (kernel map size) */
+	uint64_t leak_min_growth_bytes;
+	int64_t leak_quiet_ns;
 };
 
 /* Fills cfg with the built-in defaults. */

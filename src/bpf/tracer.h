@@ -37,7 +37,8 @@ struct config;
 
 /* The tracer table.  X(name) adds a tracer whose ops are <name>_tracer. */
 #define TRACERS(X) \
-	X(proc)
+	X(proc) \
+	X(rss)
 
 enum tracer_id {
 #define X(name) TRACER_##name,

@@ -19,7 +19,8 @@
 /* X(name, summary) */
 #define COMMANDS(X) \
 	X(agent, "collect kernel telemetry into the database (the main job)") \
-	X(query, "run SQL on the database, read-only")
+	X(query, "run SQL on the database, read-only") \
+	X(leaks, "processes whose memory grows like a leak, and when they hit their limit")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)

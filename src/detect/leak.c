@@ -182,7 +182,7 @@ static void classify(const struct leak_params *p, const double *x, const double 
 {
 	double d[MAX_POINTS], pos[MAX_POINTS], pause[MAX_POINTS], theta, med_pos;
 	bool pauses_flat = false;
-	int npos = 0, nruns = 0, first_run = -1, last_run = -1, run_bins = 0, gap_bins = 0, drops = 0;
+	int npos = 0, nruns = 0, first_run = -1, second_run = -1, last_run = -1, run_bins = 0, gap_bins = 0, drops = 0;
 	bool in_run = false;
 
 	a->pattern = LEAK_LINEAR;
@@ -218,6 +218,8 @@ static void classify(const struct leak_params *p, const double *x, const double 
 				pending_n = 0;
 				if (first_run < 0)
 					first_run = k;
+				else if (second_run < 0)
+					second_run = k;
 				last_run = k;
 				nruns++;
 				pending_gap = pending_drops = 0;
@@ -239,17 +241,26 @@ static void classify(const struct leak_params *p, const double *x, const double 
 	if (nruns >= 2 && a->resolvable && pauses_flat && drops * 5 <= gap_bins) {
 		double mean_run = (double)run_bins / nruns;
 		double mean_gap = (double)gap_bins / (nruns - 1);
-		double dt = x[last_run] - x[first_run];
+		/* Whole cycles, from the start of one run to the start of
+		 * another.  The first run may have begun before the window or
+		 * carry the process's start-up: skip it when there are three. */
+		int from = nruns >= 3 ? second_run : first_run;
+		double dt = x[last_run] - x[from];
 
-		/* Whole cycles: level before the last run minus level before the
-		 * first, over the time between their starts. */
 		if (dt > 0 && mean_gap >= 1) {
 			if (mean_run <= 2 && mean_gap >= 3 && mean_gap >= 2 * mean_run)
 				a->pattern = LEAK_BURST;
 			else if (mean_gap >= 2 || mean_run >= 2)
 				a->pattern = LEAK_OSCILLATING;
 			if (a->pattern != LEAK_LINEAR) {
-				a->rate = (y[last_run - 1] - y[first_run - 1]) / dt;
+				/* A run that starts the segment may carry the
+				 * process's start-up (the loader mapping its
+				 * libraries) in its first increment: its level
+				 * before is at least its first bin less a typical
+				 * increment. */
+				double before = from == 1 ? fmax(y[0], y[1] - med_pos) : y[from - 1];
+
+				a->rate = (y[last_run - 1] - before) / dt;
 				return;
 			}
 		}
@@ -316,126 +327,190 @@ static bool steady(const double *y, int m, double step)
 	return hi > 0 && (lo >= 0.5 * hi || rising);
 }
 
-/* Analyses one window of n points; `flagged` says a suspicion is already
- * open (then the rate and pattern are wanted even on thin evidence, and the
- * saturation test no longer applies). */
-static void analyse(const struct leak_params *p, const int64_t *t, const int64_t *v, const int64_t *lo, int n,
-		    int min_points, double noise_floor, bool flagged, struct analysis *a)
-{
-	int64_t f[MAX_POINTS], prev_inc_t = -1;
-	double x[MAX_POINTS], y[MAX_POINTS], incs[MAX_POINTS];
-	double step = (double)p->step_bytes, min_growth = (double)p->min_growth_bytes;
-	double retained, slope, z, growth, sigma, quiet, before = -INFINITY;
-	int s = 0, n_inc = 0, m, nincs = 0;
-	bool saturating = false, clean = true, shape_ok, noisy;
-	int drops = 0;
+/* A window handed to analyse(): bins (or coarse points) in time order. */
+struct window {
+	int64_t t[MAX_POINTS], v[MAX_POINTS], lo[MAX_POINTS], hi[MAX_POINTS];
+	int n;
+};
 
-	memset(a, 0, sizeof(*a));
-	if (n < 4)
-		return;
-	assert(n <= MAX_POINTS);
-	f[n - 1] = lo[n - 1];
+/* What the floor says: where the growth began and how much of it stayed. */
+struct floor_scan {
+	int s;                    /* segment start: last point at the floor's minimum */
+	int n_inc;                /* retained increments */
+	int64_t last_inc_ns;      /* time of the latest one, -1: none */
+	int64_t max_gap_ns;       /* longest time between two of them */
+	double retained;          /* rise of the floor over the segment */
+	double before;            /* highest value up to the segment start */
+	bool saturating;          /* the latest three increments shrink by 0.7x each */
+};
+
+static void scan_floor(const struct window *w, double step, struct floor_scan *fs)
+{
+	int64_t f[MAX_POINTS];
+	double run[MAX_POINTS];
+	int nrun = 0, n = w->n;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->last_inc_ns = -1;
+	fs->before = -INFINITY;
+	f[n - 1] = w->lo[n - 1];
 	for (int i = n - 2; i >= 0; i--)
-		f[i] = lo[i] < f[i + 1] ? lo[i] : f[i + 1];
-	while (s + 1 < n && f[s + 1] == f[0])
-		s++;
-	for (int i = s + 1; i < n; i++) {
+		f[i] = w->lo[i] < f[i + 1] ? w->lo[i] : f[i + 1];
+	while (fs->s + 1 < n && f[fs->s + 1] == f[0])
+		fs->s++;
+	for (int i = fs->s + 1; i < n; i++) {
 		double inc = (double)(f[i] - f[i - 1]);
 
 		if (inc > step) {
-			n_inc++;
-			if (prev_inc_t >= 0 && t[i] - prev_inc_t > a->max_gap_ns)
-				a->max_gap_ns = t[i] - prev_inc_t;
-			prev_inc_t = t[i];
+			fs->n_inc++;
+			if (fs->last_inc_ns >= 0 && w->t[i] - fs->last_inc_ns > fs->max_gap_ns)
+				fs->max_gap_ns = w->t[i] - fs->last_inc_ns;
+			fs->last_inc_ns = w->t[i];
+			run[nrun++] = inc;
+		} else if (i < n - 1) {
+			nrun = 0;
 		}
-		/* the latest run of consecutive retained increments */
-		if (inc > step)
-			incs[nincs++] = inc;
-		else if (i < n - 1)
-			nincs = 0;
 	}
-	for (int i = 0; i <= s; i++)
-		if ((double)v[i] > before)
-			before = (double)v[i];
-	{
-		/* Noise from first differences of the whole window: a trend
-		 * or a few steps barely move their median, and the window is
-		 * not biased the way the segment (which starts at the
-		 * minimum) is.  A coarse window also takes the fine one's,
-		 * which rests on more points. */
-		double d[MAX_POINTS], center;
+	fs->saturating = nrun >= 3 && run[nrun - 1] <= 0.7 * run[nrun - 2] && run[nrun - 2] <= 0.7 * run[nrun - 3];
+	fs->retained = (double)(f[n - 1] - f[fs->s]);
+	for (int i = 0; i <= fs->s; i++)
+		fs->before = fmax(fs->before, (double)w->hi[i]);
+}
 
-		for (int i = 1; i < n; i++)
-			d[i - 1] = (double)(v[i] - v[i - 1]);
-		center = median(d, n - 1);
-		for (int i = 1; i < n; i++)
-			d[i - 1] = fabs((double)(v[i] - v[i - 1]) - center);
-		sigma = fmax(1.4826 * median(d, n - 1) / M_SQRT2, noise_floor);
-		a->sigma = sigma;
+/* How noisy the window is. */
+struct noise {
+	double sigma;             /* from first differences (MAD), at least the floor given */
+	double swing;             /* median of how far a bin rose above where it ended */
+	bool noisy;               /* a quarter of the bins drop */
+};
+
+static void measure_noise(const struct window *w, double step, double sigma_floor, struct noise *nz)
+{
+	double d[MAX_POINTS], center;
+	int n = w->n, drops = 0;
+
+	/* First differences: a trend or a few steps barely move their
+	 * median, and the whole window is not biased the way the segment
+	 * (which starts at the minimum) is. */
+	for (int i = 1; i < n; i++) {
+		d[i - 1] = (double)(w->v[i] - w->v[i - 1]);
+		drops += d[i - 1] < -step;
 	}
-	retained = (double)(f[n - 1] - f[s]);
-	a->last_inc_ns = prev_inc_t;
-	a->start_ns = t[s];
-	a->floor_start = f[s];
-	a->conf = 0.45 * clamp01(n_inc / 3.0) * clamp01(retained / min_growth);
-	m = n - s;
-	if ((!flagged && (n_inc < 3 || retained < min_growth || m < min_points)) || m < 4)
+	center = median(d, n - 1);
+	for (int i = 1; i < n; i++)
+		d[i - 1] = fabs((double)(w->v[i] - w->v[i - 1]) - center);
+	nz->sigma = fmax(1.4826 * median(d, n - 1) / M_SQRT2, sigma_floor);
+	nz->noisy = drops * 4 >= n - 1;
+	/* Zero for growth; the amplitude of a sawtooth faster than the bins. */
+	for (int i = 0; i < n; i++)
+		d[i] = (double)(w->hi[i] - w->v[i]);
+	nz->swing = median(d, n);
+}
+
+/* The trend of the growth segment (x in seconds from its start). */
+struct trend {
+	double slope;             /* Theil-Sen, bytes/s */
+	double z;                 /* Mann-Kendall */
+	bool shape_ok;            /* clean (short) or significant (long) growth */
+};
+
+static void test_trend(const double *x, const double *y, int m, double step, bool noisy, struct trend *tr)
+{
+	double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, resid[MAX_POINTS], center, sigma_r, first, rest = 0;
+	bool clean = true;
+	int k0 = 0;
+
+	theil_sen(x, y, m, &tr->z);
+	/* A young segment whose first increment dwarfs the others starts
+	 * with the process's start-up (the loader mapping libraries): the
+	 * rate and shape are judged without it. */
+	first = y[1] - y[0];
+	for (int k = 2; k < m; k++)
+		rest = fmax(rest, y[k] - y[k - 1]);
+	if (m < 10 && m >= 4 && first > 2 * rest)
+		k0 = 1;
+	x += k0;
+	y += k0;
+	m -= k0;
+	tr->slope = theil_sen(x, y, m, NULL);
+	for (int k = 0; k < m; k++) {
+		mx += x[k] / m;
+		my += y[k] / m;
+		if (k && y[k] - y[k - 1] < -step)
+			clean = false;
+	}
+	for (int k = 0; k < m; k++) {
+		sxx += (x[k] - mx) * (x[k] - mx);
+		syy += (y[k] - my) * (y[k] - my);
+		sxy += (x[k] - mx) * (y[k] - my);
+		resid[k] = y[k] - tr->slope * x[k];
+	}
+	center = median(resid, m);
+	for (int k = 0; k < m; k++)
+		resid[k] = fabs(y[k] - tr->slope * x[k] - center);
+	sigma_r = 1.4826 * median(resid, m);
+	/* With few points a noise estimate means little: a short segment
+	 * must be clean growth (no drop, a straight enough line, steady
+	 * increments); a long one needs a slope six robust standard errors
+	 * above zero.  In a noisy window only the long test, on at least 20
+	 * points, applies. */
+	if (m + k0 < 10 && !noisy)
+		tr->shape_ok = clean && syy > 0 && sxy * sxy >= 0.8 * sxx * syy && steady(y, m, step);
+	else
+		tr->shape_ok = m >= (noisy ? 20 : 10) && tr->slope * sqrt(sxx) >= 6 * fmax(sigma_r, step / 2);
+}
+
+/* Analyses one window; min_points is the shortest segment judged,
+ * sigma_floor a noise level known from elsewhere, and `flagged` says a
+ * suspicion is open (then rate and pattern are wanted even on thin
+ * evidence, and saturation no longer matters). */
+static void analyse(const struct leak_params *p, const struct window *w, int min_points, double sigma_floor,
+		    bool flagged, struct analysis *a)
+{
+	double x[MAX_POINTS], y[MAX_POINTS], step = (double)p->step_bytes, min_growth = (double)p->min_growth_bytes;
+	double growth, quiet, need;
+	struct floor_scan fs;
+	struct noise nz;
+	struct trend tr;
+	int m;
+
+	memset(a, 0, sizeof(*a));
+	if (w->n < 4)
+		return;
+	assert(w->n <= MAX_POINTS);
+	scan_floor(w, step, &fs);
+	measure_noise(w, step, sigma_floor, &nz);
+	a->sigma = nz.sigma;
+	a->last_inc_ns = fs.last_inc_ns;
+	a->max_gap_ns = fs.max_gap_ns;
+	a->start_ns = w->t[fs.s];
+	a->floor_start = w->lo[fs.s];
+	a->conf = 0.45 * clamp01(fs.n_inc / 3.0) * clamp01(fs.retained / min_growth);
+	m = w->n - fs.s;
+	if ((!flagged && (fs.n_inc < 3 || fs.retained < min_growth || m < min_points)) || m < 4)
 		return;
 
 	for (int k = 0; k < m; k++) {
-		x[k] = (double)(t[s + k] - t[s]) / 1e9;
-		y[k] = (double)v[s + k];
+		x[k] = (double)(w->t[fs.s + k] - w->t[fs.s]) / 1e9;
+		y[k] = (double)w->v[fs.s + k];
 	}
-	slope = theil_sen(x, y, m, &z);
-	growth = slope * x[m - 1];
-	/* With few points a noise estimate means little: a short segment
-	 * must be clean growth (no drop, a straight enough line, R^2 >= 0.8,
-	 * steady increments); a long one needs a slope six robust standard
-	 * errors above zero.  A window where a quarter of the bins drop is
-	 * noisy: only the long test, on at least 20 bins, applies. */
-	for (int i = 1; i < n; i++)
-		drops += v[i] - v[i - 1] < -(int64_t)p->step_bytes;
-	noisy = drops * 4 >= n - 1;
-	{
-		double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, resid[MAX_POINTS], center, sigma_r;
-
-		for (int k = 0; k < m; k++) {
-			mx += x[k] / m;
-			my += y[k] / m;
-			if (k && y[k] - y[k - 1] < -step)
-				clean = false;
-		}
-		for (int k = 0; k < m; k++) {
-			sxx += (x[k] - mx) * (x[k] - mx);
-			syy += (y[k] - my) * (y[k] - my);
-			sxy += (x[k] - mx) * (y[k] - my);
-			resid[k] = y[k] - slope * x[k];
-		}
-		center = median(resid, m);
-		for (int k = 0; k < m; k++)
-			resid[k] = fabs(y[k] - slope * x[k] - center);
-		sigma_r = 1.4826 * median(resid, m);
-		if (m < 10 && !noisy)
-			shape_ok = clean && syy > 0 && sxy * sxy >= 0.8 * sxx * syy && steady(y, m, step);
-		else
-			shape_ok = m >= (noisy ? 20 : 10) && slope * sqrt(sxx) >= 6 * fmax(sigma_r, step / 2);
-	}
-	if (!flagged && nincs >= 3 && incs[nincs - 1] <= 0.7 * incs[nincs - 2] &&
-	    incs[nincs - 2] <= 0.7 * incs[nincs - 3])
-		saturating = true;
-	quiet = fmax((double)p->quiet_ns, 2.5 * (double)a->max_gap_ns);
-	/* The level must break out above everything seen before the growth
-	 * began: noise that happens to rise from its minimum, or a sawtooth
-	 * climbing back to its old peaks, does not. */
-	a->leak = n_inc >= 3 && shape_ok && retained >= fmax(min_growth, 4 * sigma) && z >= p->z_min &&
-		  (double)v[n - 1] - before >= fmax(step, 2 * sigma) &&
-		  growth >= fmax(min_growth, 4 * sigma) && retained >= 0.5 * growth && slope >= p->min_rate &&
-		  !saturating && prev_inc_t >= 0 && (double)(t[n - 1] - prev_inc_t) <= quiet;
-	classify(p, x, y, m, slope, a);
+	test_trend(x, y, m, step, nz.noisy, &tr);
+	growth = tr.slope * x[m - 1];
+	quiet = fmax((double)p->quiet_ns, 2.5 * (double)fs.max_gap_ns);
+	need = fmax(min_growth, fmax(4 * nz.sigma, 2 * nz.swing));
+	/* The level must also break out above everything seen before the
+	 * growth began: noise that happens to rise from its minimum, or a
+	 * sawtooth climbing back to its old peaks, does not. */
+	a->leak = fs.n_inc >= 3 && tr.shape_ok && tr.z >= p->z_min && fs.retained >= need &&
+		  growth >= fmax(min_growth, 4 * nz.sigma) && fs.retained >= 0.5 * growth &&
+		  (double)w->v[w->n - 1] - fs.before >= fmax(step, 2 * nz.sigma) && tr.slope >= p->min_rate &&
+		  (flagged || !fs.saturating) && fs.last_inc_ns >= 0 &&
+		  (double)(w->t[w->n - 1] - fs.last_inc_ns) <= quiet;
+	classify(p, x, y, m, tr.slope, a);
 	if (a->leak) {
-		double c_z = clamp01((z - p->z_min) / (4 - p->z_min));
-		double c_n = clamp01((n_inc - 3) / 7.0);
-		double c_r = growth > 0 ? clamp01(retained / growth) : 0;
+		double c_z = clamp01((tr.z - p->z_min) / (4 - p->z_min));
+		double c_n = clamp01((fs.n_inc - 3) / 7.0);
+		double c_r = growth > 0 ? clamp01(fs.retained / growth) : 0;
 
 		a->conf = 0.5 + 0.5 * (0.4 * c_z + 0.35 * c_n + 0.25 * c_r);
 	} else {
@@ -460,16 +535,21 @@ static struct leak_point *ring_last(struct leak_ring *r, uint32_t cap)
 	return r->len ? &r->p[(r->head + r->len - 1) % cap] : NULL;
 }
 
-static int ring_copy(const struct leak_ring *r, uint32_t cap, int64_t *t, int64_t *v, int64_t *lo)
+static void window_add(struct window *w, const struct leak_point *pt)
 {
-	for (uint32_t i = 0; i < r->len; i++) {
-		const struct leak_point *pt = &r->p[(r->head + i) % cap];
+	assert(w->n < MAX_POINTS);
+	w->t[w->n] = pt->t;
+	w->v[w->n] = pt->v;
+	w->lo[w->n] = pt->lo;
+	w->hi[w->n] = pt->hi;
+	w->n++;
+}
 
-		t[i] = pt->t;
-		v[i] = pt->v;
-		lo[i] = pt->lo;
-	}
-	return (int)r->len;
+static void ring_copy(const struct leak_ring *r, uint32_t cap, struct window *w)
+{
+	w->n = 0;
+	for (uint32_t i = 0; i < r->len; i++)
+		window_add(w, &r->p[(r->head + i) % cap]);
 }
 
 static void close_bin(struct leak_series *s, struct leak_point pt)
@@ -486,6 +566,8 @@ static void close_bin(struct leak_series *s, struct leak_point pt)
 		s->acc.v = pt.v;
 		if (pt.lo < s->acc.lo)
 			s->acc.lo = pt.lo;
+		if (pt.hi > s->acc.hi)
+			s->acc.hi = pt.hi;
 	}
 	if (++s->acc_bins == LEAK_COARSE_FACTOR) {
 		ring_push(&s->coarse, LEAK_COARSE_BINS, s->acc);
@@ -504,13 +586,13 @@ static void move_to_bin(struct leak_series *s, int64_t b)
 	if (s->open_has_sample)
 		close_bin(s, s->open);
 	else
-		close_bin(s, (struct leak_point){ s->origin_ns + s->bin * res, last, last });
+		close_bin(s, (struct leak_point){ s->origin_ns + s->bin * res, last, last, last });
 	/* Older empty bins would fall out of both rings anyway. */
 	k = b - s->bin - 1 > keep ? b - keep : s->bin + 1;
 	for (; k < b; k++)
-		close_bin(s, (struct leak_point){ s->origin_ns + k * res, last, last });
+		close_bin(s, (struct leak_point){ s->origin_ns + k * res, last, last, last });
 	s->bin = b;
-	s->open = (struct leak_point){ s->origin_ns + b * res, last, last };
+	s->open = (struct leak_point){ s->origin_ns + b * res, last, last, last };
 	s->open_has_sample = false;
 	s->dirty = true;
 }
@@ -525,7 +607,7 @@ static int64_t bin_of(const struct leak_series *s, int64_t time_ns)
 struct leak_series *leak_series_new(const struct leak_params *params, int64_t origin_ns, int64_t base)
 {
 	struct leak_series *s = calloc(1, sizeof(*s));
-	struct leak_point baseline = { origin_ns - 1, base, base };
+	struct leak_point baseline = { origin_ns - 1, base, base, base };
 
 	if (!s)
 		return NULL;
@@ -536,7 +618,7 @@ struct leak_series *leak_series_new(const struct leak_params *params, int64_t or
 	 * the origin, so growth right at the start shows as an increment. */
 	ring_push(&s->fine, LEAK_FINE_BINS, baseline);
 	ring_push(&s->coarse, LEAK_COARSE_BINS, baseline);
-	s->open = (struct leak_point){ origin_ns, base, base };
+	s->open = (struct leak_point){ origin_ns, base, base, base };
 	s->verdict.bytes = base;
 	s->verdict.pattern = LEAK_NONE;
 	s->now_ns = origin_ns;
@@ -562,16 +644,18 @@ void leak_series__add(struct leak_series *s, int64_t time_ns, int64_t bytes)
 		if (!last || time_ns < last->t || b < s->bin - 1)
 			return;
 		last->t = time_ns;
-		last->v = bytes;
-		if (bytes < last->lo)
-			last->lo = bytes;
+		last->v = last->lo = bytes;
+		if (bytes > last->hi)
+			last->hi = bytes;
 		if (s->acc_bins) {
 			s->acc.v = bytes;
 			if (bytes < s->acc.lo)
 				s->acc.lo = bytes;
+			if (bytes > s->acc.hi)
+				s->acc.hi = bytes;
 		}
 		if (!s->open_has_sample)
-			s->open.v = s->open.lo = bytes;
+			s->open.v = s->open.lo = s->open.hi = bytes;
 		s->verdict.bytes = bytes;
 		s->dirty = true;
 		return;
@@ -579,8 +663,8 @@ void leak_series__add(struct leak_series *s, int64_t time_ns, int64_t bytes)
 	if (b > s->bin)
 		move_to_bin(s, b);
 	s->open.t = time_ns;
-	s->open.v = bytes;
-	s->open.lo = s->open_has_sample && s->open.lo < bytes ? s->open.lo : bytes;
+	s->open.v = s->open.lo = bytes;
+	s->open.hi = s->open_has_sample && s->open.hi > bytes ? s->open.hi : bytes;
 	s->open_has_sample = true;
 	s->verdict.bytes = bytes;
 	if (time_ns > s->now_ns)
@@ -599,37 +683,35 @@ void leak_series__advance(struct leak_series *s, int64_t now_ns)
 }
 
 /* The fine window: closed bins and the open bin when it has a sample. */
-static int fine_points(const struct leak_series *s, int64_t *t, int64_t *v, int64_t *lo)
+static void fine_window(const struct leak_series *s, struct window *w)
 {
-	int n = ring_copy(&s->fine, LEAK_FINE_BINS, t, v, lo);
-
+	ring_copy(&s->fine, LEAK_FINE_BINS, w);
 	if (s->open_has_sample) {
-		t[n] = s->open.t;
-		v[n] = lo[n] = s->open.v;
-		n++;
+		struct leak_point pt = s->open;
+
+		pt.lo = pt.v;
+		window_add(w, &pt);
 	}
-	return n;
 }
 
-/* The coarse window: closed points and the one being built once it holds
- * half its bins (the low of fewer bins says little). */
-static int coarse_points(const struct leak_series *s, int64_t *t, int64_t *v, int64_t *lo)
+/* The coarse window, judged by the lows of its points (what stayed
+ * allocated through each of them): closed points and the one being built
+ * once it holds half its bins (the low of fewer bins says little). */
+static void coarse_window(const struct leak_series *s, struct window *w)
 {
-	int n = ring_copy(&s->coarse, LEAK_COARSE_BINS, t, v, lo);
 	struct leak_point part = s->acc;
 
-	if (s->acc_bins < LEAK_COARSE_FACTOR / 2)
-		return n;
-	if (s->open_has_sample) {
-		part.t = s->open.t;
-		part.v = s->open.v;
-		if (s->open.v < part.lo)
-			part.lo = s->open.v;
+	ring_copy(&s->coarse, LEAK_COARSE_BINS, w);
+	if (s->acc_bins >= LEAK_COARSE_FACTOR / 2) {
+		if (s->open_has_sample) {
+			part.t = s->open.t;
+			part.v = s->open.v;
+			part.lo = s->open.v < part.lo ? s->open.v : part.lo;
+		}
+		window_add(w, &part);
 	}
-	t[n] = part.t;
-	v[n] = part.v;
-	lo[n] = part.lo;
-	return n + 1;
+	for (int i = 0; i < w->n; i++)
+		w->v[i] = w->hi[i] = w->lo[i];
 }
 
 /* What the windows say now: the fine one first; the coarse one for slow
@@ -637,22 +719,19 @@ static int coarse_points(const struct leak_series *s, int64_t *t, int64_t *v, in
  * least two runs of growth. */
 static void assess(const struct leak_series *s, struct analysis *ret)
 {
-	int64_t t[MAX_POINTS], v[MAX_POINTS], lo[MAX_POINTS];
 	const struct leak_params *p = s->params;
 	bool flagged = s->verdict.leak;
 	struct analysis fine, coarse, shape;
-	int n;
+	struct window w;
 
-	n = fine_points(s, t, v, lo);
-	analyse(p, t, v, lo, n, 4, 0, flagged, &fine);
+	fine_window(s, &w);
+	analyse(p, &w, 4, 0, flagged, &fine);
 	if (fine.leak && fine.resolvable) {
 		*ret = fine;
 		return;
 	}
-	/* Coarse points are judged by their lows: what stayed allocated
-	 * through each of them. */
-	n = coarse_points(s, t, v, lo);
-	analyse(p, t, lo, lo, n, 6, fine.sigma, false, &coarse);
+	coarse_window(s, &w);
+	analyse(p, &w, 6, fine.sigma, false, &coarse);
 	if (fine.leak) {
 		/* Increments too small to resolve per bin: the coarse view
 		 * knows the shape better. */
@@ -666,8 +745,8 @@ static void assess(const struct leak_series *s, struct analysis *ret)
 		return;
 	}
 	*ret = coarse;
-	n = fine_points(s, t, v, lo);
-	analyse(p, t, v, lo, n, 4, 0, true, &shape);
+	fine_window(s, &w);
+	analyse(p, &w, 4, 0, true, &shape);
 	if (shape.runs >= 2 && shape.resolvable &&
 	    (shape.pattern == LEAK_BURST || shape.pattern == LEAK_OSCILLATING)) {
 		ret->pattern = shape.pattern;

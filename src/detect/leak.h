@@ -82,7 +82,8 @@ struct leak_verdict {
 struct leak_point {
 	int64_t t;                  /* time of the last sample in the bin (bin start if carried) */
 	int64_t v;                  /* last value in the bin */
-	int64_t lo;                 /* lowest value in the bin */
+	int64_t lo;                 /* coarse: lowest bin value in it (fine: = v) */
+	int64_t hi;                 /* highest sample in it */
 };
 
 struct leak_ring {

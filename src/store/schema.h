@@ -15,7 +15,7 @@
 
 /* Stored in PRAGMA application_id: marks a file as a KernelSight database. */
 #define SCHEMA_APPLICATION_ID 0x4b53474e /* "KSGN" */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum col_type { COL_INT, COL_REAL, COL_TEXT };
 
@@ -37,6 +37,7 @@ enum table_id {
 	T_PROCESS_EVENTS,
 	T_MEMORY_METRICS,
 	T_LOAD_METRICS,
+	T_MEMORY_GROWTH_EVENTS,
 	T_COUNT
 };
 

@@ -35,6 +35,7 @@ struct shape {
 	double on, off;      /* oscillating phases (s); sawtooth rise = on; spike start = on, hold = off */
 	double delay;        /* s before growth starts */
 	uint64_t seed;
+	double startup;      /* bytes mapped right after t = 0 (an exec'd program's loader) */
 };
 
 static inline double sim_noise(uint64_t seed, int64_t k)
@@ -47,8 +48,15 @@ static inline double sim_noise(uint64_t seed, int64_t k)
 	return (double)(x >> 11) / (double)(1ULL << 53) * 2 - 1;    /* [-1, 1) */
 }
 
+static inline double shape_growth(const struct shape *s, double t);
+
 /* Footprint at t seconds. */
 static inline double shape_at(const struct shape *s, double t)
+{
+	return shape_growth(s, t) + (t > 0 ? s->startup : 0);
+}
+
+static inline double shape_growth(const struct shape *s, double t)
 {
 	double g = t - s->delay;
 
