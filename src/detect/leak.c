@@ -176,14 +176,16 @@ struct analysis {
 	int64_t last_inc_ns;      /* time of the latest retained increment */
 };
 
-/* Pattern and rate of the growth segment (x in seconds from its start). */
+/* Pattern and rate of the growth segment (x in seconds from its start).
+ * true_start says the segment begins where the series does, so a run of
+ * growth at its very start really starts there rather than before the
+ * window. */
 static void classify(const struct leak_params *p, const double *x, const double *y, int m, double ts_slope,
-		     struct analysis *a)
+		     bool true_start, struct analysis *a)
 {
+	struct { int start, end; } runs[MAX_POINTS];
 	double d[MAX_POINTS], pos[MAX_POINTS], pause[MAX_POINTS], theta, med_pos;
-	bool pauses_flat = false;
-	int npos = 0, nruns = 0, first_run = -1, second_run = -1, last_run = -1, run_bins = 0, gap_bins = 0, drops = 0;
-	bool in_run = false;
+	int npos = 0, nruns = 0, run_bins = 0, gap_bins = 0, drops = 0, npause = 0, rough = 0;
 
 	a->pattern = LEAK_LINEAR;
 	a->rate = ts_slope;
@@ -195,75 +197,83 @@ static void classify(const struct leak_params *p, const double *x, const double 
 	}
 	if (!npos)
 		return;
-	a->runs = 1;
 	med_pos = median(pos, npos);
 	theta = fmax((double)p->step_bytes, 0.3 * med_pos);
 	a->resolvable = med_pos >= 4.0 * (double)p->step_bytes;
 
-	/* Runs of active bins and the pauses between them. */
-	{
-		int pending_gap = 0, pending_drops = 0, npause = 0, pending_n = 0;
-		double pending[MAX_POINTS];
-
-		for (int k = 1; k < m; k++) {
-			bool active = d[k] > theta;
-
-			if (active && !in_run) {
-				if (nruns) {
-					gap_bins += pending_gap;
-					drops += pending_drops;
-					for (int i = 0; i < pending_n; i++)
-						pause[npause++] = pending[i];
-				}
-				pending_n = 0;
-				if (first_run < 0)
-					first_run = k;
-				else if (second_run < 0)
-					second_run = k;
-				last_run = k;
-				nruns++;
-				pending_gap = pending_drops = 0;
-			}
-			if (active)
-				run_bins++;
-			else {
-				pending_gap++;
-				pending_drops += d[k] < -theta;
-				pending[pending_n++] = fabs(d[k]);
-			}
-			in_run = active;
+	/* Runs of active bins (d > theta) and the pauses between them. */
+	for (int k = 1; k < m; k++) {
+		if (d[k] > theta) {
+			if (!nruns || runs[nruns - 1].end != k - 1)
+				runs[nruns++].start = k;
+			runs[nruns - 1].end = k;
+			run_bins++;
+		} else if (nruns) {
+			/* pause bins: only those followed by another run count */
+			pause[npause++] = fabs(d[k]);
 		}
-		/* Pauses are flat, not noise that happens to dip. */
-		pauses_flat = npause && median(pause, npause) <= 0.25 * theta;
 	}
-
+	if (nruns)
+		npause -= m - 1 - runs[nruns - 1].end;     /* trailing bins are no pause (yet) */
+	for (int i = 0; i < npause; i++) {
+		rough += pause[i] > 0.5 * theta;
+		drops += pause[i] > theta;                 /* |d| > theta in a pause: a drop */
+	}
+	gap_bins = npause;
 	a->runs = nruns;
-	if (nruns >= 2 && a->resolvable && pauses_flat && drops * 5 <= gap_bins) {
-		double mean_run = (double)run_bins / nruns;
-		double mean_gap = (double)gap_bins / (nruns - 1);
-		/* Whole cycles, from the start of one run to the start of
-		 * another.  The first run may have begun before the window or
-		 * carry the process's start-up: skip it when there are three. */
-		int from = nruns >= 3 ? second_run : first_run;
-		double dt = x[last_run] - x[from];
 
-		if (dt > 0 && mean_gap >= 1) {
-			if (mean_run <= 2 && mean_gap >= 3 && mean_gap >= 2 * mean_run)
-				a->pattern = LEAK_BURST;
-			else if (mean_gap >= 2 || mean_run >= 2)
-				a->pattern = LEAK_OSCILLATING;
-			if (a->pattern != LEAK_LINEAR) {
-				/* A run that starts the segment may carry the
-				 * process's start-up (the loader mapping its
-				 * libraries) in its first increment: its level
-				 * before is at least its first bin less a typical
-				 * increment. */
-				double before = from == 1 ? fmax(y[0], y[1] - med_pos) : y[from - 1];
+	/* Steps: runs of growth separated by flat pauses (not noise that
+	 * happens to dip), the level still going up. */
+	if (nruns >= 2 && a->resolvable && npause > 0 && median(pause, npause) <= 0.25 * theta && rough * 4 <= npause &&
+	    drops * 5 <= gap_bins) {
+		double mean_run = (double)run_bins / nruns, mean_gap = (double)gap_bins / (nruns - 1);
 
-				a->rate = (y[last_run - 1] - before) / dt;
-				return;
+		/* Bursts: growth within a bin or so, long pauses.  Runs of
+		 * growth: pauses at least a fifth of the time (a bin missing
+		 * here and there in steady growth is not a pause), and longer
+		 * than single bins between single bins (steps every other bin,
+		 * as huge pages make, are steady growth at this resolution). */
+		if (mean_run <= 1.5 && mean_gap >= 3 && mean_gap >= 2 * mean_run)
+			a->pattern = LEAK_BURST;
+		else if (gap_bins * 4 >= run_bins && (mean_gap >= 1.5 || mean_run >= 2))
+			a->pattern = LEAK_OSCILLATING;
+	}
+	if (a->pattern != LEAK_LINEAR) {
+		/* The net rate over whole cycles: from the start of one run to
+		 * the start of a later one, or from the end of one to the end
+		 * of a later one, whichever spans longer; a run cut by the
+		 * window edge or still going has no usable start or end.  The
+		 * level before a run that starts the series is at least its
+		 * first bin less a typical increment (the first increment may
+		 * carry the process's start-up). */
+		int s0 = -1, s1 = -1, e0 = -1, e1 = -1;
+		double dts = 0, dte = 0, rate_s = 0, rate_e = 0;
+
+		for (int i = 0; i < nruns; i++) {
+			if (runs[i].start > 1 || true_start) {
+				if (s0 < 0)
+					s0 = i;
+				s1 = i;
+			}
+			if (runs[i].end < m - 1) {
+				if (e0 < 0)
+					e0 = i;
+				e1 = i;
 			}
 		}
+		if (s0 >= 0 && s1 > s0) {
+			double b0 = runs[s0].start == 1 ? fmax(y[0], y[1] - med_pos) : y[runs[s0].start - 1];
+
+			dts = x[runs[s1].start] - x[runs[s0].start];
+			rate_s = (y[runs[s1].start - 1] - b0) / dts;
+		}
+		if (e0 >= 0 && e1 > e0) {
+			dte = x[runs[e1].end] - x[runs[e0].end];
+			rate_e = (y[runs[e1].end] - y[runs[e0].end]) / dte;
+		}
+		if (dts > 0 || dte > 0)
+			a->rate = dts >= dte ? rate_s : rate_e;
+		return;
 	}
 
 	/* Continuous growth: is it speeding up? */
@@ -331,6 +341,7 @@ static bool steady(const double *y, int m, double step)
 struct window {
 	int64_t t[MAX_POINTS], v[MAX_POINTS], lo[MAX_POINTS], hi[MAX_POINTS];
 	int n;
+	bool from_origin;         /* the first point is the series' baseline */
 };
 
 /* What the floor says: where the growth began and how much of it stayed. */
@@ -347,7 +358,7 @@ struct floor_scan {
 static void scan_floor(const struct window *w, double step, struct floor_scan *fs)
 {
 	int64_t f[MAX_POINTS];
-	double run[MAX_POINTS];
+	double run[MAX_POINTS], nrun_min = 0;
 	int nrun = 0, n = w->n;
 
 	memset(fs, 0, sizeof(*fs));
@@ -361,7 +372,13 @@ static void scan_floor(const struct window *w, double step, struct floor_scan *f
 	for (int i = fs->s + 1; i < n; i++) {
 		double inc = (double)(f[i] - f[i - 1]);
 
+		/* The newest point may be a bin caught early (the open bin):
+		 * a sliver of growth there does not count until it is half of
+		 * the smallest one before. */
+		if (i == n - 1 && nrun_min > 0 && inc < 0.5 * nrun_min)
+			continue;
 		if (inc > step) {
+			nrun_min = nrun_min > 0 ? fmin(nrun_min, inc) : inc;
 			fs->n_inc++;
 			if (fs->last_inc_ns >= 0 && w->t[i] - fs->last_inc_ns > fs->max_gap_ns)
 				fs->max_gap_ns = w->t[i] - fs->last_inc_ns;
@@ -371,7 +388,19 @@ static void scan_floor(const struct window *w, double step, struct floor_scan *f
 			nrun = 0;
 		}
 	}
+	/* A cache filling up: three shrinking increments in a row, or (with
+	 * six points or more) the floor rising four times less in the second
+	 * half of the segment than in the first. */
 	fs->saturating = nrun >= 3 && run[nrun - 1] <= 0.7 * run[nrun - 2] && run[nrun - 2] <= 0.7 * run[nrun - 3];
+	if (n - fs->s >= 6) {
+		int64_t half = w->t[fs->s] + (w->t[n - 1] - w->t[fs->s]) / 2;
+		int mid = fs->s;
+
+		while (mid + 1 < n && w->t[mid + 1] <= half)
+			mid++;
+		if (f[n - 1] - f[mid] < (f[mid] - f[fs->s]) / 4)
+			fs->saturating = true;
+	}
 	fs->retained = (double)(f[n - 1] - f[fs->s]);
 	for (int i = 0; i <= fs->s; i++)
 		fs->before = fmax(fs->before, (double)w->hi[i]);
@@ -506,7 +535,7 @@ static void analyse(const struct leak_params *p, const struct window *w, int min
 		  (double)w->v[w->n - 1] - fs.before >= fmax(step, 2 * nz.sigma) && tr.slope >= p->min_rate &&
 		  (flagged || !fs.saturating) && fs.last_inc_ns >= 0 &&
 		  (double)(w->t[w->n - 1] - fs.last_inc_ns) <= quiet;
-	classify(p, x, y, m, tr.slope, a);
+	classify(p, x, y, m, tr.slope, w->from_origin && fs.s <= 1, a);
 	if (a->leak) {
 		double c_z = clamp01((tr.z - p->z_min) / (4 - p->z_min));
 		double c_n = clamp01((fs.n_inc - 3) / 7.0);
@@ -586,22 +615,30 @@ static void move_to_bin(struct leak_series *s, int64_t b)
 	if (s->open_has_sample)
 		close_bin(s, s->open);
 	else
-		close_bin(s, (struct leak_point){ s->origin_ns + s->bin * res, last, last, last });
-	/* Older empty bins would fall out of both rings anyway. */
+		close_bin(s, (struct leak_point){ s->origin_ns + (s->bin + 1) * res, last, last, last });
+	/* Older empty bins would fall out of both rings anyway.  An empty
+	 * bin ends with the value it started with. */
 	k = b - s->bin - 1 > keep ? b - keep : s->bin + 1;
 	for (; k < b; k++)
-		close_bin(s, (struct leak_point){ s->origin_ns + k * res, last, last, last });
+		close_bin(s, (struct leak_point){ s->origin_ns + (k + 1) * res, last, last, last });
 	s->bin = b;
-	s->open = (struct leak_point){ s->origin_ns + b * res, last, last, last };
+	s->open = (struct leak_point){ s->origin_ns + (b + 1) * res, last, last, last };
 	s->open_has_sample = false;
 	s->dirty = true;
 }
 
+/* The bin a sample describes.  A bin stands for the footprint at its end;
+ * the tracer's sample for a slot comes at the first change after the slot
+ * starts, usually within milliseconds, and tells what the previous bin
+ * ended with.  So samples in the first tenth of a bin belong to the bin
+ * before (never before bin 0). */
 static int64_t bin_of(const struct leak_series *s, int64_t time_ns)
 {
-	int64_t d = time_ns - s->origin_ns;
+	int64_t res = s->params->resolution_ns, d = time_ns - s->origin_ns - res / 10;
 
-	return d >= 0 ? d / s->params->resolution_ns : -1 - (-d - 1) / s->params->resolution_ns;
+	if (time_ns < s->origin_ns)
+		return -1;
+	return d >= 0 ? d / res : 0;
 }
 
 struct leak_series *leak_series_new(const struct leak_params *params, int64_t origin_ns, int64_t base)
@@ -618,7 +655,7 @@ struct leak_series *leak_series_new(const struct leak_params *params, int64_t or
 	 * the origin, so growth right at the start shows as an increment. */
 	ring_push(&s->fine, LEAK_FINE_BINS, baseline);
 	ring_push(&s->coarse, LEAK_COARSE_BINS, baseline);
-	s->open = (struct leak_point){ origin_ns, base, base, base };
+	s->open = (struct leak_point){ origin_ns + params->resolution_ns, base, base, base };
 	s->verdict.bytes = base;
 	s->verdict.pattern = LEAK_NONE;
 	s->now_ns = origin_ns;
@@ -686,6 +723,7 @@ void leak_series__advance(struct leak_series *s, int64_t now_ns)
 static void fine_window(const struct leak_series *s, struct window *w)
 {
 	ring_copy(&s->fine, LEAK_FINE_BINS, w);
+	w->from_origin = w->n && w->t[0] == s->origin_ns - 1;
 	if (s->open_has_sample) {
 		struct leak_point pt = s->open;
 
@@ -702,6 +740,7 @@ static void coarse_window(const struct leak_series *s, struct window *w)
 	struct leak_point part = s->acc;
 
 	ring_copy(&s->coarse, LEAK_COARSE_BINS, w);
+	w->from_origin = w->n && w->t[0] == s->origin_ns - 1;
 	if (s->acc_bins >= LEAK_COARSE_FACTOR / 2) {
 		if (s->open_has_sample) {
 			part.t = s->open.t;
@@ -758,7 +797,12 @@ static void assess(const struct leak_series *s, struct analysis *ret)
 	}
 }
 
-/* Re-evaluates the suspicion after new data. */
+/* Re-evaluates the suspicion after new data.  While one is open, the
+ * windows are analysed again only every REFRESH_BINS bins (or sooner when
+ * a pattern change waits for confirmation): rate and pattern move slowly,
+ * and the checks that end a suspicion are cheap and run every time. */
+#define REFRESH_BINS 3
+
 static void evaluate(struct leak_series *s)
 {
 	const struct leak_params *p = s->params;
@@ -766,8 +810,10 @@ static void evaluate(struct leak_series *s)
 	int64_t cur = vd->bytes, now = s->now_ns;
 	struct analysis a;
 
-	assess(s, &a);
 	if (!vd->leak) {
+		assess(s, &a);
+		s->assessed_bin = s->bin;
+		s->assessed_ns = now;
 		/* After a suspicion ended, only growth since then reopens one. */
 		if (a.leak && a.rate > 0 && a.last_inc_ns > s->resolved_ns) {
 			vd->leak = true;
@@ -797,10 +843,15 @@ static void evaluate(struct leak_series *s)
 	if ((double)(now - s->last_high_ns) > fmax((double)p->quiet_ns, 2.5 * (double)s->max_gap_ns) ||
 	    cur < s->floor_at_start + (s->high - s->floor_at_start) / 2) {
 		vd->leak = false;
-		vd->confidence = fmin(0.49, a.conf);
+		vd->confidence = 0.25;
 		s->resolved_ns = now;
 		return;
 	}
+	if (s->bin - s->assessed_bin < REFRESH_BINS && s->pending_pattern == LEAK_NONE)
+		return;
+	assess(s, &a);
+	s->assessed_bin = s->bin;
+	s->assessed_ns = now;
 	if (!a.leak || a.rate <= 0)
 		return;
 	vd->rate = a.rate;
@@ -827,6 +878,9 @@ void leak_series__verdict(struct leak_series *s, struct leak_verdict *ret)
 	}
 	s->verdict.samples = s->samples;
 	*ret = s->verdict;
+	/* Between analyses an accelerating rate keeps accelerating. */
+	if (ret->leak && ret->pattern == LEAK_ACCELERATING)
+		ret->rate += ret->accel * (double)(s->now_ns - s->assessed_ns) / 1e9;
 }
 
 double leak_time_to_limit(const struct leak_verdict *v, double used, double limit)

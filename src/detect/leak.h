@@ -113,6 +113,8 @@ struct leak_series {
 	int64_t max_gap_ns;         /* longest time between new highs */
 	int64_t resolved_ns;        /* when the last suspicion ended (INT64_MIN: never) */
 	uint8_t pending_pattern;    /* pattern change waiting for a second opinion */
+	int64_t assessed_bin;       /* bin of the latest full analysis */
+	int64_t assessed_ns;        /* and its time */
 };
 
 #define LEAK_SERIES_BYTES sizeof(struct leak_series)
