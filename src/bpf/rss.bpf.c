@@ -129,21 +129,21 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		st->seq = 0;
 		st->pushed = 0;
 	}
+	due = st->next_due_ns;
+	if (now >= due) {
+		/* The first change after a slot ended: push how the slot ended
+		 * (the state before this change, at the time of the change
+		 * before it).  Slot boundaries stay on the origin's grid, so
+		 * pushes do not drift. */
+		__u64 next = now - (now - st->origin_ns) % interval_ns + interval_ns;
+
+		if (__sync_val_compare_and_swap(&st->next_due_ns, due, next) == due)
+			push(st, owner, tgid, RSS_SAMPLE, st->last_ns);
+	}
 	for (int i = 0; i < RSS_MEMBERS; i++)
 		st->pages[i] = pages[i];
 	st->last_ns = now;
 	__sync_fetch_and_add(&st->seq, 1);
-
-	due = st->next_due_ns;
-	if (now >= due) {
-		/* The first change of a slot is pushed; the slot boundaries stay
-		 * on the origin's grid, so pushes do not drift. */
-		__u64 next = now - (now - st->origin_ns) % interval_ns + interval_ns;
-
-		if (__sync_val_compare_and_swap(&st->next_due_ns, due, next) == due)
-			push(st, owner, tgid, RSS_SAMPLE, now);
-		return 0;
-	}
 	moved = fp > st->push_pages ? fp - st->push_pages : st->push_pages - fp;
 	if (moved >= jump_pages)
 		push(st, owner, tgid, RSS_JUMP, now);

@@ -4,8 +4,10 @@
  * found through mm->owner) in the `procs` hash, updated on every
  * kmem:rss_stat event, and pushes a struct ks_rss_event to user space:
  *  - RSS_SAMPLE at most once per interval slot (slots are interval_ns long
- *    and start at the process's origin: first seen or last exec), at the
- *    first change in the slot;
+ *    and start at the process's origin: first seen or last exec): at the
+ *    first change after a slot ended, the state the slot ended with (the
+ *    footprint before that change, stamped with the time of the change
+ *    before it);
  *  - RSS_JUMP at once when the footprint moved by jump_pages since the last
  *    push;
  *  - RSS_EXIT when a process that was pushed at least once exits (its

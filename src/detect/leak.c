@@ -443,7 +443,8 @@ struct trend {
 	bool shape_ok;            /* clean (short) or significant (long) growth */
 };
 
-static void test_trend(const double *x, const double *y, int m, double step, bool noisy, struct trend *tr)
+static void test_trend(const double *x, const double *y, const double *dip, int m, double step, bool noisy,
+		       struct trend *tr)
 {
 	double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, resid[MAX_POINTS], center, sigma_r, first, rest = 0;
 	bool clean = true;
@@ -465,7 +466,8 @@ static void test_trend(const double *x, const double *y, int m, double step, boo
 	for (int k = 0; k < m; k++) {
 		mx += x[k] / m;
 		my += y[k] / m;
-		if (k && y[k] - y[k - 1] < -step)
+		/* clean: no drop between bins, nor inside one */
+		if (k && (y[k] - y[k - 1] < -step || dip[k + k0] > step))
 			clean = false;
 	}
 	for (int k = 0; k < m; k++) {
@@ -496,7 +498,8 @@ static void test_trend(const double *x, const double *y, int m, double step, boo
 static void analyse(const struct leak_params *p, const struct window *w, int min_points, double sigma_floor,
 		    bool flagged, struct analysis *a)
 {
-	double x[MAX_POINTS], y[MAX_POINTS], step = (double)p->step_bytes, min_growth = (double)p->min_growth_bytes;
+	double x[MAX_POINTS], y[MAX_POINTS], dip[MAX_POINTS], step = (double)p->step_bytes;
+	double min_growth = (double)p->min_growth_bytes;
 	double growth, quiet, need;
 	struct floor_scan fs;
 	struct noise nz;
@@ -522,8 +525,9 @@ static void analyse(const struct leak_params *p, const struct window *w, int min
 	for (int k = 0; k < m; k++) {
 		x[k] = (double)(w->t[fs.s + k] - w->t[fs.s]) / 1e9;
 		y[k] = (double)w->v[fs.s + k];
+		dip[k] = (double)(w->hi[fs.s + k] - w->v[fs.s + k]);
 	}
-	test_trend(x, y, m, step, nz.noisy, &tr);
+	test_trend(x, y, dip, m, step, nz.noisy, &tr);
 	growth = tr.slope * x[m - 1];
 	quiet = fmax((double)p->quiet_ns, 2.5 * (double)fs.max_gap_ns);
 	need = fmax(min_growth, fmax(4 * nz.sigma, 2 * nz.swing));
@@ -627,18 +631,12 @@ static void move_to_bin(struct leak_series *s, int64_t b)
 	s->dirty = true;
 }
 
-/* The bin a sample describes.  A bin stands for the footprint at its end;
- * the tracer's sample for a slot comes at the first change after the slot
- * starts, usually within milliseconds, and tells what the previous bin
- * ended with.  So samples in the first tenth of a bin belong to the bin
- * before (never before bin 0). */
+/* The bin a sample falls in; before the origin: the baseline's. */
 static int64_t bin_of(const struct leak_series *s, int64_t time_ns)
 {
-	int64_t res = s->params->resolution_ns, d = time_ns - s->origin_ns - res / 10;
-
 	if (time_ns < s->origin_ns)
 		return -1;
-	return d >= 0 ? d / res : 0;
+	return (time_ns - s->origin_ns) / s->params->resolution_ns;
 }
 
 struct leak_series *leak_series_new(const struct leak_params *params, int64_t origin_ns, int64_t base)

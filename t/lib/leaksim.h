@@ -4,8 +4,9 @@
  * A shape is a function of time (bytes at t seconds).  leaksim_run() walks
  * it in 10 ms steps with the kernel's view of the counter (the per-CPU
  * batch makes RSS move in 128 KiB steps), pushes samples like rss.bpf.c
- * (at most one per interval slot, at the first change in the slot, plus one
- * whenever the footprint moved by the jump threshold), delivers them once
+ * (at most one per interval slot: at the first change after a slot ended,
+ * the state it ended with; plus one whenever the footprint moved by the
+ * jump threshold), delivers them once
  * per tick like the collector, flushes a change that no push reported like
  * rss.c, advances every series to the tick, and records what the detector
  * said and when.
@@ -184,11 +185,21 @@ static inline void leaksim_run(const struct shape *sh, const struct leak_params 
 		double q = floor(shape_at(sh, t) / o->quantum) * o->quantum;
 
 		if (q != q_prev) {
+			if (t >= next_due) {
+				/* how the slot ended: the state before this change */
+				next_due = (floor(t / o->interval) + 1) * o->interval;
+				if (queued < SIM_QUEUE) {
+					qt[queued] = last_change_t;
+					qv[queued++] = q_prev;
+				}
+				last_push_v = q_prev;
+				fed_seq = seq;
+				r->pushes++;
+			}
 			seq++;
 			last_change_t = t;
-			if (t >= next_due || fabs(q - last_push_v) >= o->jump) {
-				if (t >= next_due)
-					next_due = (floor(t / o->interval) + 1) * o->interval;
+			q_prev = q;
+			if (fabs(q - last_push_v) >= o->jump) {
 				if (queued < SIM_QUEUE) {
 					qt[queued] = t;
 					qv[queued++] = q;
@@ -197,7 +208,6 @@ static inline void leaksim_run(const struct shape *sh, const struct leak_params 
 				fed_seq = seq;
 				r->pushes++;
 			}
-			q_prev = q;
 		}
 		if (t + 1e-9 >= next_tick) {
 			for (int i = 0; i < queued; i++)
