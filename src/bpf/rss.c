@@ -217,6 +217,7 @@ static void finish(struct tracer *t, struct rss_proc *r)
 	if (r->suspect) {
 		struct leak_verdict v = r->reported;
 
+		leak_series__refresh(r->series);
 		leak_series__verdict(r->series, &v);
 		v.leak = false;
 		if (v.pattern == LEAK_NONE)

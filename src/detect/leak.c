@@ -444,20 +444,20 @@ struct trend {
 };
 
 static void test_trend(const double *x, const double *y, const double *dip, int m, double step, bool noisy,
-		       struct trend *tr)
+		       bool true_start, struct trend *tr)
 {
 	double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, resid[MAX_POINTS], center, sigma_r, first, rest = 0;
 	bool clean = true;
 	int k0 = 0;
 
 	theil_sen(x, y, m, &tr->z);
-	/* A young segment whose first increment dwarfs the others starts
-	 * with the process's start-up (the loader mapping libraries): the
-	 * rate and shape are judged without it. */
+	/* The first increment of a process carries its start-up (the loader
+	 * mapping libraries), and so may that of a young segment when it
+	 * dwarfs the others: rate and shape are judged without it. */
 	first = y[1] - y[0];
 	for (int k = 2; k < m; k++)
 		rest = fmax(rest, y[k] - y[k - 1]);
-	if (m < 10 && m >= 4 && first > 2 * rest)
+	if (m >= 4 && (true_start || (m < 10 && first > 2 * rest)))
 		k0 = 1;
 	x += k0;
 	y += k0;
@@ -527,7 +527,7 @@ static void analyse(const struct leak_params *p, const struct window *w, int min
 		y[k] = (double)w->v[fs.s + k];
 		dip[k] = (double)(w->hi[fs.s + k] - w->v[fs.s + k]);
 	}
-	test_trend(x, y, dip, m, step, nz.noisy, &tr);
+	test_trend(x, y, dip, m, step, nz.noisy, w->from_origin && fs.s == 0, &tr);
 	growth = tr.slope * x[m - 1];
 	quiet = fmax((double)p->quiet_ns, 2.5 * (double)fs.max_gap_ns);
 	need = fmax(min_growth, fmax(4 * nz.sigma, 2 * nz.swing));
@@ -539,7 +539,7 @@ static void analyse(const struct leak_params *p, const struct window *w, int min
 		  (double)w->v[w->n - 1] - fs.before >= fmax(step, 2 * nz.sigma) && tr.slope >= p->min_rate &&
 		  (flagged || !fs.saturating) && fs.last_inc_ns >= 0 &&
 		  (double)(w->t[w->n - 1] - fs.last_inc_ns) <= quiet;
-	classify(p, x, y, m, tr.slope, w->from_origin && fs.s <= 1, a);
+	classify(p, x, y, m, tr.slope, w->from_origin && fs.s == 0, a);
 	if (a->leak) {
 		double c_z = clamp01((tr.z - p->z_min) / (4 - p->z_min));
 		double c_n = clamp01((fs.n_inc - 3) / 7.0);
@@ -866,6 +866,12 @@ static void evaluate(struct leak_series *s)
 	}
 	if (vd->pattern != LEAK_ACCELERATING)
 		vd->accel = 0;
+}
+
+void leak_series__refresh(struct leak_series *s)
+{
+	s->assessed_bin = s->bin - REFRESH_BINS;
+	s->dirty = true;
 }
 
 void leak_series__verdict(struct leak_series *s, struct leak_verdict *ret)

@@ -137,6 +137,10 @@ void leak_series__advance(struct leak_series *s, int64_t now_ns);
 /* Evaluates what was fed (cheap when nothing changed) and fills *ret. */
 void leak_series__verdict(struct leak_series *s, struct leak_verdict *ret);
 
+/* Makes the next verdict analyse the windows again even if it is not due
+ * (a suspect's rate is refreshed only every few bins): for a last word. */
+void leak_series__refresh(struct leak_series *s);
+
 /* Accepts NULL; returns NULL. */
 struct leak_series *leak_series__free(struct leak_series *s);
 
