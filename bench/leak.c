@@ -86,7 +86,7 @@ static void setup(struct proc_sim *ps, const struct leak_params *p, bool all_lea
 		else                    /* 90%: steady processes with some jitter */
 			*sh = (struct shape){ SH_NOISY_CONSTANT, 10 * MIB + i * 65536.0, .size = 256 * 1024,
 					      .seed = (uint64_t)i };
-		ps[i].s = leak_series_new(p, 0, (int64_t)shape_at(sh, 0));
+		ps[i].s = leak_series__new(p, 0, (int64_t)shape_at(sh, 0));
 		if (!ps[i].s)
 			abort();
 	}

@@ -251,7 +251,7 @@ static struct rss_proc *track(struct tracer *t, uint32_t pid, uint64_t start_ns,
 	r->start_ns = start_ns;
 	r->origin_ns = origin_ns;
 	r->gen = p->gen;
-	r->series = leak_series_new(&p->params, (int64_t)origin_ns, (int64_t)(base_pages * p->page_size));
+	r->series = leak_series__new(&p->params, (int64_t)origin_ns, (int64_t)(base_pages * p->page_size));
 	if (!r->series) {
 		u64map_del(&p->procs, pid);
 		free(r);

@@ -1,31 +1,56 @@
 /* Memory-growth (leak) detector (see leak.h).
  *
- * The statistics, on a window of bins (t_i, v_i) with lowest values lo_i:
+ * Data.  A bin stands for the footprint at its end: the tracer's sample
+ * for a slot is how the slot ended, jumps land in the bin they happened
+ * in, and an empty bin carries the value before it.  Each bin keeps its
+ * last value v and its highest sample hi; a coarse point (8 bins) keeps
+ * its last value and its low lo (the lowest of its bins).  The fine window
+ * is the latest 32 bins plus the open one, the coarse window 32 points
+ * (about 4 minutes) judged by their lows.
  *
- *  floor     f_i = min(lo_i, ..., lo_last): what stayed allocated from bin i
- *            until now.  The growth segment starts at the last bin where the
- *            floor is at its minimum; a retained increment is a bin where the
- *            floor rises by more than step_bytes.
- *  trend     Mann-Kendall S over the segment with the tie-corrected variance
- *            (z = (S - sgn S) / sqrt(var)), and the Theil-Sen slope (median of
- *            pairwise slopes) with the MAD of its residuals as the noise.
- *            Both are O(m^2) on at most LEAK_FINE_BINS + 1 points and run
- *            only when the O(m) floor test already sees growth.
- *  decision  >= 3 retained increments, floor rise >= min_growth, z >= z_min,
- *            Theil-Sen growth >= max(min_growth, 3 sigma) of which at least
- *            half is retained, rate >= min_rate, the last retained increment
- *            recent, and (before a suspicion) not saturating: three shrinking
- *            increments in a row (x0.7 each) are a cache filling up.
- *  pattern   per-bin increments above theta = max(step, 0.3 x their median)
- *            are "active"; runs of active bins separated by flat pauses are
- *            oscillating, or burst when the runs are 1-2 bins and the pauses
- *            at least 3 bins and twice as long; a continuous run whose second
- *            half grows >= 1.6x faster than the first, with increments
- *            trending up, is accelerating; anything else is linear.
- *  rate      linear: Theil-Sen slope of the segment; accelerating: slope of
- *            its last third; oscillating and burst: level gained between the
- *            starts of the first and last runs over the time between them, so
- *            whole cycles are measured.
+ * On a window (t_i, v_i, lo_i, hi_i):
+ *
+ *  floor     f_i = min(lo_i, ..., lo_last): what stayed allocated from i
+ *            until now.  The growth segment starts at the last point where
+ *            the floor is at its minimum; a retained increment is a point
+ *            where the floor rises by more than step_bytes (the newest only
+ *            once it is half of the smallest before: the open bin may be
+ *            young).
+ *  noise     sigma from the MAD of first differences over the whole window;
+ *            swing, the median of hi - v (a sawtooth faster than the bins);
+ *            noisy when a quarter of the bins drop.
+ *  trend     Mann-Kendall z over the segment (tie-corrected variance) and the
+ *            Theil-Sen slope, both O(m^2) on at most 33 points, run only when
+ *            the O(m) floor scan already sees growth.  The first increment
+ *            of a process (its start-up: the loader mapping libraries) is
+ *            left out of the slope and shape.  A short segment (< 10 points)
+ *            must be clean: no drop between or inside bins, R^2 >= 0.8,
+ *            increments alike or growing; a long one needs a slope six
+ *            robust standard errors above zero (20 points in a noisy window).
+ *  decision  >= 3 retained increments, z >= z_min, retained growth >=
+ *            max(min_growth, 4 sigma, 2 swing), Theil-Sen growth >=
+ *            max(min_growth, 4 sigma) of which half is retained, the level
+ *            above everything before the segment (a sawtooth climbing back
+ *            to old peaks is not growth), rate >= min_rate, the latest
+ *            increment recent, and (before a suspicion) not saturating: a
+ *            cache filling up shrinks its increments (three in a row by 0.7x,
+ *            or the second half of the segment rising 4x less than the first).
+ *  pattern   increments above theta = max(step, 0.3 x their median) are
+ *            active.  Runs of active bins with flat pauses between (pauses a
+ *            fifth of the time or more) are oscillating, or burst when runs
+ *            are at most 1.5 bins and pauses at least 3 bins and twice as
+ *            long.  A continuous segment whose second half grows 1.6x faster
+ *            than the first, increments trending up, is accelerating.
+ *            Otherwise linear.
+ *  rate      linear: the Theil-Sen slope; accelerating: slope of the last
+ *            third carried to now; oscillating and burst: level gained over
+ *            whole cycles, from the start of one run to the start of a later
+ *            one (or end to end), so pauses count.
+ *
+ * The fine window decides first; the coarse one catches slow leaks and step
+ * periods longer than the fine window, taking the fine window's shape when
+ * it sees two runs.  The suspicion itself is a small state machine in
+ * evaluate().
  */
 #include "leak.h"
 
@@ -358,7 +383,7 @@ struct floor_scan {
 static void scan_floor(const struct window *w, double step, struct floor_scan *fs)
 {
 	int64_t f[MAX_POINTS];
-	double run[MAX_POINTS], nrun_min = 0;
+	double run[MAX_POINTS] = { 0 }, nrun_min = 0;
 	int nrun = 0, n = w->n;
 
 	memset(fs, 0, sizeof(*fs));
@@ -639,7 +664,7 @@ static int64_t bin_of(const struct leak_series *s, int64_t time_ns)
 	return (time_ns - s->origin_ns) / s->params->resolution_ns;
 }
 
-struct leak_series *leak_series_new(const struct leak_params *params, int64_t origin_ns, int64_t base)
+struct leak_series *leak_series__new(const struct leak_params *params, int64_t origin_ns, int64_t base)
 {
 	struct leak_series *s = calloc(1, sizeof(*s));
 	struct leak_point baseline = { origin_ns - 1, base, base, base };

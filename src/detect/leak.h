@@ -9,27 +9,33 @@
  *
  * How it decides (details in leak.c):
  *  - samples are folded into bins of params.resolution_ns aligned on the
- *    series origin (the tracer's sampling schedule), the last value of a bin
- *    standing for it; bins without samples carry the previous value.  A fine
- *    ring keeps the latest bins, a coarse ring one point per
+ *    series origin (the tracer's sampling schedule); a bin stands for the
+ *    footprint at its end, and bins without samples carry the value before.
+ *    A fine ring keeps the latest bins, a coarse ring one point per
  *    LEAK_COARSE_FACTOR bins, so slow leaks and long step periods are seen;
  *  - growth counts only when it is retained: the floor of the series (for
  *    each bin, the lowest value from then until now) must rise, so a garbage
- *    collector's sawtooth or a spike that is freed adds nothing;
- *  - a leak needs at least three bins of retained growth, a Mann-Kendall
- *    trend that is significant, a Theil-Sen growth over the window well
- *    above the residual noise, and growth that is still going on;
+ *    collector's sawtooth or a spike that is freed adds nothing, and the
+ *    level must rise above the old peaks;
+ *  - a leak needs at least three bins of retained growth, a significant
+ *    Mann-Kendall trend, growth well above the noise, clean growth while
+ *    the evidence is short, and growth still going on; a cache filling up
+ *    (shrinking increments) is not one;
  *  - the pattern comes from the shape of the per-bin increments: growth
  *    speeding up (accelerating), runs of growth separated by flat pauses
  *    (oscillating), rare one-bin jumps with long pauses (burst), otherwise
  *    linear.
  * Once declared, a suspicion lasts until growth has stopped for
  * max(params.quiet_ns, 2.5 x the longest pause seen between new highs) or
- * half of the growth has been freed.
+ * half of the growth has been freed; only growth after that opens a new
+ * one.
  *
  * What it cannot know: growth that lasts longer than the evidence needed
- * (three bins, about 3 s at the default resolution) before it is freed or
- * levels off looks like a leak until then; the suspicion is then resolved.
+ * (three bins, about 2.5 s at the default resolution) before it is freed or
+ * levels off looks like a leak until then, and is resolved afterwards.
+ * Independent noise of several MB between samples can, right after a
+ * process starts, look like the first seconds of a leak (about 2-3% of
+ * such processes in the unit tests).
  */
 #ifndef KS_LEAK_H
 #define KS_LEAK_H
@@ -123,7 +129,7 @@ struct leak_series {
  * value just before the origin (the footprint when the process was first
  * seen; it is the baseline growth is measured from).  params must outlive
  * the series.  Returns NULL when out of memory. */
-struct leak_series *leak_series_new(const struct leak_params *params, int64_t origin_ns, int64_t base);
+struct leak_series *leak_series__new(const struct leak_params *params, int64_t origin_ns, int64_t base);
 
 /* Feeds one sample.  Samples must come in time order; one older than the
  * open bin is folded into the newest closed bin or ignored. */

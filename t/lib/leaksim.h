@@ -180,7 +180,7 @@ static inline void leaksim_run(const struct shape *sh, const struct leak_params 
 	memset(r, 0, sizeof(*r));
 	q_prev = floor(shape_at(sh, 0) / o->quantum) * o->quantum;
 	last_push_v = q_prev;
-	s = leak_series_new(p, 0, (int64_t)q_prev);
+	s = leak_series__new(p, 0, (int64_t)q_prev);
 	for (double t = dt; t <= o->duration + 1e-9; t += dt) {
 		double q = floor(shape_at(sh, t) / o->quantum) * o->quantum;
 

@@ -321,7 +321,7 @@ int main(void)
 	is_str(leak_pattern_name((enum leak_pattern)99), "none", "unknown pattern reads as none");
 	ok(LEAK_SERIES_BYTES <= 4096, "a series is %zu bytes, fixed", LEAK_SERIES_BYTES);
 	{
-		struct leak_series *s = leak_series_new(&P, 0, 1000);
+		struct leak_series *s = leak_series__new(&P, 0, 1000);
 		struct leak_verdict v;
 
 		for (int i = 1; i <= 100000; i++)
