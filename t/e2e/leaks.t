@@ -3,7 +3,7 @@
 # the database (table and JSON) for a real leaking process; a database
 # from before the table existed; and --live printing a suspect as it grows.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 19
+plan 20
 
 run() { out=$("$KSIGHT" "$@" 2>&1); rc=$?; }
 
@@ -57,4 +57,15 @@ ok "every line is one JSON object" sh -c 'printf "%s\n" "$1" | node -e "
 	let s = \"\"; process.stdin.on(\"data\", d => s += d).on(\"end\", () => {
 		s.trim().split(\"\n\").forEach(l => JSON.parse(l)); });"' sh "$out"
 like "$(printf '%s\n' "$out" | grep "\"pid\":$pid," | tail -1)" '"status":"exited"' "and its exit is reported"
+
+# a kernel map too small for the machine: every process left out is counted
+printf 'tracers:\n  rss:\n    max_processes: 16\n' > "$TMP/small.yaml"
+( sleep 0.5; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	"$HELPERS/grower" constant --size 4M --duration 1 > /dev/null &
+  done; wait ) &
+DB=$TMP/small.db
+"$KSIGHT" agent --db "$DB" --config "$TMP/small.yaml" --duration 3 2>/dev/null
+wait
+drops=$(q "select sum(drops) from collector_stats where collector='rss'")
+ok "a full map is counted as drops in collector_stats ($drops)" test "$drops" -gt 0
 done_testing

@@ -3,7 +3,7 @@
  *
  *   grower PATTERN [--rate SIZE] [--duration S] [--size SIZE] [--period S]
  *                  [--on S] [--off S] [--fill S] [--delay S] [--noise SIZE]
- *                  [--seed N] [--thp] [--cgroup-procs FILE]
+ *                  [--seed N] [--thp] [--cgroup-procs FILE] [--procs N] [--step S]
  *
  * Leaks (the seed system's patterns):
  *   linear        --rate per second (default 1M)
@@ -22,7 +22,9 @@
  * so it is resident, and goes back with munmap so frees really lower RSS.
  * Transparent huge pages are refused (MADV_NOHUGEPAGE) unless --thp, so RSS
  * follows the target page by page.  The footprint is adjusted towards its
- * target every 20 ms on an absolute schedule.
+ * target every --step seconds (default 0.02) on an absolute schedule.
+ * --procs N runs N copies of the workload as separate processes (for load
+ * tests); each prints its own lines.
  *
  * --cgroup-procs FILE writes the grower's own pid into FILE (a cgroup's
  * cgroup.procs) before anything is allocated.
@@ -41,10 +43,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define STEP_NS 20000000LL
 #define MAX_CHUNKS 65536
 
 enum pattern { LINEAR, ACCELERATING, OSCILLATING, BURST, NOISY, PLATEAU, SAWTOOTH, SPIKE, CONSTANT };
@@ -55,9 +57,9 @@ static const char *const names[] = {
 
 struct opts {
 	enum pattern pattern;
-	double rate, size, period, on, off, fill, delay, duration, noise;
+	double rate, size, period, on, off, fill, delay, duration, noise, step;
 	uint64_t seed;
-	int thp;
+	int thp, procs;
 	const char *cgroup_procs;
 };
 
@@ -198,7 +200,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: grower linear|accelerating|oscillating|burst|noisy|plateau|sawtooth|spike|constant\n"
 		     "              [--rate SIZE] [--duration S] [--size SIZE] [--period S] [--on S] [--off S]\n"
-		     "              [--fill S] [--delay S] [--noise SIZE] [--seed N] [--thp] [--cgroup-procs FILE]\n");
+		     "              [--fill S] [--delay S] [--noise SIZE] [--seed N] [--thp] [--cgroup-procs FILE]\n"
+		     "              [--procs N] [--step S]\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -210,6 +213,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "fill", required_argument, NULL, 'F' }, { "delay", required_argument, NULL, 'D' },
 		{ "noise", required_argument, NULL, 'N' }, { "seed", required_argument, NULL, 'S' },
 		{ "thp", no_argument, NULL, 'T' }, { "cgroup-procs", required_argument, NULL, 'c' },
+		{ "procs", required_argument, NULL, 'P' }, { "step", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	double size = -1, on = -1, off = -1, period = -1;
@@ -229,7 +233,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	*o = (struct opts){ .pattern = (enum pattern)i, .rate = 1 << 20, .duration = 30, .fill = 1, .noise = 1 << 20,
-			    .seed = 1 };
+			    .seed = 1, .step = 0.02, .procs = 1 };
 	optind = 2;
 	int idx = 0;
 
@@ -247,6 +251,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'S': o->seed = strtoull(optarg, NULL, 10); break;
 		case 'T': o->thp = 1; break;
 		case 'c': o->cgroup_procs = optarg; break;
+		case 'P': o->procs = atoi(optarg); bad |= o->procs < 1 || o->procs > 100000; break;
+		case 'e': bad |= parse_seconds(optarg, &o->step) || o->step <= 0; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -299,11 +305,22 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
+	fflush(stdout);
+	for (int i = 1; i < o.procs; i++) {
+		pid_t child = fork();
+
+		if (child < 0) {
+			fprintf(stderr, "grower: fork: %s\n", strerror(errno));
+			return 1;
+		}
+		if (child == 0)
+			break;
+	}
 	t0 = now_ns(CLOCK_MONOTONIC);
 	printf("pid=%d pattern=%s start_ns=%lld rate=%.0f\n", (int)getpid(), names[o.pattern],
 	       (long long)(now_ns(CLOCK_REALTIME) + (int64_t)(o.delay * 1e9)), true_rate(&o));
 	fflush(stdout);
-	for (next = t0; next - t0 <= (int64_t)(o.duration * 1e9); next += STEP_NS) {
+	for (next = t0; next - t0 <= (int64_t)(o.duration * 1e9); next += (int64_t)(o.step * 1e9)) {
 		struct timespec ts = { next / 1000000000LL, next % 1000000000LL };
 		int err;
 
@@ -315,5 +332,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("done pid=%d bytes=%zu\n", (int)getpid(), held);
+	fflush(stdout);
+	while (o.procs > 1 && wait(NULL) > 0)
+		;
 	return 0;
 }
