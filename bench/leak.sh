@@ -71,14 +71,15 @@ awk -v a="$without" -v b="$with" 'BEGIN {
 echo
 
 # ---- 1,000 real processes ---------------------------------------------------
-# Each leaks 64 KiB every second for 25 s: the agent follows all of them,
-# reads their state every tick and runs the detector on each.
+# Each leaks 192 KiB every second for 15 s: the agent follows all of them,
+# reads their state every tick and runs the detector on each (and finds
+# them: every series ends up fully analysed, the costly case).
 "$KSIGHT" agent --db "$TMP/many.db" --config "$TMP/rss-only.yaml" 2>/dev/null &
 AGENT=$!
 sleep 1
 cpu0=$(awk '{print $14 + $15}' "/proc/$AGENT/stat")
 t0=$(date +%s%N)
-"$G" linear --rate 64K --step 1 --duration 25 --procs 1000 > "$TMP/many.out"
+"$G" linear --rate 192K --step 1 --duration 15 --procs 1000 > "$TMP/many.out"
 sleep 2
 t1=$(date +%s%N)
 cpu1=$(awk '{print $14 + $15}' "/proc/$AGENT/stat")
@@ -86,7 +87,7 @@ many_rss=$(awk '/VmRSS/ {print $2}' "/proc/$AGENT/status")
 kill -INT "$AGENT"; wait "$AGENT" 2>/dev/null; AGENT=""
 pids=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/many.out" | paste -sd, -)
 found=$(sqlite3 "$TMP/many.db" "select count(distinct pid) from memory_growth_events where status='suspect' and pid in ($pids)")
-echo "### 1,000 real processes, each leaking 64 KiB/s"
+echo "### 1,000 real processes, each leaking 192 KiB/s"
 echo
 echo "| processes | agent CPU (rss tracer only) | agent RSS | found as leaks |"
 echo "|---|---|---|---|"
@@ -194,7 +195,7 @@ done < "$TMP/set" > "$TMP/truth"
 q() { sqlite3 -separator ' ' "$DB" "$1"; }
 while read -r name want pid start truth status end; do
 	first=$(q "select min(timestamp) from memory_growth_events where pid=$pid and status='suspect'")
-	last=$(q "select pattern, growth_rate_bytes_per_s from memory_growth_events where pid=$pid and status='suspect' order by timestamp desc limit 1")
+	last=$(q "select pattern, growth_rate_bytes_per_s from memory_growth_events where pid=$pid order by timestamp desc limit 1")
 	ttl=$(q "select time_to_limit_s from memory_growth_events where pid=$pid and status='suspect' order by timestamp limit 1")
 	echo "$name $want $pid $start $truth $status $end ${first:--} ${last:-- -} ${ttl:--}"
 done < "$TMP/truth" > "$TMP/results"
@@ -222,6 +223,7 @@ function abs(x) { return x < 0 ? -x : x }
 		err = abs(rate / truth - 1); errsum[kind] += err; errn[kind]++
 		if (err > errmax[kind]) errmax[kind] = err
 		allerr[++nerr] = err
+		if (err > 0.05) off = off sprintf(" %s(%+.1f%%)", name, 100 * (rate / truth - 1))
 	}
 	if (name == "seed-linear") seedlat = lat
 	if (name == "limited") { ttl_pred = ttl; ttl_true = (end - first) / 1e9; limited_status = status }
@@ -231,10 +233,10 @@ END {
 	printf "| metric | value | target |\n|---|---|---|\n"
 	printf "| true-positive rate | %d/%d = %.1f%% | >= 95%% |\n", tp, pos, 100 * tp / pos
 	printf "| false-positive rate | %d/%d = %.1f%% | <= 2%% |\n", fp, neg, 100 * fp / neg
-	printf "| pattern accuracy (latest row) | %d/%d = %.1f%% | >= 95%% |\n", right, tp, tp ? 100 * right / tp : 0
+	printf "| pattern accuracy (latest row of each) | %d/%d = %.1f%% | >= 95%% |\n", right, tp, tp ? 100 * right / tp : 0
 	printf "| detection latency, seed linear 1 MB/s | %.1f s | <= 5 s |\n", seedlat
 	m = 0; for (i = 1; i <= nerr; i++) if (allerr[i] > m) m = allerr[i]
-	printf "| growth-rate error, worst (all but accelerating) | %.1f%% | <= 5%% |\n", 100 * m
+	printf "| growth-rate error (latest row), worst (all but accelerating) | %.1f%% | <= 5%% |\n", 100 * m
 	if (limited_status != "")
 		printf "| time to limit at detection, 64 MiB cgroup | %.1f s projected, %.1f s until the OOM kill (%+.0f%%) | +-15%% |\n",
 		       ttl_pred, ttl_true, 100 * (ttl_pred / ttl_true - 1)
@@ -248,6 +250,7 @@ END {
 	if (missed != "") printf "\nmissed:%s\n", missed
 	if (fps != "") printf "\nfalse positives:%s\n", fps
 	if (wrong != "") printf "\nwrong pattern:%s\n", wrong
+	if (off != "") printf "\nrate off by more than 5%%:%s\n", off
 }' "$TMP/results"
 echo
 "$BENCH_BIN/leak" cpu

@@ -10,8 +10,10 @@
  *
  * Rows: 'suspect' when a leak is first declared and when its pattern
  * changes, its rate moves by RATE_CHANGE or its confidence by CONF_CHANGE
- * (at most one such update per UPDATE_EVERY_NS); 'resolved' when the
- * detector ends the suspicion; 'exited' when a suspect exits or execs.
+ * (at most one such update per UPDATE_EVERY_NS), or its rate by RATE_SETTLE
+ * after SETTLE_EVERY_NS (so a first estimate does not linger); 'resolved'
+ * when the detector ends the suspicion; 'exited', with the final estimate,
+ * when a suspect exits or execs.
  * Each row carries the memory cgroup limit read at that moment
  * (proc/memcg.h) and the projected time to reach it, or to use up
  * MemAvailable when no limit applies.
@@ -42,6 +44,8 @@
 #define RATE_CHANGE 0.10
 #define CONF_CHANGE 0.15
 #define UPDATE_EVERY_NS (5 * NSEC_PER_SEC)
+#define RATE_SETTLE 0.03
+#define SETTLE_EVERY_NS (30 * NSEC_PER_SEC)
 #define BATCH_ENTRIES 1024
 
 struct rss_proc {
@@ -193,11 +197,12 @@ static void report(struct tracer *t, struct rss_proc *r, int64_t now_mono)
 	p->counters.detector_ns += (uint64_t)(clock_mono_ns() - t0);
 	if (v.leak) {
 		const struct leak_verdict *old = &r->reported;
-		bool due = now_mono - r->reported_ns >= UPDATE_EVERY_NS;
-		bool moved = old->rate > 0 && fabs(v.rate - old->rate) >= RATE_CHANGE * old->rate;
+		int64_t since = now_mono - r->reported_ns;
+		double moved = old->rate > 0 ? fabs(v.rate - old->rate) / old->rate : 1;
 
 		if (!r->suspect || v.pattern != old->pattern ||
-		    (due && (moved || fabs(v.confidence - old->confidence) >= CONF_CHANGE))) {
+		    (since >= UPDATE_EVERY_NS && (moved >= RATE_CHANGE || fabs(v.confidence - old->confidence) >= CONF_CHANGE)) ||
+		    (since >= SETTLE_EVERY_NS && moved >= RATE_SETTLE)) {
 			write_row(t, r, &v, "suspect", true);
 			r->suspect = true;
 			r->reported = v;
