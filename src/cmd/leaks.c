@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../collector.h"
 #include "../config.h"
@@ -18,6 +19,7 @@
 #include "../lib/json.h"
 #include "../lib/parse.h"
 #include "../store/batch.h"
+#include "../proc/procfs.h"
 #include "../store/store.h"
 #include "cmd.h"
 
@@ -30,7 +32,8 @@ static void usage(void)
 	       "accelerating, oscillating, burst), its rate, the detector's confidence, the\n"
 	       "memory cgroup limit that applies and when the process will reach it at this\n"
 	       "rate (or use up MemAvailable when it has no limit).  Current suspects come\n"
-	       "first; resolved ones stopped growing or freed the memory, exited ones ended.\n"
+	       "first; resolved ones stopped growing or freed the memory, exited ones ended\n"
+	       "(gone: ended while no agent was watching).\n"
 	       "\n"
 	       "The agent finds them (rss tracer, table memory_growth_events).  --live runs\n"
 	       "only that tracer, without a database, and prints suspects as they are found\n"
@@ -186,6 +189,29 @@ static void json_suspect(struct json *j, const struct suspect *s)
 
 /* ---- from the database ---- */
 
+/* True when the process pid that started at start_ns (epoch) still runs
+ * here: /proc/<pid>/stat's start time (clock ticks after boot) plus the
+ * boot time matches within two seconds (btime has a one-second grain). */
+static bool still_running(int64_t pid, int64_t start_ns)
+{
+	char path[64], text[4096];
+	long long btime = -1, start_ticks = -1;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
+	if (procfs_read("", path, text, sizeof(text)) < 0 || !(p = strrchr(text, ')')))
+		return false;
+	/* ")" ends field 2 (comm); each space starts the next: starttime is 22 */
+	for (int field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (sscanf(p, "%lld", &start_ticks) != 1 || procfs_read("", "/proc/stat", text, sizeof(text)) < 0 ||
+	    !(p = strstr(text, "\nbtime ")) || sscanf(p, "\nbtime %lld", &btime) != 1)
+		return false;
+	return llabs(btime * 1000000000LL + start_ticks * (1000000000LL / sysconf(_SC_CLK_TCK)) - start_ns) <
+	       2000000000LL;
+}
+
 static const char *const list_sql =
 	"SELECT m.timestamp, m.pid, m.comm, m.process_start, m.status, m.pattern, m.growth_rate_bytes_per_s,"
 	"       m.rss_bytes, m.confidence, m.limit_bytes, m.limit_source, m.headroom_bytes, m.time_to_limit_s,"
@@ -230,6 +256,9 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 	text_of(&v[13], s.cgroup, sizeof(s.cgroup));
 	s.first_ns = v[14].i;
 	s.rows = v[15].i;
+	/* A suspect whose process ended while no agent watched. */
+	if (!strcmp(s.status, "suspect") && !still_running(s.pid, s.process_start))
+		snprintf(s.status, sizeof(s.status), "gone");
 	if (l->json) {
 		json_suspect(&l->j, &s);
 	} else {

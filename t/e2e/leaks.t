@@ -3,7 +3,7 @@
 # the database (table and JSON) for a real leaking process; a database
 # from before the table existed; and --live printing a suspect as it grows.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 20
+plan 22
 
 run() { out=$("$KSIGHT" "$@" 2>&1); rc=$?; }
 
@@ -43,6 +43,17 @@ is "$(printf '%s' "$out" | node -e '
 				 g.limit_source, g.rows > 1].join(" ") : "missing");
 	});' "$pid")" "exited linear 2 memavailable true" \
    "JSON: status, pattern, rate in MiB/s, limit source, several rows"
+
+# the agent stops while a suspect still runs: 'suspect' while it runs, then 'gone'
+"$HELPERS/grower" linear --rate 2M --duration 7 > "$TMP/long.out" &
+grower=$!
+"$KSIGHT" agent --db "$TMP/gone.db" --duration 5 2>/dev/null
+pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/long.out")
+run leaks --db "$TMP/gone.db"
+like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +suspect " "still running after the agent stopped: suspect"
+wait $grower
+run leaks --db "$TMP/gone.db"
+like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +gone " "once it ended unwatched: gone"
 
 # --live: rows as they are found, one JSON object per line
 ( sleep 1; "$HELPERS/grower" linear --rate 4M --duration 5 > "$TMP/live.out" ) &
