@@ -175,7 +175,7 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 	put_int_or_null(b, r->memcg_known ? r->memcg.limit_bytes : 0, r->memcg_known && r->memcg.limit_bytes >= 0);
 	batch__text(b, source);
 	put_int_or_null(b, headroom, headroom >= 0);
-	if (ttl >= 0)
+	if (ttl >= 0 && !strcmp(status, "suspect"))     /* a projection only while growing */
 		batch__real(b, ttl);
 	else
 		batch__null(b);

@@ -104,7 +104,7 @@ static const struct column memory_growth_events[] = {
 	I("limit_bytes", "the memory cgroup limit that applies (smallest up to the root); NULL when unlimited"),
 	S("limit_source", "'cgroup' (projected against limit_bytes) or 'memavailable' (unlimited: against MemAvailable)"),
 	I("headroom_bytes", "bytes left: limit - cgroup usage, or MemAvailable"),
-	R("time_to_limit_s", "seconds until the headroom is used up at this rate; NULL when not growing"),
+	R("time_to_limit_s", "seconds until the headroom is used up at this rate; NULL when not growing (resolved, exited)"),
 	I("growth_start", "ns since the Unix epoch when the growth under suspicion began"),
 	I("samples", "RSS samples the detector had for the process (at most one per interval, plus jumps)"),
 };
