@@ -73,6 +73,16 @@ static const struct key keys[] = {
 	  "how often the learnt baselines are saved (0: only when the agent stops)" },
 	{ "detect.half_life", K_DURATION, OFF(detect_half_life_ns), 60000000000ULL, 365 * 86400000000000ULL, "3d",
 	  "how fast the online baselines forget: a sample's weight halves after this long" },
+	{ "tracers.rss.interval", K_DURATION, OFF(rss_interval_ns), 100000000ULL, 3600000000000ULL, "1s",
+	  "rss tracer: at most one RSS sample per process per interval (also the leak detector's resolution)" },
+	{ "tracers.rss.jump", K_SIZE, OFF(rss_jump_bytes), 4096, 1ULL << 40, "8M",
+	  "rss tracer: a footprint change this large is sent at once, between intervals" },
+	{ "tracers.rss.max_processes", K_U64, OFF(rss_max_processes), 16, 1 << 22, "16384",
+	  "rss tracer: processes tracked at once; beyond this they are counted as drops" },
+	{ "tracers.rss.min_growth", K_SIZE, OFF(leak_min_growth_bytes), 4096, 1ULL << 40, "1M",
+	  "leak detector: retained growth needed before a process is a leak suspect" },
+	{ "tracers.rss.quiet", K_DURATION, OFF(leak_quiet_ns), 1000000000ULL, 86400000000000ULL, "30s",
+	  "leak detector: a suspect that stops growing this long (or 2.5x its longest pause) is resolved" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -50,6 +50,12 @@ struct config {
 	int64_t detect_window_ns;    /* correlation window */
 	int64_t detect_save_every_ns;  /* baseline snapshots; 0: only at stop */
 	int64_t detect_half_life_ns; /* decay of the online baselines */
+	/* rss tracer and leak detector */
+	int64_t rss_interval_ns;    /* at most one sample per process per interval */
+	uint64_t rss_jump_bytes;    /* ... plus one at once when the footprint moves this much */
+	uint64_t rss_max_processes; /* processes tracked at once (kernel map size) */
+	uint64_t leak_min_growth_bytes;
+	int64_t leak_quiet_ns;
 };
 
 /* Fills cfg with the built-in defaults. */

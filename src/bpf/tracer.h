@@ -44,7 +44,8 @@ struct config;
 	X(blockio) \
 	X(sched) \
 	X(pagefault) \
-	X(tcp)
+	X(tcp) \
+	X(rss)
 
 enum tracer_id {
 #define X(name) TRACER_##name,

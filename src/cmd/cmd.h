@@ -27,7 +27,8 @@
 	X(actions, "the remediation agent's audit trail") \
 	X(baseline, "learn or show what is usual for every metric of this host") \
 	X(export, "export the per-metric features (csv, parquet, json) with their baselines") \
-	X(report, "write a self-contained HTML report of a capture")
+	X(report, "write a self-contained HTML report of a capture") \
+	X(leaks, "processes whose memory grows like a leak, and when they hit their limit")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)

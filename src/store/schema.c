@@ -420,6 +420,31 @@ static const struct column baselines[] = {
 	S("profile", "time-of-day profile, JSON [[hour, samples, median, p95], ...] (local hours; NULL: too short a capture)"),
 };
 
+static const struct column memory_growth_events[] = {
+	TS,
+	I("pid", "process id (thread group id)"),
+	S("comm", "command name"),
+	I("process_start", "ns since the Unix epoch when the process started (with pid, names the process)"),
+	I("cgroup_id", "id of the memory cgroup (v1 memory controller on hybrid systems, else cgroup2); NULL when unknown"),
+	S("cgroup", "memory cgroup path"),
+	S("status", "'suspect' (leak found, or its pattern, rate or confidence changed), 'resolved' (growth stopped or "
+		    "was freed), 'exited' (the process exited or exec'd while suspected)"),
+	S("pattern", "'linear', 'accelerating', 'oscillating' (runs of growth with pauses) or 'burst' (rare large jumps)"),
+	R("growth_rate_bytes_per_s", "net growth of RSS + swap, bytes/s (the current rate when accelerating)"),
+	I("rss_bytes", "resident set: anon + file + shmem"),
+	I("anon_bytes", "resident anonymous memory"),
+	I("file_bytes", "resident file-backed memory"),
+	I("shmem_bytes", "resident shared memory"),
+	I("swap_bytes", "swapped out"),
+	R("confidence", "0 to 1; at least 0.5 while suspected"),
+	I("limit_bytes", "the memory cgroup limit that applies (smallest up to the root); NULL when unlimited"),
+	S("limit_source", "'cgroup' (projected against limit_bytes) or 'memavailable' (unlimited: against MemAvailable)"),
+	I("headroom_bytes", "bytes left: limit - cgroup usage, or MemAvailable"),
+	R("time_to_limit_s", "seconds until the headroom is used up at this rate; NULL when not growing (resolved, exited)"),
+	I("growth_start", "ns since the Unix epoch when the growth under suspicion began"),
+	I("samples", "RSS samples the detector had for the process (at most one per interval, plus jumps)"),
+};
+
 const struct table schema_tables[T_COUNT] = {
 	TABLE(T_COLLECTOR_STATS, "collector_stats",
 	      "Per interval and collector: enabled or why not, events seen, events lost.",
@@ -480,6 +505,10 @@ const struct table schema_tables[T_COUNT] = {
 	TABLE(T_BASELINES, "baselines",
 	      "Snapshots of per-metric baseline statistics (the latest row per metric is the current baseline).",
 	      baselines),
+	TABLE(T_MEMORY_GROWTH_EVENTS, "memory_growth_events",
+	      "Leak suspects: a row when a process's memory growth is found to be a leak, when its pattern, rate or "
+	      "confidence change, and when it ends.",
+	      memory_growth_events),
 };
 
 int schema_column(const struct table *t, const char *name)

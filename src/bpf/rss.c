@@ -1,0 +1,497 @@
+/* RSS tracer, user side: samples -> leak detector -> memory_growth_events.
+ *
+ * Every process the kernel side reports gets a leak_series (detect/leak.h)
+ * fed with its footprint (RSS + swap).  Samples arrive from the ring buffer
+ * (one per interval slot, plus jumps); each tick the `procs` hash is read
+ * once to pick up changes no push reported (the last change of a slot when
+ * nothing follows), and to notice processes whose state vanished (an exit
+ * record lost to a full ring buffer); then every series is advanced to the
+ * tick and judged.
+ *
+ * Rows: 'suspect' when a leak is first declared and when its pattern
+ * changes, its rate moves by RATE_CHANGE or its confidence by CONF_CHANGE
+ * (at most one such update per UPDATE_EVERY_NS), or its rate by RATE_SETTLE
+ * after SETTLE_EVERY_NS (so a first estimate does not linger); 'resolved'
+ * when the detector ends the suspicion; 'exited', with the final estimate,
+ * when a suspect exits or execs.
+ * Each row carries the memory cgroup limit read at that moment
+ * (proc/memcg.h) and the projected time to reach it, or to use up
+ * MemAvailable when no limit applies.
+ */
+#include "rss.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../collector.h"
+#include "../config.h"
+#include "../detect/leak.h"
+#include "../lib/clock.h"
+#include "../lib/u64map.h"
+#include "../proc/cgroup.h"
+#include "../proc/memcg.h"
+#include "../proc/procfs.h"
+#include "../store/batch.h"
+#include "rss.skel.h"
+#include "tracer.h"
+
+#define RATE_CHANGE 0.10
+#define CONF_CHANGE 0.15
+#define UPDATE_EVERY_NS (5 * NSEC_PER_SEC)
+#define RATE_SETTLE 0.03
+#define SETTLE_EVERY_NS (30 * NSEC_PER_SEC)
+#define BATCH_ENTRIES 1024
+
+struct rss_proc {
+	uint32_t pid;
+	uint32_t fed_seq;              /* seq of the latest change fed */
+	uint32_t gen;                  /* tick that last saw its state in the hash */
+	uint64_t origin_ns, start_ns;  /* CLOCK_MONOTONIC, from the kernel */
+	uint64_t cgroup_id, memcg_id;
+	__u64 pages[RSS_MEMBERS];
+	char comm[KS_COMM_LEN + 1];
+	struct leak_series *series;
+	bool suspect;                  /* the latest row says 'suspect' */
+	struct leak_verdict reported;  /* what the latest row said */
+	int64_t reported_ns;
+	struct memcg_info memcg;       /* as read for the latest row */
+	bool memcg_known;
+};
+
+struct rss_priv {
+	struct rss_bpf *skel;
+	struct leak_params params;
+	struct u64map procs;           /* tgid -> struct rss_proc * */
+	uint32_t gen;
+	uint64_t page_size;
+	const char *root;
+	struct cgroup_resolver *cgroups;   /* for the mount points */
+	struct rss_tracer_counters counters;
+	uint32_t *keys;
+	struct rss_state *values;
+};
+
+static const char *const hooks[] = { "rss_stat", "sched_process_exit", NULL };
+
+static uint64_t footprint_bytes(const struct rss_priv *p, const __u64 *pages)
+{
+	return (pages[RSS_FILE] + pages[RSS_ANON] + pages[RSS_SHMEM] + pages[RSS_SWAP]) * p->page_size;
+}
+
+static struct rss_proc *proc_free(struct rss_proc *r)
+{
+	if (r) {
+		leak_series__free(r->series);
+		free(r);
+	}
+	return NULL;
+}
+
+/* ---- rows ---- */
+
+static void put_int_or_null(struct batch *b, int64_t v, bool known)
+{
+	if (known)
+		batch__int(b, v);
+	else
+		batch__null(b);
+}
+
+/* Appends one memory_growth_events row for r with verdict v. */
+static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_verdict *v, const char *status,
+		      bool refresh_limit)
+{
+	struct rss_priv *p = t->priv;
+	struct collector *c = t->col;
+	struct batch *b = collector__batch(c);
+	int64_t offset = collector__clock_offset(c), headroom = -1, used;
+	double ttl = -1, limit = 0;
+	const char *source = NULL, *path = NULL;
+	uint64_t cgid = 0, resolved_id;
+	bool cgid_known = false;
+
+	if (refresh_limit || !r->memcg_known) {
+		struct memcg_info m;
+
+		if (!memcg_read(p->root, cgroup_resolver__memcg_mount(p->cgroups),
+				cgroup_resolver__v2_mount(p->cgroups), (int)r->pid, &m)) {
+			r->memcg = m;
+			r->memcg_known = true;
+		}
+	}
+	used = (int64_t)footprint_bytes(p, r->pages);
+	if (r->memcg_known && r->memcg.limit_bytes >= 0) {
+		source = "cgroup";
+		limit = (double)r->memcg.limit_bytes;
+		used = r->memcg.usage_bytes >= 0 ? r->memcg.usage_bytes : used;
+		headroom = r->memcg.limit_bytes > used ? r->memcg.limit_bytes - used : 0;
+		ttl = leak_time_to_limit(v, (double)used, limit);
+	} else {
+		int64_t avail = memcg_mem_available(p->root);
+
+		if (avail >= 0) {
+			source = "memavailable";
+			headroom = avail;
+			ttl = leak_time_to_limit(v, 0, (double)avail);
+		}
+	}
+	if (r->memcg_known && r->memcg.version) {
+		path = r->memcg.path;
+		if (r->memcg.version == 1 && r->memcg_id) {
+			cgid = r->memcg_id;
+			cgid_known = true;
+		} else if (r->memcg.version == 2 && r->cgroup_id) {
+			cgid = r->cgroup_id;
+			cgid_known = true;
+		}
+	} else if (r->cgroup_id) {
+		path = collector__cgroup(c, r->cgroup_id, r->memcg_id, &resolved_id);
+		cgid = resolved_id;
+		cgid_known = true;
+	}
+
+	batch__row(b, T_MEMORY_GROWTH_EVENTS);
+	batch__int(b, clock_real_ns());
+	batch__int(b, r->pid);
+	batch__text(b, r->comm[0] ? r->comm : NULL);
+	batch__int(b, (int64_t)r->start_ns + offset);
+	put_int_or_null(b, (int64_t)cgid, cgid_known);
+	batch__text(b, path);
+	batch__text(b, status);
+	batch__text(b, leak_pattern_name(v->pattern));
+	batch__real(b, v->rate);
+	batch__int(b, (int64_t)((r->pages[RSS_ANON] + r->pages[RSS_FILE] + r->pages[RSS_SHMEM]) * p->page_size));
+	batch__int(b, (int64_t)(r->pages[RSS_ANON] * p->page_size));
+	batch__int(b, (int64_t)(r->pages[RSS_FILE] * p->page_size));
+	batch__int(b, (int64_t)(r->pages[RSS_SHMEM] * p->page_size));
+	batch__int(b, (int64_t)(r->pages[RSS_SWAP] * p->page_size));
+	batch__real(b, v->confidence);
+	put_int_or_null(b, r->memcg_known ? r->memcg.limit_bytes : 0, r->memcg_known && r->memcg.limit_bytes >= 0);
+	batch__text(b, source);
+	put_int_or_null(b, headroom, headroom >= 0);
+	if (ttl >= 0 && !strcmp(status, "suspect"))     /* a projection only while growing */
+		batch__real(b, ttl);
+	else
+		batch__null(b);
+	batch__int(b, v->growth_start_ns + offset);
+	batch__int(b, v->samples);
+	batch__end(b);
+	collector__rows_added(c);
+	p->counters.rows++;
+}
+
+/* Writes what changed in r's verdict since its latest row. */
+static void report(struct tracer *t, struct rss_proc *r, int64_t now_mono)
+{
+	struct rss_priv *p = t->priv;
+	struct leak_verdict v;
+	int64_t t0 = clock_mono_ns();
+
+	leak_series__verdict(r->series, &v);
+	p->counters.detector_ns += (uint64_t)(clock_mono_ns() - t0);
+	if (v.leak) {
+		const struct leak_verdict *old = &r->reported;
+		int64_t since = now_mono - r->reported_ns;
+		double moved = old->rate > 0 ? fabs(v.rate - old->rate) / old->rate : 1;
+
+		if (!r->suspect || v.pattern != old->pattern ||
+		    (since >= UPDATE_EVERY_NS && (moved >= RATE_CHANGE || fabs(v.confidence - old->confidence) >= CONF_CHANGE)) ||
+		    (since >= SETTLE_EVERY_NS && moved >= RATE_SETTLE)) {
+			write_row(t, r, &v, "suspect", true);
+			r->suspect = true;
+			r->reported = v;
+			r->reported_ns = now_mono;
+		}
+	} else if (r->suspect) {
+		write_row(t, r, &v, "resolved", true);
+		r->suspect = false;
+		r->reported = v;
+		r->reported_ns = now_mono;
+	}
+}
+
+/* The process is gone (exit, exec, or pid reuse): close its suspicion. */
+static void finish(struct tracer *t, struct rss_proc *r)
+{
+	if (r->suspect) {
+		struct leak_verdict v = r->reported;
+
+		leak_series__refresh(r->series);
+		leak_series__verdict(r->series, &v);
+		v.leak = false;
+		if (v.pattern == LEAK_NONE)
+			v.pattern = r->reported.pattern;
+		write_row(t, r, &v, "exited", false);
+		r->suspect = false;
+	}
+}
+
+/* The state for tgid under this origin, (re)started when the process is
+ * new, exec'd (new origin) or a reused pid (new start time). */
+static struct rss_proc *track(struct tracer *t, uint32_t pid, uint64_t start_ns, uint64_t origin_ns,
+			      uint64_t base_pages)
+{
+	struct rss_priv *p = t->priv;
+	struct rss_proc *r = u64map_get(&p->procs, pid);
+
+	if (r && r->start_ns == start_ns && r->origin_ns == origin_ns)
+		return r;
+	if (r) {
+		finish(t, r);
+		leak_series__free(r->series);
+		memset(r, 0, sizeof(*r));
+	} else {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return NULL;
+		u64map_put(&p->procs, pid, r);
+	}
+	r->pid = pid;
+	r->start_ns = start_ns;
+	r->origin_ns = origin_ns;
+	r->gen = p->gen;
+	r->series = leak_series__new(&p->params, (int64_t)origin_ns, (int64_t)(base_pages * p->page_size));
+	if (!r->series) {
+		u64map_del(&p->procs, pid);
+		free(r);
+		return NULL;
+	}
+	p->counters.tracked = p->procs.len;
+	return r;
+}
+
+static void untrack(struct tracer *t, struct rss_proc *r)
+{
+	struct rss_priv *p = t->priv;
+
+	finish(t, r);
+	u64map_del(&p->procs, r->pid);
+	proc_free(r);
+	p->counters.tracked = p->procs.len;
+}
+
+static void feed(struct tracer *t, struct rss_proc *r, uint64_t ts_ns, const __u64 *pages)
+{
+	struct rss_priv *p = t->priv;
+	int64_t t0 = clock_mono_ns();
+
+	memcpy(r->pages, pages, sizeof(r->pages));
+	leak_series__add(r->series, (int64_t)ts_ns, (int64_t)footprint_bytes(p, pages));
+	p->counters.detector_ns += (uint64_t)(clock_mono_ns() - t0);
+}
+
+static int on_event(struct tracer *t, const void *data, size_t size)
+{
+	struct rss_priv *p = t->priv;
+	const struct ks_rss_event *e = data;
+	struct rss_proc *r;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (e->kind == RSS_EXIT) {
+		p->counters.exits++;
+		r = u64map_get(&p->procs, e->pid);
+		if (r && r->start_ns == e->start_ns) {
+			memcpy(r->pages, e->pages, sizeof(r->pages));
+			untrack(t, r);
+		}
+		return 0;
+	}
+	if (e->kind == RSS_JUMP)
+		p->counters.jumps++;
+	else
+		p->counters.samples++;
+	r = track(t, e->pid, e->start_ns, e->origin_ns, e->base_pages);
+	if (!r)
+		return 0;
+	memcpy(r->comm, e->comm, KS_COMM_LEN);
+	r->comm[KS_COMM_LEN] = '\0';
+	r->cgroup_id = e->cgroup_id;
+	r->memcg_id = e->memcg_id;
+	feed(t, r, e->ts_ns, e->pages);
+	r->fed_seq = e->seq;
+	return 0;
+}
+
+/* A process first met in the hash: its name from /proc. */
+static void read_comm(struct rss_priv *p, struct rss_proc *r)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", r->pid);
+	n = procfs_read(p->root, path, r->comm, sizeof(r->comm));
+	if (n > 0 && r->comm[n - 1] == '\n')
+		r->comm[n - 1] = '\0';
+	else if (n < 0)
+		r->comm[0] = '\0';
+}
+
+/* One pass over the kernel's hash: changes no push reported, and which
+ * processes still have state.  Returns 0, or a negative errno when the
+ * hash could not be read whole (then nothing is swept). */
+static int read_hash(struct tracer *t, int64_t now_mono)
+{
+	struct rss_priv *p = t->priv;
+	int fd = bpf_map__fd(p->skel->maps.procs);
+	uint64_t step = p->params.step_bytes;
+	uint32_t out_batch = 0;
+	void *in_batch = NULL;
+
+	for (;;) {
+		__u32 count = BATCH_ENTRIES;
+		int err = bpf_map_lookup_batch(fd, in_batch, &out_batch, p->keys, p->values, &count, NULL);
+
+		if (err < 0 && err != -ENOENT)
+			return err;
+		for (__u32 i = 0; i < count; i++) {
+			const struct rss_state *st = &p->values[i];
+			struct rss_proc *r = u64map_get(&p->procs, p->keys[i]);
+			uint64_t fp = footprint_bytes(p, st->pages), base = st->base_pages * p->page_size;
+
+			if (!r || r->start_ns != st->start_ns || r->origin_ns != st->origin_ns) {
+				/* Not followed yet: only once it moved and its
+				 * first slot is over. */
+				if ((fp > base ? fp - base : base - fp) < step || (uint64_t)now_mono < st->next_due_ns)
+					continue;
+				r = track(t, p->keys[i], st->start_ns, st->origin_ns, st->base_pages);
+				if (!r)
+					continue;
+				read_comm(p, r);
+			}
+			r->gen = p->gen;
+			if (st->seq != r->fed_seq && (uint64_t)now_mono >= st->next_due_ns) {
+				feed(t, r, st->last_ns, st->pages);
+				r->fed_seq = st->seq;
+				p->counters.flushed++;
+			}
+		}
+		if (err == -ENOENT)
+			return 0;
+		in_batch = &out_batch;
+	}
+}
+
+static int rss_collect(struct tracer *t, struct batch *b, int64_t now_ns)
+{
+	struct rss_priv *p = t->priv;
+	int64_t now_mono = clock_mono_ns(), t0;
+	uint64_t key;
+	void *value;
+
+	(void)b;
+	(void)now_ns;
+	p->gen++;
+	if (read_hash(t, now_mono) == 0) {
+		/* Gone from the hash: exited (its exit record was lost) or
+		 * replaced.  Deleting while iterating is not allowed, so one
+		 * at a time. */
+		for (bool again = true; again;) {
+			again = false;
+			for (size_t i = 0; u64map_next(&p->procs, &i, &key, &value);) {
+				struct rss_proc *r = value;
+
+				if (r->gen != p->gen) {
+					p->counters.swept++;
+					untrack(t, r);
+					again = true;
+					break;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; u64map_next(&p->procs, &i, &key, &value);) {
+		struct rss_proc *r = value;
+
+		t0 = clock_mono_ns();
+		leak_series__advance(r->series, now_mono);
+		p->counters.detector_ns += (uint64_t)(clock_mono_ns() - t0);
+		report(t, r, now_mono);
+	}
+	return 0;
+}
+
+static int rss_open(struct tracer *t, const struct config *cfg)
+{
+	struct rss_priv *p = t->priv;
+	long page = sysconf(_SC_PAGESIZE);
+
+	p->page_size = page > 0 ? (uint64_t)page : 4096;
+	p->root = cfg->root;
+	leak_params_default(&p->params);
+	p->params.resolution_ns = cfg->rss_interval_ns;
+	p->params.min_growth_bytes = cfg->leak_min_growth_bytes;
+	p->params.quiet_ns = cfg->leak_quiet_ns;
+	p->keys = calloc(BATCH_ENTRIES, sizeof(*p->keys));
+	p->values = calloc(BATCH_ENTRIES, sizeof(*p->values));
+	if (!p->keys || !p->values || cgroup_resolver__new(cfg->root, &p->cgroups))
+		return -ENOMEM;
+	p->skel = rss_bpf__open();
+	if (!p->skel)
+		return -errno;
+	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_rss].rate_cap);
+	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
+	p->skel->rodata->interval_ns = (uint64_t)cfg->rss_interval_ns;
+	p->skel->rodata->jump_pages = (cfg->rss_jump_bytes + p->page_size - 1) / p->page_size;
+	bpf_map__set_max_entries(p->skel->maps.procs, (uint32_t)cfg->rss_max_processes);
+	t->obj = p->skel->obj;
+	return 0;
+}
+
+static int rss_start(struct tracer *t)
+{
+	struct rss_priv *p = t->priv;
+
+	return tracer__add_ringbuf(t, p->skel->maps.events, on_event);
+}
+
+static void rss_destroy(struct tracer *t)
+{
+	struct rss_priv *p = t->priv;
+	uint64_t key;
+	void *value;
+
+	for (size_t i = 0; u64map_next(&p->procs, &i, &key, &value);)
+		proc_free(value);
+	u64map_free(&p->procs);
+	cgroup_resolver__free(p->cgroups);
+	free(p->keys);
+	free(p->values);
+	rss_bpf__destroy(p->skel);
+}
+
+void rss_tracer_counters(const struct tracer *t, struct rss_tracer_counters *ret)
+{
+	const struct rss_priv *p = t->priv;
+
+	if (!p) {
+		memset(ret, 0, sizeof(*ret));
+		return;
+	}
+	*ret = p->counters;
+	ret->tracked = p->procs.len;
+}
+
+bool rss_tracer_tracks(const struct tracer *t, uint32_t tgid)
+{
+	const struct rss_priv *p = t->priv;
+
+	return p && u64map_get(&p->procs, tgid);
+}
+
+const struct tracer_ops rss_tracer = {
+	.name = "rss",
+	.summary = "RSS per process (kmem:rss_stat) -> leak detector -> memory_growth_events",
+	.hooks = hooks,
+	.priv_size = sizeof(struct rss_priv),
+	.open = rss_open,
+	.start = rss_start,
+	.collect = rss_collect,
+	.destroy = rss_destroy,
+};

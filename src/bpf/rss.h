@@ -1,0 +1,92 @@
+/* RSS tracer: contract between rss.bpf.c and rss.c.
+ *
+ * The kernel side keeps one struct rss_state per process (thread group,
+ * found through mm->owner) in the `procs` hash, updated on every
+ * kmem:rss_stat event, and pushes a struct ks_rss_event to user space:
+ *  - RSS_SAMPLE at most once per interval slot (slots are interval_ns long
+ *    and start at the process's origin: first seen or last exec): at the
+ *    first change after a slot ended, the state the slot ended with (the
+ *    footprint before that change, stamped with the time of the change
+ *    before it);
+ *  - RSS_JUMP at once when the footprint moved by jump_pages since the last
+ *    push;
+ *  - RSS_EXIT when a process that was pushed at least once exits (its
+ *    state is deleted at sched_process_exit either way).
+ * A change after the last push of a slot is not pushed when nothing follows
+ * it: user space reads the hash every tick and picks such changes up
+ * (seq != the seq of the last record it saw, and the slot is over).
+ */
+#ifndef KS_RSS_H
+#define KS_RSS_H
+
+#include "common.h"
+
+/* Counter indexes, the kernel's MM_* order. */
+enum rss_member {
+	RSS_FILE,
+	RSS_ANON,
+	RSS_SWAP,
+	RSS_SHMEM,
+	RSS_MEMBERS,
+};
+
+enum rss_kind {
+	RSS_SAMPLE = 1,
+	RSS_JUMP = 2,
+	RSS_EXIT = 3,
+};
+
+/* Value of the `procs` hash, key: tgid (__u32). */
+struct rss_state {
+	__u64 mm;                /* the mm_struct counted (exec replaces it) */
+	__u64 origin_ns;         /* CLOCK_MONOTONIC: first seen or exec; slots start here */
+	__u64 start_ns;          /* CLOCK_MONOTONIC start of the process (pid reuse check) */
+	__u64 next_due_ns;       /* start of the next slot that may push a sample */
+	__u64 last_ns;           /* time of the latest change */
+	__u64 base_pages;        /* footprint (rss + swap) at origin */
+	__u64 push_pages;        /* footprint at the latest push */
+	__u64 pages[RSS_MEMBERS];
+	__u32 seq;               /* changes counted since origin */
+	__u32 pushed;            /* records pushed since origin */
+};
+
+struct ks_rss_event {
+	__u64 ts_ns;             /* CLOCK_MONOTONIC of the change reported */
+	__u64 origin_ns;
+	__u64 start_ns;
+	__u64 base_pages;
+	__u64 cgroup_id;         /* cgroup v2 id of the mm owner */
+	__u64 memcg_id;          /* its v1 memory cgroup id (0: none) */
+	__u64 pages[RSS_MEMBERS];
+	__u32 kind;              /* enum rss_kind */
+	__u32 pid;               /* tgid */
+	__u32 seq;
+	__u32 pad;
+	char comm[KS_COMM_LEN];
+};
+
+#ifndef __bpf__
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tracer;
+
+/* What the user side did since it started (for tests and the bench). */
+struct rss_tracer_counters {
+	uint64_t samples;        /* RSS_SAMPLE records */
+	uint64_t jumps;          /* RSS_JUMP records */
+	uint64_t exits;          /* RSS_EXIT records */
+	uint64_t flushed;        /* changes picked up from the hash at a tick */
+	uint64_t swept;          /* processes dropped because their state vanished */
+	uint64_t rows;           /* memory_growth_events rows written */
+	uint64_t tracked;        /* processes followed now */
+	uint64_t detector_ns;    /* time spent in the leak detector */
+};
+
+void rss_tracer_counters(const struct tracer *t, struct rss_tracer_counters *ret);
+
+/* True when the user side holds state for tgid. */
+bool rss_tracer_tracks(const struct tracer *t, uint32_t tgid);
+#endif
+
+#endif

@@ -1,0 +1,82 @@
+#!/bin/sh
+# ksight leaks: its command-line contract; the list an agent run leaves in
+# the database (table and JSON) for a real leaking process; a database
+# from before the table existed; and --live printing a suspect as it grows.
+. "$(dirname "$0")/../lib/tap.sh"
+plan 22
+
+run() { out=$("$KSIGHT" "$@" 2>&1); rc=$?; }
+
+run leaks --help;                      is "$rc" 0 "leaks --help exits 0"
+like "$out" "Examples:" "and shows examples"
+run leaks --frob;                      is "$rc" 2 "unknown flag: exit 2"
+run leaks --duration 5;                is "$rc" 2 "--duration without --live: exit 2"
+like "$out" "only applies with --live" "says why"
+run leaks --live --db "$TMP/x.db";     is "$rc" 2 "--live with --db: exit 2"
+run leaks --db "$TMP/none.db";         is "$rc" 1 "missing database: exit 1"
+like "$out" "no database at" "says so"
+
+# a KernelSight database from before memory_growth_events
+sqlite3 "$TMP/old.db" "PRAGMA application_id = $((0x4b53474e)); PRAGMA user_version = 1;
+                       CREATE TABLE collector_stats (timestamp INTEGER NOT NULL);"
+run leaks --db "$TMP/old.db";          is "$rc" 1 "older database: exit 1"
+like "$out" "no memory_growth_events table" "explains what is missing"
+
+require_bpf
+DB=$TMP/leaks.db
+"$KSIGHT" agent --db "$DB" --duration 9 2>/dev/null &
+agent=$!
+sleep 1
+"$HELPERS/grower" linear --rate 2M --duration 6 > "$TMP/g.out"
+wait $agent
+pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/g.out")
+run leaks --db "$DB"
+is "$rc" 0 "leaks on the agent's database: exit 0"
+like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +exited +linear +2\.0 MiB/s" \
+     "the grower is listed: exited, linear, 2.0 MiB/s"
+run leaks --db "$DB" --json
+is "$rc" 0 "--json: exit 0"
+is "$(printf '%s' "$out" | node -e '
+	let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+		const g = JSON.parse(s).find(r => r.pid == process.argv[1]);
+		console.log(g ? [g.status, g.pattern, Math.round(g.growth_rate_bytes_per_s / 104857.6) / 10,
+				 g.limit_source, g.rows > 1].join(" ") : "missing");
+	});' "$pid")" "exited linear 2 memavailable true" \
+   "JSON: status, pattern, rate in MiB/s, limit source, several rows"
+
+# the agent stops while a suspect still runs: 'suspect' while it runs, then 'gone'
+"$HELPERS/grower" linear --rate 2M --duration 7 > "$TMP/long.out" &
+grower=$!
+"$KSIGHT" agent --db "$TMP/gone.db" --duration 5 2>/dev/null
+pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/long.out")
+run leaks --db "$TMP/gone.db"
+like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +suspect " "still running after the agent stopped: suspect"
+wait $grower
+run leaks --db "$TMP/gone.db"
+like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +gone " "once it ended unwatched: gone"
+
+# --live: rows as they are found, one JSON object per line
+( sleep 1; "$HELPERS/grower" linear --rate 4M --duration 5 > "$TMP/live.out" ) &
+run leaks --live --duration 8 --json
+wait
+pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/live.out")
+is "$rc" 0 "--live --duration 8: exit 0"
+line=$(printf '%s\n' "$out" | grep "\"pid\":$pid," | head -1)
+like "$line" '"status":"suspect"' "the grower shows up as a suspect"
+like "$line" '"pattern":"linear"' "classified linear"
+ok "every line is one JSON object" sh -c 'printf "%s\n" "$1" | node -e "
+	let s = \"\"; process.stdin.on(\"data\", d => s += d).on(\"end\", () => {
+		s.trim().split(\"\n\").forEach(l => JSON.parse(l)); });"' sh "$out"
+like "$(printf '%s\n' "$out" | grep "\"pid\":$pid," | tail -1)" '"status":"exited"' "and its exit is reported"
+
+# a kernel map too small for the machine: every process left out is counted
+printf 'tracers:\n  rss:\n    max_processes: 16\n' > "$TMP/small.yaml"
+( sleep 0.5; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	"$HELPERS/grower" constant --size 4M --duration 1 > /dev/null &
+  done; wait ) &
+DB=$TMP/small.db
+"$KSIGHT" agent --db "$DB" --config "$TMP/small.yaml" --duration 3 2>/dev/null
+wait
+drops=$(q "select sum(drops) from collector_stats where collector='rss'")
+ok "a full map is counted as drops in collector_stats ($drops)" test "$drops" -gt 0
+done_testing
