@@ -294,6 +294,7 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	t->events++;
 	if (e->kind == RSS_EXIT) {
 		p->counters.exits++;
 		r = u64map_get(&p->procs, e->pid);
@@ -440,7 +441,7 @@ static int rss_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->interval_ns = (uint64_t)cfg->rss_interval_ns;
 	p->skel->rodata->jump_pages = (cfg->rss_jump_bytes + p->page_size - 1) / p->page_size;
 	bpf_map__set_max_entries(p->skel->maps.procs, (uint32_t)cfg->rss_max_processes);
-	t->obj = p->skel->obj;
+	t->skeleton = p->skel->skeleton;
 	return 0;
 }
 

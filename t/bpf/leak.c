@@ -150,6 +150,7 @@ int main(void)
 	long long end_ns;
 
 	tap_require_bpf();
+	ktest_init(&k);
 	ktest_start(&k, tracers, NULL);
 	k.grace_ns = 2 * NSEC_PER_SEC;
 	limited = make_cgroup(cg_dir, sizeof(cg_dir), cg_procs, sizeof(cg_procs), cg_rel, sizeof(cg_rel));
