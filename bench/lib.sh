@@ -50,3 +50,15 @@ mount_tracefs() {
 }
 
 q() { "$KSIGHT" query --db "$1" --csv "$2" | sed -n 2p; }
+
+# make_big_db PATH ROWS: a KernelSight database holding ROWS process_events
+# rows (plus what a short agent run writes), for benches that must show a
+# large database costs them nothing.
+make_big_db() {
+	"$KSIGHT" agent --db "$1" --duration 0.5 >/dev/null 2>&1
+	sqlite3 "$1" "PRAGMA journal_mode=WAL; BEGIN;
+		WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $2)
+		INSERT INTO process_events (timestamp, event, pid, ppid, uid, comm, cgroup)
+		SELECT 1790000000000000000 + x * 1000, 'exec', x % 32768, 1, 0, 'bench', '/' FROM c;
+		COMMIT;" >/dev/null
+}
