@@ -8,6 +8,8 @@
 
 #include "../collector.h"
 #include "../config.h"
+#include "../http/server.h"
+#include "../http/snapshot.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/parse.h"
@@ -18,17 +20,24 @@
 static void usage(void)
 {
 	printf("usage: ksight agent [--db PATH] [--duration TIME] [--config FILE] [--interval TIME]\n"
+	       "                    [--listen ADDR:PORT] [--token-file FILE] [--no-http]\n"
 	       "\n"
 	       "Collects kernel telemetry (eBPF tracers and /proc scrapers) into a SQLite\n"
 	       "database, one transaction per tick, until Ctrl-C, SIGTERM or --duration.\n"
 	       "Needs root (or CAP_BPF + CAP_PERFMON) for the tracers; without them only the\n"
-	       "scrapers run.\n"
+	       "scrapers run.  It serves a live dashboard (/), a JSON API (/api/...) and\n"
+	       "Prometheus metrics (/metrics) on http://127.0.0.1:7777/ unless --no-http.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --db PATH         database file (default: kernelsight.db in this directory)\n"
 	       "  --duration TIME   stop after TIME (e.g. 30, 30s, 5m; default: run until stopped)\n"
 	       "  --config FILE     YAML configuration (see config/ksight.example.yaml)\n"
 	       "  --interval TIME   tick length (default 1s)\n"
+	       "  --listen ADDR:PORT  serve HTTP there (default 127.0.0.1:7777; port 0 picks one);\n"
+	       "                    an address other than loopback needs --token-file\n"
+	       "  --token-file FILE every request must carry the token in FILE (Authorization:\n"
+	       "                    Bearer TOKEN, or as the password of HTTP Basic in a browser)\n"
+	       "  --no-http         no HTTP server\n"
 	       "  --help-config     list every configuration key with its default\n"
 	       "  -h, --help        this help\n"
 	       "\n"
@@ -36,6 +45,8 @@ static void usage(void)
 	       "  sudo ksight agent\n"
 	       "  sudo ksight agent --db /var/lib/ksight/host.db --duration 10m\n"
 	       "  sudo ksight agent --config config/ksight.example.yaml\n"
+	       "  sudo ksight agent --listen 0.0.0.0:7777 --token-file /etc/ksight/token\n"
+	       "  curl -s http://127.0.0.1:7777/api/health\n"
 	       "  ksight query 'select event, count(*) from process_events group by event'\n");
 }
 
@@ -67,6 +78,7 @@ static void print_sources(struct collector *c)
  * recovers; rows wait in memory meanwhile (see writer.h). */
 struct agent_state {
 	struct writer *writer;
+	struct snapshots *snapshots;       /* NULL without HTTP */
 	bool failing;
 	uint64_t dropped;
 };
@@ -76,9 +88,8 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 	struct agent_state *a = ctx;
 	struct writer_stats ws;
 
-	(void)c;
-	(void)b;
-	(void)now_ns;
+	if (a->snapshots)
+		snapshots__publish(a->snapshots, c, b, now_ns);
 	writer__stats(a->writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
@@ -116,11 +127,17 @@ int cmd_agent(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "help-config", no_argument, NULL, 'K' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "no-http", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *config_path = NULL, *interval = NULL;
-	char err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX];
+	const char *db = NULL, *config_path = NULL, *interval = NULL, *listen = NULL, *token_file = NULL;
+	char err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX], herr[HTTP_ERR_MAX];
+	struct http_server *http = NULL;
+	struct snapshots *snapshots = NULL;
+	bool no_http = false;
 	struct store *store = NULL;
 	struct collector *col = NULL;
 	struct writer *writer = NULL;
@@ -134,6 +151,9 @@ int cmd_agent(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'c': config_path = optarg; break;
 		case 'i': interval = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'T': token_file = optarg; break;
+		case 'N': no_http = true; break;
 		case 't':
 			if (parse_duration_ns(optarg, &duration_ns) || duration_ns <= 0)
 				return cli_usage_error("agent", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
@@ -165,6 +185,20 @@ int cmd_agent(int argc, char **argv)
 		}
 		cfg.interval_ns = ns;
 	}
+	if (listen)
+		config_set_str(&cfg.http_listen, listen);
+	if (token_file)
+		config_set_str(&cfg.http_token_file, token_file);
+	if (no_http)
+		cfg.http_enabled = false;
+	/* Before anything is created: a bad address or a missing token is the
+	 * user's to fix. */
+	if (cfg.http_enabled && (rc = http_server__open(&cfg, &http, herr))) {
+		fprintf(stderr, "ksight agent: %s\n", herr);
+		config_free(&cfg);
+		return rc == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
+	rc = EXIT_FAIL;
 
 	if (store__open(cfg.db_path, STORE_READ_WRITE, &store, serr)) {
 		cli_fail("agent", "%s", serr);
@@ -192,18 +226,36 @@ int cmd_agent(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	struct agent_state state = { .writer = writer };
+	if (http) {
+		/* The first snapshot (no tick yet) lets requests start now. */
+		if ((rc = snapshots__new(&cfg, writer, &snapshots))) {
+			cli_fail("agent", "cannot start the HTTP server: %s", strerror(-rc));
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
+		snapshots__publish(snapshots, col, NULL, clock_real_ns());
+		if ((rc = http_server__start(http, snapshots, herr))) {
+			cli_fail("agent", "%s", herr);
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
+		log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)", http_server__address(http));
+	}
+	struct agent_state state = { .writer = writer, .snapshots = snapshots };
 	struct collector_hooks hooks = { .on_tick = on_tick, .ctx = &state };
 
 	rc = collector__run(col, writer, duration_ns, &hooks);
 	if (rc)
 		cli_fail("agent", "event loop failed: %s", strerror(-rc));
+	http = http_server__stop(http);
 	writer = writer__stop(writer, 10 * NSEC_PER_SEC, &ws);
 	log_info("stopped after %.1fs: %llu rows stored, %llu lost%s%s", (double)(clock_mono_ns() - started) / 1e9,
 		 (unsigned long long)ws.rows_written, (unsigned long long)ws.rows_dropped,
 		 ws.last_error ? "; last write error: " : "", ws.last_error ? ws.last_error_msg : "");
 	rc = rc || ws.rows_dropped || ws.last_error ? EXIT_FAIL : EXIT_OK;
 cleanup:
+	http_server__stop(http);
+	snapshots__free(snapshots);
 	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
 	collector__close(col);
 	store__close(store);
