@@ -14,6 +14,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "http/server.h"
 #include "lib/parse.h"
 
 enum key_type { K_BOOL, K_U64, K_DURATION, K_SIZE, K_STRING };
@@ -59,7 +60,7 @@ static const struct key keys[] = {
 	  "use perf software events page-faults-min/-maj for minor/major and latency" },
 	{ "http.enabled", K_BOOL, OFF(http_enabled), 0, 0, "true",
 	  "serve the JSON API, /metrics and the dashboard" },
-	{ "http.listen", K_STRING, OFF(http_listen), 0, 0, "127.0.0.1:7777",
+	{ "http.listen", K_STRING, OFF(http_listen), 0, 0, HTTP_DEFAULT_LISTEN,
 	  "ADDR:PORT to listen on; an address other than loopback needs http.token_file" },
 	{ "http.token_file", K_STRING, OFF(http_token_file), 0, 0, "",
 	  "file holding the bearer token every request must carry (16 characters or more)" },

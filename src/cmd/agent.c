@@ -194,9 +194,15 @@ int cmd_agent(int argc, char **argv)
 	/* Before anything is created: a bad address or a missing token is the
 	 * user's to fix. */
 	if (cfg.http_enabled && (rc = http_server__open(&cfg, &http, herr))) {
-		fprintf(stderr, "ksight agent: %s\n", herr);
-		config_free(&cfg);
-		return rc == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		/* The default port taken (another agent, say) costs the dashboard,
+		 * not the collection; an address the user chose is a promise. */
+		if (rc != -EINVAL && !listen && !strcmp(cfg.http_listen, HTTP_DEFAULT_LISTEN)) {
+			log_warn("%s; the agent runs without HTTP", herr);
+		} else {
+			fprintf(stderr, "ksight agent: %s\n", herr);
+			config_free(&cfg);
+			return rc == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		}
 	}
 	rc = EXIT_FAIL;
 

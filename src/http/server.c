@@ -491,10 +491,13 @@ static enum MHD_Result respond(struct http_request *r, int status, struct shared
 		__atomic_add_fetch(&shared->refs, 1, __ATOMIC_RELAXED);
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(shared->len, shared->data, put_shared,
 									      shared);
+		if (!resp)
+			body_put(shared);
 	} else if (r->data && r->data_owner) {
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(r->data_len, (void *)r->data,
 									      put_snapshot, r->data_owner);
-		r->data_owner = NULL;         /* the response holds the reference now */
+		if (resp)
+			r->data_owner = NULL;   /* the response holds the reference now */
 	} else if (r->data) {
 		resp = MHD_create_response_from_buffer(r->data_len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
 	} else {
@@ -502,6 +505,8 @@ static enum MHD_Result respond(struct http_request *r, int status, struct shared
 		char *data = buf_detach(&r->body);
 
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(len, data, free_body, data);
+		if (!resp)
+			free(data);
 	}
 	if (!resp)
 		return MHD_NO;
@@ -591,6 +596,9 @@ static enum MHD_Result dispatch(struct http_request *r, const struct route *rout
 	return respond(r, status, NULL);
 }
 
+/* Markers for req_cls: where a request is. */
+static char headers_seen, answered;
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **req_cls)
@@ -606,12 +614,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)version;
 	(void)upload_data;
-	if (*req_cls) {
-		/* A body arrived after the answer was queued: discard it. */
+	/* libmicrohttpd calls once when the headers are in, again for each piece
+	 * of body, and once more at the end; an answer queued at the first call
+	 * would close the connection (it cannot know the body), so it is queued
+	 * at the last one, except for requests that carry a body. */
+	if (*req_cls == &answered) {
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	*req_cls = s;
+	if (!*req_cls) {
+		*req_cls = &headers_seen;
+		if (!(length && strcmp(length, "0")) &&
+		    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+			return MHD_YES;
+	}
+	*req_cls = &answered;
+	*upload_data_size = 0;
 	r.now_ns = clock_real_ns();
 	if (s->token_len && !authorized(s, conn))
 		status = http_error(&r, 401, NULL, "this server needs a token: send 'Authorization: Bearer TOKEN'");
