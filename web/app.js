@@ -41,6 +41,7 @@
   window.ksight = {
     charts: charts,
     state: state,
+    colors: COLORS,
     points: (name) => (charts[name] && charts[name].u ? charts[name].u.data[0].length : 0),
   };
 

@@ -177,7 +177,7 @@ perl -MIO::Socket::INET -e '
 	close $f;
 	sleep 120;' "${hostport%:*}" "${hostport#*:}" "$TMP/held" &
 HOLDER=$!
-at_exit "kill $HOLDER"
+at_exit "kill $HOLDER 2>/dev/null"
 i=0
 while [ ! -e "$TMP/held" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 get /api/health

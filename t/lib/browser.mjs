@@ -6,10 +6,11 @@
 //
 // Waits (up to 30 s) until every chart has at least WAIT_POINTS points
 // (default 3) and two live updates happened, then prints one JSON object:
-//   {"points": {chart: n}, "ink": {chart: share of the plot's pixels drawn},
+//   {"status": HTTP status of the page, "points": {chart: n}, "series_px": {chart: pixels in the series colours},
 //    "screenshot_ink": share of screenshot pixels unlike the page background,
 //    "updates": n, "errors": [console errors and CSP violations],
-//    "requests_elsewhere": [URLs not on the agent], "text": {id: textContent}}
+//    "requests_elsewhere": [URLs not on the agent], "text": {id: textContent},
+//    "range": {after clicking "1 h": range, step, points of the memory chart}}
 // and exits 0; 1 when the page did not load or the charts never filled.
 import { chromium } from 'playwright-core';
 
@@ -27,7 +28,7 @@ const browser = await chromium.launch({
 	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
 	       '--disable-component-update', '--disable-sync'],
 });
-const out = { points: {}, ink: {}, errors: [], requests_elsewhere: [], text: {} };
+const out = { points: {}, series_px: {}, errors: [], requests_elsewhere: [], text: {} };
 let rc = 0;
 try {
 	const context = await browser.newContext({
@@ -38,7 +39,8 @@ try {
 	page.on('console', (m) => { if (m.type() === 'error') out.errors.push(m.text()); });
 	page.on('pageerror', (e) => out.errors.push(String(e)));
 	page.on('request', (r) => { if (!r.url().startsWith(origin)) out.requests_elsewhere.push(r.url()); });
-	await page.goto(url, { waitUntil: 'load', timeout: 15000 });
+	const response = await page.goto(url, { waitUntil: 'load', timeout: 15000 });
+	out.status = response ? response.status() : 0;
 	try {
 		await page.waitForFunction((n) => {
 			const k = window.ksight;
@@ -51,19 +53,26 @@ try {
 	}
 	Object.assign(out, await page.evaluate(() => {
 		const k = window.ksight;
-		const res = { points: {}, ink: {}, updates: k ? k.state.updates : 0, text: {} };
+		const res = { points: {}, series_px: {}, updates: k ? k.state.updates : 0, text: {} };
+		const rgb = (k ? k.colors.slice(0, 3) : []).map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
 		for (const name of Object.keys(k ? k.charts : {})) {
 			const u = k.charts[name].u;
 			res.points[name] = u.data[0].length;
-			// Share of the plot canvas drawn on (uPlot clears it to transparent).
+			// Pixels of the plot canvas in the first three series colours:
+			// lines drawn from data (axes and grid are grey).
 			const cv = u.ctx.canvas, px = u.ctx.getImageData(0, 0, cv.width, cv.height).data;
-			let drawn = 0;
-			for (let i = 3; i < px.length; i += 4) if (px[i]) drawn++;
-			res.ink[name] = drawn / (px.length / 4);
+			let lit = 0;
+			for (let i = 0; i < px.length; i += 4) {
+				if (px[i + 3] < 128) continue;
+				for (const c of rgb)
+					if (Math.abs(px[i] - c[0]) + Math.abs(px[i + 1] - c[1]) + Math.abs(px[i + 2] - c[2]) < 60) { lit++; break; }
+			}
+			res.series_px[name] = lit;
 		}
 		for (const id of ['status', 'host', 'leaks-note', 'updated'])
 			res.text[id] = (document.getElementById(id) || {}).textContent;
 		res.collector_rows = document.querySelectorAll('#collectors-table tbody tr').length;
+		res.slow_rows = document.querySelectorAll('#slow-table tbody tr').length;
 		return res;
 	}));
 	const png = await page.screenshot({ path: shot, fullPage: true });
@@ -85,6 +94,13 @@ try {
 			if (Math.abs(px[i] - bg[0]) + Math.abs(px[i + 1] - bg[1]) + Math.abs(px[i + 2] - bg[2]) > 30) differ++;
 		return differ / (px.length / 4);
 	}, png.toString('base64'));
+	// The time range selector: 1 h is drawn with 6 s buckets.
+	const before = await page.evaluate(() => window.ksight.state.updates);
+	await page.click('button[data-range="3600"]');
+	await page.waitForFunction((n) => window.ksight.state.range === 3600 && window.ksight.state.updates > n + 1,
+				   before, { timeout: 15000, polling: 200 });
+	out.range = await page.evaluate(() => ({ range: window.ksight.state.range, step: window.ksight.state.step,
+						 points: window.ksight.points('memory') }));
 } catch (e) {
 	out.errors.push(String(e));
 	rc = 1;
