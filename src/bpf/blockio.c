@@ -179,7 +179,8 @@ static void blockio_metrics(struct tracer *t, struct prom *p)
 
 	for (size_t i = 0; n < sizeof(ids) / sizeof(ids[0]) && u64map_next(&bp->prev, &i, &id, &v);)
 		ids[n++] = id;
-	qsort(ids, n, sizeof(ids[0]), cmp_u64);
+	if (n > 1)
+		qsort(ids, n, sizeof(ids[0]), cmp_u64);
 	prom_family(p, "ksight_block_io_latency_seconds", PROM_HISTOGRAM,
 		    "Block I/O latency, issue to completion, per disk and operation.");
 	for (size_t i = 0; i < n; i++) {

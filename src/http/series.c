@@ -8,9 +8,9 @@
  * nothing was measured.  Times are seconds since the epoch (JavaScript
  * numbers cannot hold ns).
  */
-#include <stdlib.h>
 #include <string.h>
 
+#include "../lib/buf.h"
 #include "../lib/clock.h"
 #include "../store/store.h"
 #include "routes.h"
@@ -80,51 +80,46 @@ static const struct series series[] = {
 	  { "fork_per_s", "exec_per_s", "exit_per_s" }, true },
 };
 
+/* One bucket of a series as the query returns it. */
+struct point {
+	int64_t t;
+	double v[COLS_MAX];
+	bool null[COLS_MAX];
+};
+
 static int one_series(struct http_request *r, struct store *store, struct json *j, const struct series *s,
 		      int64_t since, int64_t until, int64_t step)
 {
-	size_t ncols = 0, nrows = 0, cap = 64;
-	int64_t *t = malloc(cap * sizeof(*t));
-	double *v = malloc(cap * COLS_MAX * sizeof(*v));
-	bool *isnull = malloc(cap * COLS_MAX * sizeof(*isnull));
+	struct buf points = BUF_INIT;       /* struct point[], grown as rows come (aborts without memory) */
+	const struct point *p;
+	size_t ncols = 0, n;
 	char err[STORE_ERR_MAX];
 	struct store_stmt *st;
-	int rc, status = 0;
+	int rc;
 
 	while (ncols < COLS_MAX && s->cols[ncols])
 		ncols++;
-	if (!t || !v || !isnull) {
-		status = http_error(r, 503, NULL, "out of memory");
-		goto cleanup;
-	}
-	if ((rc = store__prepare(store, s->sql, &st, err))) {
-		status = http_store_error(r, rc, err);
-		goto cleanup;
-	}
+	if ((rc = store__prepare(store, s->sql, &st, err)))
+		return http_store_error(r, rc, err);
 	store_stmt__bind_int(st, 1, since);
 	store_stmt__bind_int(st, 2, until);
 	store_stmt__bind_int(st, 3, step);
 	while ((rc = store_stmt__step(st, err)) == 1) {
-		if (nrows == cap) {
-			cap *= 2;
-			t = realloc(t, cap * sizeof(*t));
-			v = realloc(v, cap * COLS_MAX * sizeof(*v));
-			isnull = realloc(isnull, cap * COLS_MAX * sizeof(*isnull));
-			if (!t || !v || !isnull)
-				abort();
-		}
-		t[nrows] = store_stmt__int(st, 0);
+		struct point pt = { .t = store_stmt__int(st, 0) };
+
 		for (size_t c = 0; c < ncols; c++) {
-			isnull[nrows * COLS_MAX + c] = store_stmt__is_null(st, (int)c + 1);
-			v[nrows * COLS_MAX + c] = store_stmt__double(st, (int)c + 1);
+			pt.null[c] = store_stmt__is_null(st, (int)c + 1);
+			pt.v[c] = store_stmt__double(st, (int)c + 1);
 		}
-		nrows++;
+		buf_add(&points, &pt, sizeof(pt));
 	}
 	store_stmt__done(st);
 	if (rc < 0) {
-		status = http_store_error(r, rc, err);
-		goto cleanup;
+		buf_free(&points);
+		return http_store_error(r, rc, err);
 	}
+	p = (const struct point *)points.data;
+	n = points.len / sizeof(*p);
 	json_key(j, s->name);
 	json_obj_begin(j);
 	json_key(j, "columns");
@@ -142,36 +137,34 @@ static int one_series(struct http_request *r, struct store *store, struct json *
 		json_arr_begin(j);
 		if (s->zero_fill) {
 			for (int64_t b = since / step * step; b < until; b += step) {
-				while (row < nrows && t[row] < b)
-					row++;
-				bool have = row < nrows && t[row] == b;
+				bool have;
 
+				while (row < n && p[row].t < b)
+					row++;
+				have = row < n && p[row].t == b;
 				if (c == 0)
 					json_double(j, (double)b / 1e9);
-				else if (have && !isnull[row * COLS_MAX + c - 1])
-					json_double(j, v[row * COLS_MAX + c - 1]);
+				else if (have && !p[row].null[c - 1])
+					json_double(j, p[row].v[c - 1]);
 				else
 					json_int(j, 0);
 			}
 		} else {
-			for (row = 0; row < nrows; row++) {
+			for (row = 0; row < n; row++) {
 				if (c == 0)
-					json_double(j, (double)t[row] / 1e9);
-				else if (isnull[row * COLS_MAX + c - 1])
+					json_double(j, (double)p[row].t / 1e9);
+				else if (p[row].null[c - 1])
 					json_null(j);
 				else
-					json_double(j, v[row * COLS_MAX + c - 1]);
+					json_double(j, p[row].v[c - 1]);
 			}
 		}
 		json_arr_end(j);
 	}
 	json_arr_end(j);
 	json_obj_end(j);
-cleanup:
-	free(t);
-	free(v);
-	free(isnull);
-	return status;
+	buf_free(&points);
+	return 0;
 }
 
 int route_series(struct http_request *r)
