@@ -569,29 +569,28 @@ static void cache_put(struct http_thread *th, const char *key, int64_t version, 
 static enum MHD_Result dispatch(struct http_request *r, const struct route *route, const char *key)
 {
 	struct http_thread *th = thread_state();
+	bool reads_db = th && route->fn != route_asset && route->fn != route_metrics && strlen(key) < CACHE_KEY_MAX;
+	struct cache_entry *e = reads_db ? cache_find(th, key) : NULL;
 	int64_t version = -1;
 	int status;
 
-	if (th && route->fn != route_asset && route->fn != route_metrics && strlen(key) < CACHE_KEY_MAX) {
-		struct cache_entry *e = cache_find(th, key);
-
-		if (e && http_store(r)) {
-			version = store__data_version(th->store);
-			if (version >= 0 && version == e->version) {
-				e->last_use = ++th->uses;
-				__atomic_add_fetch(&r->server->cache_hits, 1, __ATOMIC_RELAXED);
-				r->content_type = "application/json";
-				r->no_store = true;
-				return respond(r, 200, e->body);
-			}
-		}
+	/* The version is read before the query: a commit during it makes
+	 * the stored answer look old, never a stale one look new. */
+	if (reads_db && (th->store || (e && http_store(r)))) {
+		store__set_deadline(th->store, 0);
+		version = store__data_version(th->store);
 	}
-	if (version < 0 && th && th->store)
-		version = store__data_version(th->store);   /* before the query: a commit during it invalidates */
+	if (e && version >= 0 && version == e->version) {
+		e->last_use = ++th->uses;
+		__atomic_add_fetch(&r->server->cache_hits, 1, __ATOMIC_RELAXED);
+		r->content_type = "application/json";
+		r->no_store = true;
+		return respond(r, 200, e->body);
+	}
 	status = route->fn(r);
 	if (th && th->store)
 		store__set_deadline(th->store, 0);
-	if (status == 200 && r->cacheable && !r->data && version >= 0 && th && strlen(key) < CACHE_KEY_MAX)
+	if (status == 200 && r->cacheable && !r->data && version >= 0 && reads_db)
 		cache_put(th, key, version, r);
 	return respond(r, status, NULL);
 }
