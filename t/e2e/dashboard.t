@@ -39,7 +39,7 @@ done
 ok "every chart updated live ($(J .updates) updates)" test "$(J .updates)" -ge 3
 is "$(J '.errors | length')" 0 "no script error or policy violation ($(J '.errors | join("; ")'))"
 is "$(J '.requests_elsewhere | length')" 0 "nothing fetched from anywhere but the agent (works offline)"
-is "$(J .collector_rows)" 15 "the collectors table lists all 15 collectors"
+is "$(J .collector_rows)" "$(ncollectors)" "the collectors table lists all $(ncollectors) collectors"
 like "$(J .text.status)" "^(ok|degraded)$" "the status badge shows the agent's health"
 like "$(J .text.host)" "Linux $(uname -r)" "the header names the host's kernel"
 like "$(J '.text["leaks-note"]')" "leak|Leak" "the leak panel says what the detector knows"

@@ -26,7 +26,7 @@ get /api/health
 is "$STATUS" 200 "/api/health: 200"
 like "$(header Content-Type)" "^application/json" "JSON"
 is "$(jqb .version)" "$("$KSIGHT" --version | cut -d' ' -f2)" "it reports this binary's version"
-is "$(jqb '.collectors | length')" 15 "every tracer and scraper is listed (6 + 9)"
+is "$(jqb '.collectors | length')" "$(ncollectors)" "every tracer and scraper is listed ($(ncollectors))"
 is "$(jqb '.collectors[] | select(.name == "tcp") | .enabled')" false "the hidden tracer is off"
 like "$(jqb '.collectors[] | select(.name == "tcp") | .reason')" "tcp_retransmit_skb is not in this kernel" "and says why"
 is "$(jqb .status)" degraded "so the agent is degraded"

@@ -6,6 +6,7 @@
 #   get PATH [CURL ARGS...]     GET $URL$PATH: sets STATUS, BODY (file) and HDRS (file)
 #   jqb FILTER                  jq -r FILTER on the last BODY
 #   free_port                   a TCP port free on 127.0.0.1 now
+#   ncollectors                 tracers + scrapers this binary has
 
 # http_agent NAME ARGS...: the log is $TMP/NAME.err.
 http_agent() {
@@ -45,4 +46,8 @@ header() { tr -d '\r' < "$HDRS" | sed -n "s/^$1: //Ip" | head -1; }
 
 free_port() {
 	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
+}
+
+ncollectors() {
+	"$KSIGHT" agent --help-config | sed -n 's/.*\.enabled .*one of: //p' | wc -w
 }
