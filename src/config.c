@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/server.h"
 #include "lib/parse.h"
 #include "lib/ytree.h"
 
@@ -83,6 +84,16 @@ static const struct key keys[] = {
 	  "leak detector: retained growth needed before a process is a leak suspect" },
 	{ "tracers.rss.quiet", K_DURATION, OFF(leak_quiet_ns), 1000000000ULL, 86400000000000ULL, "30s",
 	  "leak detector: a suspect that stops growing this long (or 2.5x its longest pause) is resolved" },
+	{ "http.enabled", K_BOOL, OFF(http_enabled), 0, 0, "true",
+	  "serve the JSON API, /metrics and the dashboard" },
+	{ "http.listen", K_STRING, OFF(http_listen), 0, 0, HTTP_DEFAULT_LISTEN,
+	  "ADDR:PORT to listen on; an address other than loopback needs http.token_file" },
+	{ "http.token_file", K_STRING, OFF(http_token_file), 0, 0, "",
+	  "file holding the bearer token every request must carry (16 characters or more)" },
+	{ "http.max_connections", K_U64, OFF(http_max_connections), 1, 10000, "128",
+	  "open connections served at once; requests on more get 503" },
+	{ "http.threads", K_U64, OFF(http_threads), 1, 64, "2",
+	  "threads serving requests, each with its own read-only database connection" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -234,6 +245,43 @@ void config_print_keys(void)
 	for (int i = 0; i < SCRAPER_COUNT; i++)
 		printf(" %s", scraper_table[i]->name);
 	printf("\n");
+}
+
+void config_each(const struct config *cfg, void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
+{
+	char value[64], key[96];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *field = (const char *)cfg + keys[i].offset;
+
+		switch (keys[i].type) {
+		case K_BOOL:
+			fn(ctx, keys[i].name, *(const bool *)field ? "true" : "false");
+			continue;
+		case K_U64:
+		case K_SIZE:
+			snprintf(value, sizeof(value), "%llu", (unsigned long long)*(const uint64_t *)field);
+			break;
+		case K_DURATION:
+			snprintf(value, sizeof(value), "%gs", (double)*(const int64_t *)field / 1e9);
+			break;
+		case K_STRING:
+			fn(ctx, keys[i].name, *(char *const *)field ? *(char *const *)field : "");
+			continue;
+		}
+		fn(ctx, keys[i].name, value);
+	}
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		snprintf(key, sizeof(key), "tracers.%s.enabled", tracer_table[i]->name);
+		fn(ctx, key, cfg->tracers[i].enabled ? "true" : "false");
+		snprintf(key, sizeof(key), "tracers.%s.rate_cap", tracer_table[i]->name);
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)cfg->tracers[i].rate_cap);
+		fn(ctx, key, value);
+	}
+	for (int i = 0; i < SCRAPER_COUNT; i++) {
+		snprintf(key, sizeof(key), "scrapers.%s.enabled", scraper_table[i]->name);
+		fn(ctx, key, cfg->scrapers[i].enabled ? "true" : "false");
+	}
 }
 
 /* True when some key starts with prefix + "." (so prefix is a section). */

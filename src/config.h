@@ -56,6 +56,12 @@ struct config {
 	uint64_t rss_max_processes; /* processes tracked at once (kernel map size) */
 	uint64_t leak_min_growth_bytes;
 	int64_t leak_quiet_ns;
+	/* HTTP API, /metrics, dashboard */
+	bool http_enabled;
+	char *http_listen;           /* ADDR:PORT */
+	char *http_token_file;       /* "" = no token (loopback only) */
+	uint64_t http_max_connections;
+	uint64_t http_threads;
 };
 
 /* Fills cfg with the built-in defaults. */
@@ -73,5 +79,9 @@ void config_set_str(char **field, const char *value);
 /* Prints every key with its default and documentation (for --help and the
  * docs test). */
 void config_print_keys(void);
+
+/* Calls fn with every key and its current value in cfg, as the YAML file
+ * would spell it ("1s", "true", "512K" as bytes ...), in key order. */
+void config_each(const struct config *cfg, void (*fn)(void *ctx, const char *key, const char *value), void *ctx);
 
 #endif

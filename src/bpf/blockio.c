@@ -13,6 +13,7 @@
 
 #include "../collector.h"
 #include "../config.h"
+#include "../lib/prom.h"
 #include "../lib/u64map.h"
 #include "../proc/procfs.h"
 #include "../store/batch.h"
@@ -156,6 +157,49 @@ static int blockio_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* /metrics: per disk and op (at most BLOCKIO_DEVICES_MAX disks x 5 ops),
+ * latency at powers of two and bytes, from the cumulative sums collect
+ * keeps; sorted by device number so the text is stable. */
+static void blockio_metrics(struct tracer *t, struct prom *p)
+{
+	static const char *const ops[BLOCKIO_OPS] = { "read", "write", "flush", "discard", "other" };
+	struct blockio_priv *bp = t->priv;
+	uint64_t ids[BLOCKIO_DEVICES_MAX * BLOCKIO_OPS], id;
+	size_t n = 0;
+	struct prom_labels l;
+	struct io_sum *sum;
+	void *v;
+
+	for (size_t i = 0; n < sizeof(ids) / sizeof(ids[0]) && u64map_next(&bp->prev, &i, &id, &v);)
+		ids[n++] = id;
+	if (n > 1)
+		qsort(ids, n, sizeof(ids[0]), cmp_u64);
+	prom_family(p, "ksight_block_io_latency_seconds", PROM_HISTOGRAM,
+		    "Block I/O latency, issue to completion, per disk and operation.");
+	for (size_t i = 0; i < n; i++) {
+		sum = u64map_get(&bp->prev, ids[i]);
+		prom_labels_init(&l);
+		prom_label(&l, "device", device_name(bp, (uint32_t)(ids[i] >> 3)));
+		prom_label(&l, "op", ops[ids[i] & 7]);
+		tracer_metrics_hist(p, &l, sum->buckets, (double)sum->sum_ns, HIST_POW2_FROM_1US);
+	}
+	prom_family(p, "ksight_block_io_bytes_total", PROM_COUNTER, "Bytes of completed block I/O per disk and operation.");
+	for (size_t i = 0; i < n; i++) {
+		sum = u64map_get(&bp->prev, ids[i]);
+		prom_labels_init(&l);
+		prom_label(&l, "device", device_name(bp, (uint32_t)(ids[i] >> 3)));
+		prom_label(&l, "op", ops[ids[i] & 7]);
+		prom_sample_u64(p, "", &l, sum->bytes);
+	}
+}
+
 static int blockio_open(struct tracer *t, const struct config *cfg)
 {
 	struct blockio_priv *p = t->priv;
@@ -198,5 +242,6 @@ const struct tracer_ops blockio_tracer = {
 	.priv_size = sizeof(struct blockio_priv),
 	.open = blockio_open,
 	.collect = blockio_collect,
+	.metrics = blockio_metrics,
 	.destroy = blockio_destroy,
 };

@@ -20,6 +20,7 @@
 
 #include "../collector.h"
 #include "../config.h"
+#include "../lib/prom.h"
 #include "../store/batch.h"
 #include "pagefault.skel.h"
 #include "tracer.h"
@@ -33,6 +34,7 @@ struct pagefault_priv {
 	bool completion;                  /* wanted by the config */
 	struct bpf_link *perf_links[PERF_LINKS_MAX];
 	size_t nperf;
+	struct pf_proc total;             /* every fault since start (for /metrics) */
 };
 
 static const char *const hooks[] = { "page_fault_user", NULL };
@@ -92,7 +94,18 @@ static void proc_row(struct tracer *t, uint32_t pid, const uint64_t *n, const ch
 	struct procs_ctx *pc = ctx;
 	struct batch *b = pc->b;
 
+	struct pagefault_priv *p = t->priv;
+
 	t->events += pc->typed ? sum->minor + sum->major : sum->reads + sum->writes + sum->execs;
+	p->total.minor += sum->minor;
+	p->total.major += sum->major;
+	p->total.reads += sum->reads;
+	p->total.writes += sum->writes;
+	p->total.execs += sum->execs;
+	p->total.minor_lat_ns += sum->minor_lat_ns;
+	p->total.minor_timed += sum->minor_timed;
+	p->total.major_lat_ns += sum->major_lat_ns;
+	p->total.major_timed += sum->major_timed;
 	batch__row(b, T_PAGE_FAULT_STATS);
 	batch__int(b, pc->now_ns);
 	batch__int(b, pc->interval);
@@ -124,6 +137,47 @@ static int pagefault_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	p->last_tick_ns = now_ns;
 	return tracer__drain_procs(t, was ? p->skel->maps.procs1 : p->skel->maps.procs0, PF_COUNTERS, proc_row,
 				   &pc);
+}
+
+/* /metrics: faults since start by access type, and by minor/major with
+ * their latency when the completion events are attached (otherwise those
+ * families are absent, not zero). */
+static void pagefault_metrics(struct tracer *t, struct prom *p)
+{
+	struct pagefault_priv *pp = t->priv;
+	const struct pf_proc *tot = &pp->total;
+	struct prom_labels l;
+
+	prom_family(p, "ksight_page_faults_by_access_total", PROM_COUNTER,
+		    "User page faults by access: read, write or instruction fetch (exec).");
+	prom_labels_init(&l);
+	prom_label(&l, "access", "read");
+	prom_sample_u64(p, "", &l, tot->reads);
+	prom_labels_init(&l);
+	prom_label(&l, "access", "write");
+	prom_sample_u64(p, "", &l, tot->writes);
+	prom_labels_init(&l);
+	prom_label(&l, "access", "exec");
+	prom_sample_u64(p, "", &l, tot->execs);
+	if (!pp->skel->bss->completion_hooks)
+		return;
+	prom_family(p, "ksight_page_faults_total", PROM_COUNTER, "Page faults completed, minor or major (needed I/O).");
+	prom_labels_init(&l);
+	prom_label(&l, "type", "minor");
+	prom_sample_u64(p, "", &l, tot->minor);
+	prom_labels_init(&l);
+	prom_label(&l, "type", "major");
+	prom_sample_u64(p, "", &l, tot->major);
+	prom_family(p, "ksight_page_fault_latency_seconds", PROM_SUMMARY,
+		    "Page fault entry to completion, over the faults whose entry was seen.");
+	prom_labels_init(&l);
+	prom_label(&l, "type", "minor");
+	prom_sample(p, "_sum", &l, (double)tot->minor_lat_ns / 1e9);
+	prom_sample_u64(p, "_count", &l, tot->minor_timed);
+	prom_labels_init(&l);
+	prom_label(&l, "type", "major");
+	prom_sample(p, "_sum", &l, (double)tot->major_lat_ns / 1e9);
+	prom_sample_u64(p, "_count", &l, tot->major_timed);
 }
 
 static int pagefault_open(struct tracer *t, const struct config *cfg)
@@ -225,5 +279,6 @@ const struct tracer_ops pagefault_tracer = {
 	.open = pagefault_open,
 	.start = pagefault_start,
 	.collect = pagefault_collect,
+	.metrics = pagefault_metrics,
 	.destroy = pagefault_destroy,
 };

@@ -12,6 +12,7 @@
 
 #include "../collector.h"
 #include "../config.h"
+#include "../lib/prom.h"
 #include "../store/batch.h"
 #include "proc.skel.h"
 #include "tracer.h"
@@ -20,6 +21,7 @@ struct proc_priv {
 	struct proc_bpf *skel;
 	void (*consumer)(void *ctx, const struct proc_record *r);
 	void *consumer_ctx;
+	uint64_t kinds[PROC_EXIT + 1];    /* records per enum proc_kind since start */
 };
 
 static struct proc_follow_opts follow_opts;
@@ -122,6 +124,8 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 		return 0;
 	t->events++;
 	proc_record_decode(data, size, collector__clock_offset(c), &r);
+	if (r.kind <= PROC_EXIT)
+		p->kinds[r.kind]++;
 	if (p->consumer) {
 		p->consumer(p->consumer_ctx, &r);
 		return 0;
@@ -163,6 +167,21 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	batch__end(b);
 	collector__rows_added(c);
 	return 0;
+}
+
+/* /metrics: process events since start, by kind. */
+static void proc_metrics(struct tracer *t, struct prom *p)
+{
+	struct proc_priv *pp = t->priv;
+	struct prom_labels l;
+
+	prom_family(p, "ksight_process_events_total", PROM_COUNTER,
+		    "Process lifecycle events: fork, exec, exit (threads folded into their process).");
+	for (uint32_t kind = PROC_FORK; kind <= PROC_EXIT; kind++) {
+		prom_labels_init(&l);
+		prom_label(&l, "event", kind_name(kind));
+		prom_sample_u64(p, "", &l, pp->kinds[kind]);
+	}
 }
 
 static int proc_open(struct tracer *t, const struct config *cfg)
@@ -207,5 +226,6 @@ const struct tracer_ops proc_tracer = {
 	.priv_size = sizeof(struct proc_priv),
 	.open = proc_open,
 	.start = proc_start,
+	.metrics = proc_metrics,
 	.destroy = proc_destroy,
 };

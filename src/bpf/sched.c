@@ -12,6 +12,7 @@
 
 #include "../collector.h"
 #include "../config.h"
+#include "../lib/prom.h"
 #include "../store/batch.h"
 #include "sched.skel.h"
 #include "tracer.h"
@@ -21,6 +22,7 @@ struct sched_priv {
 	int ncpus;
 	int64_t last_tick_ns;
 	struct sched_totals prev;
+	uint64_t from_idle;               /* last exported, kept monotonic */
 	struct sched_totals *values;      /* ncpus */
 };
 
@@ -141,6 +143,39 @@ static int sched_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	}
 }
 
+/* /metrics: the run-queue latency histogram at the native layout and the
+ * switch and wakeup counters, cumulative (collect keeps the last reading). */
+static void sched_metrics(struct tracer *t, struct prom *p)
+{
+	struct sched_priv *sp = t->priv;
+	const struct sched_totals *cur = &sp->prev;
+	struct prom_labels l;
+
+	/* A difference of counters read one CPU at a time may step back by an
+	 * event in flight; a counter must not. */
+	if (cur->switches >= cur->voluntary + cur->involuntary &&
+	    cur->switches - cur->voluntary - cur->involuntary > sp->from_idle)
+		sp->from_idle = cur->switches - cur->voluntary - cur->involuntary;
+
+	prom_family(p, "ksight_runqueue_latency_seconds", PROM_HISTOGRAM,
+		    "Run-queue latency: from becoming runnable (wakeup or preemption) to running.");
+	tracer_metrics_hist(p, NULL, (const uint64_t *)cur->buckets, (double)cur->runq_sum_ns, HIST_NATIVE);
+	prom_family(p, "ksight_context_switches_total", PROM_COUNTER,
+		    "Context switches by what the CPU left: a task that blocked (voluntary), a task "
+		    "preempted while runnable (involuntary), or the idle task (from_idle).");
+	prom_labels_init(&l);
+	prom_label(&l, "kind", "voluntary");
+	prom_sample_u64(p, "", &l, cur->voluntary);
+	prom_labels_init(&l);
+	prom_label(&l, "kind", "involuntary");
+	prom_sample_u64(p, "", &l, cur->involuntary);
+	prom_labels_init(&l);
+	prom_label(&l, "kind", "from_idle");
+	prom_sample_u64(p, "", &l, sp->from_idle);
+	prom_family(p, "ksight_wakeups_total", PROM_COUNTER, "Task wakeups (sched_wakeup and sched_wakeup_new).");
+	prom_sample_u64(p, "", NULL, cur->wakeups);
+}
+
 static int sched_open(struct tracer *t, const struct config *cfg)
 {
 	struct sched_priv *p = t->priv;
@@ -186,5 +221,6 @@ const struct tracer_ops sched_tracer = {
 	.open = sched_open,
 	.start = sched_start,
 	.collect = sched_collect,
+	.metrics = sched_metrics,
 	.destroy = sched_destroy,
 };

@@ -11,11 +11,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../collector.h"
 #include "../config.h"
+#include "../lib/prom.h"
 #include "../lib/u64map.h"
 #include "../store/batch.h"
 #include "syscall.skel.h"
@@ -176,6 +178,75 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	return 0;
 }
 
+/* Syscalls with a histogram of their own in /metrics. */
+#define METRICS_TOP 32
+
+static int by_time_desc(const void *a, const void *b, void *ctx)
+{
+	const uint64_t *sum = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return sum[x] < sum[y] ? 1 : sum[x] > sum[y] ? -1 : (x > y) - (x < y);
+}
+
+static const char *metric_name(uint32_t nr, char *buf, size_t len)
+{
+	const char *name = syscall_name(nr);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "syscall_%u", nr);
+	return buf;
+}
+
+/* /metrics, from the cumulative readings collect keeps: every syscall
+ * together at the native layout; calls and errors of each syscall that ran
+ * (at most SYSCALL_MAX label values); and a histogram at powers of four for
+ * the METRICS_TOP syscalls with the most time spent since start (re-ranked
+ * every tick, so the set changes as the workload does). */
+static void syscall_metrics(struct tracer *t, struct prom *p)
+{
+	struct syscall_priv *sp = t->priv;
+	uint64_t all[HIST_BUCKETS] = { 0 }, *hist;
+	uint32_t ran[SYSCALL_MAX], nran = 0;
+	double all_sum = 0;
+	struct prom_labels l;
+	char buf[32];
+
+	for (uint32_t nr = 0; nr < SYSCALL_MAX; nr++) {
+		if (!(hist = u64map_get(&sp->prev_hist, nr)))
+			continue;
+		for (int k = 0; k < HIST_BUCKETS; k++)
+			all[k] += hist[k];
+		all_sum += (double)sp->prev_sum[nr];
+		ran[nran++] = nr;
+	}
+	prom_family(p, "ksight_syscall_latency_seconds", PROM_HISTOGRAM,
+		    "Latency of every syscall (entry to exit), all syscalls together.");
+	tracer_metrics_hist(p, NULL, all, all_sum, HIST_NATIVE);
+	prom_family(p, "ksight_syscall_calls_total", PROM_COUNTER, "Syscalls completed, per syscall.");
+	for (uint32_t i = 0; i < nran; i++) {
+		prom_labels_init(&l);
+		prom_label(&l, "syscall", metric_name(ran[i], buf, sizeof(buf)));
+		prom_sample_u64(p, "", &l, sp->prev_count[ran[i]]);
+	}
+	prom_family(p, "ksight_syscall_errors_total", PROM_COUNTER, "Syscalls that returned an error, per syscall.");
+	for (uint32_t i = 0; i < nran; i++) {
+		prom_labels_init(&l);
+		prom_label(&l, "syscall", metric_name(ran[i], buf, sizeof(buf)));
+		prom_sample_u64(p, "", &l, sp->prev_errors[ran[i]]);
+	}
+	qsort_r(ran, nran, sizeof(ran[0]), by_time_desc, sp->prev_sum);
+	prom_family(p, "ksight_syscall_latency_by_syscall_seconds", PROM_HISTOGRAM,
+		    "Latency of the 32 syscalls with the most time spent since start, buckets at powers of four from 1.024 us.");
+	for (uint32_t i = 0; i < nran && i < METRICS_TOP; i++) {
+		prom_labels_init(&l);
+		prom_label(&l, "syscall", metric_name(ran[i], buf, sizeof(buf)));
+		tracer_metrics_hist(p, &l, u64map_get(&sp->prev_hist, ran[i]), (double)sp->prev_sum[ran[i]],
+				    HIST_POW4_FROM_1US);
+	}
+}
+
 static int syscall_open(struct tracer *t, const struct config *cfg)
 {
 	struct syscall_priv *p = t->priv;
@@ -226,5 +297,6 @@ const struct tracer_ops syscall_tracer = {
 	.open = syscall_open,
 	.start = syscall_start,
 	.collect = syscall_collect,
+	.metrics = syscall_metrics,
 	.destroy = syscall_destroy,
 };

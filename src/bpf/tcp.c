@@ -7,6 +7,7 @@
 
 #include "../collector.h"
 #include "../config.h"
+#include "../lib/prom.h"
 #include "../store/batch.h"
 #include "tcp.skel.h"
 #include "tracer.h"
@@ -69,6 +70,14 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	return 0;
 }
 
+/* /metrics: retransmitted segments seen since start (each one a record). */
+static void tcp_metrics(struct tracer *t, struct prom *p)
+{
+	prom_family(p, "ksight_tcp_retransmits_total", PROM_COUNTER,
+		    "TCP segments retransmitted (tcp:tcp_retransmit_skb), every network namespace.");
+	prom_sample_u64(p, "", NULL, t->events_total + t->events);
+}
+
 static int tcp_open(struct tracer *t, const struct config *cfg)
 {
 	struct tcp_priv *p = t->priv;
@@ -103,5 +112,6 @@ const struct tracer_ops tcp_tracer = {
 	.priv_size = sizeof(struct tcp_priv),
 	.open = tcp_open,
 	.start = tcp_start,
+	.metrics = tcp_metrics,
 	.destroy = tcp_destroy,
 };

@@ -13,6 +13,8 @@
 
 #include "../collector.h"
 #include "../config.h"
+#include "../lib/prom.h"
+#include "hist.h"
 
 #define X(name) extern const struct tracer_ops name##_tracer;
 TRACERS(X)
@@ -80,6 +82,28 @@ uint64_t tracer_rate_cap_per_cpu(uint64_t per_second)
 	if (ncpus < 1)
 		ncpus = 1;
 	return per_second / (uint64_t)ncpus ? per_second / (uint64_t)ncpus : 1;
+}
+
+void tracer_metrics_hist(struct prom *p, const struct prom_labels *l, const uint64_t *counts, double sum_ns,
+			 enum hist_layout layout)
+{
+	/* le = hist_lower(b) for the first bucket b not counted */
+	uint32_t first = layout == HIST_NATIVE ? 1 : 64, last = layout == HIST_NATIVE ? HIST_BUCKETS - 1 : 248;
+	uint32_t step = layout == HIST_NATIVE ? 1 : layout == HIST_POW2_FROM_1US ? 8 : 16;
+	double le[HIST_BUCKETS];
+	uint64_t cum[HIST_BUCKETS], below = 0, total = 0;
+	size_t n = 0;
+	uint32_t b = 0;
+
+	for (uint32_t edge = first; edge <= last; edge += step) {
+		for (; b < edge; b++)
+			below += counts[b];
+		le[n] = (double)hist_lower(edge) / 1e9;
+		cum[n++] = below;
+	}
+	for (uint32_t k = 0; k < HIST_BUCKETS; k++)
+		total += counts[k];
+	prom_histogram(p, l, n, le, cum, total, sum_ns / 1e9);
 }
 
 static int disable(struct tracer *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -15,7 +15,9 @@
  *      ops->start opens);
  *   4. ops->start (optional) registers ring buffers with tracer__add_ringbuf
  *      and anything else that needs loaded maps;
- *   5. every tick ops->collect (optional) turns in-kernel aggregates into rows;
+ *   5. every tick ops->collect (optional) turns in-kernel aggregates into rows,
+ *      then ops->metrics (optional) writes the tracer's cumulative figures
+ *      for Prometheus (see below);
  *   6. ops->destroy frees the skeleton and private state.
  * A failure in 2-4 disables the tracer with the reason and the agent keeps
  * running the others.
@@ -36,6 +38,8 @@ struct bpf_map;
 struct batch;
 struct collector;
 struct config;
+struct prom;
+struct prom_labels;
 
 /* The tracer table.  X(name) adds a tracer whose ops are <name>_tracer. */
 #define TRACERS(X) \
@@ -66,6 +70,13 @@ struct tracer_ops {
 	int (*open)(struct tracer *t, const struct config *cfg);
 	int (*start)(struct tracer *t);
 	int (*collect)(struct tracer *t, struct batch *b, int64_t now_ns);
+	/* Writes the tracer's metric families (src/lib/prom.h) from what its
+	 * user side keeps between ticks: counters and histograms cumulative
+	 * since the tracer started, so every value only grows.  Runs in the
+	 * collector thread after collect, on every tick (the HTTP server
+	 * serves the text rendered then).  Labels must stay bounded: no pid,
+	 * no address; README.md lists every family. */
+	void (*metrics)(struct tracer *t, struct prom *p);
 	void (*destroy)(struct tracer *t);
 };
 
@@ -144,6 +155,22 @@ void tracer__destroy(struct tracer *t);
 
 /* Frees the kernel BTF cached by tracer_hook_exists(). */
 void tracer_hooks_release(void);
+
+/* Bucket layouts for tracer_metrics_hist(): every finite `le` is a bucket
+ * edge of hist.h, so the counts are exact, never interpolated. */
+enum hist_layout {
+	HIST_NATIVE,          /* all 255 finite edges: 1 ns ... 16.1 s */
+	HIST_POW2_FROM_1US,   /* every power of two from 1.024 us to 8.59 s (24 edges) */
+	HIST_POW4_FROM_1US,   /* every power of four from 1.024 us to 4.29 s (12 edges) */
+};
+
+/* Writes counts[HIST_BUCKETS] (cumulative per-bucket counts of ns values) as
+ * one histogram of the current family, in seconds: bucket `le`=X counts the
+ * values below X ns (values are whole ns, so at most 1 ns off the "<= X"
+ * of the format), the last bucket (values of 16.1 s and more) only +Inf,
+ * _sum is sum_ns in seconds and _count the sum of the buckets. */
+void tracer_metrics_hist(struct prom *p, const struct prom_labels *l, const uint64_t *counts, double sum_ns,
+			 enum hist_layout layout);
 
 /* Per-CPU rate cap for common.bpf.h from a per-second total. */
 uint64_t tracer_rate_cap_per_cpu(uint64_t per_second);

@@ -13,6 +13,8 @@
 #include "../analysis/baseline_db.h"
 #include "../config.h"
 #include "../detect/watch.h"
+#include "../http/server.h"
+#include "../http/snapshot.h"
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/parse.h"
@@ -25,6 +27,7 @@ static void usage(void)
 {
 	printf("usage: ksight agent [--db PATH] [--duration TIME] [--config FILE] [--interval TIME]\n"
 	       "                    [--policy FILE] [--mode observe|recommend|act]\n"
+	       "                    [--listen ADDR:PORT] [--token-file FILE] [--no-http]\n"
 	       "\n"
 	       "Collects kernel telemetry (eBPF tracers and /proc scrapers) into a SQLite\n"
 	       "database, one transaction per tick, until Ctrl-C, SIGTERM or --duration.\n"
@@ -32,6 +35,8 @@ static void usage(void)
 	       "scrapers run.  Every tick it also judges every metric (anomalies table, with\n"
 	       "explanations) and learns baselines, saved and reloaded across restarts\n"
 	       "(detect.* settings; docs/detection.md).\n"
+	       "scrapers run.  It serves a live dashboard (/), a JSON API (/api/...) and\n"
+	       "Prometheus metrics (/metrics) on http://127.0.0.1:7777/ unless --no-http.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --db PATH         database file (default: kernelsight.db in this directory)\n"
@@ -41,6 +46,11 @@ static void usage(void)
 	       "  --policy FILE     remediation policy (YAML; see config/policy.example.yaml)\n"
 	       "  --mode MODE       remediation mode: observe (default: explain and record),\n"
 	       "                    recommend (also say what it would do), act (do it)\n"
+	       "  --listen ADDR:PORT  serve HTTP there (default 127.0.0.1:7777; port 0 picks one);\n"
+	       "                    an address other than loopback needs --token-file\n"
+	       "  --token-file FILE every request must carry the token in FILE (Authorization:\n"
+	       "                    Bearer TOKEN, or as the password of HTTP Basic in a browser)\n"
+	       "  --no-http         no HTTP server\n"
 	       "  --help-config     list every configuration key with its default\n"
 	       "  -h, --help        this help\n"
 	       "\n"
@@ -49,6 +59,8 @@ static void usage(void)
 	       "  sudo ksight agent --db /var/lib/ksight/host.db --duration 10m\n"
 	       "  sudo ksight agent --config config/ksight.example.yaml\n"
 	       "  sudo ksight agent --policy config/policy.example.yaml --mode recommend\n"
+	       "  sudo ksight agent --listen 0.0.0.0:7777 --token-file /etc/ksight/token\n"
+	       "  curl -s http://127.0.0.1:7777/api/health\n"
 	       "  ksight query 'select event, count(*) from process_events group by event'\n");
 }
 
@@ -80,7 +92,8 @@ static void print_sources(struct collector *c)
  * recovers; rows wait in memory meanwhile (see writer.h). */
 struct agent_state {
 	struct writer *writer;
-	struct engine *engine;
+	struct engine *engine;             /* remediation */
+	struct snapshots *snapshots;       /* NULL without HTTP */
 	bool failing;
 	uint64_t dropped;
 	struct watch *watch;            /* NULL when detect.enabled is false */
@@ -125,6 +138,8 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 		watch__tick(a->watch, b, b, now_ns);
 		watch_stats_row(a, b, now_ns, (double)(clock_mono_ns() - t0) / 1e6);
 	}
+	if (a->snapshots)
+		snapshots__publish(a->snapshots, c, b, now_ns);
 	writer__stats(a->writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
@@ -140,9 +155,11 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 		engine__tick(a->engine, c, b, now_ns);
 }
 
-/* True when no configured tracer started and we lack root: the usual
- * reason, worth one hint (a verifier rejection also says EACCES, so the
- * errno alone does not tell). */
+static void remediation_status(void *ctx, struct json *j)
+{
+	engine__status_json(ctx, j);
+}
+
 static int load_baseline(void *ctx, const struct baseline_row *row)
 {
 	int rc = watch__set_baseline(ctx, row->metric, row->unit, &row->bl);
@@ -186,6 +203,9 @@ static int start_watch(const struct config *cfg, struct store *store, struct wat
 	return 0;
 }
 
+/* True when no configured tracer started and we lack root: the usual
+ * reason, worth one hint (a verifier rejection also says EACCES, so the
+ * errno alone does not tell). */
 static bool tracers_need_root(struct collector *c)
 {
 	int wanted = 0, running = 0;
@@ -209,14 +229,21 @@ int cmd_agent(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "help-config", no_argument, NULL, 'K' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "no-http", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *config_path = NULL, *interval = NULL, *policy_path = NULL, *mode = NULL;
+	const char *db = NULL, *config_path = NULL, *interval = NULL, *listen = NULL, *token_file = NULL;
+	const char *policy_path = NULL, *mode = NULL;
+	char err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX], herr[HTTP_ERR_MAX];
 	struct policy policy;
 	struct engine *engine = NULL;
 	enum agent_mode agent_mode;
-	char err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX];
+	struct http_server *http = NULL;
+	struct snapshots *snapshots = NULL;
+	bool no_http = false;
 	struct store *store = NULL;
 	struct collector *col = NULL;
 	struct writer *writer = NULL;
@@ -237,6 +264,9 @@ int cmd_agent(int argc, char **argv)
 				return cli_usage_error("agent", "--mode: '%s' is not observe, recommend or act", optarg);
 			mode = optarg;
 			break;
+		case 'l': listen = optarg; break;
+		case 'T': token_file = optarg; break;
+		case 'N': no_http = true; break;
 		case 't':
 			if (parse_duration_ns(optarg, &duration_ns) || duration_ns <= 0)
 				return cli_usage_error("agent", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
@@ -287,6 +317,26 @@ int cmd_agent(int argc, char **argv)
 		}
 		cfg.interval_ns = ns;
 	}
+	if (listen)
+		config_set_str(&cfg.http_listen, listen);
+	if (token_file)
+		config_set_str(&cfg.http_token_file, token_file);
+	if (no_http)
+		cfg.http_enabled = false;
+	/* Before anything is created: a bad address or a missing token is the
+	 * user's to fix. */
+	if (cfg.http_enabled && (rc = http_server__open(&cfg, &http, herr))) {
+		/* The default port taken (another agent, say) costs the dashboard,
+		 * not the collection; an address the user chose is a promise. */
+		if (rc != -EINVAL && !listen && !strcmp(cfg.http_listen, HTTP_DEFAULT_LISTEN)) {
+			log_warn("%s; the agent runs without HTTP", herr);
+		} else {
+			fprintf(stderr, "ksight agent: %s\n", herr);
+			config_free(&cfg);
+			return rc == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		}
+	}
+	rc = EXIT_FAIL;
 
 	if (store__open(cfg.db_path, STORE_READ_WRITE, &store, serr)) {
 		cli_fail("agent", "%s", serr);
@@ -333,7 +383,23 @@ int cmd_agent(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
-	struct agent_state state = { .writer = writer, .watch = watch, .engine = engine };
+	if (http) {
+		/* The first snapshot (no tick yet) lets requests start now. */
+		if ((rc = snapshots__new(&cfg, writer, &snapshots))) {
+			cli_fail("agent", "cannot start the HTTP server: %s", strerror(-rc));
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
+		snapshots__set_remediation(snapshots, remediation_status, engine);
+		snapshots__publish(snapshots, col, NULL, clock_real_ns());
+		if ((rc = http_server__start(http, snapshots, herr))) {
+			cli_fail("agent", "%s", herr);
+			rc = EXIT_FAIL;
+			goto cleanup;
+		}
+		log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)", http_server__address(http));
+	}
+	struct agent_state state = { .writer = writer, .snapshots = snapshots, .watch = watch, .engine = engine };
 	struct collector_hooks hooks = { .on_tick = on_tick, .ctx = &state };
 
 	rc = collector__run(col, writer, duration_ns, &hooks);
@@ -347,12 +413,15 @@ int cmd_agent(int argc, char **argv)
 		watch__finish(watch, clock_real_ns(), last);
 		writer__submit(writer, last);
 	}
+	http = http_server__stop(http);
 	writer = writer__stop(writer, 10 * NSEC_PER_SEC, &ws);
 	log_info("stopped after %.1fs: %llu rows stored, %llu lost%s%s", (double)(clock_mono_ns() - started) / 1e9,
 		 (unsigned long long)ws.rows_written, (unsigned long long)ws.rows_dropped,
 		 ws.last_error ? "; last write error: " : "", ws.last_error ? ws.last_error_msg : "");
 	rc = rc || ws.rows_dropped || ws.last_error ? EXIT_FAIL : EXIT_OK;
 cleanup:
+	http_server__stop(http);
+	snapshots__free(snapshots);
 	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
 	engine__free(engine);
 	collector__close(col);

@@ -90,6 +90,15 @@ void json_escape(struct buf *out, const char *s, size_t len)
 		unsigned char c = p[i];
 		size_t n;
 
+		/* Most text is printable ASCII: copy such runs at once. */
+		for (n = i; n < len && p[n] >= 0x20 && p[n] < 0x7f && p[n] != '"' && p[n] != '\\'; n++)
+			;
+		if (n > i) {
+			buf_add(out, p + i, n - i);
+			i = n;
+			continue;
+		}
+
 		switch (c) {
 		case '"': buf_add(out, "\\\"", 2); i++; continue;
 		case '\\': buf_add(out, "\\\\", 2); i++; continue;
@@ -130,16 +139,29 @@ void json_strn(struct json *j, const char *s, size_t len)
 	json_escape(j->out, s, len);
 }
 
+/* Decimal digits of v, without printf (the API writes many integers). */
+static void add_u64(struct buf *out, uint64_t v, bool negative)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	if (negative)
+		*--p = '-';
+	buf_add(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 void json_int(struct json *j, int64_t v)
 {
 	before_value(j);
-	buf_printf(j->out, "%" PRId64, v);
+	add_u64(j->out, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void json_uint(struct json *j, uint64_t v)
 {
 	before_value(j);
-	buf_printf(j->out, "%" PRIu64, v);
+	add_u64(j->out, v, false);
 }
 
 void json_double(struct json *j, double v)

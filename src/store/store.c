@@ -15,11 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../lib/buf.h"
 
 /* Rows per multi-row INSERT: fewer statement steps per row (PERFORMANCE.md). */
 #define MULTI_ROWS 32
+
+struct store_stmt {
+	struct store *s;
+	sqlite3_stmt *st;
+	char *sql;
+	bool busy;                  /* handed out, not yet done */
+	uint64_t last_use;
+};
 
 struct store {
 	sqlite3 *db;
@@ -27,6 +36,9 @@ struct store {
 	char *path;
 	sqlite3_stmt *insert[T_COUNT];          /* one row */
 	sqlite3_stmt *insert_multi[T_COUNT];    /* MULTI_ROWS rows */
+	struct store_stmt cache[STORE_STMT_CACHE];
+	uint64_t uses;
+	int64_t deadline_ns;
 };
 
 static int fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -398,10 +410,133 @@ int store__schema_version(struct store *s)
 	return (int)v;
 }
 
+/* ---- prepared reads ---- */
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* SQLite calls this every few thousand VM steps; non-zero interrupts. */
+static int past_deadline(void *ctx)
+{
+	struct store *s = ctx;
+
+	return s->deadline_ns && mono_ns() > s->deadline_ns;
+}
+
+void store__set_deadline(struct store *s, int64_t deadline_ns)
+{
+	if (deadline_ns && !s->deadline_ns)
+		sqlite3_progress_handler(s->db, 4000, past_deadline, s);
+	else if (!deadline_ns && s->deadline_ns)
+		sqlite3_progress_handler(s->db, 0, NULL, NULL);
+	s->deadline_ns = deadline_ns;
+}
+
+int store__prepare(struct store *s, const char *sql, struct store_stmt **ret, char *err)
+{
+	struct store_stmt *hit = NULL, *empty = NULL, *lru = NULL, *slot;
+
+	for (int i = 0; i < STORE_STMT_CACHE && !hit; i++) {
+		struct store_stmt *c = &s->cache[i];
+
+		if (c->sql && !strcmp(c->sql, sql))
+			hit = c;
+		else if (!c->sql && !empty)
+			empty = c;
+		else if (c->sql && !c->busy && (!lru || c->last_use < lru->last_use))
+			lru = c;
+	}
+	if (hit && hit->busy)
+		return fail(err, -EBUSY, "statement already in use: %s", sql);
+	slot = hit ? hit : empty ? empty : lru;
+	if (!slot)
+		return fail(err, -EBUSY, "every cached statement is in use");
+	if (!slot->sql || strcmp(slot->sql, sql)) {
+		sqlite3_finalize(slot->st);
+		free(slot->sql);
+		slot->st = NULL;
+		slot->sql = NULL;
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) != SQLITE_OK)
+			return fail(err, -EINVAL, "%s", sqlite3_errmsg(s->db));
+		slot->sql = strdup(sql);
+		if (!slot->sql) {
+			sqlite3_finalize(slot->st);
+			slot->st = NULL;
+			return fail(err, -ENOMEM, "out of memory");
+		}
+		slot->s = s;
+	}
+	slot->busy = true;
+	slot->last_use = ++s->uses;
+	*ret = slot;
+	return 0;
+}
+
+void store_stmt__bind_int(struct store_stmt *st, int idx, int64_t v) { sqlite3_bind_int64(st->st, idx, v); }
+void store_stmt__bind_double(struct store_stmt *st, int idx, double v) { sqlite3_bind_double(st->st, idx, v); }
+
+void store_stmt__bind_text(struct store_stmt *st, int idx, const char *v)
+{
+	sqlite3_bind_text(st->st, idx, v, -1, SQLITE_TRANSIENT);
+}
+
+int store_stmt__step(struct store_stmt *st, char *err)
+{
+	int rc = sqlite3_step(st->st);
+
+	switch (rc) {
+	case SQLITE_ROW: return 1;
+	case SQLITE_DONE: return 0;
+	case SQLITE_INTERRUPT: return fail(err, -ETIMEDOUT, "the query ran past its time limit");
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return fail(err, -EBUSY, "the database is locked");
+	default: return fail(err, -EIO, "%s", sqlite3_errmsg(st->s->db));
+	}
+}
+
+int store_stmt__columns(const struct store_stmt *st) { return sqlite3_column_count(st->st); }
+const char *store_stmt__column_name(const struct store_stmt *st, int col) { return sqlite3_column_name(st->st, col); }
+void store_stmt__value(const struct store_stmt *st, int col, struct batch_value *ret) { column_value(st->st, col, ret); }
+int64_t store_stmt__int(const struct store_stmt *st, int col) { return sqlite3_column_int64(st->st, col); }
+double store_stmt__double(const struct store_stmt *st, int col) { return sqlite3_column_double(st->st, col); }
+bool store_stmt__is_null(const struct store_stmt *st, int col) { return sqlite3_column_type(st->st, col) == SQLITE_NULL; }
+
+void store_stmt__done(struct store_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st->st);
+	sqlite3_clear_bindings(st->st);
+	st->busy = false;
+}
+
+int64_t store__data_version(struct store *s)
+{
+	struct store_stmt *st;
+	int64_t v;
+	int rc;
+
+	if ((rc = store__prepare(s, "PRAGMA data_version", &st, NULL)))
+		return rc;
+	rc = store_stmt__step(st, NULL);
+	v = rc == 1 ? store_stmt__int(st, 0) : (rc < 0 ? rc : -EIO);
+	store_stmt__done(st);
+	return v;
+}
+
 struct store *store__close(struct store *s)
 {
 	if (!s)
 		return NULL;
+	for (int i = 0; i < STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	for (int t = 0; t < T_COUNT; t++) {
 		sqlite3_finalize(s->insert[t]);
 		sqlite3_finalize(s->insert_multi[t]);

@@ -53,6 +53,45 @@ int store__query(struct store *s, const char *sql, const struct store_query_cb *
  * as an integer; -ENOENT when there is no row. */
 int store__query_int(struct store *s, const char *sql, int64_t *ret, char *err);
 
+/* ---- Prepared reads: the HTTP API's queries ----
+ *
+ * store__prepare() returns the statement for sql, compiled once per
+ * connection and cached (up to STORE_STMT_CACHE statements; past that the
+ * least recently used idle one is finalized).  The statement belongs to s;
+ * the caller binds parameters (1-based), steps, reads columns, and hands it
+ * back with store_stmt__done(), which resets it and clears the bindings.
+ * Build sql only from constants and schema names, never from request text:
+ * values go through the bind calls. */
+#define STORE_STMT_CACHE 96
+
+struct store_stmt;
+
+int store__prepare(struct store *s, const char *sql, struct store_stmt **ret, char *err);
+void store_stmt__bind_int(struct store_stmt *st, int idx, int64_t v);
+void store_stmt__bind_double(struct store_stmt *st, int idx, double v);
+void store_stmt__bind_text(struct store_stmt *st, int idx, const char *v);   /* copied */
+/* 1: a row is ready (its values are valid until the next step or done),
+ * 0: no more rows, else a negative errno with the reason in err: -ETIMEDOUT
+ * past the deadline (store__set_deadline), -EBUSY when the database stayed
+ * locked, -EIO otherwise. */
+int store_stmt__step(struct store_stmt *st, char *err);
+int store_stmt__columns(const struct store_stmt *st);
+const char *store_stmt__column_name(const struct store_stmt *st, int col);
+void store_stmt__value(const struct store_stmt *st, int col, struct batch_value *ret);
+int64_t store_stmt__int(const struct store_stmt *st, int col);
+double store_stmt__double(const struct store_stmt *st, int col);
+bool store_stmt__is_null(const struct store_stmt *st, int col);
+void store_stmt__done(struct store_stmt *st);   /* NULL is fine */
+
+/* Statements of s abandon their work (their step returns -ETIMEDOUT) once
+ * CLOCK_MONOTONIC passes deadline_ns; 0 removes the limit. */
+void store__set_deadline(struct store *s, int64_t deadline_ns);
+
+/* A number that changes whenever another connection commits to the
+ * database (PRAGMA data_version): equal values mean that every query on s
+ * would return what it returned before.  Negative errno on failure. */
+int64_t store__data_version(struct store *s);
+
 /* Database file size in bytes (main file + WAL). */
 int64_t store__size_bytes(const struct store *s);
 const char *store__path(const struct store *s);

@@ -13,7 +13,7 @@ int main(void)
 	uint64_t u;
 	bool b;
 
-	plan(21);
+	plan(22);
 	json_init(&j, &out);
 	json_obj_begin(&j);
 	json_key(&j, "s");
@@ -32,6 +32,17 @@ int main(void)
 	json_obj_end(&j);
 	is_str(out.data, "{\"s\":\"a\\\"b\\\\c\\n\\u0001 \xef\xbf\xbd ok \xc3\xa9\",\"n\":-5,\"d\":0.1,\"nan\":null,\"a\":[true,null]}",
 	       "JSON escapes, replaces invalid UTF-8, keeps valid UTF-8, commas by nesting");
+	buf_reset(&out);
+	json_init(&j, &out);
+	json_arr_begin(&j);
+	json_int(&j, INT64_MIN);
+	json_int(&j, INT64_MAX);
+	json_int(&j, 0);
+	json_uint(&j, UINT64_MAX);
+	json_str(&j, "plain ascii run, then \x7f del");
+	json_arr_end(&j);
+	is_str(out.data, "[-9223372036854775808,9223372036854775807,0,18446744073709551615,\"plain ascii run, then \x7f del\"]",
+	       "JSON integers at the limits, ASCII runs");
 	buf_free(&out);
 
 	ok(parse_duration_ns("1500ms", &ns) == 0 && ns == 1500000000LL, "1500ms");

@@ -1,0 +1,122 @@
+/* GET /api/health: is the agent well, and what does it run.
+ *
+ * From the latest snapshot only (no database query): status, version,
+ * uptime, kernel, every collector with enabled or disabled and why, its
+ * events and drops, and the database's size and write health.  "status"
+ * is "ok", or "degraded" with the reasons when a configured collector is
+ * off, events were lost in the last interval, or the database refuses
+ * writes.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "../cmd/cmd.h"
+#include "../config.h"
+#include "routes.h"
+#include "snapshot.h"
+
+static void collector_json(struct json *j, const struct snapshot_collector *c)
+{
+	json_obj_begin(j);
+	json_key(j, "name");
+	json_str(j, c->name);
+	json_key(j, "kind");
+	json_str(j, c->kind);
+	json_key(j, "enabled");
+	json_bool(j, c->enabled);
+	json_key(j, "reason");
+	json_str(j, c->reason[0] ? c->reason : NULL);
+	json_key(j, "note");
+	json_str(j, c->note[0] ? c->note : NULL);
+	json_key(j, "events_total");
+	json_uint(j, c->events_total);
+	json_key(j, "drops_total");
+	json_uint(j, c->drops_total);
+	json_key(j, "rate_limited_total");
+	json_uint(j, c->rate_limited_total);
+	json_key(j, "events_last_interval");
+	json_uint(j, c->events_last);
+	json_key(j, "drops_last_interval");
+	json_uint(j, c->drops_last);
+	json_obj_end(j);
+}
+
+int route_health(struct http_request *r)
+{
+	const struct snapshot *s = r->snap;
+	struct utsname u;
+	struct json j;
+	const char *problems[SNAPSHOT_COLLECTORS + 2];
+	char texts[SNAPSHOT_COLLECTORS + 2][300];
+	size_t nproblems = 0;
+
+	if (!s)
+		return http_error(r, 503, NULL, "the agent is starting: no tick yet");
+	for (size_t i = 0; i < s->ncollectors; i++) {
+		const struct snapshot_collector *c = &s->collectors[i];
+
+		if (c->configured && !c->enabled)
+			snprintf(texts[nproblems], sizeof(texts[0]), "%s %s is off: %s", c->kind, c->name, c->reason);
+		else if (c->drops_last)
+			snprintf(texts[nproblems], sizeof(texts[0]), "%s %s lost %llu events in the last interval", c->kind,
+				 c->name, (unsigned long long)c->drops_last);
+		else
+			continue;
+		problems[nproblems] = texts[nproblems];
+		nproblems++;
+	}
+	if (s->store.last_error) {
+		snprintf(texts[nproblems], sizeof(texts[0]), "the database refuses writes: %s", s->store.last_error_msg);
+		problems[nproblems] = texts[nproblems];
+		nproblems++;
+	}
+	uname(&u);
+	http_json(r, &j);
+	json_obj_begin(&j);
+	json_key(&j, "status");
+	json_str(&j, nproblems ? "degraded" : "ok");
+	json_key(&j, "problems");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < nproblems; i++)
+		json_str(&j, problems[i]);
+	json_arr_end(&j);
+	json_key(&j, "version");
+	json_str(&j, KSIGHT_VERSION);
+	json_key(&j, "started_at_ns");
+	json_int(&j, s->started_ns);
+	json_key(&j, "uptime_s");
+	json_double(&j, (double)(r->now_ns - s->started_ns) / 1e9);
+	json_key(&j, "last_tick_ns");
+	json_int(&j, s->time_ns);
+	json_key(&j, "ticks");
+	json_uint(&j, s->generation);
+	json_key(&j, "interval_s");
+	json_double(&j, (double)s->interval_ns / 1e9);
+	json_key(&j, "kernel");
+	json_str(&j, u.release);
+	json_key(&j, "hostname");
+	json_str(&j, u.nodename);
+	json_key(&j, "collectors");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < s->ncollectors; i++)
+		collector_json(&j, &s->collectors[i]);
+	json_arr_end(&j);
+	json_key(&j, "database");
+	json_obj_begin(&j);
+	json_key(&j, "path");
+	json_str(&j, http_server__config(r->server)->db_path);
+	json_key(&j, "size_bytes");
+	json_int(&j, s->db_bytes);
+	json_key(&j, "rows_written");
+	json_uint(&j, s->store.rows_written);
+	json_key(&j, "rows_dropped");
+	json_uint(&j, s->store.rows_dropped);
+	json_key(&j, "rows_queued");
+	json_uint(&j, s->store.rows_queued);
+	json_key(&j, "last_error");
+	json_str(&j, s->store.last_error ? s->store.last_error_msg : NULL);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	return 200;
+}

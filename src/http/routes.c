@@ -1,0 +1,144 @@
+/* The routes table, the parameter parsers every handler uses, and the two
+ * routes that serve bytes already in memory: /metrics (the snapshot's
+ * text) and the dashboard (files built into the binary). */
+#include "routes.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/clock.h"
+#include "../lib/parse.h"
+#include "../store/batch.h"
+#include "assets.h"
+#include "snapshot.h"
+
+static const char *const no_params[] = { NULL };
+static const char *const signals_params[] = { "type", "since", "until", "limit", "before", NULL };
+static const char *const window_params[] = { "window", "since", "until", NULL };
+static const char *const series_params[] = { "since", "until", "step", NULL };
+
+const struct route routes[] = {
+	{ "/api/health", route_health, no_params,
+	  "status, version, uptime, kernel, every collector (enabled or why not, events, drops), database size" },
+	{ "/api/signals", route_signals, signals_params,
+	  "rows of one table (type=), newest first, limit <= 10000, keyset pagination with before=" },
+	{ "/api/stats", route_stats, window_params,
+	  "over a window: rows and rates per table, slow syscalls, I/O latency per disk, faults, run queue, TCP" },
+	{ "/api/agent/status", route_agent_status, no_params,
+	  "the agent and its detectors now: leak suspects, latest anomalies" },
+	{ "/api/diagnostics", route_diagnostics, no_params,
+	  "recent warnings, collector errors, store health, the configuration in use" },
+	{ "/api/series", route_series, series_params, "the dashboard's time series, averaged per step" },
+	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick" },
+};
+
+const unsigned nroutes = sizeof(routes) / sizeof(routes[0]);
+
+const struct route *route_find(const char *path)
+{
+	for (unsigned i = 0; i < nroutes; i++)
+		if (!strcmp(routes[i].path, path))
+			return &routes[i];
+	return NULL;
+}
+
+int http_param_int(struct http_request *r, const char *name, int64_t min, int64_t max, int64_t def, int64_t *ret)
+{
+	const char *v = http_param(r, name);
+	int64_t x;
+
+	if (!v) {
+		*ret = def;
+		return 0;
+	}
+	if (parse_i64(v, &x))
+		return http_error(r, 400, name, "bad parameter '%s': '%s' is not a whole number", name, v);
+	if (x < min || x > max)
+		return http_error(r, 400, name, "bad parameter '%s': %" PRId64 " is outside [%" PRId64 ", %" PRId64 "]",
+				  name, x, min, max);
+	*ret = x;
+	return 0;
+}
+
+int http_param_time(struct http_request *r, const char *name, int64_t def, int64_t *ret, bool *relative)
+{
+	const char *v = http_param(r, name);
+	int64_t x;
+
+	if (!v) {
+		*ret = def;
+		return 0;
+	}
+	if (v[0] == '-') {
+		if (parse_duration_ns(v + 1, &x) || x < 0)
+			return http_error(r, 400, name, "bad parameter '%s': '%s' is not a duration before now (e.g. -5m)",
+					  name, v);
+		*ret = r->now_ns - x;
+		*relative = true;
+		return 0;
+	}
+	if (parse_time_ns(v, &x))
+		return http_error(r, 400, name,
+				  "bad parameter '%s': '%s' is not a time (ns since the epoch, ISO 8601, or -5m for "
+				  "five minutes ago)", name, v);
+	*ret = x;
+	return 0;
+}
+
+int http_param_duration(struct http_request *r, const char *name, int64_t min, int64_t max, int64_t def,
+			int64_t *ret)
+{
+	const char *v = http_param(r, name);
+	int64_t x;
+
+	if (!v) {
+		*ret = def;
+		return 0;
+	}
+	if (parse_duration_ns(v, &x))
+		return http_error(r, 400, name, "bad parameter '%s': '%s' is not a duration (e.g. 30s, 5m, 1h)", name, v);
+	if (x < min || x > max)
+		return http_error(r, 400, name, "bad parameter '%s': %s is outside [%gs, %gs]", name, v,
+				  (double)min / 1e9, (double)max / 1e9);
+	*ret = x;
+	return 0;
+}
+
+void http_json_value(struct json *j, const struct batch_value *v)
+{
+	switch (v->tag) {
+	case V_INT: json_int(j, v->i); break;
+	case V_REAL: json_double(j, v->r); break;
+	case V_TEXT: json_strn(j, v->s, v->len); break;
+	default: json_null(j); break;
+	}
+}
+
+int route_metrics(struct http_request *r)
+{
+	if (!r->snap)
+		return http_error(r, 503, NULL, "the agent is starting: no tick yet");
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	r->data = r->snap->metrics;
+	r->data_len = r->snap->metrics_len;
+	/* The response keeps the snapshot alive until it is sent. */
+	__atomic_add_fetch(&r->snap->refs, 1, __ATOMIC_RELAXED);
+	r->data_owner = r->snap;
+	return 200;
+}
+
+int route_asset(struct http_request *r)
+{
+	const struct asset *a = asset_find(!strcmp(r->path, "/") ? "/index.html" : r->path);
+
+	if (!a)
+		return http_error(r, 404, NULL, "no such file: %s", r->path);
+	r->content_type = a->type;
+	r->data = a->data;
+	r->data_len = a->len;
+	r->no_store = false;
+	return 200;
+}

@@ -1,0 +1,190 @@
+/* Snapshots of the agent for the HTTP threads (see snapshot.h). */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../collector.h"
+#include "../config.h"
+#include "../lib/clock.h"
+#include "../lib/prom.h"
+#include "metrics.h"
+
+struct snapshots {
+	pthread_mutex_t lock;
+	struct snapshot *cur;              /* under lock */
+	const struct config *cfg;
+	struct writer *writer;
+	/* collector thread only */
+	uint64_t ticks;
+	double cost_total[SNAPSHOT_COLLECTORS];
+	struct metrics_sums sums;
+	snapshot_extra_fn extra;
+	void *extra_ctx;
+	/* set once before the server starts, then read-only */
+	snapshot_status_fn remediation;
+	void *remediation_ctx;
+};
+
+int snapshots__new(const struct config *cfg, struct writer *w, struct snapshots **ret)
+{
+	struct snapshots *sn = calloc(1, sizeof(*sn));
+
+	if (!sn)
+		return -ENOMEM;
+	pthread_mutex_init(&sn->lock, NULL);
+	sn->cfg = cfg;
+	sn->writer = w;
+	*ret = sn;
+	return 0;
+}
+
+void snapshots__set_extra(struct snapshots *sn, snapshot_extra_fn fn, void *ctx)
+{
+	sn->extra = fn;
+	sn->extra_ctx = ctx;
+}
+
+const struct config *snapshots__config(const struct snapshots *sn) { return sn->cfg; }
+
+void snapshots__set_remediation(struct snapshots *sn, snapshot_status_fn fn, void *ctx)
+{
+	sn->remediation = fn;
+	sn->remediation_ctx = ctx;
+}
+
+bool snapshots__remediation(struct snapshots *sn, struct json *j)
+{
+	if (!sn->remediation)
+		return false;
+	sn->remediation(sn->remediation_ctx, j);
+	return true;
+}
+
+static int64_t file_bytes(const char *path)
+{
+	char wal[PATH_MAX];
+	struct stat st;
+	int64_t n = 0;
+
+	if (stat(path, &st) == 0)
+		n += st.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) == 0)
+		n += st.st_size;
+	return n;
+}
+
+static void fill_collectors(struct snapshots *sn, struct snapshot *s, struct collector *c, bool tick)
+{
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		struct snapshot_collector *o = &s->collectors[s->ncollectors];
+		struct tracer *t = collector__tracer(c, i);
+
+		if (tick)
+			sn->cost_total[s->ncollectors] += t->cost_ms / 1e3;
+		o->name = tracer_table[i]->name;
+		o->kind = "tracer";
+		o->configured = sn->cfg->tracers[i].enabled;
+		o->enabled = t->enabled;
+		snprintf(o->reason, sizeof(o->reason), "%s", t->enabled ? "" : t->reason);
+		snprintf(o->note, sizeof(o->note), "%s", t->enabled ? t->note : "");
+		o->events_total = t->events_total + t->events;
+		o->drops_total = t->stats_total[KS_STAT_DROPS] + t->stats_total[KS_STAT_MAP_FULL];
+		o->rate_limited_total = t->stats_total[KS_STAT_RATE_LIMITED];
+		o->events_last = t->events;
+		o->drops_last = t->stats[KS_STAT_DROPS] + t->stats[KS_STAT_MAP_FULL];
+		o->cost_seconds_total = sn->cost_total[s->ncollectors];
+		o->map_bytes = t->map_bytes;
+		s->ncollectors++;
+	}
+	for (int i = 0; i < SCRAPER_COUNT; i++) {
+		struct snapshot_collector *o = &s->collectors[s->ncollectors];
+		struct scraper *sc = collector__scraper(c, i);
+
+		if (tick)
+			sn->cost_total[s->ncollectors] += sc->cost_ms / 1e3;
+		o->name = scraper_table[i]->name;
+		o->kind = "scraper";
+		o->configured = sn->cfg->scrapers[i].enabled;
+		o->enabled = sc->enabled;
+		snprintf(o->reason, sizeof(o->reason), "%s", sc->reason);
+		o->events_total = sc->rows_total + sc->rows;
+		o->drops_total = sc->errors_total + sc->errors;
+		o->events_last = sc->rows;
+		o->drops_last = sc->errors;
+		o->cost_seconds_total = sn->cost_total[s->ncollectors];
+		s->ncollectors++;
+	}
+}
+
+void snapshots__publish(struct snapshots *sn, struct collector *c, const struct batch *b, int64_t now_ns)
+{
+	struct snapshot *s = calloc(1, sizeof(*s)), *old;
+	struct buf text = BUF_INIT;
+	int64_t t0 = clock_mono_ns();
+	struct prom p;
+
+	if (!s)
+		return;      /* the previous snapshot stays: stale beats absent */
+	__atomic_store_n(&s->refs, 1, __ATOMIC_RELAXED);
+	if (b)
+		sn->ticks++;
+	s->generation = sn->ticks;
+	s->time_ns = now_ns;
+	s->started_ns = collector__started_ns(c);
+	s->interval_ns = sn->cfg->interval_ns;
+	fill_collectors(sn, s, c, b != NULL);
+	if (sn->writer)
+		writer__stats(sn->writer, &s->store);
+	s->db_bytes = file_bytes(sn->cfg->db_path);
+
+	prom_init(&p, &text);
+	metrics_render(&p, c, b, s, &sn->sums);
+	if (sn->extra)
+		sn->extra(sn->extra_ctx, &p);
+	s->metrics_len = text.len;
+	s->metrics = buf_detach(&text);
+	s->render_ms = (double)(clock_mono_ns() - t0) / 1e6;
+
+	pthread_mutex_lock(&sn->lock);
+	old = sn->cur;
+	sn->cur = s;
+	pthread_mutex_unlock(&sn->lock);
+	snapshot__put(old);
+}
+
+struct snapshot *snapshots__get(struct snapshots *sn)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&sn->lock);
+	s = sn->cur;
+	if (s)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&sn->lock);
+	return s;
+}
+
+void snapshot__put(struct snapshot *s)
+{
+	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	free(s->metrics);
+	free(s);
+}
+
+struct snapshots *snapshots__free(struct snapshots *sn)
+{
+	if (!sn)
+		return NULL;
+	snapshot__put(sn->cur);
+	pthread_mutex_destroy(&sn->lock);
+	free(sn);
+	return NULL;
+}

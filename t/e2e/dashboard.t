@@ -1,0 +1,68 @@
+#!/bin/sh
+# The dashboard in a real browser: Debian's Chromium, headless, loads
+# http://127.0.0.1:PORT/ from a running agent while a workload does direct
+# disk writes, and every chart must fill with points and draw them (pixels
+# in the series colours on its canvas), the screenshot must not be blank,
+# nothing may be fetched from anywhere but the agent, no script error or
+# policy violation may occur, and the range selector must switch to 1 h.
+# The screenshot is kept in .output/t/dashboard.png.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/http.sh"
+require_bpf
+command -v chromium >/dev/null || skip_all "no chromium (make deps installs Debian's)"
+[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (make deps installs it from npm)"
+plan 28
+
+# Direct writes to a file on a real disk (not tmpfs): block I/O latency rows.
+IO=$TOP/.output/dashboard-io.$$
+(
+	i=0
+	while [ $i -lt 120 ]; do
+		dd if=/dev/zero of="$IO" bs=64k count=16 oflag=direct conv=fsync 2>/dev/null
+		sleep 0.5
+		i=$((i + 1))
+	done
+) &
+WORK=$!
+at_exit "kill $WORK 2>/dev/null; rm -f $IO"
+
+http_agent main --db "$TMP/dashboard.db" --duration 300 || { echo "Bail out! no agent"; exit 1; }
+node "$TOP/t/lib/browser.mjs" "$URL/" "$TMP/dashboard.png" 3 >"$TMP/browser.json" 2>"$TMP/browser.err"
+is "$?" 0 "the page loads and its charts fill within 30 s"
+[ -s "$TMP/browser.json" ] || diag "$(cat "$TMP/browser.err")"
+J() { jq -r "$1" "$TMP/browser.json"; }
+
+for c in cpu memory load disk network io_latency runqueue slow_syscalls faults tcp_retransmits process_events; do
+	ok "$c: $(J ".points.$c") points drawn in $(J ".series_px.$c") series pixels" \
+		test "$(J ".points.$c")" -ge 3 -a "$(J ".series_px.$c")" -gt 0
+done
+ok "every chart updated live ($(J .updates) updates)" test "$(J .updates)" -ge 3
+is "$(J '.errors | length')" 0 "no script error or policy violation ($(J '.errors | join("; ")'))"
+is "$(J '.requests_elsewhere | length')" 0 "nothing fetched from anywhere but the agent (works offline)"
+is "$(J .collector_rows)" "$(ncollectors)" "the collectors table lists all $(ncollectors) collectors"
+like "$(J .text.status)" "^(ok|degraded)$" "the status badge shows the agent's health"
+like "$(J .text.host)" "Linux $(uname -r)" "the header names the host's kernel"
+like "$(J '.text["leaks-note"]')" "leak|Leak" "the leak panel says what the detector knows"
+ok "top slow syscalls are listed ($(J .slow_rows))" test "$(J .slow_rows)" -ge 1
+
+is "$(head -c 8 "$TMP/dashboard.png" | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "the screenshot is a PNG"
+ok "and not blank: $(J .screenshot_ink) of its pixels differ from the background" \
+	awk -v v="$(J .screenshot_ink)" 'BEGIN { exit !(v > 0.05) }'
+mkdir -p "$TOP/.output/t" && cp "$TMP/dashboard.png" "$TOP/.output/t/dashboard.png"
+
+is "$(J .range.range)/$(J .range.step)" 3600/6 "the range selector switches to 1 h in 6 s steps"
+ok "and the charts redraw over it ($(J .range.points) memory points)" test "$(J .range.points)" -ge 1
+
+# Unauthenticated browsers get the Basic challenge when a token is set.
+TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$TOKEN" >"$TMP/token"
+http_agent token --db "$TMP/token.db" --token-file "$TMP/token" --duration 300
+node "$TOP/t/lib/browser.mjs" "$URL/" "$TMP/token.png" 1 >"$TMP/token.json" 2>/dev/null
+is "$?" 1 "with a token set, a browser without it gets no dashboard"
+like "$(jq -r '(.status | tostring) + " " + (.errors | join(" "))' "$TMP/token.json")" "401|AUTH_CREDENTIALS" \
+     "but the 401 challenge"
+node "$TOP/t/lib/browser.mjs" "$URL/" "$TMP/token.png" 1 \
+	"Basic $(printf 'me:%s' "$TOKEN" | base64 | tr -d '\n')" >"$TMP/token.json" 2>/dev/null
+is "$?" 0 "with the token as its Basic password the dashboard loads and fills"
+is "$(jq -r '.errors | length' "$TMP/token.json")" 0 "without errors"
+done_testing

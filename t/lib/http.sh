@@ -1,0 +1,53 @@
+# Helpers for tests of the agent's HTTP server (sourced after tap.sh).
+#
+#   http_agent NAME ARGS...     starts `ksight agent ARGS --listen 127.0.0.1:0`
+#                               in the background (stopped at exit), waits for
+#                               its first tick; sets URL, AGENT_PID
+#   get PATH [CURL ARGS...]     GET $URL$PATH: sets STATUS, BODY (file) and HDRS (file)
+#   jqb FILTER                  jq -r FILTER on the last BODY
+#   free_port                   a TCP port free on 127.0.0.1 now
+#   ncollectors                 tracers + scrapers this binary has
+
+# http_agent NAME ARGS...: the log is $TMP/NAME.err.
+http_agent() {
+	_name=$1; shift
+	"$KSIGHT" agent --listen 127.0.0.1:0 "$@" 2>"$TMP/$_name.err" &
+	AGENT_PID=$!
+	at_exit "kill -INT $AGENT_PID 2>/dev/null; wait $AGENT_PID 2>/dev/null"
+	_i=0
+	while ! grep -qs "dashboard on http://" "$TMP/$_name.err"; do
+		sleep 0.1
+		_i=$((_i + 1))
+		if [ $_i -ge 300 ] || ! kill -0 $AGENT_PID 2>/dev/null; then
+			diag "agent did not start: $(cat "$TMP/$_name.err")"
+			return 1
+		fi
+	done
+	URL=$(sed -n 's|.*dashboard on \(http://[^/]*\)/.*|\1|p' "$TMP/$_name.err" | head -1)
+	# Wait for the first tick, so snapshots hold collected data.
+	_i=0
+	while [ "$(curl -s "$URL/api/health" | jq -r '.ticks // 0' 2>/dev/null)" = 0 ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+get() {
+	_path=$1; shift
+	BODY=$TMP/body.$$
+	HDRS=$TMP/headers.$$
+	STATUS=$(curl -s -o "$BODY" -D "$HDRS" -w '%{http_code}' "$@" "$URL$_path")
+}
+
+jqb() { jq -r "$1" "$BODY" 2>/dev/null; }
+
+# header NAME: the value of response header NAME of the last get
+header() { tr -d '\r' < "$HDRS" | sed -n "s/^$1: //Ip" | head -1; }
+
+free_port() {
+	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
+}
+
+ncollectors() {
+	"$KSIGHT" agent --help-config | sed -n 's/.*\.enabled .*one of: //p' | wc -w
+}
