@@ -7,12 +7,20 @@
  * `followed` and its descendants are reported: the fork hook adds children
  * of followed processes, the exit hook removes them, so unrelated processes
  * cost one hash lookup and nothing in user space.
+ *
+ * With `exclude_shells`, records of sh/bash/dash/zsh processes are dropped
+ * here, except for `root_pid` (the job itself always has its records), and
+ * the ppid of every record is the nearest ancestor that is not a hidden
+ * shell, so the reported tree stays connected.
  */
 #include "common.bpf.h"
 #include "proc.h"
 
 const volatile bool follow = false;
 const volatile bool exclude_shells = false;
+const volatile __u32 root_pid = 0;
+
+#define SHELL_WALK_MAX 16       /* nested shells skipped when looking for a ppid */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -21,7 +29,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, FOLLOWED_MAX);
 	__type(key, __u32);      /* tgid */
 	__type(value, __u8);
 } followed SEC(".maps");
@@ -45,12 +53,39 @@ static __always_inline bool is_shell(const char *comm)
 	return false;
 }
 
+/* A shell whose records are dropped: every shell but the job's root. */
+static __always_inline bool is_hidden_shell(const char *comm, __u32 tgid)
+{
+	return exclude_shells && tgid != root_pid && is_shell(comm);
+}
+
+/* The parent's tgid; with exclude_shells, the nearest ancestor that is not
+ * a hidden shell. */
+static __always_inline __u32 parent_tgid(struct task_struct *task)
+{
+	struct task_struct *p = BPF_CORE_READ(task, real_parent);
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (!exclude_shells)
+		return tgid;
+	for (int i = 0; i < SHELL_WALK_MAX; i++) {
+		char comm[KS_COMM_LEN];
+
+		BPF_CORE_READ_STR_INTO(&comm, p, comm);
+		if (!is_hidden_shell(comm, tgid) || tgid <= 1)
+			break;
+		p = BPF_CORE_READ(p, real_parent);
+		tgid = BPF_CORE_READ(p, tgid);
+	}
+	return tgid;
+}
+
 static __always_inline void fill_header(struct ks_proc_event *e, struct task_struct *task, __u32 kind)
 {
 	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
 	e->pid = BPF_CORE_READ(task, tgid);
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = parent_tgid(task);
 	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
 	e->cgroup_id = ks_cgroup_v2_id(task);
 	e->memcg_id = ks_memcg_id(task);
@@ -74,7 +109,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		if (bpf_map_update_elem(&followed, &child_tgid, &one, BPF_ANY))
 			ks_count(KS_STAT_MAP_FULL);
 	}
-	if (exclude_shells && is_shell(child->comm))
+	if (is_hidden_shell(child->comm, child_tgid))
 		return 0;
 	if (!ks_rate_ok())
 		return 0;
@@ -92,11 +127,12 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct ks_proc_exec_event *e;
 	unsigned long arg_start, arg_end, size;
 	const char *filename;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
 	long n;
 
-	if (!is_followed(BPF_CORE_READ(task, tgid)))
+	if (!is_followed(tgid))
 		return 0;
-	if (exclude_shells && is_shell(task->comm))
+	if (is_hidden_shell(task->comm, tgid))
 		return 0;
 	if (!ks_rate_ok())
 		return 0;
@@ -138,7 +174,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 			return 0;
 		bpf_map_delete_elem(&followed, &tgid);
 	}
-	if (exclude_shells && is_shell(task->comm))
+	if (is_hidden_shell(task->comm, tgid))
 		return 0;
 	if (!ks_rate_ok())
 		return 0;

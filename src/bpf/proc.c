@@ -6,6 +6,7 @@
  */
 #include "proc.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
@@ -36,6 +37,29 @@ void proc_tracer_set_consumer(struct tracer *t, void (*fn)(void *ctx, const stru
 
 	p->consumer = fn;
 	p->consumer_ctx = ctx;
+}
+
+int proc_tracer_followed(struct tracer *t, uint32_t *pids, size_t max)
+{
+	struct proc_priv *p = t->priv;
+	int fd = bpf_map__fd(p->skel->maps.followed);
+	uint32_t key, next;
+	size_t n = 0;
+	int rc;
+
+	/* A hash map walk.  When the current key is deleted meanwhile, the
+	 * kernel restarts from the first key, so a pid may be listed twice;
+	 * the walk is bounded by the map's size. */
+	for (rc = bpf_map_get_next_key(fd, NULL, &next); rc == 0 && n < FOLLOWED_MAX;
+	     rc = bpf_map_get_next_key(fd, &key, &next)) {
+		if (n < max)
+			pids[n] = next;
+		n++;
+		key = next;
+	}
+	if (rc && errno != ENOENT)
+		return -errno;
+	return (int)n;
 }
 
 static const char *const hooks[] = {
@@ -176,6 +200,7 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->follow = follow_opts.root_pid != 0;
 	p->skel->rodata->exclude_shells = follow_opts.exclude_shells;
+	p->skel->rodata->root_pid = follow_opts.root_pid;
 	t->skeleton = p->skel->skeleton;
 	return 0;
 }

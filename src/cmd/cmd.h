@@ -19,7 +19,8 @@
 /* X(name, summary) */
 #define COMMANDS(X) \
 	X(agent, "collect kernel telemetry into the database (the main job)") \
-	X(query, "run SQL on the database, read-only")
+	X(query, "run SQL on the database, read-only") \
+	X(run, "run a command and trace it and every process it starts")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)
@@ -28,7 +29,8 @@ COMMANDS(X)
 /* getopt_long that reports bad input itself, naming the flag:
  *   "ksight agent: unknown option '--fo'" / "... option '--db' needs a value".
  * Returns the option, -1 at the end, or '?' after printing the error (the
- * caller returns EXIT_USAGE). */
+ * caller returns EXIT_USAGE).  A leading '+' in shortopts stops at the first
+ * argument that is not an option (for commands that take a command line). */
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
 
