@@ -222,15 +222,15 @@ void run__batch(const struct run *r, struct batch *b, const char *parquet_path)
 /* --- the summary for humans --- */
 
 #define TREE_MAX_LINES 40    /* process lines in the tree before "... more" */
-#define GROUP_MIN 4          /* same-named leaf siblings shown as one line */
+#define GROUP_MIN 6          /* same-named leaf siblings shown as one line (failures never) */
 #define INDENT_MAX 10        /* tree levels shown by indentation */
 #define LIST_MAX 5           /* slowest, failures, still running */
 
-/* Column widths right of the process name: "  TIME" etc. */
+/* A tree line: pid, ' ', name, three ' '-led numbers, two spaces, status. */
 #define W_PID 7
 #define W_NUM 8
 #define W_STATUS 9
-#define FIXED_COLS (W_PID + 1 + 3 * W_NUM + 1 + W_STATUS)
+#define FIXED_COLS (W_PID + 1 + 3 * W_NUM + 2 + W_STATUS)
 
 struct style {
 	bool color;
@@ -341,7 +341,7 @@ static void display_name(const struct run_proc *p, struct buf *out)
 
 static unsigned name_width(const struct style *st)
 {
-	return st->width - FIXED_COLS - 2;
+	return st->width - FIXED_COLS;
 }
 
 /* One line of the tree: pid, indented name, time, CPU, RSS, status. */
@@ -358,8 +358,8 @@ static void tree_line(const struct style *st, const char *pid, unsigned depth, c
 	pad(&line, indent);
 	used = fit(&line, shown.data, w - indent);
 	pad(&line, w - indent - used);
-	buf_printf(&line, "%*s%*s%*s  %s%s%s", W_NUM, time, W_NUM, cpu, W_NUM, rss, sgr(st, color), status,
-		   color[0] ? sgr(st, RESET) : "");
+	buf_printf(&line, " %*s %*s %*s  %s%s%s", W_NUM - 1, time, W_NUM - 1, cpu, W_NUM - 1, rss, sgr(st, color),
+		   status, color[0] ? sgr(st, RESET) : "");
 	fprintf(st->f, "%s\n", line.data);
 	buf_free(&line);
 	buf_free(&shown);
@@ -394,27 +394,34 @@ struct tree_state {
 	bool grouped;            /* a group line was printed */
 };
 
-static bool is_leaf(const struct run_proc *p) { return !p->first_child; }
+/* A process that may be folded into an "N x name" line: no children, did
+ * not fail. */
+static bool groupable(const struct run_proc *p) { return !p->first_child && !run_proc_failed(p); }
 
-static size_t same_leaves(const struct run_proc *first, const char *comm)
+static bool same_group(const struct run_proc *p, const char *comm)
+{
+	return groupable(p) && !strcmp(p->comm, comm);
+}
+
+static size_t group_size(const struct run_proc *first, const char *comm)
 {
 	size_t n = 0;
 
 	for (const struct run_proc *c = first; c; c = c->next_sibling)
-		n += is_leaf(c) && !strcmp(c->comm, comm);
+		n += same_group(c, comm);
 	return n;
 }
 
-/* One line for every leaf child of the same name: count, summed time and
- * CPU, largest peak RSS, how many failed. */
+/* One line for the groupable children of one name: count, summed time and
+ * CPU, largest peak RSS. */
 static void group_line(struct tree_state *ts, const struct run_proc *first, const char *comm, unsigned depth)
 {
 	uint64_t time = 0, cpu = 0, rss = 0;
-	size_t n = 0, failed = 0, open = 0;
+	size_t n = 0, open = 0;
 	char t[16], c[16], r[16], status[32], name[64];
 
 	for (const struct run_proc *p = first; p; p = p->next_sibling) {
-		if (!is_leaf(p) || strcmp(p->comm, comm))
+		if (!same_group(p, comm))
 			continue;
 		n++;
 		if (p->ended) {
@@ -425,17 +432,14 @@ static void group_line(struct tree_state *ts, const struct run_proc *first, cons
 		} else {
 			open++;
 		}
-		failed += run_proc_failed(p);
 	}
-	if (failed)
-		snprintf(status, sizeof(status), "%zu failed", failed);
-	else if (open)
+	if (open)
 		snprintf(status, sizeof(status), "%zu running", open);
 	else
 		snprintf(status, sizeof(status), "ok");
 	snprintf(name, sizeof(name), "%zu x %s", n, comm);
 	tree_line(ts->st, "", depth, name, fmt_ns(time, t, sizeof(t)), fmt_ns(cpu, c, sizeof(c)),
-		  fmt_bytes(rss, r, sizeof(r)), status, failed ? RED : open ? YELLOW : "");
+		  fmt_bytes(rss, r, sizeof(r)), status, open ? YELLOW : "");
 	ts->lines++;
 	ts->shown += n;
 	ts->grouped = true;
@@ -449,11 +453,11 @@ static void print_subtree(struct tree_state *ts, const struct run_proc *p)
 	ts->lines++;
 	ts->shown++;
 	for (const struct run_proc *c = p->first_child; c && ts->lines < TREE_MAX_LINES; c = c->next_sibling) {
-		if (is_leaf(c) && same_leaves(p->first_child, c->comm) >= GROUP_MIN) {
+		if (groupable(c) && group_size(p->first_child, c->comm) >= GROUP_MIN) {
 			bool first = true;
 
 			for (const struct run_proc *e = p->first_child; e != c; e = e->next_sibling)
-				if (is_leaf(e) && !strcmp(e->comm, c->comm))
+				if (same_group(e, c->comm))
 					first = false;
 			if (first)
 				group_line(ts, p->first_child, c->comm, c->depth);
@@ -466,19 +470,9 @@ static void print_subtree(struct tree_state *ts, const struct run_proc *p)
 static void print_tree(const struct run *r, const struct style *st)
 {
 	struct tree_state ts = { .st = st };
-	char hdr[16];
 
-	snprintf(hdr, sizeof(hdr), "%s", "PROCESS");
-	fprintf(st->f, "%s", sgr(st, BOLD));
-	{
-		struct buf line = BUF_INIT;
-
-		buf_printf(&line, "%*s %-*s%*s%*s%*s  %s", W_PID, "PID", name_width(st), hdr, W_NUM, "TIME", W_NUM,
-			   "CPU", W_NUM, "PEAK RSS", "STATUS");
-		fprintf(st->f, "%s", line.data);
-		buf_free(&line);
-	}
-	fprintf(st->f, "%s\n", sgr(st, RESET));
+	fprintf(st->f, "%s%*s %-*s %*s %*s %*s  %s%s\n", sgr(st, BOLD), W_PID, "PID", name_width(st), "PROCESS",
+		W_NUM - 1, "TIME", W_NUM - 1, "CPU", W_NUM - 1, "MAX RSS", "STATUS", sgr(st, RESET));
 	for (size_t i = 0; i < r->nprocs && ts.lines < TREE_MAX_LINES; i++) {
 		const struct run_proc *p = r->procs[i];
 
@@ -489,18 +483,19 @@ static void print_tree(const struct run *r, const struct style *st)
 		fprintf(st->f, "%*s ... %zu more processes not shown (every process is in the outputs)\n", W_PID, "",
 			r->rows - ts.shown);
 	if (ts.grouped)
-		fprintf(st->f, "%*s (\"N x name\": N processes of that name, time and CPU summed, largest RSS)\n",
+		fprintf(st->f, "%*s (\"N x name\": N processes of that name, time and CPU summed, max RSS)\n",
 			W_PID, "");
 }
 
-/* "  1.23s   4242  make -j2 ..." lines, fitted to the width. */
-static void list_line(const struct style *st, const char *left, const struct run_proc *p, const char *color)
+/* "   4242  1.23s     make -j2 ..." lines, fitted to the width. */
+static void list_line(const struct style *st, const char *what, const struct run_proc *p, const char *color)
 {
 	struct buf line = BUF_INIT, name = BUF_INIT;
 
-	buf_printf(&line, "  %s%-9s%s %7u ", sgr(st, color), left, color[0] ? sgr(st, RESET) : "", p->pid);
+	buf_printf(&line, "%*u  %s%-*s%s  ", W_PID, p->pid, sgr(st, color), W_STATUS, what,
+		   color[0] ? sgr(st, RESET) : "");
 	display_name(p, &name);
-	fit(&line, name.data, st->width - 20);
+	fit(&line, name.data, st->width - W_PID - W_STATUS - 4);
 	fprintf(st->f, "%s\n", line.data);
 	buf_free(&line);
 	buf_free(&name);
