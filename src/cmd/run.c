@@ -274,6 +274,8 @@ static bool on_signal(void *ctx, struct collector *c, int signo)
 	if (signo != SIGINT && signo != SIGTERM)
 		return false;
 	s->run.interrupted = true;
+	if (!s->run.interrupt_signal)
+		s->run.interrupt_signal = signo;
 	if (++s->interrupts > 1) {
 		if (!s->quiet)
 			fprintf(stderr, "ksight run: second interrupt: stopping now\n");

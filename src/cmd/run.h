@@ -79,6 +79,7 @@ struct run {
 	bool root_reaped;
 	int root_status;             /* wait status when root_reaped */
 	bool timed_out, interrupted;
+	int interrupt_signal;        /* the first SIGINT/SIGTERM ksight got */
 	uint64_t records_lost;       /* tracer drops: the rows may be incomplete */
 
 	/* counts, set by run__finish() */
@@ -89,7 +90,8 @@ struct run {
 	int exit_status;             /* ksight run's own exit status */
 };
 
-/* Exit status when the command was still running as the run ended. */
+/* Exit status when the command was still running as the run ended after
+ * --timeout (an interrupt gives 128 + its signal). */
 #define RUN_EXIT_STILL_RUNNING 124
 
 /* Prepares r for the job root_pid (forked by ppid, not yet exec'd) running
@@ -135,7 +137,7 @@ struct run_outputs {
 	const char *db;              /* written, or NULL */
 };
 
-/* The summary for humans, at most width columns (>= 60): tree, slowest,
+/* The summary for humans, at most width columns (60 at least): tree, slowest,
  * failures, totals.  color: ANSI colours. */
 void run__print_summary(const struct run *r, const struct run_outputs *out, FILE *f, bool color,
 			unsigned width);

@@ -304,6 +304,8 @@ void run__finish(struct run *r, const uint32_t *alive, size_t nalive, int64_t en
 		r->exit_status = 128 + WTERMSIG(r->root_status);
 	else if (root->ended)
 		r->exit_status = root->signal ? 128 + root->signal : root->exit_code;
+	else if (r->interrupt_signal)
+		r->exit_status = 128 + r->interrupt_signal;
 	else
 		r->exit_status = RUN_EXIT_STILL_RUNNING;
 }
