@@ -57,7 +57,9 @@ static const struct parquet_column columns[NCOLUMNS] = {
 int run_parquet__open(const char *path, struct parquet_writer **ret)
 {
 	const struct table *t = &schema_tables[T_RUN_PROCESSES];
-	struct parquet_opts opts = { .created_by = "ksight version " KSIGHT_VERSION };
+	/* Statistics of every string kept whole (exact): cmdline is bounded. */
+	struct parquet_opts opts = { .created_by = "ksight version " KSIGHT_VERSION,
+				     .stats_max_bytes = sizeof(((struct proc_record *)0)->argv) };
 
 	assert(t->ncolumns == NCOLUMNS + 1);
 	for (size_t i = 0; i < NCOLUMNS; i++)

@@ -17,11 +17,12 @@
  *                               (lifetime: fork to reaped, an upper bound)
  *   runwork quick               exits 0 at once
  *   runwork sleep MS LOG        records, sleeps MS ms, records "woke PID"
- *   runwork daemon MS LOG       double-forks a daemon (setsid, stdio closed)
- *                               that records "daemon PID PPID", sleeps MS ms,
- *                               records "daemon-exit PID"; the first child
- *                               records "daemon-parent PID PPID"; the caller
- *                               exits 0 at once
+ *   runwork daemon MS LOG       records "daemon-caller PID PPID", double-forks
+ *                               a daemon (setsid, stdio closed) that records
+ *                               "daemon PID PPID", sleeps MS ms, records
+ *                               "daemon-exit PID"; the first child records
+ *                               "daemon-parent PID PPID"; the caller exits 0
+ *                               once the first child has
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,7 +144,10 @@ static void shorts(long n, const char *self)
 
 static void daemonize(long ms)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	record("daemon-caller %d %d", getpid(), getppid());
+	pid = fork();
 
 	if (pid < 0)
 		exit(103);
