@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,22 @@ static unsigned fit(struct buf *out, const char *s, unsigned width)
 	return cols;
 }
 
+/* Prints one line of plain text (no colour), cut to the width. */
+static void say(const struct style *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct style *st, const char *fmt, ...)
+{
+	struct buf text = BUF_INIT, line = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	fit(&line, text.data, st->width);
+	fprintf(st->f, "%s\n", line.data);
+	buf_free(&text);
+	buf_free(&line);
+}
+
 static void pad(struct buf *out, unsigned n)
 {
 	while (n--)
@@ -482,11 +499,9 @@ static void print_tree(const struct run *r, const struct style *st)
 			print_subtree(&ts, p);
 	}
 	if (ts.shown < r->rows)
-		fprintf(st->f, "%*s ... %zu more processes not shown (every process is in the outputs)\n", W_PID, "",
-			r->rows - ts.shown);
+		say(st, "%*s ... %zu more processes (all are in the outputs)", W_PID, "", r->rows - ts.shown);
 	if (ts.grouped)
-		fprintf(st->f, "%*s (\"N x name\": N processes of that name, time and CPU summed, max RSS)\n",
-			W_PID, "");
+		say(st, "%*s (N x name: N processes, time and CPU summed, max RSS)", W_PID, "");
 }
 
 /* "   4242  1.23s     make -j2 ..." lines, fitted to the width. */
@@ -550,7 +565,7 @@ static void print_list(const struct run *r, const struct style *st, const char *
 		shown++;
 	}
 	if (total > shown)
-		fprintf(st->f, "  ... and %zu more\n", total - shown);
+		say(st, "%*s  ... and %zu more", W_PID, "", total - shown);
 }
 
 static bool pick_failed(const struct run_proc *p) { return run_proc_failed(p); }
