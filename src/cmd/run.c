@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -530,6 +531,15 @@ int cmd_run(int argc, char **argv)
 	fill_unknown_starts(&s.run);
 	run__finish(&s.run, alive, (size_t)nalive, clock_real_ns());
 	s.col = collector__close(s.col);
+
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		s.run.self_cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * NSEC_PER_SEC +
+				    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * NSEC_PER_USEC;
+		s.run.self_peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
+	}
 
 	/* 6. outputs */
 	if (pw) {

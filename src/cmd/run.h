@@ -88,6 +88,9 @@ struct run {
 	uint64_t cpu_user_ns, cpu_system_ns;
 	const struct run_proc *peak_rss;   /* the process with the largest peak RSS */
 	int exit_status;             /* ksight run's own exit status */
+
+	/* what ksight itself used, set by the command */
+	uint64_t self_cpu_ns, self_peak_rss_bytes;
 };
 
 /* Exit status when the command was still running as the run ended after

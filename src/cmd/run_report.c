@@ -762,6 +762,10 @@ void run__json(const struct run *r, const struct run_outputs *out, struct buf *b
 	json_uint(&j, r->cpu_system_ns);
 	json_key(&j, "peak_rss_bytes");
 	json_uint(&j, r->peak_rss ? r->peak_rss->peak_rss_bytes : 0);
+	json_key(&j, "ksight_cpu_ns");
+	json_uint(&j, r->self_cpu_ns);
+	json_key(&j, "ksight_peak_rss_bytes");
+	json_uint(&j, r->self_peak_rss_bytes);
 	json_key(&j, "parquet");
 	if (out && out->parquet)
 		json_str(&j, out->parquet);

@@ -1,0 +1,118 @@
+#!/bin/sh
+# ksight run on a fork/exec-heavy job: N short processes (fork, exec
+# /bin/true, wait, one after another) run alone, under `ksight run`, and
+# with libbpf-tools execsnoop + exitsnoop running together (the closest
+# peer: exec and exit records of every process, system-wide).  Rounds are
+# interleaved, the variant order rotating, so load from other users of the
+# machine spreads over all three.
+#
+# Job time is measured by the job itself (first fork to last wait), so the
+# ratio is what tracing costs the job; ksight's start-up (BPF load) and
+# output writing are shown apart, as is the CPU ksight itself used (its
+# getrusage, from --json: BPF load, ring buffer, rows, Parquet, SQLite).
+# Missed = processes of the job without a row (ksight) or a line (the
+# peers).  Targets (issue 4): <= 3% slowdown, 0 missed.
+#
+#   RUN_BENCH_PROCS=5000 RUN_BENCH_ROUNDS=5 sh bench/run.sh
+. "$(dirname "$0")/lib.sh"
+N=${RUN_BENCH_PROCS:-5000}
+ROUNDS=${RUN_BENCH_ROUNDS:-5}
+MARK=ksight-bench-run
+JOB="$BENCH_BIN/forkexec $N /bin/true $MARK"
+OUT=$BTMP/results
+: > "$OUT"
+
+for tool in execsnoop exitsnoop; do
+	[ -x "/usr/sbin/$tool" ] || { echo "bench/run: /usr/sbin/$tool is missing: run 'make deps' (libbpf-tools)" >&2; exit 1; }
+done
+[ -x "$BENCH_BIN/forkexec" ] || { echo "bench/run: $BENCH_BIN/forkexec is missing: run 'make bench'" >&2; exit 1; }
+mount_tracefs
+
+# field NAME < "forkexec pid=.. n=.. failed=.. elapsed_ns=.."
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
+
+run_none() {
+	$JOB > "$BTMP/job.out"
+	echo "none $(field elapsed_ns < "$BTMP/job.out") 0 - - -" >> "$OUT"
+}
+
+run_ksight() {
+	db=$BTMP/run.db
+	rm -f "$db"* "$BTMP/run.parquet"
+	t0=$(date +%s%N)
+	"$KSIGHT" run --quiet --json --db "$db" --parquet "$BTMP/run.parquet" -- $JOB > "$BTMP/job.out"
+	wall=$(( $(date +%s%N) - t0 ))
+	pid=$(field pid < "$BTMP/job.out")
+	rows=$(q "$db" "select count(*) from run_processes where ppid = $pid and cmdline = '/bin/true $MARK'
+			and end_time is not null and exit_code = 0")
+	own_ms=$(tail -n 1 "$BTMP/job.out" | sed -n 's/.*"ksight_cpu_ns":\([0-9]*\).*/\1/p' | awk '{ printf "%.0f", $1 / 1e6 }')
+	elapsed=$(field elapsed_ns < "$BTMP/job.out")
+	echo "ksight $elapsed $((N - rows)) $(( (wall - elapsed) / 1000000 )) $own_ms -" >> "$OUT"
+}
+
+run_snoop() {
+	stdbuf -oL /usr/sbin/execsnoop > "$BTMP/exec.out" 2>&1 &
+	e=$!
+	stdbuf -oL /usr/sbin/exitsnoop > "$BTMP/exit.out" 2>&1 &
+	x=$!
+	_bench_pids="$_bench_pids $e $x"
+	# attached once a probe exec shows up in both
+	i=0
+	until grep -q "$MARK-probe" "$BTMP/exec.out" && grep -q "^true .* $$ " "$BTMP/exit.out"; do
+		/bin/true "$MARK-probe"
+		sleep 0.05
+		i=$((i + 1))
+		[ $i -lt 400 ] || { echo "bench/run: execsnoop/exitsnoop did not start" >&2; exit 1; }
+	done
+	$JOB > "$BTMP/job.out"
+	sleep 0.5
+	kill -INT $e $x
+	wait $e $x || true
+	pid=$(field pid < "$BTMP/job.out")
+	execs=$(awk -v p="$pid" -v m="$MARK" '$3 == p && $0 ~ m' "$BTMP/exec.out" | wc -l)
+	exits=$(awk -v p="$pid" '$3 == p && $1 == "true"' "$BTMP/exit.out" | wc -l)
+	echo "snoop $(field elapsed_ns < "$BTMP/job.out") $((N - execs))/$((N - exits)) - - -" >> "$OUT"
+}
+
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	case $((r % 3)) in
+	0) run_none; run_ksight; run_snoop ;;
+	1) run_ksight; run_snoop; run_none ;;
+	2) run_snoop; run_none; run_ksight ;;
+	esac
+	r=$((r + 1))
+done
+
+med() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$OUT" | median; }
+best() { awk -v v="$1" '$1 == v { print $2 }' "$OUT" | sort -n | head -n 1; }
+pct() { awk -v t="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (t / b - 1) * 100 }'; }
+sec() { awk -v t="$1" 'BEGIN { printf "%.3f", t / 1e9 }'; }
+echo "## ksight run: overhead on a fork/exec-heavy job (bench/run.sh)"
+echo
+echo "$N processes (fork, exec /bin/true, wait; one at a time), $ROUNDS interleaved rounds."
+echo "Job time is the job's own (first fork to last wait).  The machine is shared: the"
+echo "best round of each variant is the least disturbed, the median shows the spread."
+echo
+echo "| variant | best s | vs alone | median s | vs alone | processes missed (worst round) | start + output, ms | own CPU, ms |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for v in none ksight snoop; do
+	case $v in
+	none) name="job alone"; missed="-" ;;
+	ksight) name="\`ksight run\` (Parquet + SQLite)"
+		missed=$(awk '$1 == "ksight" { print $3 }' "$OUT" | sort -n | tail -n 1) ;;
+	snoop) name="execsnoop + exitsnoop (libbpf-tools)"
+		missed="$(awk '$1 == "snoop" { print $3 }' "$OUT" | sort -t/ -k1,1n | tail -n 1) (exec/exit)" ;;
+	esac
+	echo "| $name | $(sec "$(best $v)") | $(pct "$(best $v)" "$(best none)") | $(sec "$(med $v 2)") |" \
+	     "$(pct "$(med $v 2)" "$(med none 2)") | $missed | $(med $v 4) | $(med $v 5) |"
+done
+echo
+echo "start + output: ksight run's wall time minus the job's (BPF load, Parquet and SQLite writing)."
+echo "own CPU: ksight's getrusage (--json ksight_cpu_ns), all of it, BPF load included."
+echo
+echo "Every round (job ms, missed):"
+echo
+echo '```'
+awk '{ printf "%-7s %8.1f ms  missed %s\n", $1, $2 / 1e6, $3 }' "$OUT"
+echo '```'
