@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 require_bpf
 [ -d "$TOP/node_modules/@duckdb/node-api" ] || { echo "1..1"; echo "not ok 1 - DuckDB missing: run 'make deps'"; exit 1; }
-plan 37
+plan 40
 
 W=$HELPERS/runwork
 LOG=$TMP/log
