@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 require_bpf
 [ -d "$TOP/node_modules/@duckdb/node-api" ] || { echo "1..1"; echo "not ok 1 - DuckDB missing: run 'make deps'"; exit 1; }
-plan 50
+plan 53
 
 W=$HELPERS/runwork
 duck() { node "$TOP/t/lib/duckdb.mjs" --csv "$1" | sed 1d; }
@@ -158,4 +158,13 @@ ok "and the command did not run" test ! -e "$TMP/ran"
 echo "not a database" > "$TMP/foreign.db"
 "$KSIGHT" run --no-parquet --db "$TMP/foreign.db" -- touch "$TMP/ran" 2>"$TMP/u.err"
 is "$?" 1 "a --db that is not ours: runtime error, and the command did not run ($(test -e "$TMP/ran" && echo ran || echo not run))"
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$KSIGHT" run --no-parquet -- echo ran-unprivileged \
+		>"$TMP/u.out" 2>"$TMP/u.err"
+	is "$?" 1 "without privileges: runtime error"
+	like "$(cat "$TMP/u.err")" "cannot trace processes: .*needs root, or CAP_BPF and CAP_PERFMON" "saying what is needed"
+	is "$(cat "$TMP/u.out")" "" "and the command did not run"
+else
+	for i in 1 2 3; do skip "no setpriv"; done
+fi
 done_testing
