@@ -1,5 +1,10 @@
 /* Process lifecycle tracer, user side: ring buffer records -> process_events.
  *
+ * When following one tree (ksight run), exit records are sent from the
+ * task's last context switch, with its complete CPU time (see proc.bpf.c);
+ * the agent reads them at sched_process_exit, which undercounts processes
+ * that live only a few milliseconds.
+ *
  * The CPU split follows the kernel's cputime_adjust(): the precise total
  * (sum_exec_runtime) is divided between user and system in the ratio of the
  * tick-sampled utime/stime, so user + system equals the real runtime.
@@ -201,6 +206,10 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->follow = follow_opts.root_pid != 0;
 	p->skel->rodata->exclude_shells = follow_opts.exclude_shells;
 	p->skel->rodata->root_pid = follow_opts.root_pid;
+	/* Exact CPU times cost a program on every context switch: only for
+	 * the short life of a followed tree. */
+	p->skel->rodata->exact_cpu = follow_opts.root_pid != 0 && tracer_hook_exists("sched_switch");
+	bpf_program__set_autoload(p->skel->progs.handle_switch, p->skel->rodata->exact_cpu);
 	t->skeleton = p->skel->skeleton;
 	return 0;
 }

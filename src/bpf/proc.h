@@ -90,7 +90,10 @@ void proc_record_decode(const void *data, size_t size, int64_t offset_ns, struct
 
 struct tracer;
 struct proc_follow_opts {
-	uint32_t root_pid;       /* followed with all its descendants; 0: all */
+	/* Followed with all its descendants; 0: all.  Following also makes
+	 * exit records exact: they are sent at the task's last context
+	 * switch, with its CPU time complete. */
+	uint32_t root_pid;
 	/* Drop sh/bash/dash/zsh records in the kernel, except root_pid's; the
 	 * ppid of every record is then its nearest ancestor that is not a
 	 * dropped shell. */

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 require_bpf
 [ -d "$TOP/node_modules/@duckdb/node-api" ] || { echo "1..1"; echo "not ok 1 - DuckDB missing: run 'make deps'"; exit 1; }
-plan 57
+plan 58
 
 W=$HELPERS/runwork
 LOG=$TMP/log
@@ -87,6 +87,9 @@ UNION ALL SELECT 'is|500 short children of the short parent with the quick comma
 	    AND cmdline = '$W quick' AND comm = 'runwork') || '|500'
 UNION ALL SELECT 'is|each short child lived no longer than its parent saw it live|'
 	|| (SELECT count(*) FROM j WHERE what = 'short' AND duration_ns > 0 AND duration_ns <= a) || '|500'
+UNION ALL SELECT 'within|CPU of the 500 short children, summed (ksight / RUSAGE_CHILDREN of their parent)|'
+	|| (SELECT round(sum(cpu_user_ns + cpu_system_ns) / (SELECT a FROM log WHERE what = 'shorts-cpu'), 4)
+	    FROM j WHERE what = 'short') || '|0.9|1.1'
 UNION ALL SELECT 'within|CPU of the two-thread burner (ksight / CLOCK_PROCESS_CPUTIME_ID)|'
 	|| (SELECT round((cpu_user_ns + cpu_system_ns) / a, 4) FROM j WHERE what = 'cpu') || '|0.9|1.1'
 UNION ALL SELECT 'within|user CPU of the burner (ksight / getrusage)|'

@@ -14,7 +14,9 @@
  *   runwork short N LOG         records "shorts PID PPID", then N times: fork,
  *                               exec "runwork quick", wait; records
  *                               "short PID PPID lifetime_ns status" per child
- *                               (lifetime: fork to reaped, an upper bound)
+ *                               (lifetime: fork to reaped, an upper bound), and
+ *                               at the end "shorts-cpu PID PPID ns": the CPU
+ *                               time of all its children (RUSAGE_CHILDREN)
  *   runwork quick               exits 0 at once
  *   runwork sleep MS LOG        records, sleeps MS ms, records "woke PID"
  *   runwork daemon MS LOG       records "daemon-caller PID PPID", double-forks
@@ -127,6 +129,8 @@ static void sleep_ms(long ms)
 
 static void shorts(long n, const char *self)
 {
+	struct rusage ru;
+
 	for (long i = 0; i < n; i++) {
 		int64_t t0 = ns_of(CLOCK_MONOTONIC);
 		int status;
@@ -140,6 +144,10 @@ static void shorts(long n, const char *self)
 			exit(102);
 		record("short %d %d %lld %d", pid, getpid(), (long long)(ns_of(CLOCK_MONOTONIC) - t0), status);
 	}
+	getrusage(RUSAGE_CHILDREN, &ru);
+	record("shorts-cpu %d %d %lld", getpid(), getppid(),
+	       (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+	       (long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000);
 }
 
 static void daemonize(long ms)
