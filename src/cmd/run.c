@@ -227,6 +227,13 @@ static void note_waiting(struct run_state *s, int alive)
 	fprintf(stderr, "%s; Ctrl-C or --timeout stops waiting\n", n > 4 ? " ..." : "");
 }
 
+static bool followed_only_root(struct run_state *s)
+{
+	uint32_t pid;
+
+	return proc_tracer_followed(s->tracer, &pid, 1) == 1 && pid == s->run.root->pid;
+}
+
 /* True when the run is over: CMD reaped, the kernel tracks no process of
  * the job, and every exit record has arrived (or SETTLE_TICKS passed). */
 static bool check_done(struct run_state *s, bool tick)
@@ -236,6 +243,13 @@ static bool check_done(struct run_state *s, bool tick)
 	if (!s->run.root_reaped)
 		return false;
 	alive = proc_tracer_followed(s->tracer, NULL, 0);
+	/* CMD itself, reaped, but its exit record is sent at its last
+	 * context switch, microseconds later: worth a short wait rather
+	 * than a tick. */
+	for (int i = 0; alive == 1 && i < 20 && followed_only_root(s); i++) {
+		usleep(500);
+		alive = proc_tracer_followed(s->tracer, NULL, 0);
+	}
 	if (alive > 0) {
 		if (s->interrupts && tick && ++s->interrupt_ticks > SETTLE_TICKS)
 			return true;
