@@ -370,8 +370,11 @@ static void tree_line(const struct style *st, const char *pid, unsigned depth, c
 	struct buf line = BUF_INIT, shown = BUF_INIT;
 	unsigned indent = (depth > INDENT_MAX ? INDENT_MAX : depth) * 2, w = name_width(st), used;
 
-	if (depth > INDENT_MAX)
+	/* Deeper than the indentation shows: the depth is written out. */
+	if (depth > INDENT_MAX || indent + 8 > w) {
+		indent = indent + 8 > w ? w - 8 : indent;
 		buf_printf(&shown, "[%u] ", depth);
+	}
 	buf_adds(&shown, name);
 	buf_printf(&line, "%*s ", W_PID, pid);
 	pad(&line, indent);

@@ -124,7 +124,7 @@ int main(void)
 	struct buf jbuf = BUF_INIT;
 	json_t *j;
 
-	plan(79);
+	plan(80);
 
 	/* 100: the root (sh job.sh), forked by ksight (pid 99) before tracing */
 	run__init(&r, 100, 99, argv, T0);
@@ -201,6 +201,12 @@ int main(void)
 	fork_(&r, T0 + 92 * MS, 160, 100, "sh");
 	is(run__open_rows(&r), 4, "four rows are still open before the end (the root too)");
 
+	/* a chain deeper than the indentation shows */
+	for (uint32_t i = 0; i < 14; i++) {
+		fork_(&r, T0 + (95 + i) * MS, 170 + i, i ? 169 + i : 100, "sh");
+		exit_(&r, T0 + 500 * MS - i * MS, 170 + i, i ? 169 + i : 100, "sh", T0 + (95 + i) * MS, 0, 0, 0, 1 << 20);
+	}
+
 	exit_(&r, T0 + 1000 * MS, 100, 99, "sh", T0, 0, 0, 10, 3 << 20);
 	r.root_reaped = true;
 	r.root_status = 7 << 8;
@@ -275,8 +281,9 @@ int main(void)
 	ok(strstr(text, "Failures (4):"), "the failures are counted");
 	ok(strstr(text, "Still running when tracing ended, left running (2):"), "still running processes");
 	ok(strstr(text, "Ended without an exit record (records lost) (2):"), "lost exits");
-	ok(strstr(text, "Totals: 32 processes, 4 failed, 2 still running"), "totals");
+	ok(strstr(text, "Totals: 46 processes, 4 failed, 2 still running"), "totals");
 	ok(strstr(text, "largest peak RSS 64.0M: pid 102 make"), "the largest peak RSS");
+	ok(strstr(text, "    183                     [14] [sh]"), "a process deeper than the indentation shows says its depth");
 	free(text);
 	text = summary(&r, true, 80);
 	check_text(text, 80, true, "colour");
