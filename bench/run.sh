@@ -36,7 +36,7 @@ field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
 
 run_none() {
 	$JOB > "$BTMP/job.out"
-	echo "none $(field elapsed_ns < "$BTMP/job.out") 0 - - -" >> "$OUT"
+	echo "none $(field elapsed_ns < "$BTMP/job.out") 0 - - $r" >> "$OUT"
 }
 
 run_ksight() {
@@ -50,7 +50,7 @@ run_ksight() {
 			and end_time is not null and exit_code = 0")
 	own_ms=$(tail -n 1 "$BTMP/job.out" | sed -n 's/.*"ksight_cpu_ns":\([0-9]*\).*/\1/p' | awk '{ printf "%.0f", $1 / 1e6 }')
 	elapsed=$(field elapsed_ns < "$BTMP/job.out")
-	echo "ksight $elapsed $((N - rows)) $(( (wall - elapsed) / 1000000 )) $own_ms -" >> "$OUT"
+	echo "ksight $elapsed $((N - rows)) $(( (wall - elapsed) / 1000000 )) $own_ms $r" >> "$OUT"
 }
 
 # start_snoop / stop_snoop: execsnoop and exitsnoop, attached once a probe
@@ -82,7 +82,7 @@ run_snoop() {
 	pid=$(field pid < "$BTMP/job.out")
 	execs=$(awk -v p="$pid" -v m="$MARK" '$3 == p && $0 ~ m' "$BTMP/exec.out" | wc -l)
 	exits=$(awk -v p="$pid" '$3 == p && $1 == "true"' "$BTMP/exit.out" | wc -l)
-	echo "snoop $(field elapsed_ns < "$BTMP/job.out") $((N - execs))/$((N - exits)) - - -" >> "$OUT"
+	echo "snoop $(field elapsed_ns < "$BTMP/job.out") $((N - execs))/$((N - exits)) - - $r" >> "$OUT"
 }
 
 r=0
@@ -96,17 +96,20 @@ while [ $r -lt "$ROUNDS" ]; do
 done
 
 med() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$OUT" | median; }
-best() { awk -v v="$1" '$1 == v { print $2 }' "$OUT" | sort -n | head -n 1; }
-pct() { awk -v t="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (t / b - 1) * 100 }'; }
+# ratio FILE VARIANT: the median over rounds of VARIANT's time / the job alone's in the same round
+ratio() {
+	awk -v v="$2" '{ t[$1 " " $NF] = $2 } END { for (k in t) { split(k, a, " "); if (a[1] == v) print t[k] / t["none " a[2]] } }' "$1" | median
+}
+pct() { awk -v x="$1" 'BEGIN { printf "%+.1f%%", (x - 1) * 100 }'; }
 sec() { awk -v t="$1" 'BEGIN { printf "%.3f", t / 1e9 }'; }
 echo "## ksight run: overhead on a fork/exec-heavy job (bench/run.sh)"
 echo
 echo "$N processes (fork, exec /bin/true, wait; one at a time), $ROUNDS interleaved rounds."
-echo "Job time is the job's own (first fork to last wait).  The machine is shared: the"
-echo "best round of each variant is the least disturbed, the median shows the spread."
+echo "Job time is the job's own (first fork to last wait).  The machine is shared and its"
+echo "speed drifts, so the slowdown is the median of per-round ratios to the job alone."
 echo
-echo "| variant | best s | vs alone | median s | vs alone | processes missed (worst round) | start + output, ms | own CPU, ms |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| variant | median job s | slowdown | processes missed (worst round) | start + output, ms | own CPU, ms |"
+echo "|---|---:|---:|---:|---:|---:|"
 for v in none ksight snoop; do
 	case $v in
 	none) name="job alone"; missed="-" ;;
@@ -115,8 +118,7 @@ for v in none ksight snoop; do
 	snoop) name="execsnoop + exitsnoop (libbpf-tools)"
 		missed="$(awk '$1 == "snoop" { print $3 }' "$OUT" | sort -t/ -k1,1n | tail -n 1) (exec/exit)" ;;
 	esac
-	echo "| $name | $(sec "$(best $v)") | $(pct "$(best $v)" "$(best none)") | $(sec "$(med $v 2)") |" \
-	     "$(pct "$(med $v 2)" "$(med none 2)") | $missed | $(med $v 4) | $(med $v 5) |"
+	echo "| $name | $(sec "$(med $v 2)") | $(pct "$(ratio "$OUT" $v)") | $missed | $(med $v 4) | $(med $v 5) |"
 done
 echo
 echo "start + output: ksight run's wall time minus the job's (BPF load, Parquet and SQLite writing)."
@@ -144,19 +146,19 @@ PP="taskset -c $CPU $BENCH_BIN/pingpong $SWITCHES"
 OUT2=$BTMP/switches
 : > "$OUT2"
 pp() { $PP | field elapsed_ns; }
-pp_none() { echo "none $(pp)" >> "$OUT2"; }
+pp_none() { echo "none $(pp) $r" >> "$OUT2"; }
 pp_ksight() {
 	rm -f "$BTMP/ready"
 	# the job runs once the tracer is attached
 	"$KSIGHT" run --quiet --no-parquet -- sh -c "echo ready > $BTMP/ready; exec sleep 600" &
 	BG_KSIGHT=$!
 	wait_line "$BTMP/ready" ready
-	echo "ksight $(pp)" >> "$OUT2"
+	echo "ksight $(pp) $r" >> "$OUT2"
 	kill -TERM $BG_KSIGHT
 	wait $BG_KSIGHT || true
 	BG_KSIGHT=
 }
-pp_snoop() { start_snoop; echo "snoop $(pp)" >> "$OUT2"; stop_snoop; }
+pp_snoop() { start_snoop; echo "snoop $(pp) $r" >> "$OUT2"; stop_snoop; }
 r=0
 while [ $r -lt "$ROUNDS" ]; do
 	case $((r % 3)) in
@@ -166,7 +168,6 @@ while [ $r -lt "$ROUNDS" ]; do
 	esac
 	r=$((r + 1))
 done
-bestpp() { awk -v v="$1" '$1 == v { print $2 }' "$OUT2" | sort -n | head -n 1; }
 medpp() { awk -v v="$1" '$1 == v { print $2 }' "$OUT2" | median; }
 echo
 echo "### Cost to processes outside the job: context switches"
@@ -174,15 +175,15 @@ echo
 echo "$SWITCHES round trips of a ping-pong pinned to CPU $CPU (2 context switches each), $ROUNDS"
 echo "interleaved rounds, while a \`ksight run\` traces an unrelated sleeping job."
 echo
-echo "| while | best s | vs nothing | median s | vs nothing | added per switch, ns (best) |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| while | median s | slowdown | added per context switch, ns |"
+echo "|---|---:|---:|---:|"
 for v in none ksight snoop; do
 	case $v in
 	none) name="nothing traced" ;;
 	ksight) name="\`ksight run\` on another job" ;;
 	snoop) name="execsnoop + exitsnoop" ;;
 	esac
-	echo "| $name | $(sec "$(bestpp $v)") | $(pct "$(bestpp $v)" "$(bestpp none)") | $(sec "$(medpp $v)") |" \
-	     "$(pct "$(medpp $v)" "$(medpp none)") |" \
-	     "$(awk -v t="$(bestpp $v)" -v b="$(bestpp none)" -v n="$SWITCHES" 'BEGIN { printf "%.0f", (t - b) / (2 * n) }') |"
+	x=$(ratio "$OUT2" $v)
+	echo "| $name | $(sec "$(medpp $v)") | $(pct "$x") |" \
+	     "$(awk -v x="$x" -v b="$(medpp none)" -v n="$SWITCHES" 'BEGIN { printf "%.0f", (x - 1) * b / (2 * n) }') |"
 done
