@@ -36,7 +36,7 @@ field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
 
 run_none() {
 	$JOB > "$BTMP/job.out"
-	echo "none $(field elapsed_ns < "$BTMP/job.out") 0 - - $r" >> "$OUT"
+	echo "none $(field elapsed_ns < "$BTMP/job.out") 0 - - $(field cpu_ns < "$BTMP/job.out") $r" >> "$OUT"
 }
 
 run_ksight() {
@@ -50,7 +50,7 @@ run_ksight() {
 			and end_time is not null and exit_code = 0")
 	own_ms=$(tail -n 1 "$BTMP/job.out" | sed -n 's/.*"ksight_cpu_ns":\([0-9]*\).*/\1/p' | awk '{ printf "%.0f", $1 / 1e6 }')
 	elapsed=$(field elapsed_ns < "$BTMP/job.out")
-	echo "ksight $elapsed $((N - rows)) $(( (wall - elapsed) / 1000000 )) $own_ms $r" >> "$OUT"
+	echo "ksight $elapsed $((N - rows)) $(( (wall - elapsed) / 1000000 )) $own_ms $(field cpu_ns < "$BTMP/job.out") $r" >> "$OUT"
 }
 
 # start_snoop / stop_snoop: execsnoop and exitsnoop, attached once a probe
@@ -82,7 +82,7 @@ run_snoop() {
 	pid=$(field pid < "$BTMP/job.out")
 	execs=$(awk -v p="$pid" -v m="$MARK" '$3 == p && $0 ~ m' "$BTMP/exec.out" | wc -l)
 	exits=$(awk -v p="$pid" '$3 == p && $1 == "true"' "$BTMP/exit.out" | wc -l)
-	echo "snoop $(field elapsed_ns < "$BTMP/job.out") $((N - execs))/$((N - exits)) - - $r" >> "$OUT"
+	echo "snoop $(field elapsed_ns < "$BTMP/job.out") $((N - execs))/$((N - exits)) - - $(field cpu_ns < "$BTMP/job.out") $r" >> "$OUT"
 }
 
 r=0
@@ -96,20 +96,23 @@ while [ $r -lt "$ROUNDS" ]; do
 done
 
 med() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$OUT" | median; }
-# ratio FILE VARIANT: the median over rounds of VARIANT's time / the job alone's in the same round
+# ratio FILE VARIANT [COLUMN]: the median over rounds of VARIANT's time
+# (column 2: wall) / the job alone's in the same round
 ratio() {
-	awk -v v="$2" '{ t[$1 " " $NF] = $2 } END { for (k in t) { split(k, a, " "); if (a[1] == v) print t[k] / t["none " a[2]] } }' "$1" | median
+	awk -v v="$2" -v c="${3:-2}" '{ t[$1 " " $NF] = $c }
+		END { for (k in t) { split(k, a, " "); if (a[1] == v) print t[k] / t["none " a[2]] } }' "$1" | median
 }
 pct() { awk -v x="$1" 'BEGIN { printf "%+.1f%%", (x - 1) * 100 }'; }
 sec() { awk -v t="$1" 'BEGIN { printf "%.3f", t / 1e9 }'; }
 echo "## ksight run: overhead on a fork/exec-heavy job (bench/run.sh)"
 echo
 echo "$N processes (fork, exec /bin/true, wait; one at a time), $ROUNDS interleaved rounds."
-echo "Job time is the job's own (first fork to last wait).  The machine is shared and its"
-echo "speed drifts, so the slowdown is the median of per-round ratios to the job alone."
+echo "Job time is the job's own (first fork to last wait); job CPU is the CPU time of the job"
+echo "and its children.  The machine is shared and its speed drifts, so slowdowns are medians"
+echo "of per-round ratios to the job alone."
 echo
-echo "| variant | median job s | slowdown | processes missed (worst round) | start + output, ms | own CPU, ms |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| variant | median job s | slowdown | job CPU slowdown | processes missed (worst round) | start + output, ms | ksight's own CPU, ms |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for v in none ksight snoop; do
 	case $v in
 	none) name="job alone"; missed="-" ;;
@@ -118,7 +121,8 @@ for v in none ksight snoop; do
 	snoop) name="execsnoop + exitsnoop (libbpf-tools)"
 		missed="$(awk '$1 == "snoop" { print $3 }' "$OUT" | sort -t/ -k1,1n | tail -n 1) (exec/exit)" ;;
 	esac
-	echo "| $name | $(sec "$(med $v 2)") | $(pct "$(ratio "$OUT" $v)") | $missed | $(med $v 4) | $(med $v 5) |"
+	echo "| $name | $(sec "$(med $v 2)") | $(pct "$(ratio "$OUT" $v)") | $(pct "$(ratio "$OUT" $v 6)") | $missed |" \
+	     "$(med $v 4) | $(med $v 5) |"
 done
 echo
 echo "start + output: ksight run's wall time minus the job's (BPF load, Parquet and SQLite writing)."
@@ -127,7 +131,7 @@ echo
 echo "Every round (job ms, missed):"
 echo
 echo '```'
-awk '{ printf "%-7s %8.1f ms  missed %s\n", $1, $2 / 1e6, $3 }' "$OUT"
+awk '{ printf "%-7s %8.1f ms  CPU %8.1f ms  missed %s\n", $1, $2 / 1e6, $6 / 1e6, $3 }' "$OUT"
 echo '```'
 
 # --- 2. what the rest of the machine pays: context switches of processes
