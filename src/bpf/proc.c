@@ -210,6 +210,8 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 	 * the short life of a followed tree. */
 	p->skel->rodata->exact_cpu = follow_opts.root_pid != 0 && tracer_hook_exists("sched_switch");
 	bpf_program__set_autoload(p->skel->progs.handle_switch, p->skel->rodata->exact_cpu);
+	if (!p->skel->rodata->exact_cpu)
+		bpf_map__set_max_entries(p->skel->maps.exiting, 1);   /* unused */
 	t->skeleton = p->skel->skeleton;
 	return 0;
 }
