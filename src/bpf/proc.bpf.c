@@ -215,6 +215,8 @@ static __always_inline void fill_exit(struct ks_proc_exit_event *e, struct task_
 	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
 }
 
+/* Sends a copy of src; with task (at its last context switch), stamped now
+ * and with task's own, final counters added. */
 static __always_inline void submit_exit(const struct ks_proc_exit_event *src, struct task_struct *task)
 {
 	struct ks_proc_exit_event *e;

@@ -272,8 +272,6 @@ int main(void)
 	/* the summary */
 	text = summary(&r, false, 80);
 	check_text(text, 80, false, "80 columns");
-	if (getenv("SHOW"))
-		fputs(text, stderr);
 	ok(strstr(text, "ksight run: /bin/sh job.sh --long-option-"), "the outcome line names the command");
 	ok(strstr(text, " exited 7 after 1.10s"), "and how it ended (the run lasted 1.1 s)");
 	ok(strstr(text, "19 x cc1"), "19 cc1 that succeeded are one line");
@@ -291,8 +289,6 @@ int main(void)
 	free(text);
 	text = summary(&r, false, 60);
 	check_text(text, 60, false, "60 columns");
-	if (getenv("SHOW"))
-		fputs(text, stderr);
 	free(text);
 
 	/* JSON */
