@@ -47,6 +47,7 @@ struct collector {
 	size_t nwatches;
 	struct writer_stats last_writer;
 	int64_t last_tick_mono;
+	const struct signalfd_siginfo *siginfo;   /* during on_signal */
 };
 
 /* epoll tags: small integers; watches use WATCH_TAG + index. */
@@ -65,6 +66,7 @@ struct batch *collector__batch(struct collector *c) { return c->batch; }
 const struct config *collector__config(const struct collector *c) { return c->cfg; }
 const struct cgroup_resolver *collector__cgroups(const struct collector *c) { return c->cgroups; }
 int64_t collector__started_ns(const struct collector *c) { return c->started_ns; }
+const struct signalfd_siginfo *collector__siginfo(const struct collector *c) { return c->siginfo; }
 
 void collector__rows_added(struct collector *c)
 {
@@ -384,9 +386,11 @@ int collector__run(struct collector *c, struct writer *w, int64_t duration_ns,
 				break;
 			case TAG_SIGNAL:
 				while (read(c->sigfd, &si, sizeof(si)) == sizeof(si)) {
-					if (hooks && hooks->on_signal)
+					if (hooks && hooks->on_signal) {
+						c->siginfo = &si;
 						stop |= hooks->on_signal(hooks->ctx, c, (int)si.ssi_signo);
-					else
+						c->siginfo = NULL;
+					} else
 						stop |= si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM;
 				}
 				break;

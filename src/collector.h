@@ -29,7 +29,8 @@ struct collector_hooks {
 	/* After collection, before the batch goes to the writer. */
 	void (*on_tick)(void *ctx, struct collector *c, struct batch *b, int64_t now_ns);
 	/* A blocked signal arrived; return true to stop the loop.  Without
-	 * this hook SIGINT and SIGTERM stop it. */
+	 * this hook SIGINT and SIGTERM stop it.  collector__siginfo() tells
+	 * who sent it. */
 	bool (*on_signal)(void *ctx, struct collector *c, int signo);
 	void *ctx;
 };
@@ -89,5 +90,8 @@ struct scraper *collector__scraper(struct collector *c, enum scraper_id id);
 /* Drains ring buffers now (outside a tick). */
 void collector__drain(struct collector *c);
 int64_t collector__started_ns(const struct collector *c);
+/* Inside on_signal: the signal being handled (sender, si_code), else NULL. */
+struct signalfd_siginfo;
+const struct signalfd_siginfo *collector__siginfo(const struct collector *c);
 
 #endif

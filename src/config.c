@@ -52,6 +52,9 @@ static const struct key keys[] = {
 	  "remediation policy file (YAML, see config/policy.example.yaml); empty: observe only, no rules" },
 	{ "remediation.mode", K_STRING, OFF(agent_mode), 0, 0, "",
 	  "observe, recommend or act; empty: the policy's mode (observe when there is none)" },
+	{ "tracers.proc.exact_cpu", K_BOOL, OFF(proc_exact_cpu), 0, 0, "true",
+	  "send exit rows at the process's last context switch, when its CPU time is final "
+	  "(costs a comparison per context switch; off: short processes show a fraction of their CPU)" },
 	{ "tracers.syscall.slow_threshold", K_DURATION, OFF(syscall_slow_ns), 0, 3600000000000ULL, "10ms",
 	  "a syscall_events row for every call slower than this" },
 	{ "tracers.syscall.pid", K_U64, OFF(syscall_pid), 0, 4194304, "0",

@@ -38,6 +38,7 @@ struct config {
 	char *policy_path;           /* remediation policy (YAML), NULL: observe with no rules */
 	char *agent_mode;            /* observe | recommend | act ("" = the policy's) */
 	/* tracer settings */
+	bool proc_exact_cpu;         /* exit rows sent at the last context switch (exact CPU) */
 	int64_t syscall_slow_ns;     /* slow-call events above this latency */
 	uint64_t syscall_pid;        /* trace only this process (0: all) */
 	int64_t sched_slow_ns;       /* sched_latency_events above this run-queue wait */

@@ -1,18 +1,35 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Process lifecycle tracer: fork, exec and exit of processes (see proc.h).
  *
- * Hooks: tp_btf sched_process_fork / sched_process_exec / sched_process_exit.
+ * Hooks: tp_btf sched_process_fork / sched_process_exec / sched_process_exit,
+ * and sched_switch with exact_cpu.
  *
  * With `follow` set (ksight run), only the process user space put in
  * `followed` and its descendants are reported: the fork hook adds children
  * of followed processes, the exit hook removes them, so unrelated processes
  * cost one hash lookup and nothing in user space.
+ *
+ * With `exact_cpu` (ksight run), the exit record is completed and sent at the
+ * task's last context switch (sched_switch with prev_state TASK_DEAD), when
+ * the scheduler has brought its runtime up to date: at sched_process_exit a
+ * process that lived a millisecond shows a fraction of its CPU time.
+ *
+ * With `exclude_shells`, records of sh/bash/dash/zsh processes are dropped
+ * here, except for `root_pid` (the job itself always has its records), and
+ * the ppid of every record is the nearest ancestor that is not a hidden
+ * shell, so the reported tree stays connected.
  */
 #include "common.bpf.h"
 #include "proc.h"
 
 const volatile bool follow = false;
 const volatile bool exclude_shells = false;
+const volatile __u32 root_pid = 0;
+const volatile bool exact_cpu = false;
+
+#define KS_TASK_DEAD 0x80       /* TASK_DEAD, a macro the BTF does not carry */
+
+#define SHELL_WALK_MAX 16       /* nested shells skipped when looking for a ppid */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -21,10 +38,18 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, FOLLOWED_MAX);
 	__type(key, __u32);      /* tgid */
 	__type(value, __u8);
 } followed SEC(".maps");
+
+/* Exit records waiting for their task's last context switch (exact_cpu). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);      /* tid of the group's last thread */
+	__type(value, struct ks_proc_exit_event);
+} exiting SEC(".maps");
 
 static __always_inline bool is_followed(__u32 tgid)
 {
@@ -45,12 +70,49 @@ static __always_inline bool is_shell(const char *comm)
 	return false;
 }
 
+/* A shell whose records are dropped: every shell but the job's root. */
+static __always_inline bool is_hidden_shell(const char *comm, __u32 tgid)
+{
+	return exclude_shells && tgid != root_pid && is_shell(comm);
+}
+
+/* The parent's tgid; with exclude_shells, the nearest ancestor that is not
+ * a hidden shell. */
+static __always_inline __u32 parent_tgid(struct task_struct *task)
+{
+	struct task_struct *p = BPF_CORE_READ(task, real_parent);
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (!exclude_shells)
+		return tgid;
+	for (int i = 0; i < SHELL_WALK_MAX; i++) {
+		char comm[KS_COMM_LEN];
+
+		BPF_CORE_READ_STR_INTO(&comm, p, comm);
+		if (!is_hidden_shell(comm, tgid) || tgid <= 1)
+			break;
+		p = BPF_CORE_READ(p, real_parent);
+		tgid = BPF_CORE_READ(p, tgid);
+	}
+	return tgid;
+}
+
+/* Adds task's own CPU time and faults to a record of its group. */
+static __always_inline void add_own(struct ks_proc_exit_event *e, struct task_struct *task)
+{
+	e->runtime_ns += BPF_CORE_READ(task, se.sum_exec_runtime);
+	e->utime_ns += BPF_CORE_READ(task, utime);
+	e->stime_ns += BPF_CORE_READ(task, stime);
+	e->min_flt += BPF_CORE_READ(task, min_flt);
+	e->maj_flt += BPF_CORE_READ(task, maj_flt);
+}
+
 static __always_inline void fill_header(struct ks_proc_event *e, struct task_struct *task, __u32 kind)
 {
 	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
 	e->pid = BPF_CORE_READ(task, tgid);
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = parent_tgid(task);
 	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
 	e->cgroup_id = ks_cgroup_v2_id(task);
 	e->memcg_id = ks_memcg_id(task);
@@ -74,7 +136,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		if (bpf_map_update_elem(&followed, &child_tgid, &one, BPF_ANY))
 			ks_count(KS_STAT_MAP_FULL);
 	}
-	if (exclude_shells && is_shell(child->comm))
+	if (is_hidden_shell(child->comm, child_tgid))
 		return 0;
 	if (!ks_rate_ok())
 		return 0;
@@ -92,11 +154,12 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct ks_proc_exec_event *e;
 	unsigned long arg_start, arg_end, size;
 	const char *filename;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
 	long n;
 
-	if (!is_followed(BPF_CORE_READ(task, tgid)))
+	if (!is_followed(tgid))
 		return 0;
-	if (exclude_shells && is_shell(task->comm))
+	if (is_hidden_shell(task->comm, tgid))
 		return 0;
 	if (!ks_rate_ok())
 		return 0;
@@ -121,45 +184,25 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *task)
+/* The kernel's accounting of the whole thread group: threads already
+ * released are summed in signal; a zombie leader is not yet.  With self,
+ * task's own counters are added too; without, the caller adds them later. */
+static __always_inline void fill_exit(struct ks_proc_exit_event *e, struct task_struct *task, bool self)
 {
-	struct ks_proc_exit_event *e;
 	struct signal_struct *sig = BPF_CORE_READ(task, signal);
-	struct task_struct *leader;
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 
-	/* Only the last thread of the group: signal->live dropped to zero
-	 * before this tracepoint. */
-	if (BPF_CORE_READ(sig, live.counter) != 0)
-		return 0;
-	if (follow) {
-		if (!bpf_map_lookup_elem(&followed, &tgid))
-			return 0;
-		bpf_map_delete_elem(&followed, &tgid);
-	}
-	if (exclude_shells && is_shell(task->comm))
-		return 0;
-	if (!ks_rate_ok())
-		return 0;
-	e = ks_reserve(&events, sizeof(*e));
-	if (!e)
-		return 0;
 	fill_header(&e->hdr, task, PROC_EXIT);
-	leader = BPF_CORE_READ(task, group_leader);
 	e->start_ns = BPF_CORE_READ(leader, start_time);
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->page_size = 4096;
 	if (bpf_core_enum_value_exists(enum page_size_enum, __PAGE_SIZE))
 		e->page_size = bpf_core_enum_value(enum page_size_enum, __PAGE_SIZE);
-
-	/* Threads already reaped are summed in signal; this thread and a zombie
-	 * leader are not yet. */
-	e->runtime_ns = BPF_CORE_READ(sig, sum_sched_runtime) + BPF_CORE_READ(task, se.sum_exec_runtime);
-	e->utime_ns = BPF_CORE_READ(sig, utime) + BPF_CORE_READ(task, utime);
-	e->stime_ns = BPF_CORE_READ(sig, stime) + BPF_CORE_READ(task, stime);
-	e->min_flt = BPF_CORE_READ(sig, min_flt) + BPF_CORE_READ(task, min_flt);
-	e->maj_flt = BPF_CORE_READ(sig, maj_flt) + BPF_CORE_READ(task, maj_flt);
+	e->runtime_ns = BPF_CORE_READ(sig, sum_sched_runtime);
+	e->utime_ns = BPF_CORE_READ(sig, utime);
+	e->stime_ns = BPF_CORE_READ(sig, stime);
+	e->min_flt = BPF_CORE_READ(sig, min_flt);
+	e->maj_flt = BPF_CORE_READ(sig, maj_flt);
 	if (leader != task) {
 		e->runtime_ns += BPF_CORE_READ(leader, se.sum_exec_runtime);
 		e->utime_ns += BPF_CORE_READ(leader, utime);
@@ -167,7 +210,84 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		e->min_flt += BPF_CORE_READ(leader, min_flt);
 		e->maj_flt += BPF_CORE_READ(leader, maj_flt);
 	}
+	if (self)
+		add_own(e, task);
 	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
+}
+
+/* Sends a copy of src; with task (at its last context switch), stamped now
+ * and with task's own, final counters added. */
+static __always_inline void submit_exit(const struct ks_proc_exit_event *src, struct task_struct *task)
+{
+	struct ks_proc_exit_event *e;
+
+	if (!ks_rate_ok())
+		return;
+	e = ks_reserve(&events, sizeof(*e));
+	if (!e)
+		return;
+	__builtin_memcpy(e, src, sizeof(*e));
+	if (task) {
+		e->hdr.ts_ns = bpf_ktime_get_ns();
+		add_own(e, task);
+	}
 	ks_submit(&events, e);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task)
+{
+	struct ks_proc_exit_event e = {};
+	__u32 tgid = BPF_CORE_READ(task, tgid), tid = BPF_CORE_READ(task, pid);
+	bool hidden;
+
+	/* Only the last thread of the group: signal->live dropped to zero
+	 * before this tracepoint. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (follow && !bpf_map_lookup_elem(&followed, &tgid))
+		return 0;
+	hidden = is_hidden_shell(task->comm, tgid);
+	if (exact_cpu && !hidden) {
+		/* Finished at the task's last context switch (handle_switch):
+		 * its runtime is only brought up to date by the scheduler, so
+		 * here it lacks everything since the last tick or switch, which
+		 * for a short process is most of it, and the exit itself. */
+		fill_exit(&e, task, false);
+		if (bpf_map_update_elem(&exiting, &tid, &e, BPF_ANY) == 0)
+			return 0;
+		ks_count(KS_STAT_MAP_FULL);
+	}
+	if (follow)
+		bpf_map_delete_elem(&followed, &tgid);
+	if (hidden)
+		return 0;
+	fill_exit(&e, task, true);
+	submit_exit(&e, NULL);
+	return 0;
+}
+
+/* The last context switch of an exiting task whose exit record waits in
+ * `exiting` (exact_cpu): its runtime is final now.  Every other switch
+ * costs one comparison. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct ks_proc_exit_event *pending;
+	__u32 tid, tgid;
+
+	if (prev_state != KS_TASK_DEAD)
+		return 0;
+	tid = BPF_CORE_READ(prev, pid);
+	pending = bpf_map_lookup_elem(&exiting, &tid);
+	if (!pending)
+		return 0;
+	submit_exit(pending, prev);
+	bpf_map_delete_elem(&exiting, &tid);
+	if (follow) {
+		tgid = BPF_CORE_READ(prev, tgid);
+		bpf_map_delete_elem(&followed, &tgid);
+	}
 	return 0;
 }

@@ -1,11 +1,17 @@
 /* Process lifecycle tracer, user side: ring buffer records -> process_events.
  *
+ * When following one tree (ksight run), exit records are sent from the
+ * task's last context switch, with its complete CPU time (see proc.bpf.c);
+ * the agent reads them at sched_process_exit, which undercounts processes
+ * that live only a few milliseconds.
+ *
  * The CPU split follows the kernel's cputime_adjust(): the precise total
  * (sum_exec_runtime) is divided between user and system in the ratio of the
  * tick-sampled utime/stime, so user + system equals the real runtime.
  */
 #include "proc.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
@@ -38,6 +44,29 @@ void proc_tracer_set_consumer(struct tracer *t, void (*fn)(void *ctx, const stru
 
 	p->consumer = fn;
 	p->consumer_ctx = ctx;
+}
+
+int proc_tracer_followed(struct tracer *t, uint32_t *pids, size_t max)
+{
+	struct proc_priv *p = t->priv;
+	int fd = bpf_map__fd(p->skel->maps.followed);
+	uint32_t key, next;
+	size_t n = 0;
+	int rc;
+
+	/* A hash map walk.  When the current key is deleted meanwhile, the
+	 * kernel restarts from the first key, so a pid may be listed twice;
+	 * the walk is bounded by the map's size. */
+	for (rc = bpf_map_get_next_key(fd, NULL, &next); rc == 0 && n < FOLLOWED_MAX;
+	     rc = bpf_map_get_next_key(fd, &key, &next)) {
+		if (n < max)
+			pids[n] = next;
+		n++;
+		key = next;
+	}
+	if (rc && errno != ENOENT)
+		return -errno;
+	return (int)n;
 }
 
 static const char *const hooks[] = {
@@ -197,6 +226,18 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 	if (!follow_opts.root_pid)
 		bpf_map__set_max_entries(p->skel->maps.followed, 1);   /* unused */
 	p->skel->rodata->exclude_shells = follow_opts.exclude_shells;
+	p->skel->rodata->root_pid = follow_opts.root_pid;
+	/* Exact CPU times cost a program on every context switch (one
+	 * comparison unless the task is dead): always for a followed tree,
+	 * and for the agent unless tracers.proc.exact_cpu is off.  Exits wait
+	 * there only microseconds, so the agent's map can be small. */
+	p->skel->rodata->exact_cpu = (follow_opts.root_pid != 0 || cfg->proc_exact_cpu) &&
+				     tracer_hook_exists("sched_switch");
+	bpf_program__set_autoload(p->skel->progs.handle_switch, p->skel->rodata->exact_cpu);
+	if (!p->skel->rodata->exact_cpu)
+		bpf_map__set_max_entries(p->skel->maps.exiting, 1);   /* unused */
+	else if (!follow_opts.root_pid)
+		bpf_map__set_max_entries(p->skel->maps.exiting, 1024);
 	t->skeleton = p->skel->skeleton;
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #define PROC_FILENAME_LEN 256
 #define PROC_ARGS_LEN 1024
+#define FOLLOWED_MAX 65536      /* processes of one followed tree alive at once */
 
 enum proc_kind {
 	PROC_FORK = 1,
@@ -89,8 +90,14 @@ void proc_record_decode(const void *data, size_t size, int64_t offset_ns, struct
 
 struct tracer;
 struct proc_follow_opts {
-	uint32_t root_pid;       /* followed with all its descendants; 0: all */
-	bool exclude_shells;     /* drop sh/bash/dash/zsh records in the kernel */
+	/* Followed with all its descendants; 0: all.  Following also makes
+	 * exit records exact: they are sent at the task's last context
+	 * switch, with its CPU time complete. */
+	uint32_t root_pid;
+	/* Drop sh/bash/dash/zsh records in the kernel, except root_pid's; the
+	 * ppid of every record is then its nearest ancestor that is not a
+	 * dropped shell. */
+	bool exclude_shells;
 };
 
 /* Options for the next tracer__open of the proc tracer (ksight run): follow
@@ -101,6 +108,13 @@ void proc_tracer_follow(const struct proc_follow_opts *opts);
  * Call after collector__open, before the loop runs. */
 void proc_tracer_set_consumer(struct tracer *t, void (*fn)(void *ctx, const struct proc_record *r),
 			      void *ctx);
+
+/* The followed processes still alive, as the kernel side tracks them: every
+ * descendant of root_pid whose exit has not happened yet, including those
+ * whose records were dropped or filtered (exclude_shells).  Writes up to max
+ * pids into pids (NULL with max 0 only counts) and returns the number alive,
+ * or a negative errno.  Only meaningful with a root_pid. */
+int proc_tracer_followed(struct tracer *t, uint32_t *pids, size_t max);
 #endif
 
 #endif

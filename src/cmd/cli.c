@@ -38,8 +38,11 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	int opt;
 
 	/* A leading ':' makes getopt tell a missing value (':') from an
-	 * unknown option ('?'). */
-	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	 * unknown option ('?'); a '+' must come before it. */
+	if (shortopts[0] == '+')
+		snprintf(spec, sizeof(spec), "+:%s", shortopts + 1);
+	else
+		snprintf(spec, sizeof(spec), ":%s", shortopts);
 	opterr = 0;
 	opt = getopt_long(argc, argv, spec, longopts, NULL);
 	if (opt == ':') {

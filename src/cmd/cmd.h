@@ -28,7 +28,8 @@
 	X(baseline, "learn or show what is usual for every metric of this host") \
 	X(export, "export the per-metric features (csv, parquet, json) with their baselines") \
 	X(report, "write a self-contained HTML report of a capture") \
-	X(leaks, "processes whose memory grows like a leak, and when they hit their limit")
+	X(leaks, "processes whose memory grows like a leak, and when they hit their limit") \
+	X(run, "run a command and trace it and every process it starts")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)
@@ -37,7 +38,8 @@ COMMANDS(X)
 /* getopt_long that reports bad input itself, naming the flag:
  *   "ksight agent: unknown option '--fo'" / "... option '--db' needs a value".
  * Returns the option, -1 at the end, or '?' after printing the error (the
- * caller returns EXIT_USAGE). */
+ * caller returns EXIT_USAGE).  A leading '+' in shortopts stops at the first
+ * argument that is not an option (for commands that take a command line). */
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
 

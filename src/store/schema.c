@@ -445,6 +445,52 @@ static const struct column memory_growth_events[] = {
 	I("samples", "RSS samples the detector had for the process (at most one per interval, plus jumps)"),
 };
 
+/* ksight run: one row per process of a traced job (threads folded in).  The
+ * Parquet file of a run has the same columns after `timestamp`. */
+static const struct column run_processes[] = {
+	I("timestamp", "process start, ns since the Unix epoch (= start_time, or first seen when unknown)"),
+	I("run_id", "the run (runs.run_id)"),
+	I("pid", "process id (thread group id)"),
+	I("ppid", "the process that forked it (kept when it is reparented); with --exclude-shells the nearest ancestor that is not a shell"),
+	S("comm", "command name (16 bytes at most) after its last exec"),
+	S("filename", "path of the last program it executed; a child that did not exec runs its parent's"),
+	S("cmdline", "arguments of the last exec joined by spaces; ends in '...' when truncated; NULL when unreadable"),
+	I("start_time", "ns since the epoch: the kernel's start time; the job's own process: its exec of the command"),
+	I("end_time", "ns since the epoch when the last thread exited; NULL when still running at the end of the run"),
+	I("duration_ns", "end_time - start_time"),
+	I("exit_code", "exit status 0-255; NULL when killed by a signal or still running"),
+	I("signal", "the signal that killed it, 0 when it exited"),
+	I("cpu_user_ns", "user CPU time of all its threads (kernel's sum_exec_runtime, split as cputime_adjust does)"),
+	I("cpu_system_ns", "system CPU time of all its threads"),
+	I("peak_rss_bytes", "peak resident set size (signal->maxrss, as getrusage reports)"),
+	I("minor_faults", "minor page faults of all its threads"),
+	I("major_faults", "major page faults of all its threads"),
+};
+
+static const struct column runs[] = {
+	I("timestamp", "run start, ns since the Unix epoch (= start_time)"),
+	I("run_id", "identifies the run: its start time in ns, unique per host"),
+	S("command", "the command line given to ksight run"),
+	S("cwd", "working directory"),
+	S("host", "host name"),
+	S("kernel", "kernel release and version (uname -r -v)"),
+	S("ksight_version", "ksight version"),
+	I("start_time", "ns since the epoch when the command was started"),
+	I("end_time", "ns since the epoch when tracing ended"),
+	I("duration_ns", "end_time - start_time"),
+	I("exit_status", "ksight run's own exit status: the command's, 128+signal when killed, 124 when still running at --timeout"),
+	I("exit_code", "the command's exit status; NULL when killed or still running"),
+	I("signal", "the signal that killed the command, 0 when it exited"),
+	I("processes", "rows in run_processes for this run"),
+	I("failed", "processes that exited non-zero or were killed"),
+	I("still_running", "processes alive when tracing ended (NULL end_time)"),
+	I("exits_lost", "processes whose exit was not recorded although they ended"),
+	I("records_lost", "tracer records lost (ring buffer or map full); 0 means the table is complete"),
+	I("timed_out", "1 when --timeout ended the run"),
+	I("interrupted", "1 when ksight run was interrupted (SIGINT/SIGTERM)"),
+	S("parquet", "path of the Parquet file written, NULL with --no-parquet"),
+};
+
 const struct table schema_tables[T_COUNT] = {
 	TABLE(T_COLLECTOR_STATS, "collector_stats",
 	      "Per interval and collector: enabled or why not, events seen, events lost.",
@@ -509,6 +555,9 @@ const struct table schema_tables[T_COUNT] = {
 	      "Leak suspects: a row when a process's memory growth is found to be a leak, when its pattern, rate or "
 	      "confidence change, and when it ends.",
 	      memory_growth_events),
+	TABLE(T_RUN_PROCESSES, "run_processes",
+	      "ksight run: one row per process of a traced job, with what it cost.", run_processes),
+	TABLE(T_RUNS, "runs", "ksight run: one row per run: command, host, times, exit status, counts.", runs),
 };
 
 int schema_column(const struct table *t, const char *name)

@@ -8,11 +8,11 @@ int main(void)
 	bool tracers[TRACER_COUNT] = { [TRACER_proc] = true };
 	char out[PATH_MAX], pidtext[32] = "";
 	struct ktest k;
-	int64_t forker_pid, storm_pid;
+	int64_t forker_pid, storm_pid, children_cpu_ns;
 	FILE *f;
 
 	tap_require_bpf();
-	plan(16);
+	plan(17);
 	ktest_init(&k);
 	ktest_start(&k, tracers, NULL);
 	k.grace_ns = 0;
@@ -27,8 +27,11 @@ int main(void)
 	f = fopen(out, "r");
 	if (!f || !fgets(pidtext, sizeof(pidtext), f))
 		bail_out("no pid from forker");
-	fclose(f);
 	forker_pid = atoll(pidtext);
+	if (!fgets(pidtext, sizeof(pidtext), f))
+		bail_out("no CPU total from forker");
+	children_cpu_ns = atoll(pidtext);
+	fclose(f);
 
 	/* 2. storm */
 	snprintf(out, sizeof(out), "%s/storm.out", k.dir);
@@ -69,6 +72,10 @@ int main(void)
 	ok(ktest_int(&k, "select count(*) from process_events where event='exit' and ppid=%lld and "
 			 "(duration_ns <= 0 or duration_ns > 10e9 or minor_faults <= 0 or peak_rss_bytes < 4096)",
 		     (long long)forker_pid) == 0, "exit rows have sane duration, faults and peak RSS");
+	within(ktest_int(&k, "select sum(cpu_user_ns + cpu_system_ns) from process_events where event='exit' and ppid=%lld",
+			 (long long)forker_pid), children_cpu_ns * 0.9, children_cpu_ns * 1.1,
+	       "CPU of the 200 short children within 10%% of the kernel's RUSAGE_CHILDREN (%lld ns)",
+	       (long long)children_cpu_ns);
 	ok(ktest_int(&k, "select count(*) from process_events where cgroup is null and pid in "
 			 "(select pid from process_events where ppid=%lld)", (long long)forker_pid) == 0,
 	   "every row carries a cgroup path");

@@ -4,11 +4,13 @@
  *                              PROG is expected to exit with status i % 7
  *   forker storm N             fork N children that exit at once
  *
- * Prints its own pid on stdout first so tests can check ppid.
+ * Prints its own pid on stdout first so tests can check ppid, and at the
+ * end the CPU time its children used (getrusage RUSAGE_CHILDREN, ns).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +52,13 @@ int main(int argc, char **argv)
 			;
 	} else {
 		return 2;
+	}
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_CHILDREN, &ru);
+		printf("%lld\n", ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+				  ((long long)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
 	}
 	return failures ? 1 : 0;
 }
