@@ -48,6 +48,7 @@ struct collector {
 	struct writer_stats last_writer;
 	int64_t last_tick_mono;
 	const struct signalfd_siginfo *siginfo;   /* during on_signal */
+	bool in_tick;                 /* tick() running: no early handover of the batch */
 };
 
 /* epoll tags: small integers; watches use WATCH_TAG + index. */
@@ -70,7 +71,9 @@ const struct signalfd_siginfo *collector__siginfo(const struct collector *c) { r
 
 void collector__rows_added(struct collector *c)
 {
-	if (c->writer && c->batch->rows >= c->cfg->batch_rows)
+	/* Within a tick everyone appends to the tick's batch: it is handed
+	 * over at the end of the tick, never in the middle. */
+	if (c->writer && !c->in_tick && c->batch->rows >= c->cfg->batch_rows)
 		c->batch = writer__submit(c->writer, c->batch);
 }
 
@@ -156,6 +159,15 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	sigaddset(&mask, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	c->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (c->sigfd < 0) {
+		int err = -errno;
+
+		/* Without it nothing but SIGKILL would stop us. */
+		pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
+		free(c->batch);
+		free(c);
+		return err;
+	}
 
 	libbpf_set_print(libbpf_log);
 	cgroup_resolver__new(cfg->root, &c->cgroups);
@@ -257,6 +269,7 @@ static void tick(struct collector *c, const struct collector_hooks *hooks)
 	if (llabs(offset - c->offset_ns) > NSEC_PER_MSEC)
 		c->offset_ns = offset;
 	collector__drain(c);
+	c->in_tick = true;
 	b = c->batch;
 	for (int i = 0; i < TRACER_COUNT; i++) {
 		int64_t t0 = clock_mono_ns();
@@ -274,6 +287,7 @@ static void tick(struct collector *c, const struct collector_hooks *hooks)
 		tracer__end_interval(&c->tracers[i]);
 	for (int i = 0; i < SCRAPER_COUNT; i++)
 		scraper__end_interval(&c->scrapers[i]);
+	c->in_tick = false;
 	if (c->writer)
 		c->batch = writer__submit(c->writer, c->batch);
 }

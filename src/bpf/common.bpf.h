@@ -148,6 +148,17 @@ static __always_inline __u64 ks_memcg_id(struct task_struct *task)
 	return BPF_CORE_READ(css, cgroup, kn, id);
 }
 
+/* Set by user space when sched_process_exit passes group_dead (6.16+):
+ * then it says which exiting thread ends its group.  Older kernels only
+ * have signal->live, which two threads exiting together can both see at 0. */
+const volatile bool ks_exit_has_group_dead = false;
+
+/* In a sched_process_exit program: true for the thread whose exit ends its
+ * thread group (the process). */
+#define ks_group_dead(ctx, task)                                                 \
+	(ks_exit_has_group_dead ? (bool)((unsigned long long *)(ctx))[1]         \
+				: BPF_CORE_READ(task, signal, live.counter) == 0)
+
 /* Who runs: the owner of an event. */
 static __always_inline void ks_task_fill(struct ks_task *k, struct task_struct *task)
 {

@@ -241,9 +241,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	__u32 tgid = BPF_CORE_READ(task, tgid), tid = BPF_CORE_READ(task, pid);
 	bool hidden;
 
-	/* Only the last thread of the group: signal->live dropped to zero
-	 * before this tracepoint. */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	/* Only the thread whose exit ends the group. */
+	if (!ks_group_dead(ctx, task))
 		return 0;
 	if (follow && !bpf_map_lookup_elem(&followed, &tgid))
 		return 0;

@@ -222,6 +222,7 @@ static int proc_open(struct tracer *t, const struct config *cfg)
 		return -errno;
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_proc].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
+	p->skel->rodata->ks_exit_has_group_dead = tracer_hook_args("sched_process_exit") >= 2;
 	p->skel->rodata->follow = follow_opts.root_pid != 0;
 	if (!follow_opts.root_pid)
 		bpf_map__set_max_entries(p->skel->maps.followed, 1);   /* unused */

@@ -156,9 +156,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	struct rss_state *st;
 	__u32 tgid;
 
-	/* Only the last thread of the group: signal->live dropped to zero
-	 * before this tracepoint. */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	/* Only the thread whose exit ends the group. */
+	if (!ks_group_dead(ctx, task))
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);
 	st = bpf_map_lookup_elem(&procs, &tgid);

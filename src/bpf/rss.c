@@ -436,6 +436,7 @@ static int rss_open(struct tracer *t, const struct config *cfg)
 	p->skel = rss_bpf__open();
 	if (!p->skel)
 		return -errno;
+	p->skel->rodata->ks_exit_has_group_dead = tracer_hook_args("sched_process_exit") >= 2;
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_rss].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->interval_ns = (uint64_t)cfg->rss_interval_ns;

@@ -73,6 +73,25 @@ bool tracer_hook_exists(const char *name)
 	return btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_TYPEDEF) > 0;
 }
 
+int tracer_hook_args(const char *name)
+{
+	const struct btf_type *t;
+	char type[128];
+	int id;
+
+	if (!tracer_hook_exists(name))
+		return -1;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_TYPEDEF);
+	/* typedef -> pointer -> function prototype (void *, args...) */
+	t = btf__type_by_id(vmlinux_btf, id);
+	t = t ? btf__type_by_id(vmlinux_btf, t->type) : NULL;
+	t = t ? btf__type_by_id(vmlinux_btf, t->type) : NULL;
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
 uint64_t tracer_rate_cap_per_cpu(uint64_t per_second)
 {
 	int ncpus = libbpf_num_possible_cpus();

@@ -123,6 +123,10 @@ int tracer_find(const char *name);
  * path) makes the named ones look missing. */
 bool tracer_hook_exists(const char *name);
 
+/* Arguments the tracepoint passes to a tp_btf program (its BTF prototype
+ * without the leading context pointer), or -1 when it does not exist. */
+int tracer_hook_args(const char *name);
+
 /* Sets up t for ops and runs steps 1-4 above.  Returns 0 with t->enabled,
  * or a negative errno with t->enabled false and t->reason filled; either way
  * t must be released with tracer__destroy(). */

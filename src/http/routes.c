@@ -73,7 +73,7 @@ int http_param_time(struct http_request *r, const char *name, int64_t def, int64
 		return 0;
 	}
 	if (v[0] == '-') {
-		if (parse_duration_ns(v + 1, &x) || x < 0)
+		if (parse_duration_ns(v + 1, &x) || x < 0 || x > r->now_ns)
 			return http_error(r, 400, name, "bad parameter '%s': '%s' is not a duration before now (e.g. -5m)",
 					  name, v);
 		*ret = r->now_ns - x;
@@ -84,6 +84,11 @@ int http_param_time(struct http_request *r, const char *name, int64_t def, int64
 		return http_error(r, 400, name,
 				  "bad parameter '%s': '%s' is not a time (ns since the epoch, ISO 8601, or -5m for "
 				  "five minutes ago)", name, v);
+	/* Times are bounded (epoch .. a day from now) so that differences and
+	 * loops over them never overflow. */
+	if (x < 0 || x > r->now_ns + 86400 * NSEC_PER_SEC)
+		return http_error(r, 400, name, "bad parameter '%s': %s is before 1970 or more than a day ahead",
+				  name, v);
 	*ret = x;
 	return 0;
 }

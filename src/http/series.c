@@ -136,7 +136,10 @@ static int one_series(struct http_request *r, struct store *store, struct json *
 
 		json_arr_begin(j);
 		if (s->zero_fill) {
-			for (int64_t b = since / step * step; b < until; b += step) {
+			int64_t first = since / step * step, npoints = (until - first + step - 1) / step;
+
+			for (int64_t k = 0; k < npoints; k++) {
+				int64_t b = first + k * step;
 				bool have;
 
 				while (row < n && p[row].t < b)

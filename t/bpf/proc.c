@@ -8,11 +8,11 @@ int main(void)
 	bool tracers[TRACER_COUNT] = { [TRACER_proc] = true };
 	char out[PATH_MAX], pidtext[32] = "";
 	struct ktest k;
-	int64_t forker_pid, storm_pid, children_cpu_ns;
+	int64_t forker_pid, storm_pid, threads_pid, children_cpu_ns;
 	FILE *f;
 
 	tap_require_bpf();
-	plan(17);
+	plan(19);
 	ktest_init(&k);
 	ktest_start(&k, tracers, NULL);
 	k.grace_ns = 0;
@@ -45,6 +45,19 @@ int main(void)
 		bail_out("no pid from storm");
 	fclose(f);
 	storm_pid = atoll(pidtext);
+
+	/* 3. processes that exit while their threads still run */
+	snprintf(out, sizeof(out), "%s/threads.out", k.dir);
+	{
+		char *argv[] = { ktest_helper("workload"), "threads", "4", "50", NULL };
+
+		ktest_workload(&k, argv, out, 60 * NSEC_PER_SEC);
+	}
+	f = fopen(out, "r");
+	if (!f || !fgets(pidtext, sizeof(pidtext), f))
+		bail_out("no pid from the threads workload");
+	fclose(f);
+	threads_pid = atoll(pidtext);
 	ktest_finish(&k);
 
 	is(ktest_int(&k, "select count(*) from process_events where event='exec' and ppid=%lld "
@@ -84,6 +97,10 @@ int main(void)
 	   2000, "storm: 2,000 fork rows");
 	is(ktest_int(&k, "select count(*) from process_events where event='exit' and ppid=%lld", (long long)storm_pid),
 	   2000, "storm: 2,000 exit rows");
+	is(ktest_int(&k, "select count(*) from process_events where event='exit' and ppid=%lld", (long long)threads_pid),
+	   50, "50 processes exiting with 4 live threads each: exactly one exit row each");
+	is(ktest_int(&k, "select count(*) from process_events where event='fork' and ppid=%lld", (long long)threads_pid),
+	   50, "and one fork row each (threads are not processes)");
 	is(ktest_int(&k, "select coalesce(sum(drops), 0) from collector_stats where collector='proc'"), 0,
 	   "no ring buffer drops recorded");
 	is((int64_t)k.ws.rows_dropped, 0, "the writer dropped nothing");

@@ -8,6 +8,9 @@
  *                              "pid cpu_ns" (CLOCK_PROCESS_CPUTIME_ID)
  *   workload direct FILE N     N O_DIRECT 4 KiB writes to FILE (a block
  *                              device or a file), fsync; prints N
+ *   workload threads N R       R times: fork a child that starts N busy
+ *                              threads and exits (exit_group) while they
+ *                              run; prints its pid
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +93,26 @@ int main(int argc, char **argv)
 		printf("%d\n", n);
 		return 0;
 	}
-	fprintf(stderr, "usage: workload sleep N MS | touch PAGES | spin THREADS S | direct FILE N\n");
+	if (argc >= 4 && !strcmp(argv[1], "threads")) {
+		int n = atoi(argv[2]), rounds = atoi(argv[3]);
+
+		for (int r = 0; r < rounds; r++) {
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				pthread_t th;
+				struct timespec ts = { 0, 2000000 };
+
+				for (int i = 0; i < n && i < 64; i++)
+					pthread_create(&th, NULL, spin, NULL);
+				nanosleep(&ts, NULL);
+				exit(0);    /* every thread still running */
+			}
+			waitpid(pid, NULL, 0);
+		}
+		printf("%d\n", getpid());
+		return 0;
+	}
+	fprintf(stderr, "usage: workload sleep N MS | touch PAGES | spin THREADS S | direct FILE N | threads N R\n");
 	return 2;
 }
