@@ -230,8 +230,7 @@ static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 
 	for (int i = 0; i < TRACER_COUNT; i++) {
 		struct tracer *t = &c->tracers[i];
-		uint64_t drops = t->stats[KS_STAT_DROPS] + t->stats[KS_STAT_MAP_FULL];
-		uint64_t drops_total = t->stats_total[KS_STAT_DROPS] + t->stats_total[KS_STAT_MAP_FULL];
+		uint64_t drops = tracer__lost(t, false), drops_total = tracer__lost(t, true);
 
 		stats_row(b, now, t->ops->name, "tracer", t->enabled, t->enabled ? t->note : t->reason,
 			  t->events, drops, t->stats[KS_STAT_RATE_LIMITED], t->events_total + t->events,

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,11 +46,84 @@ int act_allowed(const struct act_env *env, pid_t pid, char *why)
 	return 0;
 }
 
-bool act_alive(const struct act_env *env, pid_t pid)
+int act_pidfd(pid_t pid)
 {
-	struct pid_info info;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	return pid_info_read(env->root, pid, &info) == 0 && info.state != 'Z' && info.state != 'X';
+	return fd < 0 ? -errno : fd;
+}
+
+bool act_alive(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	/* A pidfd turns readable when its process exits. */
+	return pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+static int signal_pidfd(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) ? -errno : 0;
+}
+
+/* The cgroup directory of file (its parent). */
+static void cgroup_dir(const char *file, char *out, size_t size)
+{
+	char *slash;
+
+	snprintf(out, size, "%s", file);
+	slash = strrchr(out, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+/* A cgroup-wide action must not reach a process the rule may not touch. */
+static int cgroup_allowed(const struct act_env *env, const struct rule *r, const char *file, char *why)
+{
+	char dir[512], path[600], text[65536], *line, *save = NULL;
+	FILE *f;
+	size_t n;
+
+	cgroup_dir(file, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return say(why, -errno, "cannot read %s: %s", path, strerror(errno));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		pid_t other = (pid_t)atoi(line);
+		struct pid_info info;
+
+		if (other <= 0 || pid_info_read(env->root, other, &info))
+			continue;
+		if (other == 1 || other == getpid() || other == getppid() || info.kthread)
+			return say(why, -EPERM, "%s also holds pid %d (%s), which is never a target", dir, (int)other,
+				   info.comm);
+		if (!rule_matches(r, info.comm, pid_info_cgroup(&info), info.uid))
+			return say(why, -EPERM, "%s also holds pid %d (%s), which the rule does not match", dir,
+				   (int)other, info.comm);
+	}
+	return 0;
+}
+
+/* The cgroup's memory in use: the default memory.high keeps it where it is. */
+static uint64_t cgroup_memory(const char *file)
+{
+	char dir[512], path[600], text[64];
+	FILE *f;
+
+	cgroup_dir(file, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, strstr(file, "memory.high") ? "memory.current" : "memory.usage_in_bytes");
+	f = fopen(path, "r");
+	if (!f || !fgets(text, sizeof(text), f)) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	return strtoull(text, NULL, 10);
 }
 
 /* Calls fn(tid) for every thread of pid; returns the first error. */
@@ -134,7 +208,8 @@ static int write_small(const char *path, const char *value)
 	return rc;
 }
 
-int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, struct act_undo *undo, char *result)
+int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, int pidfd, struct act_undo *undo,
+		char *result)
 {
 	struct pid_info info;
 	char value[64];
@@ -151,8 +226,8 @@ int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, stru
 	}
 	if ((rc = act_allowed(env, pid, result)))
 		return rc;
-	if ((rc = pid_info_read(env->root, pid, &info)))
-		return say(result, rc, "pid %d is gone", (int)pid);
+	if ((rc = pid_info_read(env->root, pid, &info)) || !act_alive(pidfd))
+		return say(result, rc ? rc : -ESRCH, "pid %d is gone", (int)pid);
 
 	switch (r->action) {
 	case ACTION_RENICE:
@@ -184,9 +259,11 @@ int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, stru
 		if (cgroup_file(env, &info, "memory.high", env->memcg_mount, info.memcg, "memory.soft_limit_in_bytes",
 				undo->file, sizeof(undo->file)))
 			return say(result, -ENOENT, "%d (%s) is in no memory cgroup ksight may limit", (int)pid, info.comm);
+		if ((rc = cgroup_allowed(env, r, undo->file, result)))
+			return rc;
 		read_small(undo->file, undo->old_value, sizeof(undo->old_value));
 		snprintf(value, sizeof(value), "%llu",
-			 (unsigned long long)(r->memory_high_bytes ? r->memory_high_bytes : info.rss_bytes));
+			 (unsigned long long)(r->memory_high_bytes ? r->memory_high_bytes : cgroup_memory(undo->file)));
 		if ((rc = write_small(undo->file, value)))
 			return say(result, rc, "writing %s: %s", undo->file, strerror(-rc));
 		undo->valid = true;
@@ -195,6 +272,8 @@ int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, stru
 		if (cgroup_file(env, &info, "cpu.weight", env->cpucg_mount, info.cpucg, "cpu.shares", undo->file,
 				sizeof(undo->file)))
 			return say(result, -ENOENT, "%d (%s) is in no cpu cgroup ksight may weigh", (int)pid, info.comm);
+		if ((rc = cgroup_allowed(env, r, undo->file, result)))
+			return rc;
 		read_small(undo->file, undo->old_value, sizeof(undo->old_value));
 		/* cpu.shares is 1024 for weight 100 */
 		snprintf(value, sizeof(value), "%llu",
@@ -204,31 +283,34 @@ int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, stru
 		undo->valid = true;
 		return say(result, 0, "%s = %s (was %s)", undo->file, value, undo->old_value);
 	case ACTION_TERMINATE:
-		if (kill(pid, SIGTERM))
-			return say(result, -errno, "SIGTERM to %d: %s", (int)pid, strerror(errno));
+		if ((rc = signal_pidfd(pidfd, SIGTERM)))
+			return say(result, rc, "SIGTERM to %d: %s", (int)pid, strerror(-rc));
 		return say(result, 0, "SIGTERM sent to %d (%s)", (int)pid, info.comm);
 	default:
 		return say(result, -EINVAL, "unknown action");
 	}
 }
 
-int act_kill(pid_t pid, char *result)
+int act_kill(int pidfd, pid_t pid, char *result)
 {
-	if (kill(pid, SIGKILL)) {
-		if (errno == ESRCH)
-			return say(result, 0, "%d had exited", (int)pid);
-		return say(result, -errno, "SIGKILL to %d: %s", (int)pid, strerror(errno));
-	}
+	int rc = signal_pidfd(pidfd, SIGKILL);
+
+	if (rc == -ESRCH)
+		return say(result, 0, "%d had exited", (int)pid);
+	if (rc)
+		return say(result, rc, "SIGKILL to %d: %s", (int)pid, strerror(-rc));
 	return say(result, 0, "SIGKILL sent to %d after the grace period", (int)pid);
 }
 
-int act_undo(const struct act_undo *undo, char *result)
+int act_undo(const struct act_undo *undo, int pidfd, char *result)
 {
 	int rc, prio;
 	struct act_env env = { "", "", "", "" };
 
 	if (!undo->valid)
 		return say(result, -EINVAL, "nothing to undo");
+	if ((undo->kind == ACTION_RENICE || undo->kind == ACTION_IONICE) && !act_alive(pidfd))
+		return say(result, -ESRCH, "%d has exited: nothing to undo", (int)undo->pid);
 	switch (undo->kind) {
 	case ACTION_RENICE:
 		prio = undo->old_nice;

@@ -72,6 +72,7 @@ struct pending {
 	int64_t verify_at_ns;
 	double before;                 /* what VERIFY compares against (see before_of) */
 	double rss_before;
+	int pidfd;                     /* the process acted on, -1 for host-wide actions */
 	struct act_undo undo;
 };
 
@@ -124,6 +125,7 @@ struct engine {
 	size_t nfs;
 	/* for engine__status_json, read by other threads */
 	pthread_mutex_t lock;
+	size_t npending_shown;         /* npending, copied under lock */
 	struct cycle_summary cycles[RECENT_CYCLES];
 	size_t ncycles;
 	struct action_summary actions[RECENT_ACTIONS];
@@ -218,7 +220,8 @@ struct decision {
 	uint64_t id;
 	const struct rule *rule;
 	const struct finding *f;
-	pid_t pid;
+	pid_t pid;                     /* 0: host-wide */
+	int pidfd;                     /* holds pid from the decision on; -1 host-wide */
 	char comm[17];
 	char cgroup[256];
 	char effect[200];
@@ -579,14 +582,21 @@ static void start_cooldown(struct engine *e, const struct rule *r, pid_t pid, in
 	struct cooldown *c = cooldown_of(e, r, pid);
 
 	if (!c) {
-		/* Reuse an expired slot, else the oldest. */
-		size_t slot = e->ncooldowns < COOLDOWNS_MAX ? e->ncooldowns++ : 0;
+		/* An expired slot, else a new one, else the one that expires
+		 * first (the table is large; that one is nearly done). */
+		size_t slot = COOLDOWNS_MAX;
 
-		for (size_t i = 0; i < e->ncooldowns; i++)
-			if (e->cooldowns[i].until_ns <= now) {
+		for (size_t i = 0; i < e->ncooldowns && slot == COOLDOWNS_MAX; i++)
+			if (e->cooldowns[i].until_ns <= now)
 				slot = i;
-				break;
-			}
+		if (slot == COOLDOWNS_MAX && e->ncooldowns < COOLDOWNS_MAX)
+			slot = e->ncooldowns++;
+		if (slot == COOLDOWNS_MAX) {
+			slot = 0;
+			for (size_t i = 1; i < e->ncooldowns; i++)
+				if (e->cooldowns[i].until_ns < e->cooldowns[slot].until_ns)
+					slot = i;
+		}
 		c = &e->cooldowns[slot];
 	}
 	*c = (struct cooldown){ r, pid, now + r->cooldown_ns };
@@ -766,15 +776,23 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 		   d->effect, d->evidence.data, NULL, NULL);
 	if (c) {
 		*b = collector__commit(c, 2 * NSEC_PER_SEC, &crc);
-		if (crc && crc != -ENOTCONN)
-			log_warn("remediation: the 'executing' record is not durable yet (%s)", strerror(-crc));
+		if (crc && crc != -ENOTCONN) {
+			/* No action without its audit record. */
+			snprintf(result, sizeof(result), "not executed: the audit record is not durable (%s)",
+				 strerror(-crc));
+			action_row(e, *b, now, d->id, "failed", r, d->f->kind, d->pid, d->comm, d->cgroup, NULL, NULL,
+				   NULL, result, NULL);
+			log_warn("remediation [%s]: %s", r->name, result);
+			return;
+		}
 	}
-	rc = act_execute(&e->env, r, d->pid, &undo, result);
+	rc = act_execute(&e->env, r, d->pid, d->pidfd, &undo, result);
 	if (r->action == ACTION_NOTIFY) {
 		log_warn("remediation [%s]: %s", r->name, d->f->sentence);
 		webhook(e, "notify", r->name, "notify", d->pid, d->f->sentence);
 	}
-	count_execution(e, now);
+	if (r->action != ACTION_NOTIFY)
+		count_execution(e, now);
 	action_row(e, *b, now, d->id, rc ? "failed" : "done", r, d->f->kind, d->pid, d->comm, d->cgroup, NULL, NULL,
 		   NULL, result, NULL);
 	if (rc) {
@@ -786,6 +804,8 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 		return;
 	pd = &e->pending[e->npending++];
 	memset(pd, 0, sizeof(*pd));
+	pd->pidfd = d->pidfd;
+	d->pidfd = -1;                 /* the pending entry owns it now */
 	pd->id = d->id;
 	pd->rule = r;
 	pd->pid = d->pid;
@@ -814,75 +834,120 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 	}
 }
 
+/* Whether target pid of finding f may be decided on by rule r: alive, the
+ * same process the finding is about, matched by the rule, inside the guard
+ * rails.  Fills d's comm and cgroup. */
+static bool target_ok(struct engine *e, const struct rule *r, const struct finding *f, struct decision *d,
+		      struct pid_info *info)
+{
+	char why[ACT_TEXT_MAX];
+
+	if (pid_info_read(e->env.root, d->pid, info))
+		return false;                   /* gone already */
+	/* A leak suspect is one process: a reused pid is someone else. */
+	if (f->kind == TRIGGER_LEAK && f->suspect->process_start > 0 &&
+	    llabs(info->start_ns - f->suspect->process_start) > NSEC_PER_SEC)
+		return false;
+	if (!rule_matches(r, info->comm, pid_info_cgroup(info), info->uid))
+		return false;                   /* not this rule's to touch */
+	if (act_allowed(&e->env, d->pid, why))
+		return false;                   /* guard rails */
+	snprintf(d->comm, sizeof(d->comm), "%s", info->comm);
+	snprintf(d->cgroup, sizeof(d->cgroup), "%s",
+		 f->kind == TRIGGER_LEAK && f->suspect->cgroup[0] ? f->suspect->cgroup : pid_info_cgroup(info));
+	return true;
+}
+
+/* Records (and in act mode executes) decision d. */
+static void decision(struct engine *e, struct collector *c, struct batch **b, int64_t now, struct decision *d,
+		     const struct pid_info *info, int64_t *execute_ns)
+{
+	const struct rule *r = d->rule;
+	const struct finding *f = d->f;
+	bool budgeted = r->action != ACTION_NOTIFY;
+
+	d->id = ++e->next_id;
+	expected_effect(r, f, d->pid > 0 ? info : NULL, d->effect, sizeof(d->effect));
+	evidence_json(e, f, r, d->pid, d->effect, &d->evidence);
+	if (e->mode == MODE_ACT && budgeted && executed_last_hour(e, now) >= e->p->max_actions_per_hour) {
+		action_row(e, *b, now, d->id, "recommended", r, f->kind, d->pid, d->comm, d->cgroup, f->sentence, d->effect,
+			   d->evidence.data, "not executed: max_actions_per_hour reached", NULL);
+	} else if (e->mode == MODE_ACT) {
+		int64_t t0 = clock_mono_ns();
+
+		execute(e, c, b, now, d);
+		*execute_ns += clock_mono_ns() - t0;
+	} else {
+		char result[160];
+		bool rec = e->mode == MODE_RECOMMEND;
+
+		snprintf(result, sizeof(result), "not executed: mode %s", mode_name(e->mode));
+		action_row(e, *b, now, d->id, rec ? "recommended" : "observed", r, f->kind, d->pid, d->comm, d->cgroup,
+			   f->sentence, d->effect, d->evidence.data, result, NULL);
+		if (rec) {
+			log_warn("remediation [%s] recommends %s on %s%d (%s): %s", r->name, action_name(r->action),
+				 d->pid > 0 ? "" : "the host, pid ", (int)d->pid, d->pid > 0 ? d->comm : "-", f->sentence);
+			webhook(e, "recommended", r->name, action_name(r->action), d->pid, f->sentence);
+		}
+	}
+	if (outbound__explain(e->out, d->id, d->evidence.data) == -EAGAIN)
+		log_debug("remediation: explainer queue full");
+	buf_free(&d->evidence);
+}
+
 /* Decides for every rule and finding; executes in act mode.  Returns the
- * number of decisions. */
+ * number of decisions.  A host-wide action (notify, drop_caches) is one
+ * decision per finding; with a `match` it needs a matching process among
+ * the finding's. */
 static int decide(struct engine *e, struct collector *c, struct batch **b, int64_t now, int64_t *execute_ns)
 {
 	int decisions = 0;
 
 	for (size_t ri = 0; ri < e->p->nrules; ri++) {
 		const struct rule *r = &e->p->rules[ri];
+		bool host_wide = r->action == ACTION_NOTIFY || r->action == ACTION_DROP_CACHES;
+		bool scoped = r->ncomm || r->ncgroup || r->nuser;
 
 		for (size_t fi = 0; fi < e->nfindings; fi++) {
 			const struct finding *f = &e->findings[fi];
 			pid_t targets[4];
 			size_t ntargets;
-			bool host_wide = r->action == ACTION_NOTIFY || r->action == ACTION_DROP_CACHES;
 
 			if (!trigger_holds(r, f))
 				continue;
 			ntargets = targets_of(f, targets, 4);
-			if (host_wide && !ntargets)
-				targets[ntargets++] = 0;
-			for (size_t ti = 0; ti < ntargets; ti++) {
-				struct decision d = { .rule = r, .f = f, .pid = targets[ti] };
+			if (host_wide) {
+				struct decision d = { .rule = r, .f = f, .pid = 0, .pidfd = -1 };
 				struct pid_info info = { 0 };
-				char why[ACT_TEXT_MAX];
-				bool have_info = d.pid > 0 && !pid_info_read(e->env.root, d.pid, &info);
+				bool matched = !scoped;
 
-				if (d.pid > 0) {
-					if (!have_info)
-						continue;               /* gone already */
-					if (!rule_matches(r, info.comm, pid_info_cgroup(&info), info.uid))
-						continue;               /* not this rule's to touch */
-					if (act_allowed(&e->env, d.pid, why))
-						continue;               /* guard rails */
-					snprintf(d.comm, sizeof(d.comm), "%s", info.comm);
-					snprintf(d.cgroup, sizeof(d.cgroup), "%s",
-						 f->kind == TRIGGER_LEAK && f->suspect->cgroup[0] ? f->suspect->cgroup
-												   : pid_info_cgroup(&info));
+				for (size_t ti = 0; ti < ntargets && !matched; ti++) {
+					struct decision probe = { .rule = r, .f = f, .pid = targets[ti] };
+
+					matched = target_ok(e, r, f, &probe, &info);
 				}
-				if (cooling(e, r, d.pid, now))
+				if (!matched || cooling(e, r, 0, now))
+					continue;
+				start_cooldown(e, r, 0, now);
+				decisions++;
+				decision(e, c, b, now, &d, &info, execute_ns);
+				continue;
+			}
+			for (size_t ti = 0; ti < ntargets; ti++) {
+				struct decision d = { .rule = r, .f = f, .pid = targets[ti], .pidfd = -1 };
+				struct pid_info info = { 0 };
+
+				if (!target_ok(e, r, f, &d, &info) || cooling(e, r, d.pid, now))
+					continue;
+				/* Hold the process from here on: a pid reused later is
+				 * never signalled or renicenced by mistake. */
+				if (e->mode == MODE_ACT && (d.pidfd = act_pidfd(d.pid)) < 0)
 					continue;
 				start_cooldown(e, r, d.pid, now);
 				decisions++;
-				d.id = ++e->next_id;
-				expected_effect(r, f, have_info ? &info : NULL, d.effect, sizeof(d.effect));
-				evidence_json(e, f, r, d.pid, d.effect, &d.evidence);
-				if (e->mode == MODE_ACT && !host_wide && executed_last_hour(e, now) >= e->p->max_actions_per_hour) {
-					action_row(e, *b, now, d.id, "recommended", r, f->kind, d.pid, d.comm, d.cgroup, f->sentence,
-						   d.effect, d.evidence.data, "not executed: max_actions_per_hour reached", NULL);
-				} else if (e->mode == MODE_ACT) {
-					int64_t t0 = clock_mono_ns();
-
-					execute(e, c, b, now, &d);
-					*execute_ns += clock_mono_ns() - t0;
-				} else {
-					char result[160];
-					bool rec = e->mode == MODE_RECOMMEND;
-
-					snprintf(result, sizeof(result), "not executed: mode %s", mode_name(e->mode));
-					action_row(e, *b, now, d.id, rec ? "recommended" : "observed", r, f->kind, d.pid, d.comm,
-						   d.cgroup, f->sentence, d.effect, d.evidence.data, result, NULL);
-					if (rec) {
-						log_warn("remediation [%s] recommends %s on %d (%s): %s", r->name,
-							 action_name(r->action), (int)d.pid, d.comm, f->sentence);
-						webhook(e, "recommended", r->name, action_name(r->action), d.pid, f->sentence);
-					}
-				}
-				if (outbound__explain(e->out, d.id, d.evidence.data) == -EAGAIN)
-					log_debug("remediation: explainer queue full");
-				buf_free(&d.evidence);
+				decision(e, c, b, now, &d, &info, execute_ns);
+				if (d.pidfd >= 0)
+					close(d.pidfd);
 			}
 		}
 	}
@@ -913,7 +978,7 @@ static double current_of(struct engine *e, const struct pending *pd)
 static void verify_one(struct engine *e, struct batch *b, int64_t now, struct pending *pd)
 {
 	double after = current_of(e, pd), gain = pd->before - after;
-	bool alive = pd->pid > 0 && act_alive(&e->env, pd->pid);
+	bool alive = pd->pid > 0 && act_alive(pd->pidfd);
 	bool effective, worse;
 	char result[ACT_TEXT_MAX + 64], before_s[32], after_s[32];
 	const char *status;
@@ -939,7 +1004,7 @@ static void verify_one(struct engine *e, struct batch *b, int64_t now, struct pe
 	log_info("remediation [%s]: %s %s: %s", pd->rule->name, action_name(pd->rule->action), status, result);
 	if (worse && pd->undo.valid) {
 		char undone[ACT_TEXT_MAX];
-		int rc = act_undo(&pd->undo, undone);
+		int rc = act_undo(&pd->undo, pd->pidfd, undone);
 
 		action_row(e, b, now, pd->id, rc ? "failed" : "undone", pd->rule, pd->trigger, pd->pid, pd->comm,
 			   pd->cgroup, NULL, NULL, NULL, undone, NULL);
@@ -958,8 +1023,8 @@ static int64_t advance_pending(struct engine *e, struct batch *b, int64_t now)
 
 		if (pd->kill_at_ns && now >= pd->kill_at_ns) {
 			pd->kill_at_ns = 0;
-			if (act_alive(&e->env, pd->pid)) {
-				int rc = act_kill(pd->pid, result);
+			if (act_alive(pd->pidfd)) {
+				int rc = act_kill(pd->pidfd, pd->pid, result);
 
 				action_row(e, b, now, pd->id, rc ? "failed" : "done", pd->rule, pd->trigger, pd->pid, pd->comm,
 					   pd->cgroup, NULL, NULL, NULL, result, NULL);
@@ -967,6 +1032,8 @@ static int64_t advance_pending(struct engine *e, struct batch *b, int64_t now)
 		}
 		if (now >= pd->verify_at_ns) {
 			verify_one(e, b, now, pd);
+			if (pd->pidfd >= 0)
+				close(pd->pidfd);
 			e->pending[i] = e->pending[--e->npending];
 			continue;
 		}
@@ -1005,6 +1072,7 @@ static void cycle_row(struct engine *e, struct batch *b, int64_t now, const char
 		memmove(&e->cycles[0], &e->cycles[1], (RECENT_CYCLES - 1) * sizeof(e->cycles[0]));
 		e->ncycles--;
 	}
+	e->npending_shown = e->npending;
 	e->cycles[e->ncycles] = (struct cycle_summary){ e->cycle, now, "", (int)e->nfindings, decisions,
 							 { us[0], us[1], us[2], us[3], us[4], us[5] } };
 	snprintf(e->cycles[e->ncycles].trigger, sizeof(e->cycles[0].trigger), "%s", trigger);
@@ -1124,7 +1192,7 @@ void engine__status_json(struct engine *e, struct json *j)
 	}
 	json_arr_end(j);
 	json_key(j, "pending");
-	json_uint(j, e->npending);
+	json_uint(j, e->npending_shown);
 	json_key(j, "actions");
 	json_arr_begin(j);
 	for (size_t i = e->nactions; i-- > 0;) {
@@ -1162,6 +1230,13 @@ int engine__new(const struct policy *p, enum agent_mode mode, const struct engin
 
 	if (!e)
 		return -ENOMEM;
+	if (mode == MODE_ACT && env->root && env->root[0] && strcmp(env->root, "/")) {
+		/* The guard rails would read the fixture, the actions hit real pids. */
+		snprintf(err, errlen, "act mode with agent.root '%s' is refused: the checks would read one system "
+			 "and the actions change another", env->root);
+		free(e);
+		return -EINVAL;
+	}
 	e->p = p;
 	e->mode = mode;
 	snprintf(e->root, sizeof(e->root), "%s", env->root ? env->root : "");
@@ -1186,6 +1261,9 @@ struct engine *engine__free(struct engine *e)
 	if (!e)
 		return NULL;
 	outbound__stop(e->out);
+	for (size_t i = 0; i < e->npending; i++)
+		if (e->pending[i].pidfd >= 0)
+			close(e->pending[i].pidfd);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 	return NULL;

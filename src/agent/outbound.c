@@ -238,11 +238,17 @@ int outbound__start(const struct policy *p, struct outbound **ret, char *err, si
 	if (!o)
 		return -ENOMEM;
 	o->timeout_ms = p->llm.timeout_ns / 1000000;
-	if (p->webhook)
-		o->webhook = strdup(p->webhook);
+	if (p->webhook && !(o->webhook = strdup(p->webhook))) {
+		outbound__stop(o);
+		return -ENOMEM;
+	}
 	if (p->llm.url) {
 		o->url = strdup(p->llm.url);
 		o->model = strdup(p->llm.model);
+		if (!o->url || !o->model) {
+			outbound__stop(o);
+			return -ENOMEM;
+		}
 		if (p->llm.key_file && !(o->key = read_key(p->llm.key_file, err, errlen))) {
 			outbound__stop(o);
 			return -EINVAL;
@@ -257,7 +263,8 @@ int outbound__start(const struct policy *p, struct outbound **ret, char *err, si
 	rc = pthread_create(&o->thread, NULL, worker, o);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
-		free(o);
+		o->thread = 0;
+		outbound__stop(o);      /* frees the copies, wipes the key */
 		return -rc;
 	}
 	*ret = o;

@@ -351,6 +351,11 @@ static void read_llm(struct reader *rd, const struct ynode *n, struct llm_config
 	}
 	if (!rd->rc && llm->url && strncmp(llm->url, "http://", 7) && strncmp(llm->url, "https://", 8))
 		bad(rd, n, "llm.url: '%s' is not an http:// or https:// URL", llm->url);
+	/* The key travels with every request: in clear text only to this host. */
+	if (!rd->rc && llm->url && llm->key_file && !strncmp(llm->url, "http://", 7) &&
+	    strncmp(llm->url + 7, "127.0.0.1", 9) && strncmp(llm->url + 7, "localhost", 9) &&
+	    strncmp(llm->url + 7, "[::1]", 5))
+		bad(rd, n, "llm.url: plain http would send the key in clear text to another host; use https://");
 	if (!rd->rc && llm->url && !llm->model)
 		bad(rd, n, "llm needs a model");
 }

@@ -334,6 +334,21 @@ static int name_row(void *ctx, int ncols, const struct batch_value *v)
 	return 0;
 }
 
+/* s as the inside of a SQL string literal: quotes doubled.  Device and
+ * interface names come from the data and may hold a quote. */
+static const char *sql_text(const char *s, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *s && o + 2 < size; s++) {
+		if (*s == '\'')
+			out[o++] = '\'';
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void names_of(struct report *r, struct names *n, const char *sql)
 {
 	struct store_query_cb cb = { NULL, name_row, n };
@@ -355,7 +370,7 @@ static void names_of(struct report *r, struct names *n, const char *sql)
 static void views(struct report *r)
 {
 	struct names dev = { 0 }, ifs = { 0 };
-	char match[256], title[128];
+	char match[256], title[128], lit[256];
 
 	json_key(&r->j, "charts");
 	json_arr_begin(&r->j);
@@ -392,7 +407,7 @@ static void views(struct report *r)
 		      "SELECT " X " AS x, max(read_p50_us) AS read_p50, max(read_p95_us) AS read_p95,"
 		      " max(read_p99_us) AS read_p99, max(write_p50_us) AS write_p50, max(write_p95_us) AS write_p95,"
 		      " max(write_p99_us) AS write_p99 FROM io_latency_stats WHERE " W " AND device = '%s'"
-		      " GROUP BY 1 ORDER BY 1", RX, RW, dev.name[i]);
+		      " GROUP BY 1 ORDER BY 1", RX, RW, sql_text(dev.name[i], lit, sizeof(lit)));
 	}
 	chart(r, "Scheduler", "Run-queue latency", "us", "sched.runq",
 	      "SELECT " X " AS x, max(runq_p50_us) AS p50, max(runq_p95_us) AS p95, max(runq_p99_us) AS p99"
@@ -422,7 +437,7 @@ static void views(struct report *r)
 		chart(r, "Disks", title, "MiB/s", match,
 		      "SELECT " X " AS x, avg(read_bytes_per_sec) / 1048576 AS read, avg(write_bytes_per_sec) / 1048576"
 		      " AS write FROM block_stats WHERE " W " AND device_name = '%s' GROUP BY 1 ORDER BY 1",
-		      RX, RW, dev.name[i]);
+		      RX, RW, sql_text(dev.name[i], lit, sizeof(lit)));
 	}
 	names_of(r, &ifs, "SELECT interface_name FROM network_interface_stats GROUP BY interface_name"
 		 " ORDER BY max(rx_bytes + tx_bytes) DESC");
@@ -433,7 +448,7 @@ static void views(struct report *r)
 		chart(r, "Network", title, "KiB/s", match,
 		      "SELECT " X " AS x, avg(rx_bytes_per_sec) / 1024 AS rx, avg(tx_bytes_per_sec) / 1024 AS tx"
 		      " FROM network_interface_stats WHERE " W " AND interface_name = '%s' GROUP BY 1 ORDER BY 1",
-		      RX, RW, ifs.name[i]);
+		      RX, RW, sql_text(ifs.name[i], lit, sizeof(lit)));
 	}
 	chart(r, "TCP", "TCP connection states", "", "tcp.established tcp.time_wait tcp.syn_recv",
 	      "SELECT " X " AS x, avg(established) AS established, avg(time_wait) AS time_wait,"

@@ -32,7 +32,7 @@ struct io_delta {
 	uint64_t buckets[HIST_BUCKETS];
 };
 
-#define DEVICES_PER_TICK 64
+#define DEVICES_PER_TICK BLOCKIO_DEVICES_MAX   /* every disk the kernel map can hold */
 
 struct blockio_priv {
 	struct blockio_bpf *skel;

@@ -20,8 +20,8 @@
 
 #include "common.h"
 
-#ifndef E2BIG
-#define E2BIG 7
+#ifndef EEXIST
+#define EEXIST 17
 #endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -115,8 +115,11 @@ static __always_inline void *ks_lookup_or_init(void *map, const void *key, const
 
 	if (slot)
 		return slot;
-	/* EEXIST: another CPU inserted it first; the lookup below finds it. */
-	if (bpf_map_update_elem(map, key, init, BPF_NOEXIST) == -E2BIG) {
+	/* EEXIST: another CPU inserted it first; the lookup below finds it.
+	 * Anything else (full, no memory, bucket busy) is a loss. */
+	long err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+
+	if (err && err != -EEXIST) {
 		ks_count(KS_STAT_MAP_FULL);
 		return NULL;
 	}

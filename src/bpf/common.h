@@ -12,7 +12,8 @@
 enum ks_stat {
 	KS_STAT_DROPS,          /* ring buffer reservation failed (consumer behind) */
 	KS_STAT_RATE_LIMITED,   /* dropped on purpose by the configured rate cap */
-	KS_STAT_MAP_FULL,       /* a map update failed for lack of space */
+	KS_STAT_MAP_FULL,       /* a map update or a task-storage slot failed */
+	KS_STAT_UNTRACKED,      /* seen but outside what the maps hold (e.g. syscall number >= SYSCALL_MAX) */
 	KS_STAT_MAX,
 };
 

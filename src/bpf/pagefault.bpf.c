@@ -112,6 +112,8 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsig
 		return 0;
 	}
 	pf = bpf_task_storage_get(&pendings, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pf)
+		ks_count(KS_STAT_MAP_FULL);
 	if (pf) {
 		pf->ts = now;
 		pf->address = address;

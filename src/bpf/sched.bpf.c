@@ -78,6 +78,8 @@ static __always_inline void enqueue(struct task_struct *p)
 	if (!p->pid)
 		return;
 	t = bpf_task_storage_get(&times, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
+		ks_count(KS_STAT_MAP_FULL);
 	if (t && !t->enqueued_ns)
 		t->enqueued_ns = bpf_ktime_get_ns();
 	tot = get_totals();
@@ -134,6 +136,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		else
 			tot->voluntary++;
 		t = bpf_task_storage_get(&times, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!t)
+			ks_count(KS_STAT_MAP_FULL);
 		p = proc_of(prev);
 		if (t) {
 			if (p && t->oncpu_since)
@@ -152,8 +156,10 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (!next->pid)
 		return 0;
 	t = bpf_task_storage_get(&times, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!t)
+	if (!t) {
+		ks_count(KS_STAT_MAP_FULL);
 		return 0;
+	}
 	t->oncpu_since = now;
 	if (t->enqueued_ns) {
 		__u64 lat = now - t->enqueued_ns;

@@ -54,8 +54,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
 	s = bpf_task_storage_get(&starts, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!s)
+	if (!s) {
+		ks_count(KS_STAT_MAP_FULL);
 		return 0;
+	}
 	s->ts = bpf_ktime_get_ns();
 	s->nr = id;
 	return 0;
@@ -78,8 +80,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	lat = now - s->ts;
 	s->ts = 0;
 	nr = (__u32)s->nr;
-	if (nr >= SYSCALL_MAX)
+	if (nr >= SYSCALL_MAX) {
+		ks_count(KS_STAT_UNTRACKED);   /* e.g. x32 syscalls */
 		return 0;
+	}
 	idx = nr * HIST_BUCKETS + hist_bucket(lat);
 	slot = bpf_map_lookup_elem(&hist, &idx);
 	if (slot)

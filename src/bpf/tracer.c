@@ -258,6 +258,13 @@ int tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	return 0;
 }
 
+uint64_t tracer__lost(const struct tracer *t, bool total)
+{
+	const uint64_t *s = total ? t->stats_total : t->stats;
+
+	return s[KS_STAT_DROPS] + s[KS_STAT_MAP_FULL] + s[KS_STAT_UNTRACKED];
+}
+
 void tracer__end_interval(struct tracer *t)
 {
 	t->events_total += t->events;

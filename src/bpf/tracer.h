@@ -140,6 +140,10 @@ int tracer__add_ringbuf(struct tracer *t, struct bpf_map *rb, tracer_sample_fn f
 /* Reads the kernel counters into t->stats (deltas) and calls ops->collect. */
 int tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns);
 
+/* Events the kernel side lost (ring buffer full, map or task storage
+ * full, out of range): this interval's, or since start with total. */
+uint64_t tracer__lost(const struct tracer *t, bool total);
+
 /* Resets the per-interval counters after they were reported. */
 void tracer__end_interval(struct tracer *t);
 

@@ -34,9 +34,11 @@ static void usage(void)
 	       "Needs root (or CAP_BPF + CAP_PERFMON) for the tracers; without them only the\n"
 	       "scrapers run.  Every tick it also judges every metric (anomalies table, with\n"
 	       "explanations) and learns baselines, saved and reloaded across restarts\n"
-	       "(detect.* settings; docs/detection.md).\n"
-	       "scrapers run.  It serves a live dashboard (/), a JSON API (/api/...) and\n"
-	       "Prometheus metrics (/metrics) on http://127.0.0.1:7777/ unless --no-http.\n"
+	       "(detect.* settings; docs/detection.md).  It serves a live dashboard (/), a\n"
+	       "JSON API (/api/...) and Prometheus metrics (/metrics) on\n"
+	       "http://127.0.0.1:7777/ unless --no-http.  Its remediation agent explains what\n"
+	       "it finds and, per the policy's rules and mode, recommends or acts\n"
+	       "(agent_actions table, `ksight actions`).\n"
 	       "\n"
 	       "Options:\n"
 	       "  --db PATH         database file (default: kernelsight.db in this directory)\n"
@@ -408,10 +410,12 @@ int cmd_agent(int argc, char **argv)
 	if (watch) {
 		/* Anomalies still inside their correlation window, and what was
 		 * learnt, so the next start resumes from it. */
-		struct batch *last = writer__submit(writer, NULL);
+		struct batch *last = writer__submit(writer, NULL), *spare;
 
 		watch__finish(watch, clock_real_ns(), last);
-		writer__submit(writer, last);
+		spare = writer__submit(writer, last);
+		batch__free(spare);
+		free(spare);
 	}
 	http = http_server__stop(http);
 	writer = writer__stop(writer, 10 * NSEC_PER_SEC, &ws);

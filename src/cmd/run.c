@@ -540,8 +540,7 @@ int cmd_run(int argc, char **argv)
 	nalive = proc_tracer_followed(s.tracer, alive, FOLLOWED_MAX);
 	if (nalive < 0)
 		nalive = 0;
-	s.run.records_lost = s.tracer->stats_total[KS_STAT_DROPS] + s.tracer->stats_total[KS_STAT_MAP_FULL] +
-			     s.tracer->stats_total[KS_STAT_RATE_LIMITED];
+	s.run.records_lost = tracer__lost(s.tracer, true) + s.tracer->stats_total[KS_STAT_RATE_LIMITED];
 	fill_unknown_starts(&s.run);
 	run__finish(&s.run, alive, (size_t)nalive, clock_real_ns());
 	s.col = collector__close(s.col);

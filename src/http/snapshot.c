@@ -95,10 +95,10 @@ static void fill_collectors(struct snapshots *sn, struct snapshot *s, struct col
 		snprintf(o->reason, sizeof(o->reason), "%s", t->enabled ? "" : t->reason);
 		snprintf(o->note, sizeof(o->note), "%s", t->enabled ? t->note : "");
 		o->events_total = t->events_total + t->events;
-		o->drops_total = t->stats_total[KS_STAT_DROPS] + t->stats_total[KS_STAT_MAP_FULL];
+		o->drops_total = tracer__lost(t, true);
 		o->rate_limited_total = t->stats_total[KS_STAT_RATE_LIMITED];
 		o->events_last = t->events;
-		o->drops_last = t->stats[KS_STAT_DROPS] + t->stats[KS_STAT_MAP_FULL];
+		o->drops_last = tracer__lost(t, false);
 		o->cost_seconds_total = sn->cost_total[s->ncollectors];
 		o->map_bytes = t->map_bytes;
 		s->ncollectors++;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -16,6 +17,7 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 	char path[64], text[8192], *p, *save = NULL;
 	struct pid_info info = { .pid = pid, .uid = -1 };
 	unsigned long flags = 0;
+	unsigned long long start_ticks = 0;
 	long rss_pages = 0;
 	ssize_t n;
 
@@ -28,10 +30,20 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 		return -EINVAL;
 	*p = '\0';
 	snprintf(info.comm, sizeof(info.comm), "%s", strchr(text, '(') + 1);
-	/* state ppid pgrp session tty tpgid flags ... (field 3 on), rss is field 24 */
-	if (sscanf(p + 2, "%c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %*u %*u %ld",
-		   &info.state, &info.ppid, &flags, &rss_pages) != 4)
+	/* state ppid pgrp session tty tpgid flags ... (field 3 on); starttime is
+	 * field 22, rss field 24 */
+	if (sscanf(p + 2, "%c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %*u %ld",
+		   &info.state, &info.ppid, &flags, &start_ticks, &rss_pages) != 5)
 		return -EINVAL;
+	{
+		struct timespec real, boot;
+
+		/* starttime counts clock ticks since boot */
+		clock_gettime(CLOCK_REALTIME, &real);
+		clock_gettime(CLOCK_BOOTTIME, &boot);
+		info.start_ns = (real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec) +
+				(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
+	}
 	info.kthread = flags & PF_KTHREAD;
 	info.rss_bytes = rss_pages > 0 ? (uint64_t)rss_pages * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 

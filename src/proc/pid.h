@@ -16,6 +16,7 @@ struct pid_info {
 	int64_t uid;                 /* real uid */
 	bool kthread;                /* a kernel thread (PF_KTHREAD) */
 	uint64_t rss_bytes;
+	int64_t start_ns;            /* when it started, ns since the Unix epoch (10 ms resolution) */
 	char cgroup2[512];           /* path in the cgroup2 hierarchy ("" if none) */
 	char memcg[512];             /* path in the v1 memory hierarchy ("" if none) */
 	char cpucg[512];             /* path in the v1 cpu hierarchy ("" if none) */

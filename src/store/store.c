@@ -54,13 +54,28 @@ static int fail(char *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/* The errno for a SQLite result: -ENOSPC for a full disk, -EINVAL for
+ * what retrying cannot fix (a constraint, a type, a value too big), -EIO
+ * for the rest (locked, busy, I/O: worth retrying). */
+static int errno_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE: return -EINVAL;
+	default: return -EIO;
+	}
+}
+
 static int exec(struct store *s, const char *sql, char *err)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 
 	if (rc != SQLITE_OK) {
-		int code = (rc == SQLITE_FULL) ? -ENOSPC : -EIO;
+		int code = errno_of(rc);
 
 		fail(err, code, "%s", msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
@@ -285,8 +300,7 @@ int store__write_batch(struct store *s, const struct batch *b, char *err)
 			if (src == SQLITE_OK)
 				src = sqlite3_step(st);
 			if (src != SQLITE_DONE)
-				rc = fail(err, src == SQLITE_FULL ? -ENOSPC : -EIO,
-					  "cannot insert into %s: %s", schema_tables[t].name,
+				rc = fail(err, errno_of(src), "cannot insert into %s: %s", schema_tables[t].name,
 					  sqlite3_errmsg(s->db));
 			sqlite3_reset(st);
 			r += n;

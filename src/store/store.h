@@ -34,8 +34,8 @@ enum store_mode {
 int store__open(const char *path, enum store_mode mode, struct store **ret, char *err);
 
 /* Writes every row of b in one transaction.  On failure nothing of b is
- * stored, b is unchanged, and the error is -ENOSPC for a full disk, -EIO
- * otherwise. */
+ * stored, b is unchanged, and the error is -ENOSPC for a full disk, -EINVAL
+ * when b itself cannot be stored (retrying will not help), -EIO otherwise. */
 int store__write_batch(struct store *s, const struct batch *b, char *err);
 
 /* Runs sql (one or more statements).  For each statement that returns rows,

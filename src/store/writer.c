@@ -101,6 +101,16 @@ static void *writer_main(void *arg)
 		w->stats.write_errors++;
 		w->stats.last_error = rc;
 		memcpy(w->stats.last_error_msg, err, sizeof(err));
+		if (rc == -EINVAL) {
+			/* This batch can never be stored: count it lost rather
+			 * than hold up every batch behind it. */
+			struct batch *lost = take(w, 0);
+
+			w->stats.rows_dropped += lost->rows;
+			recycle(w, lost);
+			pthread_cond_broadcast(&w->done);
+			continue;
+		}
 		if (w->stop && clock_mono_ns() >= w->stop_deadline) {
 			/* Giving up at shutdown: count what is lost. */
 			while (w->queued) {

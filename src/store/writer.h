@@ -6,7 +6,8 @@
  * order.  When writes fail (a full disk, say) batches stay queued and are
  * retried every second, so nothing is lost while memory allows; past
  * max_queued_bytes the oldest queued batches are discarded and counted in
- * rows_dropped, never silently.
+ * rows_dropped, never silently.  A batch the store can never take (-EINVAL)
+ * is dropped and counted at once.
  */
 #ifndef KS_WRITER_H
 #define KS_WRITER_H
@@ -45,8 +46,9 @@ int writer__flush(struct writer *w, int64_t timeout_ns);
 void writer__stats(struct writer *w, struct writer_stats *ret);
 
 /* Commits what is queued (retrying failures for up to timeout_ns), stops the
- * thread and frees the writer and every batch it handed out.  Fills
- * *ret_stats when non-NULL.  Returns NULL. */
+ * thread and frees the writer with the batches queued or kept for reuse; a
+ * batch the caller still holds (the last one writer__submit returned) is
+ * the caller's to free.  Fills *ret_stats when non-NULL.  Returns NULL. */
 struct writer *writer__stop(struct writer *w, int64_t timeout_ns, struct writer_stats *ret_stats);
 
 #endif
