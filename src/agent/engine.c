@@ -20,6 +20,7 @@
 #include <fnmatch.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,6 @@
 
 #include "../collector.h"
 #include "../lib/clock.h"
-#include "../lib/log.h"
 #include "../proc/pid.h"
 #include "../proc/procfs.h"
 #include "../store/batch.h"
@@ -109,6 +109,8 @@ struct engine {
 	enum agent_mode mode;
 	struct act_env env;
 	char root[256], cg2[256], memcg[256], cpucg[256];
+	void (*say)(void *ctx, enum engine_say level, const char *line);
+	void *say_ctx;
 	struct world world;
 	struct outbound *out;
 	uint64_t cycle, next_id;
@@ -132,6 +134,20 @@ struct engine {
 	size_t nactions;
 	char fs_projection[256], io_trend[256];
 };
+
+static void say(struct engine *e, enum engine_say level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(struct engine *e, enum engine_say level, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+
+	if (!e->say)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	e->say(e->say_ctx, level, line);
+}
 
 static const char *trigger_name(enum trigger_kind k)
 {
@@ -782,13 +798,13 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 				 strerror(-crc));
 			action_row(e, *b, now, d->id, "failed", r, d->f->kind, d->pid, d->comm, d->cgroup, NULL, NULL,
 				   NULL, result, NULL);
-			log_warn("remediation [%s]: %s", r->name, result);
+			say(e, ENGINE_SAY_WARN, "[%s]: %s", r->name, result);
 			return;
 		}
 	}
 	rc = act_execute(&e->env, r, d->pid, d->pidfd, &undo, result);
 	if (r->action == ACTION_NOTIFY) {
-		log_warn("remediation [%s]: %s", r->name, d->f->sentence);
+		say(e, ENGINE_SAY_WARN, "[%s]: %s", r->name, d->f->sentence);
 		webhook(e, "notify", r->name, "notify", d->pid, d->f->sentence);
 	}
 	if (r->action != ACTION_NOTIFY)
@@ -796,10 +812,10 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 	action_row(e, *b, now, d->id, rc ? "failed" : "done", r, d->f->kind, d->pid, d->comm, d->cgroup, NULL, NULL,
 		   NULL, result, NULL);
 	if (rc) {
-		log_warn("remediation [%s]: %s %d failed: %s", r->name, action_name(r->action), (int)d->pid, result);
+		say(e, ENGINE_SAY_WARN, "[%s]: %s %d failed: %s", r->name, action_name(r->action), (int)d->pid, result);
 		return;          /* failed: the cooldown holds it back, no retry loop */
 	}
-	log_info("remediation [%s]: %s", r->name, result);
+	say(e, ENGINE_SAY_INFO, "[%s]: %s", r->name, result);
 	if (r->action == ACTION_NOTIFY || e->npending == PENDING_MAX)
 		return;
 	pd = &e->pending[e->npending++];
@@ -885,13 +901,12 @@ static void decision(struct engine *e, struct collector *c, struct batch **b, in
 		action_row(e, *b, now, d->id, rec ? "recommended" : "observed", r, f->kind, d->pid, d->comm, d->cgroup,
 			   f->sentence, d->effect, d->evidence.data, result, NULL);
 		if (rec) {
-			log_warn("remediation [%s] recommends %s on %s%d (%s): %s", r->name, action_name(r->action),
+			say(e, ENGINE_SAY_WARN, "[%s] recommends %s on %s%d (%s): %s", r->name, action_name(r->action),
 				 d->pid > 0 ? "" : "the host, pid ", (int)d->pid, d->pid > 0 ? d->comm : "-", f->sentence);
 			webhook(e, "recommended", r->name, action_name(r->action), d->pid, f->sentence);
 		}
 	}
-	if (outbound__explain(e->out, d->id, d->evidence.data) == -EAGAIN)
-		log_debug("remediation: explainer queue full");
+	outbound__explain(e->out, d->id, d->evidence.data);   /* a full queue is counted in its stats */
 	buf_free(&d->evidence);
 }
 
@@ -1001,7 +1016,7 @@ static void verify_one(struct engine *e, struct batch *b, int64_t now, struct pe
 	status = effective ? "effective" : "ineffective";
 	action_row(e, b, now, pd->id, status, pd->rule, pd->trigger, pd->pid, pd->comm, pd->cgroup, NULL, NULL, NULL,
 		   result, NULL);
-	log_info("remediation [%s]: %s %s: %s", pd->rule->name, action_name(pd->rule->action), status, result);
+	say(e, ENGINE_SAY_INFO, "[%s]: %s %s: %s", pd->rule->name, action_name(pd->rule->action), status, result);
 	if (worse && pd->undo.valid) {
 		char undone[ACT_TEXT_MAX];
 		int rc = act_undo(&pd->undo, pd->pidfd, undone);
@@ -1244,6 +1259,8 @@ int engine__new(const struct policy *p, enum agent_mode mode, const struct engin
 	snprintf(e->memcg, sizeof(e->memcg), "%s", env->memcg_mount ? env->memcg_mount : "");
 	snprintf(e->cpucg, sizeof(e->cpucg), "%s", env->cpucg_mount ? env->cpucg_mount : "");
 	e->env = (struct act_env){ e->root, e->cg2, e->memcg, e->cpucg };
+	e->say = env->say;
+	e->say_ctx = env->say_ctx;
 	world_init(&e->world);
 	pthread_mutex_init(&e->lock, NULL);
 	snprintf(e->fs_projection, sizeof(e->fs_projection), "not measured yet");

@@ -24,11 +24,17 @@ struct batch;
 struct collector;
 struct engine;
 
+enum engine_say { ENGINE_SAY_INFO, ENGINE_SAY_WARN };
+
 struct engine_env {
 	const char *root;             /* /proc and /sys prefix */
 	const char *cgroup2_mount;
 	const char *memcg_mount;
 	const char *cpucg_mount;
+	/* What the command tells the user: each action, recommendation and
+	 * verification as one line (NULL: silent; the tables have it all). */
+	void (*say)(void *ctx, enum engine_say level, const char *line);
+	void *say_ctx;
 };
 
 /* Takes a copy of nothing: p must outlive the engine.  Starts the outbound

@@ -75,12 +75,11 @@ static void put_op(struct batch *b, const struct io_delta *d)
 			batch__null(b);
 		return;
 	}
-	for (int q = 0; q < 3; q++) {
-		static const double quantiles[] = { 0.50, 0.95, 0.99 };
-		double v = hist_quantile(d->buckets, d->count, quantiles[q]);
+	double pct[3];
 
-		batch__real(b, (v > (double)d->max_ns ? (double)d->max_ns : v) / 1e3);
-	}
+	hist_percentiles(d->buckets, d->count, d->max_ns, pct);
+	for (int q = 0; q < 3; q++)
+		batch__real(b, pct[q] / 1e3);
 	batch__real(b, (double)d->max_ns / 1e3);
 }
 

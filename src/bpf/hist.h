@@ -84,6 +84,20 @@ static inline double hist_quantile(const uint64_t *counts, uint64_t n, double q)
 	}
 	return (double)hist_lower(HIST_BUCKETS - 1);
 }
+
+/* p50, p95 and p99 of counts into ret[3].  Interpolation cannot know where
+ * in a bucket the values sit, so the exact maximum (when known, else 0)
+ * bounds them. */
+static inline void hist_percentiles(const uint64_t *counts, uint64_t n, uint64_t max, double ret[3])
+{
+	static const double quantiles[3] = { 0.50, 0.95, 0.99 };
+
+	for (int q = 0; q < 3; q++) {
+		ret[q] = hist_quantile(counts, n, quantiles[q]);
+		if (max && ret[q] > (double)max)
+			ret[q] = (double)max;
+	}
+}
 #endif
 
 #endif

@@ -7,11 +7,11 @@
  * `sample_every` completed faults goes to the ring buffer.
  */
 #include "common.bpf.h"
+#include "procs.bpf.h"
 #include "pagefault.h"
 
 const volatile __u32 sample_every = 1000;
 bool completion_hooks = false;   /* set by user space once perf events are attached */
-__u32 active = 0;
 
 struct pending {
 	__u64 ts;
@@ -26,17 +26,7 @@ struct {
 	__type(value, struct pending);
 } pendings SEC(".maps");
 
-/* Preallocated: an insert in these hooks must not depend on the allocator
- * (sched_switch runs under the run-queue lock).  Sized by
- * agent.max_processes at open. */
-struct procs_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, PF_PROCS_MAX);
-	__type(key, __u32);
-	__type(value, struct pf_proc);
-};
-struct procs_map procs0 SEC(".maps");
-struct procs_map procs1 SEC(".maps");
+KS_PROCS(struct pf_proc)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -49,19 +39,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 << 10);
 } events SEC(".maps");
-
-/* The per-process slot of task in the map being written this interval. */
-static __always_inline struct pf_proc *proc_of(struct task_struct *task)
-{
-	__u32 tgid = task->tgid;
-	void *map = active ? (void *)&procs1 : (void *)&procs0;
-	struct pf_proc *p = bpf_map_lookup_elem(map, &tgid), init = {};
-
-	if (p)
-		return p;
-	BPF_CORE_READ_STR_INTO(&init.comm, task, group_leader, comm);
-	return ks_lookup_or_init(map, &tgid, &init);
-}
 
 static __always_inline bool sampled(void)
 {

@@ -12,7 +12,6 @@
 
 #include "common.h"
 
-#define PF_PROCS_MAX 8192
 
 /* x86 page fault error code bits */
 #define PF_ERR_WRITE 0x2

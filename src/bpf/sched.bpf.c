@@ -7,11 +7,11 @@
  * tgid, double-buffered by `active`.
  */
 #include "common.bpf.h"
+#include "procs.bpf.h"
 #include "sched.h"
 
 const volatile __u64 slow_ns = 10000000;
 __u64 max_epoch = 0;
-__u32 active = 0;
 
 struct task_times {
 	__u64 enqueued_ns;     /* runnable since; 0 when not waiting */
@@ -32,17 +32,7 @@ struct {
 	__type(value, struct sched_totals);
 } totals SEC(".maps");
 
-/* Preallocated: an insert in these hooks must not depend on the allocator
- * (sched_switch runs under the run-queue lock).  Sized by
- * agent.max_processes at open. */
-struct procs_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, SCHED_PROCS_MAX);
-	__type(key, __u32);
-	__type(value, struct sched_proc);
-};
-struct procs_map procs0 SEC(".maps");
-struct procs_map procs1 SEC(".maps");
+KS_PROCS(struct sched_proc)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -57,19 +47,6 @@ static __always_inline struct sched_totals *get_totals(void)
 }
 
 /* The per-process slot of task in the active map, created on first use. */
-/* The per-process slot of task in the map being written this interval. */
-static __always_inline struct sched_proc *proc_of(struct task_struct *task)
-{
-	__u32 tgid = task->tgid;
-	void *map = active ? (void *)&procs1 : (void *)&procs0;
-	struct sched_proc *p = bpf_map_lookup_elem(map, &tgid), init = {};
-
-	if (p)
-		return p;
-	BPF_CORE_READ_STR_INTO(&init.comm, task, group_leader, comm);
-	return ks_lookup_or_init(map, &tgid, &init);
-}
-
 static __always_inline void enqueue(struct task_struct *p)
 {
 	struct task_times *t;

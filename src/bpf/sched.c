@@ -81,12 +81,11 @@ static void totals_row(struct tracer *t, struct batch *b, int64_t now_ns, int64_
 	batch__int(b, interval);
 	batch__int(b, (int64_t)n);
 	if (n) {
-		for (int q = 0; q < 3; q++) {
-			static const double quantiles[] = { 0.50, 0.95, 0.99 };
-			double v = hist_quantile(delta, n, quantiles[q]);
+		double pct[3];
 
-			batch__real(b, (max && v > (double)max ? (double)max : v) / 1e3);
-		}
+		hist_percentiles(delta, n, max, pct);
+		for (int q = 0; q < 3; q++)
+			batch__real(b, pct[q] / 1e3);
 		batch__real(b, (double)max / 1e3);
 	} else {
 		for (int i = 0; i < 4; i++)

@@ -11,7 +11,6 @@
 #include "common.h"
 #include "hist.h"
 
-#define SCHED_PROCS_MAX 8192
 
 struct sched_totals {
 	__u64 runq_count;

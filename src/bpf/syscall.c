@@ -158,13 +158,12 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 		batch__int(b, (int64_t)dn);
 		batch__int(b, (int64_t)(errors - p->prev_errors[nr]));
 		batch__int(b, (int64_t)(sum - p->prev_sum[nr]));
-		for (int q = 0; q < 3; q++) {
-			static const double quantiles[] = { 0.50, 0.95, 0.99 };
-			double v = hist_quantile(delta, dn, quantiles[q]);
+		{
+			double pct[3];
 
-			/* Interpolation cannot know where in the bucket the values
-			 * sit; the exact maximum bounds it. */
-			batch__int(b, (int64_t)(max && v > (double)max ? (double)max : v));
+			hist_percentiles(delta, dn, max, pct);
+			for (int q = 0; q < 3; q++)
+				batch__int(b, (int64_t)pct[q]);
 		}
 		if (max)
 			batch__int(b, (int64_t)max);

@@ -157,6 +157,15 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 		engine__tick(a->engine, c, b, now_ns);
 }
 
+static void remediation_say(void *ctx, enum engine_say level, const char *line)
+{
+	(void)ctx;
+	if (level == ENGINE_SAY_WARN)
+		log_warn("remediation %s", line);
+	else
+		log_info("remediation %s", line);
+}
+
 static void remediation_status(void *ctx, struct json *j)
 {
 	engine__status_json(ctx, j);
@@ -370,7 +379,7 @@ int cmd_agent(int argc, char **argv)
 		const struct cgroup_resolver *cg = collector__cgroups(col);
 		struct engine_env env = { cfg.root, cg ? cgroup_resolver__v2_mount(cg) : "",
 					  cg ? cgroup_resolver__memcg_mount(cg) : "",
-					  cg ? cgroup_resolver__cpucg_mount(cg) : "" };
+					  cg ? cgroup_resolver__cpucg_mount(cg) : "", remediation_say, NULL };
 
 		if ((rc = engine__new(&policy, agent_mode, &env, &engine, err, sizeof(err)))) {
 			cli_fail("agent", "cannot start the remediation agent: %s", err);
