@@ -23,25 +23,57 @@ while [ $i -lt 500 ]; do
 done
 kill -INT $ap; wait $ap || true
 
-# --- memory ---
-mem() {  # mem LABEL CONFIG
-	start_agent "$BTMP/mem.log" --db "$BTMP/mem.db" ${2:+--config "$2"}
-	sleep 10
-	rss=$(awk '/^VmRSS:/ {print $2}' /proc/$AGENT_PID/status)
-	pss=$(awk '/^Pss:/ {s += $2} END {print s}' /proc/$AGENT_PID/smaps)
-	hwm=$(awk '/^VmHWM:/ {print $2}' /proc/$AGENT_PID/status)
+# --- memory and idle CPU, side by side with node_exporter ---
+MEM_S=${AGENT_MEM_SECONDS:-20}
+clk=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# measure LABEL PID [URL]: RSS, PSS, peak and CPU of PID over MEM_S seconds,
+# fetching URL once a second meanwhile (a Prometheus scrape)
+measure() {
+	t0=$(cpu_ticks "$2"); s=0
+	while [ $s -lt "$MEM_S" ]; do
+		[ -z "${3:-}" ] || curl -sf -o /dev/null "$3" || true
+		sleep 1; s=$((s + 1))
+	done
+	t1=$(cpu_ticks "$2")
+	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$2/status")
+	pss=$(awk '/^Pss:/ {s += $2} END {print s}' "/proc/$2/smaps")
+	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$2/status")
+	cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$clk" -v s="$MEM_S" 'BEGIN { printf "%.2f", (b - a) * 100 / hz / s }')
+}
+mem() {  # mem LABEL CONFIG ARGS...
+	label=$1; config=$2; shift 2
+	start_agent "$BTMP/mem.log" --db "$BTMP/mem.db" ${config:+--config "$config"} "$@"
+	url=""
+	port=$(sed -n 's|.*dashboard on http://\([^/]*\)/.*|\1|p' "$BTMP/mem.log")
+	[ -z "$port" ] || url="http://$port/metrics"
+	measure "$label" "$AGENT_PID" "$url"
 	stop_agent
 	maps=$(q "$BTMP/mem.db" "select coalesce(sum(m), 0) from (select max(map_bytes) m from collector_stats where kind='tracer' group by collector)")
-	awk -v l="$1" -v r="$rss" -v p="$pss" -v h="$hwm" -v m="$maps" \
-		'BEGIN { printf "| %s | %.1f | %.1f | %.1f | %.1f |\n", l, r / 1024, p / 1024, h / 1024, m / 1048576 }' >> "$BTMP/mem.md"
+	awk -v l="$label" -v r="$rss" -v p="$pss" -v h="$hwm" -v m="$maps" -v c="$cpu" \
+		'BEGIN { printf "| %s | %.1f | %.1f | %.1f | %.1f | %s%% |\n", l, r / 1024, p / 1024, h / 1024, m / 1048576, c }' >> "$BTMP/mem.md"
 	rm -f "$BTMP/mem.db"*
 }
-printf 'tracers:\n' > "$BTMP/foundation.yaml"
-for t in syscall blockio sched pagefault tcp; do printf '  %s: {enabled: false}\n' "$t" >> "$BTMP/foundation.yaml"; done
+printf 'detect:\n  enabled: false\ntracers:\n' > "$BTMP/foundation.yaml"
+for t in syscall blockio sched pagefault tcp rss; do printf '  %s: {enabled: false}\n' "$t" >> "$BTMP/foundation.yaml"; done
 printf 'scrapers:\n' >> "$BTMP/foundation.yaml"
 for s in stat diskstats net_dev net_tcp net_snmp pressure vmstat; do printf '  %s: {enabled: false}\n' "$s" >> "$BTMP/foundation.yaml"; done
-mem "foundation collectors (proc tracer, meminfo, loadavg)" "$BTMP/foundation.yaml"
-mem "every collector" ""
+printf 'detect:\n  enabled: false\n' > "$BTMP/collectors.yaml"
+mem "foundation collectors (proc tracer, meminfo, loadavg)" "$BTMP/foundation.yaml" --no-http
+mem "every collector (7 tracers, 9 scrapers)" "$BTMP/collectors.yaml" --no-http
+mem "the default agent: every collector, detection, remediation (observe), HTTP scraped every second" ""
+NE=$(node_exporter_cmd)
+if [ -n "$NE" ]; then
+	port=$(free_port)
+	$NE --web.listen-address="127.0.0.1:$port" >"$BTMP/ne.log" 2>&1 &
+	ne=$!
+	_bench_pids="$_bench_pids $ne"
+	sleep 1
+	measure node_exporter "$ne" "http://127.0.0.1:$port/metrics"
+	kill $ne; wait $ne 2>/dev/null || true
+	awk -v r="$rss" -v p="$pss" -v h="$hwm" -v c="$cpu" -v v="$($NE --version 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)" \
+		'BEGIN { printf "| node_exporter %s (Debian), scraped every second | %.1f | %.1f | %.1f | - | %s%% |\n", v, r / 1024, p / 1024, h / 1024, c }' >> "$BTMP/mem.md"
+fi
 
 # --- overhead ---
 SRCS=$(find "$TOP/src" -name '*.c' ! -name '*.bpf.c' | sort)
@@ -72,11 +104,13 @@ echo "## The whole agent"
 echo
 echo "Time from starting \`ksight agent\` to its first committed row: **${first:-?} ms** (first tick at a quarter interval)."
 echo
-echo "| collectors | RSS MiB | PSS MiB | peak RSS at start MiB | BPF map memory MiB |"
-echo "|---|---|---|---|---|"
+echo "After $MEM_S s on an idle machine:"
+echo
+echo "| what runs | RSS MiB | PSS MiB | peak RSS MiB | BPF map memory MiB | CPU of one core |"
+echo "|---|---|---|---|---|---|"
 cat "$BTMP/mem.md"
 echo
-echo "RSS counts each ring buffer twice (libbpf maps its pages twice so records never wrap); PSS counts them once. The start-up peak is libbpf parsing the kernel's BTF, given back once the tracers are loaded."
+echo "RSS counts each ring buffer twice (the kernel maps its pages twice so records never wrap); PSS counts them once. The peak is libbpf parsing the kernel's BTF at start, given back once the tracers are loaded. BPF map memory is kernel memory, outside RSS except for the ring buffers."
 echo
 echo "| workload ($ROUNDS alternating rounds, median ms) | no agent | agent, every collector | slowdown |"
 echo "|---|---|---|---|"

@@ -13,10 +13,6 @@ ROWS=${HTTP_ROWS:-10000000}
 SECS=${HTTP_SECONDS:-5}
 command -v wrk >/dev/null || { echo "bench/http: wrk is missing (make deps installs it)" >&2; exit 1; }
 
-free_port() {
-	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
-}
-
 # to_ms VALUE: wrk's "812.00us", "3.43ms", "1.02s" in ms
 to_ms() {
 	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'

@@ -49,6 +49,17 @@ mount_tracefs() {
 	[ -e /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
 }
 
+# free_port: a TCP port free on 127.0.0.1 now
+free_port() {
+	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
+}
+
+# node_exporter_cmd: Debian's node_exporter binary, or nothing
+node_exporter_cmd() {
+	for c in prometheus-node-exporter node_exporter; do command -v $c >/dev/null && echo $c && return; done
+	true
+}
+
 q() { "$KSIGHT" query --db "$1" --csv "$2" | sed -n 2p; }
 
 # make_big_db PATH ROWS: a KernelSight database holding ROWS process_events

@@ -2,6 +2,7 @@
 #include "outbound.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -23,6 +24,59 @@ static const char system_prompt[] =
 	"the decision of one remediation cycle as JSON. In at most four sentences, say what is happening on "
 	"the host, why the decision was taken, and what an operator should check. Do not invent numbers that "
 	"are not in the evidence. Your answer is advisory: nothing you say is executed.";
+
+/* libcurl, loaded when a policy first names a webhook or an LLM: linked in,
+ * it and its TLS, LDAP and Kerberos libraries cost every agent about 3.4 MB
+ * of RSS for a feature that is off by default. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+	CURLcode (*easy_perform)(CURL *curl);
+	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode code);
+	void (*easy_cleanup)(CURL *curl);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+} C;
+
+static char curl_why[256];
+
+#define CURL_SYM(field, name) (*(void **)&C.field = dlsym(h, name))
+
+static void curl_load_once(void)
+{
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		snprintf(curl_why, sizeof(curl_why), "the webhook and the LLM explainer need libcurl (Debian: libcurl4): %s",
+			 dlerror());
+		return;
+	}
+	if (!CURL_SYM(easy_init, "curl_easy_init") || !CURL_SYM(easy_setopt, "curl_easy_setopt") ||
+	    !CURL_SYM(easy_perform, "curl_easy_perform") || !CURL_SYM(easy_getinfo, "curl_easy_getinfo") ||
+	    !CURL_SYM(easy_strerror, "curl_easy_strerror") || !CURL_SYM(easy_cleanup, "curl_easy_cleanup") ||
+	    !CURL_SYM(slist_append, "curl_slist_append") || !CURL_SYM(slist_free_all, "curl_slist_free_all") ||
+	    !CURL_SYM(global_init, "curl_global_init")) {
+		snprintf(curl_why, sizeof(curl_why), "libcurl.so.4 lacks a function ksight needs");
+		C.global_init = NULL;
+		return;
+	}
+	C.global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Loads libcurl once; 0, or -ENOENT and why in err. */
+static int load_curl(char *err, size_t errlen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, curl_load_once);
+	if (!C.global_init) {
+		snprintf(err, errlen, "%s", curl_why);
+		return -ENOENT;
+	}
+	return 0;
+}
 
 enum job_kind { JOB_NOTIFY, JOB_EXPLAIN };
 
@@ -64,7 +118,7 @@ static size_t collect(char *data, size_t size, size_t n, void *ctx)
 static long post(struct outbound *o, const char *url, const char *body, bool auth, struct buf *ret_body,
 		 char *why, size_t whylen)
 {
-	CURL *curl = curl_easy_init();
+	CURL *curl = C.easy_init();
 	struct curl_slist *headers = NULL;
 	char authz[1024];
 	long status = 0;
@@ -74,31 +128,31 @@ static long post(struct outbound *o, const char *url, const char *body, bool aut
 		snprintf(why, whylen, "cannot start libcurl");
 		return -ENOMEM;
 	}
-	headers = curl_slist_append(headers, "Content-Type: application/json");
+	headers = C.slist_append(headers, "Content-Type: application/json");
 	if (auth && o->key) {
 		snprintf(authz, sizeof(authz), "Authorization: Bearer %s", o->key);
-		headers = curl_slist_append(headers, authz);
+		headers = C.slist_append(headers, authz);
 	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms < 5000 ? o->timeout_ms : 5000);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, ret_body);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ksight");
-	rc = curl_easy_perform(curl);
+	C.easy_setopt(curl, CURLOPT_URL, url);
+	C.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	C.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	C.easy_setopt(curl, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	C.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms < 5000 ? o->timeout_ms : 5000);
+	C.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	C.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	C.easy_setopt(curl, CURLOPT_WRITEDATA, ret_body);
+	C.easy_setopt(curl, CURLOPT_USERAGENT, "ksight");
+	rc = C.easy_perform(curl);
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		C.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	} else {
 		/* libcurl's message names the host and the failure, never the headers. */
-		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
+		snprintf(why, whylen, "%s", C.easy_strerror(rc));
 		status = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
 	}
 	memset(authz, 0, sizeof(authz));
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
+	C.slist_free_all(headers);
+	C.easy_cleanup(curl);
 	return status;
 }
 
@@ -254,7 +308,10 @@ int outbound__start(const struct policy *p, struct outbound **ret, char *err, si
 			return -EINVAL;
 		}
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if ((rc = load_curl(err, errlen))) {
+		outbound__stop(o);
+		return rc;
+	}
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_cond_init(&o->work, NULL);
 	/* The collector reads signals through a signalfd: keep them away from here. */

@@ -24,7 +24,7 @@ const volatile __u64 jump_pages = 2048;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 256 << 10);
 } events SEC(".maps");
 
 struct {

@@ -36,7 +36,7 @@ KS_PROCS(struct sched_proc)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 << 10);
+	__uint(max_entries, 64 << 10);
 } events SEC(".maps");
 
 static __always_inline struct sched_totals *get_totals(void)

@@ -12,7 +12,7 @@
 static const struct column collector_stats[] = {
 	TS,
 	S("collector", "tracer, scraper or store name"),
-	S("kind", "'tracer', 'scraper' or 'store'"),
+	S("kind", "'tracer', 'scraper', 'store' or 'detector'"),
 	I("enabled", "1 when running, 0 when disabled"),
 	S("reason", "why it is disabled; for a running tracer, what it cannot provide here and why"),
 	I("events", "events or rows produced in this interval"),
