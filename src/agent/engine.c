@@ -241,6 +241,7 @@ struct decision {
 	char comm[17];
 	char cgroup[256];
 	char effect[200];
+	char projection[640];          /* without action (the finding's), then the action's effect */
 	struct buf evidence;
 };
 
@@ -784,12 +785,13 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 	char result[ACT_TEXT_MAX];
 	struct pending *pd;
 	struct act_undo undo;
+	double before;
 	int rc, crc;
 
 	/* The 'executing' row is committed before the action runs, so a crash
 	 * in between still leaves the intent in the audit trail. */
 	action_row(e, *b, now, d->id, "executing", r, d->f->kind, d->pid, d->comm, d->cgroup, d->f->sentence,
-		   d->effect, d->evidence.data, NULL, NULL);
+		   d->projection, d->evidence.data, NULL, NULL);
 	if (c) {
 		*b = collector__commit(c, 2 * NSEC_PER_SEC, &crc);
 		if (crc && crc != -ENOTCONN) {
@@ -801,6 +803,15 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 			say(e, ENGINE_SAY_WARN, "[%s]: %s", r->name, result);
 			return;
 		}
+	}
+	/* What VERIFY compares against, read before the action: a process
+	 * that dies at SIGTERM gives its memory back at once. */
+	if (d->f->kind == TRIGGER_LEAK) {
+		before = cgroup_usage(e, d->cgroup);
+		if (isnan(before))
+			before = (double)e->world.mem_available_kb * -1024.0;   /* minus: more available is better */
+	} else {
+		before = d->f->kind == TRIGGER_ANOMALY ? d->f->anomaly->score : d->f->psi;
 	}
 	rc = act_execute(&e->env, r, d->pid, d->pidfd, &undo, result);
 	if (r->action == ACTION_NOTIFY) {
@@ -835,17 +846,12 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 		if (pd->verify_at_ns < pd->kill_at_ns + NSEC_PER_SEC)
 			pd->verify_at_ns = pd->kill_at_ns + NSEC_PER_SEC;
 	}
-	/* What VERIFY compares against. */
+	pd->before = before;
 	if (d->f->kind == TRIGGER_LEAK) {
-		pd->before = cgroup_usage(e, d->cgroup);
-		if (isnan(pd->before))
-			pd->before = (double)e->world.mem_available_kb * -1024.0;   /* minus: more available is better */
 		pd->rss_before = (double)d->f->suspect->rss_bytes;
 	} else if (d->f->kind == TRIGGER_ANOMALY) {
 		snprintf(pd->metric, sizeof(pd->metric), "%s", d->f->anomaly->metric);
-		pd->before = d->f->anomaly->score;
 	} else {
-		pd->before = d->f->psi;
 		pd->metric[0] = (char)d->f->psi_resource;
 	}
 }
@@ -884,10 +890,11 @@ static void decision(struct engine *e, struct collector *c, struct batch **b, in
 
 	d->id = ++e->next_id;
 	expected_effect(r, f, d->pid > 0 ? info : NULL, d->effect, sizeof(d->effect));
+	snprintf(d->projection, sizeof(d->projection), "%s; %s: %s", f->projection, action_name(r->action), d->effect);
 	evidence_json(e, f, r, d->pid, d->effect, &d->evidence);
 	if (e->mode == MODE_ACT && budgeted && executed_last_hour(e, now) >= e->p->max_actions_per_hour) {
-		action_row(e, *b, now, d->id, "recommended", r, f->kind, d->pid, d->comm, d->cgroup, f->sentence, d->effect,
-			   d->evidence.data, "not executed: max_actions_per_hour reached", NULL);
+		action_row(e, *b, now, d->id, "recommended", r, f->kind, d->pid, d->comm, d->cgroup, f->sentence,
+			   d->projection, d->evidence.data, "not executed: max_actions_per_hour reached", NULL);
 	} else if (e->mode == MODE_ACT) {
 		int64_t t0 = clock_mono_ns();
 
@@ -899,7 +906,7 @@ static void decision(struct engine *e, struct collector *c, struct batch **b, in
 
 		snprintf(result, sizeof(result), "not executed: mode %s", mode_name(e->mode));
 		action_row(e, *b, now, d->id, rec ? "recommended" : "observed", r, f->kind, d->pid, d->comm, d->cgroup,
-			   f->sentence, d->effect, d->evidence.data, result, NULL);
+			   f->sentence, d->projection, d->evidence.data, result, NULL);
 		if (rec) {
 			say(e, ENGINE_SAY_WARN, "[%s] recommends %s on %s%d (%s): %s", r->name, action_name(r->action),
 				 d->pid > 0 ? "" : "the host, pid ", (int)d->pid, d->pid > 0 ? d->comm : "-", f->sentence);

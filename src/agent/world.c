@@ -50,8 +50,13 @@ void world_put_suspect(struct world *w, const struct suspect *s)
 	for (size_t i = 0; i < w->nsuspects; i++) {
 		if (w->suspects[i].pid == s->pid) {
 			int64_t first = w->suspects[i].first_seen_ns;
-			bool fresh = w->suspects[i].fresh;
+			/* A suspect that became surer or changed its shape may now
+			 * match a rule it did not: look at once, not at the next
+			 * interval (the detector writes such updates seldom). */
+			bool fresh = w->suspects[i].fresh || s->confidence >= w->suspects[i].confidence + 0.1 ||
+				     strcmp(s->pattern, w->suspects[i].pattern) != 0;
 
+			w->new_finding |= fresh;
 			w->suspects[i] = *s;
 			w->suspects[i].first_seen_ns = first;
 			w->suspects[i].fresh = fresh;

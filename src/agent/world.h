@@ -38,7 +38,7 @@ struct suspect {
 	char limit_source[16];      /* "cgroup" or "memavailable" */
 	int64_t first_seen_ns;
 	int64_t updated_ns;
-	bool fresh;                 /* appeared since the last cycle */
+	bool fresh;                 /* appeared, became surer or changed pattern since the last cycle */
 };
 
 struct anomaly_seen {
@@ -75,7 +75,7 @@ struct world {
 	struct disk_trend disks[WORLD_DISKS];
 	size_t ndisks;
 	uint64_t processes_seen;          /* processes in the last per-process rows */
-	bool new_finding;                 /* a new suspect or anomaly since the last cycle */
+	bool new_finding;                 /* a new (or surer, or reshaped) suspect or anomaly since the last cycle */
 };
 
 enum { PSI_CPU, PSI_MEMORY, PSI_IO };

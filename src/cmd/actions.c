@@ -55,12 +55,12 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 		       v[9].tag == V_TEXT ? (int)v[9].len : 0, v[9].tag == V_TEXT ? v[9].s : "",
 		       v[8].tag == V_INT ? "" : "", (int)v[5].len, v[5].s, (int)v[4].len, v[4].s);
 		if (v[8].tag == V_INT)
-			printf("    target: pid %lld (%.*s) in %.*s\n", (long long)v[8].i, (int)v[9].len, v[9].s,
+			printf("    target:     pid %lld (%.*s) in %.*s\n", (long long)v[8].i, (int)v[9].len, v[9].s,
 			       v[10].tag == V_TEXT ? (int)v[10].len : 1, v[10].tag == V_TEXT ? v[10].s : "/");
 		if (v[11].tag == V_TEXT)
-			printf("    why:    %.*s\n", (int)v[11].len, v[11].s);
+			printf("    why:        %.*s\n", (int)v[11].len, v[11].s);
 		if (v[12].tag == V_TEXT)
-			printf("    effect: %.*s\n", (int)v[12].len, v[12].s);
+			printf("    projection: %.*s\n", (int)v[12].len, v[12].s);
 		p->last_id = (uint64_t)v[1].i;
 	}
 	printf("    %s  %-11.*s %.*s\n", when, (int)v[3].len, v[3].s, v[14].tag == V_TEXT ? (int)v[14].len : 0,

@@ -57,15 +57,16 @@ is "$(q "select count(*) from agent_actions where target_pid=$lp and status='exe
 is "$(q "select count(*) from agent_actions where target_pid=$lp and status='done'")" 1 "recorded as done"
 like "$(q "select explanation from agent_actions where target_pid=$lp and status='executing'")" \
      "pid $lp \(leaky\) in .*ksight-remediate-$$ grows [0-9.]+ MiB/s \(linear" "EXPLAIN names the process, cgroup and rate"
-like "$(q "select projection from agent_actions where target_pid=$lp and status='executing'")" "comes back" \
-     "SIMULATE gives the action's expected effect"
+like "$(q "select projection from agent_actions where target_pid=$lp and status='executing'")" \
+     "reaches its cgroup limit in [0-9]+ s \\([0-9]+\\.\\.[0-9]+ s\\) without action; terminate: .*comes back" \
+     "SIMULATE gives the time to the limit without action, and the action's expected effect"
 is "$(q "select json_extract(evidence, '\$.leak.limit_bytes') || ' ' || (json_extract(evidence, '\$.leak.time_to_limit_s') > 0)
           from agent_actions where target_pid=$lp and status='executing'")" "314572800 1" \
    "the evidence has the cgroup limit and the time to reach it"
 is "$(q "select status from agent_actions where target_pid=$lp and status in ('effective','ineffective')")" effective \
    "VERIFY: the memory came back"
 like "$(q "select result from agent_actions where target_pid=$lp and status='effective'")" \
-     "cgroup memory .* -> .*the process is gone" "with the cgroup's memory before and after"
+     "cgroup memory [0-9.]+ MiB -> [0-9.]+ KiB; the process is gone" "with the cgroup's memory before (read before the signal) and after"
 is "$(q "select count(*) from agent_actions where target_pid=$pp")" 0 "no decision at all about the protected process"
 ok "agent_cycles recorded the phases" test "$(q "select count(*) from agent_cycles where decisions > 0")" -ge 1
 

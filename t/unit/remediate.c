@@ -158,7 +158,8 @@ int main(void)
 		ok(batch__value(&b, T_AGENT_ACTIONS, 0, "explanation", &v) && v.tag == V_TEXT &&
 		   memmem(v.s, v.len, "grows 5.0 MiB/s", 15), "EXPLAIN: the decision says what was found");
 		ok(batch__value(&b, T_AGENT_ACTIONS, 0, "projection", &v) && v.tag == V_TEXT &&
-		   memmem(v.s, v.len, "comes back", 10), "SIMULATE: and the expected effect");
+		   memmem(v.s, v.len, "without action; terminate: ", 27) && memmem(v.s, v.len, "comes back", 10),
+		   "SIMULATE: the outlook without action, and the action's expected effect");
 		ok(batch__value(&b, T_AGENT_ACTIONS, 0, "evidence", &v) && v.tag == V_TEXT &&
 		   memmem(v.s, v.len, "\"time_to_limit_s\":40", 20), "the evidence is structured JSON");
 	}
