@@ -100,6 +100,23 @@ for r in $(seq "$ROUNDS"); do
 done
 med() { awk -v w="$1" -v s="$2" '$1 == w && $2 == s { print $3 }' "$BTMP/ov" | median; }
 
+# --- where the fork/exec cost goes: one tracer at a time ---
+TRACERS="proc syscall blockio sched pagefault tcp rss"
+for only in $TRACERS; do
+	{ printf 'detect:\n  enabled: false\ntracers:\n'
+	  for t in $TRACERS; do [ "$t" = "$only" ] || printf '  %s: {enabled: false}\n' "$t"; done; } > "$BTMP/only.yaml"
+	for r in $(seq "$ROUNDS"); do
+		off=$(timed forkexec)
+		start_agent "$BTMP/only.log" --db "$BTMP/only.db" --no-http --config "$BTMP/only.yaml"
+		on=$(timed forkexec)
+		stop_agent
+		rm -f "$BTMP/only.db"*
+		echo "$on $off" | awk '{ printf "%.4f\n", $1 / $2 }' >> "$BTMP/only.$only"
+	done
+done
+faults=$(perf stat -x, -e page-faults,raw_syscalls:sys_enter sh -c 'i=0; while [ $i -lt 100 ]; do cat /etc/hostname > /dev/null; i=$((i + 1)); done' 2>&1 >/dev/null |
+	awk -F, '/page-faults/ { f = $1 } /sys_enter/ { s = $1 } END { if (f) printf "%d page faults and %d syscalls", f / 100, s / 100 }') || true
+
 echo "## The whole agent"
 echo
 echo "Time from starting \`ksight agent\` to its first committed row: **${first:-?} ms** (first tick at a quarter interval)."
@@ -121,3 +138,11 @@ for w in compile forkexec; do
 done
 echo
 echo "Events lost by the agent during these runs: $(awk '$1 == "lost" { s += $2 } END { print s + 0 }' "$BTMP/ov")."
+echo
+echo "Where the fork/exec cost goes: each tracer alone (no detection, no HTTP), median of $ROUNDS per-round ratios to no agent.${faults:+ One iteration of the loop is ${faults}.}"
+echo
+echo "| tracer alone | fork/exec slowdown |"
+echo "|---|---|"
+for t in $TRACERS; do
+	median < "$BTMP/only.$t" | awk -v t="$t" '{ printf "| %s | %+.1f%% |\n", t, ($1 - 1) * 100 }'
+done

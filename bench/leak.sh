@@ -45,16 +45,16 @@ touch_ms() {
 	done
 	echo "$best"
 }
-cat > "$TMP/rss-only.yaml" <<EOF
-tracers:
-  proc:
-    enabled: false
-scrapers:
-  meminfo:
-    enabled: false
-  loadavg:
-    enabled: false
-EOF
+# Only the rss tracer and its detector: every other collector, the anomaly
+# detection and HTTP off.
+{
+	printf 'detect:\n  enabled: false\nhttp:\n  enabled: false\ntracers:\n'
+	for t in proc syscall blockio sched pagefault tcp; do printf '  %s: {enabled: false}\n' "$t"; done
+	printf 'scrapers:\n'
+	for s in meminfo loadavg stat diskstats net_dev net_tcp net_snmp pressure vmstat; do
+		printf '  %s: {enabled: false}\n' "$s"
+	done
+} > "$TMP/rss-only.yaml"
 without=$(touch_ms)
 "$KSIGHT" agent --db "$TMP/fault.db" --config "$TMP/rss-only.yaml" 2>/dev/null &
 AGENT=$!

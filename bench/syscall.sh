@@ -12,7 +12,7 @@ mount_tracefs
 
 loop() { for i in 1 2 3; do taskset -c "$CPU" "$HELPERS/sysloop" "$N"; done | awk '{print $2}' | median; }
 
-printf 'tracers:\n  proc: {enabled: false}\n  blockio: {enabled: false}\n  sched: {enabled: false}\n  pagefault: {enabled: false}\n  tcp: {enabled: false}\nscrapers:\n' > "$BTMP/syscall.yaml"
+printf 'detect:\n  enabled: false\nhttp:\n  enabled: false\ntracers:\n  rss: {enabled: false}\n  proc: {enabled: false}\n  blockio: {enabled: false}\n  sched: {enabled: false}\n  pagefault: {enabled: false}\n  tcp: {enabled: false}\nscrapers:\n' > "$BTMP/syscall.yaml"
 for s in meminfo loadavg stat diskstats net_dev net_tcp net_snmp pressure vmstat; do
 	printf '  %s: {enabled: false}\n' "$s" >> "$BTMP/syscall.yaml"
 done
