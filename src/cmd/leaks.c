@@ -223,20 +223,14 @@ static const char *const list_sql =
 	"    ON f.pid = m.pid AND f.process_start = m.process_start AND f.last_ts = m.timestamp"
 	" ORDER BY m.status = 'suspect' DESC, m.timestamp DESC";
 
-struct lister {
-	bool json;
-	size_t n;
-	struct json j;
-	struct buf out;
-};
-
-static int on_row(void *ctx, int ncols, const struct batch_value *v)
+/* A suspect from the values of one memory_growth_events row, in the
+ * column order of the queries and of live_row(): timestamp, pid, comm,
+ * process_start, status, pattern, rate, rss, confidence, limit,
+ * limit_source, headroom, time_to_limit, cgroup, first seen. */
+static void suspect_of(const struct batch_value *v, struct suspect *ret)
 {
-	struct lister *l = ctx;
 	struct suspect s = { 0 };
 
-	if (ncols < 16)
-		return 0;
 	s.timestamp = v[0].i;
 	s.pid = v[1].i;
 	text_of(&v[2], s.comm, sizeof(s.comm));
@@ -255,6 +249,24 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 	s.ttl = real_of(&v[12]);
 	text_of(&v[13], s.cgroup, sizeof(s.cgroup));
 	s.first_ns = v[14].i;
+	*ret = s;
+}
+
+struct lister {
+	bool json;
+	size_t n;
+	struct json j;
+	struct buf out;
+};
+
+static int on_row(void *ctx, int ncols, const struct batch_value *v)
+{
+	struct lister *l = ctx;
+	struct suspect s = { 0 };
+
+	if (ncols < 16)
+		return 0;
+	suspect_of(v, &s);
 	s.rows = v[15].i;
 	/* A suspect whose process ended while no agent watched. */
 	if (!strcmp(s.status, "suspect") && !still_running(s.pid, s.process_start))
@@ -327,24 +339,7 @@ static void live_row(struct live *lv, const struct batch *b, uint32_t row)
 	for (int c = 0; c < 15; c++)
 		if (!batch__value(b, T_MEMORY_GROWTH_EVENTS, row, cols[c], &v[c]))
 			v[c].tag = V_NULL;
-	s.timestamp = v[0].i;
-	s.pid = v[1].i;
-	text_of(&v[2], s.comm, sizeof(s.comm));
-	s.process_start = v[3].i;
-	text_of(&v[4], s.status, sizeof(s.status));
-	text_of(&v[5], s.pattern, sizeof(s.pattern));
-	s.rate = real_of(&v[6]);
-	s.rss = v[7].i;
-	s.confidence = real_of(&v[8]);
-	s.has_limit = v[9].tag == V_INT;
-	s.limit = v[9].i;
-	text_of(&v[10], s.limit_source, sizeof(s.limit_source));
-	s.has_headroom = v[11].tag == V_INT;
-	s.headroom = v[11].i;
-	s.has_ttl = v[12].tag != V_NULL;
-	s.ttl = real_of(&v[12]);
-	text_of(&v[13], s.cgroup, sizeof(s.cgroup));
-	s.first_ns = v[14].i;
+	suspect_of(v, &s);
 	s.rows = 1;
 	if (lv->json) {
 		buf_reset(&lv->out);

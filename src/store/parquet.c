@@ -526,15 +526,20 @@ static void string_stats(struct column *c, const char *s, size_t len)
 	}
 }
 
-int parquet_writer__add_int32(struct parquet_writer *w, size_t col, int32_t v)
+/* One INT32 or INT64 value (v fits the column's type), min/max kept. */
+static int add_int(struct parquet_writer *w, size_t col, enum parquet_type type, int64_t v)
 {
 	struct column *c = &w->cols[col];
+	int32_t v32 = (int32_t)v;
 
-	assert(col < w->ncols && c->type == PARQUET_INT32);
+	assert(col < w->ncols && c->type == type);
 	if (w->err)
 		return w->err;
 	begin_value(w, c, false);
-	add_raw(&c->values, &v, sizeof(v));
+	if (type == PARQUET_INT32)
+		add_raw(&c->values, &v32, sizeof(v32));
+	else
+		add_raw(&c->values, &v, sizeof(v));
 	if (!c->has_minmax) {
 		c->min_i = c->max_i = v;
 		c->has_minmax = true;
@@ -546,24 +551,14 @@ int parquet_writer__add_int32(struct parquet_writer *w, size_t col, int32_t v)
 	return page_check(w, c);
 }
 
+int parquet_writer__add_int32(struct parquet_writer *w, size_t col, int32_t v)
+{
+	return add_int(w, col, PARQUET_INT32, v);
+}
+
 int parquet_writer__add_int64(struct parquet_writer *w, size_t col, int64_t v)
 {
-	struct column *c = &w->cols[col];
-
-	assert(col < w->ncols && c->type == PARQUET_INT64);
-	if (w->err)
-		return w->err;
-	begin_value(w, c, false);
-	add_raw(&c->values, &v, sizeof(v));
-	if (!c->has_minmax) {
-		c->min_i = c->max_i = v;
-		c->has_minmax = true;
-	} else if (v < c->min_i) {
-		c->min_i = v;
-	} else if (v > c->max_i) {
-		c->max_i = v;
-	}
-	return page_check(w, c);
+	return add_int(w, col, PARQUET_INT64, v);
 }
 
 int parquet_writer__add_double(struct parquet_writer *w, size_t col, double v)
