@@ -25,7 +25,7 @@ endif
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -Isrc -I$(OUTPUT)/bpf -I$(OUTPUT)/bench -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lsqlite3 -lyaml -lzstd -lmicrohttpd -ljansson -lpthread -lm
+LDLIBS := -lbpf -lelf -lz -lsqlite3 -lyaml -lzstd -ljansson -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(OUTPUT) -Isrc/bpf
 

@@ -2,7 +2,6 @@
 #include "outbound.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 
 #include "../lib/buf.h"
+#include "../lib/dynload.h"
 
 #define QUEUE_MAX 16
 #define RESULTS_MAX 16
@@ -25,9 +25,8 @@ static const char system_prompt[] =
 	"the host, why the decision was taken, and what an operator should check. Do not invent numbers that "
 	"are not in the evidence. Your answer is advisory: nothing you say is executed.";
 
-/* libcurl, loaded when a policy first names a webhook or an LLM: linked in,
- * it and its TLS, LDAP and Kerberos libraries cost every agent about 3.4 MB
- * of RSS for a feature that is off by default. */
+/* libcurl, loaded when a policy first names a webhook or an LLM (see
+ * lib/dynload.h). */
 static struct {
 	CURLcode (*global_init)(long flags);
 	CURL *(*easy_init)(void);
@@ -39,30 +38,27 @@ static struct {
 	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
 	void (*slist_free_all)(struct curl_slist *list);
 } C;
-
 static char curl_why[256];
-
-#define CURL_SYM(field, name) (*(void **)&C.field = dlsym(h, name))
+static int curl_rc;
 
 static void curl_load_once(void)
 {
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	const struct dynsym syms[] = {
+		{ "curl_global_init", (void **)&C.global_init },
+		{ "curl_easy_init", (void **)&C.easy_init },
+		{ "curl_easy_setopt", (void **)&C.easy_setopt },
+		{ "curl_easy_perform", (void **)&C.easy_perform },
+		{ "curl_easy_getinfo", (void **)&C.easy_getinfo },
+		{ "curl_easy_strerror", (void **)&C.easy_strerror },
+		{ "curl_easy_cleanup", (void **)&C.easy_cleanup },
+		{ "curl_slist_append", (void **)&C.slist_append },
+		{ "curl_slist_free_all", (void **)&C.slist_free_all },
+	};
 
-	if (!h) {
-		snprintf(curl_why, sizeof(curl_why), "the webhook and the LLM explainer need libcurl (Debian: libcurl4): %s",
-			 dlerror());
-		return;
-	}
-	if (!CURL_SYM(easy_init, "curl_easy_init") || !CURL_SYM(easy_setopt, "curl_easy_setopt") ||
-	    !CURL_SYM(easy_perform, "curl_easy_perform") || !CURL_SYM(easy_getinfo, "curl_easy_getinfo") ||
-	    !CURL_SYM(easy_strerror, "curl_easy_strerror") || !CURL_SYM(easy_cleanup, "curl_easy_cleanup") ||
-	    !CURL_SYM(slist_append, "curl_slist_append") || !CURL_SYM(slist_free_all, "curl_slist_free_all") ||
-	    !CURL_SYM(global_init, "curl_global_init")) {
-		snprintf(curl_why, sizeof(curl_why), "libcurl.so.4 lacks a function ksight needs");
-		C.global_init = NULL;
-		return;
-	}
-	C.global_init(CURL_GLOBAL_DEFAULT);
+	curl_rc = dynload("libcurl.so.4", "libcurl4", syms, sizeof(syms) / sizeof(syms[0]), curl_why,
+			  sizeof(curl_why));
+	if (!curl_rc)
+		C.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 /* Loads libcurl once; 0, or -ENOENT and why in err. */
@@ -71,11 +67,9 @@ static int load_curl(char *err, size_t errlen)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, curl_load_once);
-	if (!C.global_init) {
-		snprintf(err, errlen, "%s", curl_why);
-		return -ENOENT;
-	}
-	return 0;
+	if (curl_rc)
+		snprintf(err, errlen, "the webhook and the LLM explainer need libcurl: %s", curl_why);
+	return curl_rc;
 }
 
 enum job_kind { JOB_NOTIFY, JOB_EXPLAIN };

@@ -20,6 +20,7 @@
 
 #include "../config.h"
 #include "../lib/clock.h"
+#include "../lib/dynload.h"
 #include "../lib/log.h"
 #include "../lib/prom.h"
 #include "../store/store.h"
@@ -35,6 +36,44 @@
 #define PARAMS_MAX 16
 #define CACHE_ENTRIES 16
 #define CACHE_KEY_MAX 512
+
+/* libmicrohttpd, loaded when the server is turned on (see lib/dynload.h). */
+static struct {
+	struct MHD_Daemon *(*start_daemon)(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
+					   void *apc_cls, MHD_AccessHandlerCallback dh, void *dh_cls, ...);
+	void (*stop_daemon)(struct MHD_Daemon *daemon);
+	const char *(*lookup_connection_value)(struct MHD_Connection *conn, enum MHD_ValueKind kind, const char *key);
+	int (*get_connection_values)(struct MHD_Connection *conn, enum MHD_ValueKind kind,
+				     MHD_KeyValueIterator iterator, void *iterator_cls);
+	struct MHD_Response *(*create_response_from_buffer)(size_t size, void *buffer, enum MHD_ResponseMemoryMode mode);
+	struct MHD_Response *(*create_response_from_buffer_with_free_callback_cls)(size_t size, const void *buffer,
+										    MHD_ContentReaderFreeCallback crfc,
+										    void *crfc_cls);
+	enum MHD_Result (*add_response_header)(struct MHD_Response *resp, const char *header, const char *content);
+	enum MHD_Result (*queue_response)(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp);
+	void (*destroy_response)(struct MHD_Response *resp);
+} M;
+static char mhd_why[256];
+static int mhd_rc;
+
+static void mhd_load_once(void)
+{
+	const struct dynsym syms[] = {
+		{ "MHD_start_daemon", (void **)&M.start_daemon },
+		{ "MHD_stop_daemon", (void **)&M.stop_daemon },
+		{ "MHD_lookup_connection_value", (void **)&M.lookup_connection_value },
+		{ "MHD_get_connection_values", (void **)&M.get_connection_values },
+		{ "MHD_create_response_from_buffer", (void **)&M.create_response_from_buffer },
+		{ "MHD_create_response_from_buffer_with_free_callback_cls",
+		  (void **)&M.create_response_from_buffer_with_free_callback_cls },
+		{ "MHD_add_response_header", (void **)&M.add_response_header },
+		{ "MHD_queue_response", (void **)&M.queue_response },
+		{ "MHD_destroy_response", (void **)&M.destroy_response },
+	};
+
+	mhd_rc = dynload("libmicrohttpd.so.12", "libmicrohttpd12", syms, sizeof(syms) / sizeof(syms[0]), mhd_why,
+			 sizeof(mhd_why));
+}
 
 /* Statuses counted per code in ksight_http_responses_total. */
 static const int counted_codes[] = { 200, 400, 401, 404, 405, 413, 500, 503 };
@@ -218,8 +257,15 @@ int http_server__open(const struct config *cfg, struct http_server **ret, char *
 	char host[INET6_ADDRSTRLEN];
 	int one = 1, rc;
 
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	if (!s)
 		return fail(err, -ENOMEM, "out of memory");
+	pthread_once(&once, mhd_load_once);
+	if (mhd_rc) {
+		free(s);
+		return fail(err, mhd_rc, "the HTTP server needs libmicrohttpd: %s", mhd_why);
+	}
 	s->cfg = cfg;
 	s->listen_fd = -1;
 	s->max_connections = (unsigned)cfg->http_max_connections;
@@ -340,7 +386,7 @@ static ssize_t b64_decode(const char *in, char *out, size_t cap)
  * with TOKEN as the password (any user name). */
 static bool authorized(const struct http_server *s, struct MHD_Connection *conn)
 {
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *h = M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	char decoded[TOKEN_MAX * 2], *colon;
 	ssize_t n;
 
@@ -398,7 +444,7 @@ int http_error(struct http_request *r, int status, const char *param, const char
 
 const char *http_param(struct http_request *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	return M.lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 struct store *http_store(struct http_request *r)
@@ -489,46 +535,46 @@ static enum MHD_Result respond(struct http_request *r, int status, struct shared
 
 	if (shared) {
 		__atomic_add_fetch(&shared->refs, 1, __ATOMIC_RELAXED);
-		resp = MHD_create_response_from_buffer_with_free_callback_cls(shared->len, shared->data, put_shared,
+		resp = M.create_response_from_buffer_with_free_callback_cls(shared->len, shared->data, put_shared,
 									      shared);
 		if (!resp)
 			body_put(shared);
 	} else if (r->data && r->data_owner) {
-		resp = MHD_create_response_from_buffer_with_free_callback_cls(r->data_len, (void *)r->data,
+		resp = M.create_response_from_buffer_with_free_callback_cls(r->data_len, (void *)r->data,
 									      put_snapshot, r->data_owner);
 		if (resp)
 			r->data_owner = NULL;   /* the response holds the reference now */
 	} else if (r->data) {
-		resp = MHD_create_response_from_buffer(r->data_len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
+		resp = M.create_response_from_buffer(r->data_len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
 	} else {
 		size_t len = r->body.len;
 		char *data = buf_detach(&r->body);
 
-		resp = MHD_create_response_from_buffer_with_free_callback_cls(len, data, free_body, data);
+		resp = M.create_response_from_buffer_with_free_callback_cls(len, data, free_body, data);
 		if (!resp)
 			free(data);
 	}
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->no_store ? "no-store" : "no-cache");
+	M.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	M.add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	M.add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->no_store ? "no-store" : "no-cache");
 	if (!strncmp(type, "text/html", 9)) {
-		MHD_add_response_header(resp, "Content-Security-Policy",
+		M.add_response_header(resp, "Content-Security-Policy",
 					"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
-		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+		M.add_response_header(resp, "Referrer-Policy", "no-referrer");
 	}
 	if (status == 401) {
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"ksight\"");
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"ksight\"");
+		M.add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"ksight\"");
+		M.add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"ksight\"");
 	}
 	if (status == 405)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		M.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (status == 503)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		M.add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	count_response(r->server, status);
-	ok = MHD_queue_response(r->conn, (unsigned)status, resp);
-	MHD_destroy_response(resp);
+	ok = M.queue_response(r->conn, (unsigned)status, resp);
+	M.destroy_response(resp);
 	return ok;
 }
 
@@ -607,7 +653,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct buf key = BUF_INIT;
 	struct param_check pc = { .key = &key };
 	const struct route *route = NULL;
-	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *length = M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	enum MHD_Result ok;
 	int status = 0;
 
@@ -624,7 +670,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!*req_cls) {
 		*req_cls = &headers_seen;
 		if (!(length && strcmp(length, "0")) &&
-		    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		    !M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 			return MHD_YES;
 	}
 	*req_cls = &answered;
@@ -635,7 +681,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	else if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		status = http_error(&r, 405, NULL, "method %s is not allowed: this server only reads (GET, HEAD)", method);
 	else if ((length && strcmp(length, "0")) ||
-		 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		 M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 		status = http_error(&r, 413, NULL, "requests carry no body here");
 	else if (__atomic_load_n(&s->connections, __ATOMIC_RELAXED) > s->max_connections)
 		status = http_error(&r, 503, NULL, "overloaded: more than %u connections are open; retry later",
@@ -655,7 +701,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	buf_adds(&key, url);
 	pc.route = route;
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
+	M.get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_param, &pc);
 	if (pc.why) {
 		status = strcmp(pc.why, "unknown parameter")
 			 ? http_error(&r, 400, pc.bad, "parameter '%s' %s", pc.bad, pc.why)
@@ -724,7 +770,7 @@ int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
 	unsigned threads = (unsigned)s->cfg->http_threads;
 
 	s->snapshots = sn;
-	s->daemon = MHD_start_daemon(
+	s->daemon = M.start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
@@ -748,7 +794,7 @@ struct http_server *http_server__stop(struct http_server *s)
 		return NULL;
 	if (s->daemon) {
 		snapshots__set_extra(s->snapshots, NULL, NULL);
-		MHD_stop_daemon(s->daemon);
+		M.stop_daemon(s->daemon);
 	}
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
