@@ -77,16 +77,19 @@ fi
 
 # --- overhead ---
 SRCS=$(find "$TOP/src" -name '*.c' ! -name '*.bpf.c' | sort)
-compile() {
-	for f in $SRCS; do
-		gcc -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP/src" -I"$TOP/.output/bpf" -I"$TOP/.output/bench" -c "$f" -o "$BTMP/x.o"
-	done
+{
+	echo 'for f in "$@"; do'
+	echo "	gcc -O2 -std=gnu11 -D_GNU_SOURCE -I'$TOP/src' -I'$TOP/.output/bpf' -I'$TOP/.output/bench' -c \"\$f\" -o '$BTMP/x.o'"
+	echo 'done'
+} > "$BTMP/compile.sh"
+printf 'i=0\nwhile [ $i -lt 3000 ]; do cat /etc/hostname > /dev/null; i=$((i + 1)); done\n' > "$BTMP/forkexec.sh"
+# timed NAME: "WALL_MS CPU_MS" of one run of the workload (CPU: user + system
+# of it and its children, where the BPF programs run on its behalf)
+timed() {
+	/usr/bin/time -f "%e %U %S" -o "$BTMP/time" sh "$BTMP/$1.sh" $SRCS
+	awk '{ printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000 }' "$BTMP/time"
 }
-forkexec() {
-	i=0
-	while [ $i -lt 3000 ]; do cat /etc/hostname > /dev/null; i=$((i + 1)); done
-}
-timed() { s=$(now_ns); "$@"; echo $(( ($(now_ns) - s) / 1000000 )); }
+forkexec() { sh "$BTMP/forkexec.sh"; }
 for r in $(seq "$ROUNDS"); do
 	echo "compile off $(timed compile)" >> "$BTMP/ov"
 	echo "forkexec off $(timed forkexec)" >> "$BTMP/ov"
@@ -98,7 +101,7 @@ for r in $(seq "$ROUNDS"); do
 	echo "lost $lost" >> "$BTMP/ov"
 	rm -f "$BTMP/ov.db"*
 done
-med() { awk -v w="$1" -v s="$2" '$1 == w && $2 == s { print $3 }' "$BTMP/ov" | median; }
+med() { awk -v w="$1" -v s="$2" -v c="${3:-3}" '$1 == w && $2 == s { print $c }' "$BTMP/ov" | median; }
 
 # --- where the fork/exec cost goes: one tracer at a time ---
 TRACERS="proc syscall blockio sched pagefault tcp rss"
@@ -111,7 +114,7 @@ for only in $TRACERS; do
 		on=$(timed forkexec)
 		stop_agent
 		rm -f "$BTMP/only.db"*
-		echo "$on $off" | awk '{ printf "%.4f\n", $1 / $2 }' >> "$BTMP/only.$only"
+		echo "$on $off" | awk '{ printf "%.4f %.4f\n", $1 / $3, $2 / $4 }' >> "$BTMP/only.$only"
 	done
 done
 faults=$(perf stat -x, -e page-faults,raw_syscalls:sys_enter sh -c 'i=0; while [ $i -lt 100 ]; do cat /etc/hostname > /dev/null; i=$((i + 1)); done' 2>&1 >/dev/null |
@@ -129,20 +132,23 @@ cat "$BTMP/mem.md"
 echo
 echo "RSS counts each ring buffer twice (the kernel maps its pages twice so records never wrap); PSS counts them once. The peak is libbpf parsing the kernel's BTF at start, given back once the tracers are loaded. BPF map memory is kernel memory, outside RSS except for the ring buffers."
 echo
-echo "| workload ($ROUNDS alternating rounds, median ms) | no agent | agent, every collector | slowdown |"
-echo "|---|---|---|---|"
+echo "| workload ($ROUNDS alternating rounds, medians) | no agent, wall ms | agent, wall ms | wall slowdown | no agent, CPU ms | agent, CPU ms | CPU slowdown |"
+echo "|---|---|---|---|---|---|---|"
 for w in compile forkexec; do
-	off=$(med $w off); on=$(med $w on)
 	label=$([ $w = compile ] && echo "CPU-bound: gcc -O2 on the project's $(echo "$SRCS" | wc -l) C files" || echo "fork/exec/open: 3,000 x cat /etc/hostname from a shell loop")
-	awk -v l="$label" -v a="$off" -v b="$on" 'BEGIN { printf "| %s | %d | %d | %+.1f%% |\n", l, a, b, (b - a) * 100 / a }'
+	awk -v l="$label" -v a="$(med $w off 3)" -v b="$(med $w on 3)" -v c="$(med $w off 4)" -v d="$(med $w on 4)" \
+		'BEGIN { printf "| %s | %d | %d | %+.1f%% | %d | %d | %+.1f%% |\n", l, a, b, (b - a) * 100 / a, c, d, (d - c) * 100 / c }'
 done
+echo
+echo "CPU is user + system time of the workload and its children: the tracers' programs run in their context, and it moves less than wall time with what else shares the machine."
 echo
 echo "Events lost by the agent during these runs: $(awk '$1 == "lost" { s += $2 } END { print s + 0 }' "$BTMP/ov")."
 echo
 echo "Where the fork/exec cost goes: each tracer alone (no detection, no HTTP), median of $ROUNDS per-round ratios to no agent.${faults:+ One iteration of the loop is ${faults}.}"
 echo
-echo "| tracer alone | fork/exec slowdown |"
-echo "|---|---|"
+echo "| tracer alone | fork/exec wall slowdown | fork/exec CPU slowdown |"
+echo "|---|---|---|"
 for t in $TRACERS; do
-	median < "$BTMP/only.$t" | awk -v t="$t" '{ printf "| %s | %+.1f%% |\n", t, ($1 - 1) * 100 }'
+	awk -v t="$t" -v w="$(awk '{ print $1 }' "$BTMP/only.$t" | median)" -v c="$(awk '{ print $2 }' "$BTMP/only.$t" | median)" \
+		'BEGIN { printf "| %s | %+.1f%% | %+.1f%% |\n", t, (w - 1) * 100, (c - 1) * 100 }'
 done
