@@ -202,10 +202,12 @@ is "$rc/$(printf '%s' "$out" | grep -c 'too short')" 2/1 "a short token: refused
 TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n' "$TOKEN" >"$TMP/token"
 chmod 600 "$TMP/token"
+# The token with its last character changed (to one it is not).
+case $TOKEN in *x) WRONG=${TOKEN%?}y ;; *) WRONG=${TOKEN%?}x ;; esac
 check_token() {  # check_token LABEL: against $URL
 	get /api/health
 	is "$STATUS/$(header WWW-Authenticate)" "401/Bearer realm=\"ksight\"" "$1: no token: 401 with a challenge"
-	get /metrics -H "Authorization: Bearer ${TOKEN%?}x"
+	get /metrics -H "Authorization: Bearer $WRONG"
 	is "$STATUS" 401 "$1: a wrong token of the same length: 401"
 	get /api/health -H "Authorization: Bearer ${TOKEN}x"
 	is "$STATUS" 401 "$1: the token with a byte more: 401"
