@@ -374,8 +374,8 @@ int cmd_agent(int argc, char **argv)
 	print_sources(col);
 	if (tracers_need_root(col))
 		log_warn("no tracer could load: run as root (or with CAP_BPF and CAP_PERFMON)");
-	log_info("look at the data with: ksight query --db %s \"select event, count(*) from process_events group by event\"",
-		 cfg.db_path);
+	log_info("look at the data with: %s query --db %s \"select event, count(*) from process_events group by event\"",
+		 program_invocation_name, cfg.db_path);
 	{
 		const struct cgroup_resolver *cg = collector__cgroups(col);
 		struct engine_env env = { cfg.root, cg ? cgroup_resolver__v2_mount(cg) : "",

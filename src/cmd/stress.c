@@ -380,7 +380,8 @@ int cmd_stress(int argc, char **argv)
 	}
 	printf("\n═══════════════════════════════════════════════════════════════\n");
 	printf("Database: %s\n", db);
-	printf("Explore:  ksight query --db %s \"select * from io_latency_stats order by timestamp desc limit 5\"\n", db);
+	printf("Explore:  %s query --db %s \"select * from io_latency_stats order by timestamp desc limit 5\"\n",
+	       program_invocation_name, db);
 cleanup:
 	load_stop_all(loads, nloads);
 	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
