@@ -55,7 +55,8 @@ static inline void batch__tag(struct batch *b, enum value_tag tag, const void *d
 
 	buf_grow(d, 1 + len);
 	d->data[d->len] = (char)tag;
-	memcpy(d->data + d->len + 1, data, len);
+	if (len)             /* NULL with a NULL value: memcpy may not be given it */
+		memcpy(d->data + d->len + 1, data, len);
 	d->len += 1 + len;
 	b->cur_columns++;
 }

@@ -347,8 +347,18 @@ int store__query(struct store *s, const char *sql, const struct store_query_cb *
 			continue;
 		ncols = sqlite3_column_count(st);
 		if (ncols > 0) {
-			names = realloc(names, sizeof(*names) * (size_t)ncols);
-			values = realloc(values, sizeof(*values) * (size_t)ncols);
+			const char **more_names = realloc(names, sizeof(*names) * (size_t)ncols);
+			struct batch_value *more_values;
+
+			if (more_names)
+				names = more_names;
+			more_values = more_names ? realloc(values, sizeof(*values) * (size_t)ncols) : NULL;
+			if (!more_values) {
+				sqlite3_finalize(st);
+				rc = fail(err, -ENOMEM, "out of memory");
+				break;
+			}
+			values = more_values;
 			for (int c = 0; c < ncols; c++)
 				names[c] = sqlite3_column_name(st, c);
 			if (cb && cb->on_columns)

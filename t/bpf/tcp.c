@@ -38,6 +38,7 @@ int main(void)
 	long before, after, sport = 0, netns = 0;
 	struct ktest k;
 	struct stat st;
+	char *flow;
 	FILE *f;
 
 	tap_require_bpf();
@@ -51,6 +52,7 @@ int main(void)
 	ktest_init(&k);
 	snprintf(out, sizeof(out), "%s/flow.out", k.dir);
 	snprintf(script, sizeof(script), "%s/flow.sh", k.dir);
+	flow = ktest_helper("tcp_flow");
 	f = fopen(script, "w");
 	fprintf(f, "#!/bin/sh\n"
 		   "ip netns exec %s %s 5555 4 &\n"
@@ -58,8 +60,9 @@ int main(void)
 		   "ip netns exec %s ip link set lo down\n"
 		   "sleep 1.2\n"
 		   "ip netns exec %s ip link set lo up\n"
-		   "wait\n", ns, ktest_helper("tcp_flow"), ns, ns);
+		   "wait\n", ns, flow, ns, ns);
 	fclose(f);
+	free(flow);
 	chmod(script, 0755);
 	before = retrans_segs();
 	ktest_start(&k, tracers, NULL);
