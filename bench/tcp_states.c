@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proc/scraper.h"
+#include "scrape/scraper.h"
 #include "store/batch.h"
 
 struct cost {

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "proc/cgroup.h"
+#include "scrape/cgroup.h"
 #include "store/batch.h"
 #include "store/writer.h"
 

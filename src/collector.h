@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "bpf/tracer.h"
-#include "proc/scraper.h"
+#include "scrape/scraper.h"
 
 struct batch;
 struct config;

@@ -101,7 +101,7 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-void config_set_str(char **field, const char *value)
+void config__set_str(char **field, const char *value)
 {
 	free(*field);
 	*field = strdup(value ? value : "");
@@ -161,7 +161,7 @@ static int set_value(struct config *cfg, const struct key *k, const char *name, 
 			*(int64_t *)field = d;
 		break;
 	case K_STRING:
-		config_set_str((char **)field, value);
+		config__set_str((char **)field, value);
 		break;
 	}
 	if (rc)
@@ -208,7 +208,7 @@ static bool source_key(const char *name, struct key *ret, char *err, size_t errl
 	return true;
 }
 
-void config_defaults(struct config *cfg)
+void config__defaults(struct config *cfg)
 {
 	char err[CONFIG_ERR_MAX];
 
@@ -221,7 +221,7 @@ void config_defaults(struct config *cfg)
 		cfg->scrapers[i].enabled = true;
 }
 
-void config_free(struct config *cfg)
+void config__free(struct config *cfg)
 {
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type == K_STRING) {
@@ -234,7 +234,7 @@ void config_free(struct config *cfg)
 	cfg->path = NULL;
 }
 
-void config_print_keys(void)
+void config__print_keys(void)
 {
 	for (size_t i = 0; i < NKEYS; i++)
 		printf("  %-28s %s (default: %s)\n", keys[i].name, keys[i].doc,
@@ -250,7 +250,7 @@ void config_print_keys(void)
 	printf("\n");
 }
 
-void config_each(const struct config *cfg, void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
+void config__each(const struct config *cfg, void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
 {
 	char value[64], key[96];
 
@@ -356,7 +356,7 @@ static int apply(struct config *cfg, const struct ynode *map, const char *prefix
 	return 0;
 }
 
-int config_load(struct config *cfg, const char *path, char *err)
+int config__load(struct config *cfg, const char *path, char *err)
 {
 	char inner[CONFIG_ERR_MAX - 64] = "";
 	struct ynode *root = NULL;
@@ -376,6 +376,6 @@ int config_load(struct config *cfg, const char *path, char *err)
 		snprintf(err, CONFIG_ERR_MAX, "%s:%s", path, inner);
 		return rc;
 	}
-	config_set_str(&cfg->path, path);
+	config__set_str(&cfg->path, path);
 	return 0;
 }

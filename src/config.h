@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "bpf/tracer.h"
-#include "proc/scraper.h"
+#include "scrape/scraper.h"
 
 #define CONFIG_ERR_MAX 512
 
@@ -66,23 +66,23 @@ struct config {
 };
 
 /* Fills cfg with the built-in defaults. */
-void config_defaults(struct config *cfg);
+void config__defaults(struct config *cfg);
 
 /* Reads path on top of the current values of cfg.  On error returns a
  * negative errno and writes "file:line: what is wrong" into err. */
-int config_load(struct config *cfg, const char *path, char *err);
+int config__load(struct config *cfg, const char *path, char *err);
 
-void config_free(struct config *cfg);
+void config__free(struct config *cfg);
 
 /* Replaces a string setting (owned by cfg). */
-void config_set_str(char **field, const char *value);
+void config__set_str(char **field, const char *value);
 
 /* Prints every key with its default and documentation (for --help and the
  * docs test). */
-void config_print_keys(void);
+void config__print_keys(void);
 
 /* Calls fn with every key and its current value in cfg, as the YAML file
  * would spell it ("1s", "true", "512K" as bytes ...), in key order. */
-void config_each(const struct config *cfg, void (*fn)(void *ctx, const char *key, const char *value), void *ctx);
+void config__each(const struct config *cfg, void (*fn)(void *ctx, const char *key, const char *value), void *ctx);
 
 #endif

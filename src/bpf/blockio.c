@@ -15,7 +15,7 @@
 #include "../config.h"
 #include "../lib/prom.h"
 #include "../lib/u64map.h"
-#include "../proc/procfs.h"
+#include "../scrape/procfs.h"
 #include "../store/batch.h"
 #include "blockio.skel.h"
 #include "tracer.h"

@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../agent/engine.h"
-#include "../agent/policy.h"
+#include "../remediate/engine.h"
+#include "../remediate/policy.h"
 #include "../collector.h"
 #include "../analysis/baseline_db.h"
 #include "../config.h"
@@ -19,7 +19,7 @@
 #include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../lib/parse.h"
-#include "../proc/cgroup.h"
+#include "../scrape/cgroup.h"
 #include "../store/store.h"
 #include "../store/writer.h"
 #include "cmd.h"
@@ -284,7 +284,7 @@ int cmd_agent(int argc, char **argv)
 				return cli_usage_error("agent", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
 						       optarg);
 			break;
-		case 'K': config_print_keys(); return EXIT_OK;
+		case 'K': config__print_keys(); return EXIT_OK;
 		case 'h': usage(); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -292,47 +292,47 @@ int cmd_agent(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 
-	config_defaults(&cfg);
-	policy_defaults(&policy);
-	if (config_path && config_load(&cfg, config_path, err)) {
+	config__defaults(&cfg);
+	policy__defaults(&policy);
+	if (config_path && config__load(&cfg, config_path, err)) {
 		fprintf(stderr, "ksight agent: bad configuration: %s\n", err);
-		config_free(&cfg);
+		config__free(&cfg);
 		return EXIT_USAGE;
 	}
 	if (policy_path)
-		config_set_str(&cfg.policy_path, policy_path);
+		config__set_str(&cfg.policy_path, policy_path);
 	if (mode)
-		config_set_str(&cfg.agent_mode, mode);
-	if (cfg.policy_path[0] && policy_load(&policy, cfg.policy_path, err)) {
+		config__set_str(&cfg.agent_mode, mode);
+	if (cfg.policy_path[0] && policy__load(&policy, cfg.policy_path, err)) {
 		fprintf(stderr, "ksight agent: bad policy: %s\n", err);
-		config_free(&cfg);
-		policy_free(&policy);
+		config__free(&cfg);
+		policy__free(&policy);
 		return EXIT_USAGE;
 	}
 	agent_mode = policy.mode;
 	if (cfg.agent_mode[0] && mode_parse(cfg.agent_mode, &agent_mode)) {
 		fprintf(stderr, "ksight agent: bad configuration: remediation.mode '%s' is not observe, recommend or act\n",
 			cfg.agent_mode);
-		config_free(&cfg);
-		policy_free(&policy);
+		config__free(&cfg);
+		policy__free(&policy);
 		return EXIT_USAGE;
 	}
 	if (db)
-		config_set_str(&cfg.db_path, db);
+		config__set_str(&cfg.db_path, db);
 	if (interval) {
 		int64_t ns;
 
 		if (parse_duration_ns(interval, &ns) || ns < 100 * NSEC_PER_MSEC) {
-			config_free(&cfg);
+			config__free(&cfg);
 			return cli_usage_error("agent", "--interval: '%s' is not a duration of at least 100ms",
 					       interval);
 		}
 		cfg.interval_ns = ns;
 	}
 	if (listen)
-		config_set_str(&cfg.http_listen, listen);
+		config__set_str(&cfg.http_listen, listen);
 	if (token_file)
-		config_set_str(&cfg.http_token_file, token_file);
+		config__set_str(&cfg.http_token_file, token_file);
 	if (no_http)
 		cfg.http_enabled = false;
 	/* Before anything is created: a bad address or a missing token is the
@@ -344,7 +344,7 @@ int cmd_agent(int argc, char **argv)
 			log_warn("%s; the agent runs without HTTP", herr);
 		} else {
 			fprintf(stderr, "ksight agent: %s\n", herr);
-			config_free(&cfg);
+			config__free(&cfg);
 			return rc == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 		}
 	}
@@ -442,9 +442,9 @@ cleanup:
 	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
 	engine__free(engine);
 	collector__close(col);
-	policy_free(&policy);
+	policy__free(&policy);
 	watch__free(watch);
 	store__close(store);
-	config_free(&cfg);
+	config__free(&cfg);
 	return rc;
 }

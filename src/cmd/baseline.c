@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "../analysis/baseline_db.h"
-#include "../analysis/series.h"
+#include "../analysis/history.h"
 #include "../detect/watch.h"
 #include "../lib/clock.h"
 #include "../lib/json.h"
@@ -55,7 +55,7 @@ static int32_t utc_offset(void)
 
 static int learn(const char *db, const struct cli_range *range)
 {
-	struct series_set set = { 0 };
+	struct history set = { 0 };
 	char err[STORE_ERR_MAX];
 	struct store *s = NULL;
 	struct batch b;
@@ -70,7 +70,7 @@ static int learn(const char *db, const struct cli_range *range)
 	}
 	if ((rc = cli_time_range("baseline", s, range, &from, &to)))
 		goto cleanup;
-	if (series_set__load(&set, s, from, to, err)) {
+	if (history__load(&set, s, from, to, err)) {
 		rc = cli_fail("baseline", "cannot read %s: %s", db, err);
 		goto cleanup;
 	}
@@ -95,7 +95,7 @@ static int learn(const char *db, const struct cli_range *range)
 	printf("see them with: ksight baseline show --db %s\n", db);
 	rc = EXIT_OK;
 cleanup:
-	series_set__free(&set);
+	history__free(&set);
 	batch__free(&b);
 	store__close(s);
 	return rc;

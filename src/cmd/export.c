@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "../analysis/baseline_db.h"
-#include "../analysis/series.h"
+#include "../analysis/history.h"
 #include "../detect/features.h"
 #include "../detect/watch.h"
 #include "../lib/json.h"
@@ -145,7 +145,7 @@ static int write_row(struct out *o, int64_t ts, const char *metric, const char *
 	return 0;
 }
 
-static void meta_json(struct json *j, const struct series_set *set, const struct metric_meta *meta,
+static void meta_json(struct json *j, const struct history *set, const struct metric_meta *meta,
 		      const char *db, int64_t from, int64_t to)
 {
 	json_obj_begin(j);
@@ -203,7 +203,7 @@ static void meta_json(struct json *j, const struct series_set *set, const struct
 }
 
 struct stored {
-	struct series_set *set;
+	struct history *set;
 	struct metric_meta *meta;
 };
 
@@ -228,7 +228,7 @@ static int32_t utc_offset(void)
 }
 
 /* Computes and writes every row of every series. */
-static int write_features(struct out *o, const struct series_set *set, const struct metric_meta *meta)
+static int write_features(struct out *o, const struct history *set, const struct metric_meta *meta)
 {
 	struct rolling *roll[NWINDOWS] = { 0 };
 	int rc = 0;
@@ -282,7 +282,7 @@ static int write_features(struct out *o, const struct series_set *set, const str
 
 static int run(const char *db, const struct cli_range *range, enum format format, const char *out_path)
 {
-	struct series_set set = { 0 };
+	struct history set = { 0 };
 	struct metric_meta *meta = NULL;
 	struct out o = { .format = format, .jbuf = BUF_INIT };
 	struct buf meta_buf = BUF_INIT;
@@ -299,7 +299,7 @@ static int run(const char *db, const struct cli_range *range, enum format format
 	}
 	if ((rc = cli_time_range("export", s, range, &from, &to)))
 		goto cleanup;
-	if (series_set__load(&set, s, from, to, err)) {
+	if (history__load(&set, s, from, to, err)) {
 		rc = cli_fail("export", "cannot read %s: %s", db, err);
 		goto cleanup;
 	}
@@ -405,7 +405,7 @@ cleanup:
 	buf_free(&o.jbuf);
 	buf_free(&meta_buf);
 	free(meta);
-	series_set__free(&set);
+	history__free(&set);
 	store__close(s);
 	return rc;
 }

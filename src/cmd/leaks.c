@@ -19,7 +19,7 @@
 #include "../lib/json.h"
 #include "../lib/parse.h"
 #include "../store/batch.h"
-#include "../proc/procfs.h"
+#include "../scrape/procfs.h"
 #include "../store/store.h"
 #include "cmd.h"
 
@@ -380,14 +380,14 @@ static int live(const char *config_path, int64_t duration_ns, bool json)
 	struct tracer *t;
 	int rc;
 
-	config_defaults(&cfg);
-	if (config_path && config_load(&cfg, config_path, err)) {
+	config__defaults(&cfg);
+	if (config_path && config__load(&cfg, config_path, err)) {
 		fprintf(stderr, "ksight leaks: bad configuration: %s\n", err);
-		config_free(&cfg);
+		config__free(&cfg);
 		return EXIT_USAGE;
 	}
 	if ((rc = collector__open(&cfg, &opts, &col))) {
-		config_free(&cfg);
+		config__free(&cfg);
 		return cli_fail("leaks", "cannot start the collector: %s", strerror(-rc));
 	}
 	t = collector__tracer(col, TRACER_rss);
@@ -409,7 +409,7 @@ static int live(const char *config_path, int64_t duration_ns, bool json)
 	rc = EXIT_OK;
 cleanup:
 	collector__close(col);
-	config_free(&cfg);
+	config__free(&cfg);
 	buf_free(&lv.out);
 	return rc;
 }

@@ -451,7 +451,7 @@ int cmd_run(int argc, char **argv)
 	if (parquet_arg && !parquet_arg[0])
 		return cli_usage_error("run", "--parquet needs a file name");
 
-	config_defaults(&cfg);
+	config__defaults(&cfg);
 	cfg.interval_ns = TICK_NS;
 	cfg.tracers[TRACER_proc].rate_cap = 0;   /* a run must not drop processes on purpose */
 
@@ -599,6 +599,6 @@ cleanup:
 	if (s.run.argv)
 		run__free(&s.run);
 	free(parquet_path);
-	config_free(&cfg);
+	config__free(&cfg);
 	return rc;
 }

@@ -3,7 +3,7 @@
  *
  * run.c (the command) starts the job and feeds every record of the proc
  * tracer to run__apply(); run_procs.c turns those records into one row per
- * process; run_report.c writes the rows to Parquet and SQLite and prints the
+ * process; run_output.c writes the rows to Parquet and SQLite and prints the
  * summary.  The model knows nothing of BPF or signals, so the unit tests
  * drive it with synthetic records.
  *
@@ -122,7 +122,7 @@ void run__free(struct run *r);
 const char *run_proc_status(const struct run_proc *p, char *buf, size_t size);
 bool run_proc_failed(const struct run_proc *p);
 
-/* --- outputs (run_report.c) --- */
+/* --- outputs (run_output.c) --- */
 
 /* Opens the Parquet writer for r's columns; see parquet_writer__open(). */
 int run_parquet__open(const char *path, struct parquet_writer **ret);

@@ -188,10 +188,10 @@ int cmd_stress(int argc, char **argv)
 	red = color ? "\033[31m" : "";
 	bold = color ? "\033[1m" : "";
 	reset = color ? "\033[0m" : "";
-	config_defaults(&cfg);
-	if (config_path && config_load(&cfg, config_path, err)) {
+	config__defaults(&cfg);
+	if (config_path && config__load(&cfg, config_path, err)) {
 		fprintf(stderr, "ksight stress: bad configuration: %s\n", err);
-		config_free(&cfg);
+		config__free(&cfg);
 		return EXIT_USAGE;
 	}
 	if (!db) {
@@ -202,7 +202,7 @@ int cmd_stress(int argc, char **argv)
 		strftime(dbbuf, sizeof(dbbuf), "ksight-stress-%Y%m%d-%H%M%S.db", &tm);
 		db = dbbuf;
 	}
-	config_set_str(&cfg.db_path, db);
+	config__set_str(&cfg.db_path, db);
 
 	printf("%sKernelSight stress test%s: all collectors + generated load + validation\n\n", bold, reset);
 	printf("[1/6] Checking prerequisites\n");
@@ -388,6 +388,6 @@ cleanup:
 	collector__close(col);
 	store__close(store);
 	store__close(reader);
-	config_free(&cfg);
+	config__free(&cfg);
 	return rc;
 }

@@ -2,7 +2,7 @@
  *
  * The pieces the extractor (extract.h) and the feature export use:
  *   - counter_rate: a cumulative counter to a per-second rate, with the
- *     reset rules of src/proc/counter.h (no previous reading, a counter
+ *     reset rules of src/scrape/counter.h (no previous reading, a counter
  *     that went down or a clock that stepped back: unknown, never negative);
  *   - trend: the least-squares slope per second over a sliding time span
  *     (memory available going down steadily is a trend before it is a level);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "../bpf/tracer.h"
-#include "../proc/scraper.h"
+#include "../scrape/scraper.h"
 #include "../store/writer.h"
 
 struct batch;

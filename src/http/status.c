@@ -311,7 +311,7 @@ int route_diagnostics(struct http_request *r)
 	json_obj_begin(&j);
 	json_key(&j, "file");
 	json_str(&j, cfg->path);
-	config_each(cfg, config_pair, &j);
+	config__each(cfg, config_pair, &j);
 	json_obj_end(&j);
 	json_obj_end(&j);
 	return 200;

@@ -17,8 +17,8 @@
 #include <bpf/libbpf.h>
 
 #include "../../src/bpf/rss.h"
-#include "../../src/proc/cgroup.h"
-#include "../../src/proc/procfs.h"
+#include "../src/scrape/cgroup.h"
+#include "../src/scrape/procfs.h"
 #include "../lib/ktest.h"
 
 #define MIB (1024 * 1024)

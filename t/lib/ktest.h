@@ -59,7 +59,7 @@ static inline void ktest_init(struct ktest *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->child_go = -1;
-	config_defaults(&k->cfg);
+	config__defaults(&k->cfg);
 	snprintf(k->dir, sizeof(k->dir), "/tmp/ksight-bpf.XXXXXX");
 	if (!mkdtemp(k->dir))
 		bail_out("mkdtemp failed");
@@ -195,7 +195,7 @@ static inline void ktest_cleanup(struct ktest *k)
 	char cmd[256];
 
 	k->reader = store__close(k->reader);
-	config_free(&k->cfg);
+	config__free(&k->cfg);
 	if (!getenv("KTEST_KEEP")) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", k->dir);
 		if (system(cmd))

@@ -16,8 +16,8 @@
 
 #include <math.h>
 
-#include "../../src/proc/procfs.h"
-#include "../../src/proc/scraper.h"
+#include "../src/scrape/procfs.h"
+#include "../src/scrape/scraper.h"
 #include "../../src/store/batch.h"
 #include "tap.h"
 

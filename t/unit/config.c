@@ -15,7 +15,7 @@ static int load_text(struct config *cfg, const char *text, char *err)
 	fputs(text, f);
 	fclose(f);
 	err[0] = '\0';
-	return config_load(cfg, path, err);
+	return config__load(cfg, path, err);
 }
 
 int main(void)
@@ -26,12 +26,12 @@ int main(void)
 	plan(22);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
-	config_defaults(&cfg);
+	config__defaults(&cfg);
 	is_str(cfg.db_path, "kernelsight.db", "default database");
 	is(cfg.interval_ns, 1000000000, "default tick is 1 s");
 	ok(cfg.tracers[TRACER_proc].enabled && cfg.scrapers[SCRAPER_meminfo].enabled, "collectors on by default");
 
-	ok(config_load(&cfg, tap_src("config/ksight.example.yaml"), err) == 0, "the shipped example loads: %s", err);
+	ok(config__load(&cfg, tap_src("config/ksight.example.yaml"), err) == 0, "the shipped example loads: %s", err);
 	is(cfg.interval_ns, 1000000000, "and keeps the defaults it documents");
 
 	ok(load_text(&cfg, "agent:\n  interval: 250ms\n  db: /tmp/x.db\ntracers:\n  proc:\n    enabled: false\n"
@@ -54,10 +54,10 @@ int main(void)
 	   "malformed YAML: %s", err);
 	ok(load_text(&cfg, "- just\n- a list\n", err) < 0 && strstr(err, "expected a mapping"),
 	   "a list at the top: %s", err);
-	ok(config_load(&cfg, "/nonexistent.yaml", err) < 0 && strstr(err, "No such file"), "missing file: %s", err);
+	ok(config__load(&cfg, "/nonexistent.yaml", err) < 0 && strstr(err, "No such file"), "missing file: %s", err);
 
-	config_free(&cfg);
-	config_defaults(&cfg);
+	config__free(&cfg);
+	config__defaults(&cfg);
 	ok(cfg.rss_interval_ns == 1000000000 && cfg.rss_jump_bytes == 8 << 20 && cfg.rss_max_processes == 16384 &&
 	   cfg.leak_min_growth_bytes == 1 << 20 && cfg.leak_quiet_ns == 30000000000LL, "rss tracer defaults");
 	ok(load_text(&cfg, "tracers:\n  rss:\n    enabled: true\n    interval: 500ms\n    jump: 16M\n"
@@ -70,7 +70,7 @@ int main(void)
 	ok(load_text(&cfg, "tracers:\n  rss:\n    jump: lots\n", err) < 0 && strstr(err, "'lots' is not a size"),
 	   "bad rss jump refused: %s", err);
 
-	config_free(&cfg);
+	config__free(&cfg);
 	{
 		char cmd[128];
 

@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "../../src/agent/outbound.h"
+#include "../src/remediate/outbound.h"
 #include "../../src/lib/clock.h"
 #include "../lib/tap.h"
 
@@ -21,7 +21,7 @@ static struct outbound *start(const char *path, int64_t timeout_ns)
 	char url[128], key[256], err[256];
 	FILE *f;
 
-	policy_defaults(&p);
+	policy__defaults(&p);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", port, path);
 	snprintf(key, sizeof(key), "%s/key", dir);
 	f = fopen(key, "w");
@@ -118,7 +118,7 @@ int main(void)
 	{
 		struct policy p;
 
-		policy_defaults(&p);
+		policy__defaults(&p);
 		is(outbound__explain(NULL, 1, "{}"), -ENOTSUP, "without llm.url there is no explainer");
 	}
 	kill(server, SIGTERM);

@@ -2,8 +2,8 @@
  * memory controller of a hybrid system with the limit set on a parent, a
  * cgroup2-only process, the unlimited root, a process that is gone, and
  * MemAvailable. */
-#include "../../src/proc/cgroup.h"
-#include "../../src/proc/memcg.h"
+#include "../src/scrape/cgroup.h"
+#include "../src/scrape/memcg.h"
 #include "../lib/tap.h"
 
 int main(void)

@@ -1,8 +1,8 @@
-/* The root-prefixed readers scrapers build on (src/proc/procfs.h): whole
+/* The root-prefixed readers scrapers build on (src/scrape/procfs.h): whole
  * files of any size, line streaming across chunk boundaries, directory
  * listing, each against files written here with known content. */
 #include "../../src/lib/buf.h"
-#include "../../src/proc/procfs.h"
+#include "../src/scrape/procfs.h"
 #include "../lib/tap.h"
 
 static char dir[] = "/tmp/ksight-procfs.XXXXXX";

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "../../src/agent/engine.h"
-#include "../../src/agent/world.h"
+#include "../src/remediate/engine.h"
+#include "../src/remediate/world.h"
 #include "../../src/lib/clock.h"
 #include "../../src/store/batch.h"
 #include "../lib/tap.h"
@@ -93,8 +93,8 @@ static struct engine *make_engine(struct policy *p, const char *yaml, enum agent
 	char err[POLICY_ERR_MAX];
 	struct engine *e;
 
-	policy_defaults(p);
-	if (policy_load(p, write_file("policy.yaml", yaml), err))
+	policy__defaults(p);
+	if (policy__load(p, write_file("policy.yaml", yaml), err))
 		bail_out(err);
 	if (engine__new(p, mode, &env, &e, err, sizeof(err)))
 		bail_out(err);
@@ -131,17 +131,17 @@ int main(void)
 	e = make_engine(&p, policy_text, MODE_ACT);
 	a = spawn("leaker-a");
 	protected_pid = spawn("protected");
-	world_put_suspect(engine__world(e), &(struct suspect){ 0 });   /* pid 0: never a target */
+	world__put_suspect(engine__world(e), &(struct suspect){ 0 });   /* pid 0: never a target */
 	{
 		struct suspect s1 = leak(a, "leaker-a", 0.95), s2 = leak(protected_pid, "protected", 0.95);
 
-		world_put_suspect(engine__world(e), &s1);
-		world_put_suspect(engine__world(e), &s2);
+		world__put_suspect(engine__world(e), &s1);
+		world__put_suspect(engine__world(e), &s2);
 		/* guard rails: rules naming init and a kernel thread */
 		s1 = leak(1, "init-like", 0.99);
 		s2 = leak(2, "kthreadd", 0.99);
-		world_put_suspect(engine__world(e), &s1);
-		world_put_suspect(engine__world(e), &s2);
+		world__put_suspect(engine__world(e), &s1);
+		world__put_suspect(engine__world(e), &s2);
 	}
 	engine__cycle(e, NULL, &b, now, "test");
 	is(count_rows(&b, "executing", a), 1, "act: 'executing' recorded before the action");
@@ -179,8 +179,8 @@ int main(void)
 	{
 		struct suspect s1 = leak(c, "leaker-c", 0.9), s2 = leak(d, "leaker-d", 0.9);
 
-		world_put_suspect(engine__world(e), &s1);
-		world_put_suspect(engine__world(e), &s2);
+		world__put_suspect(engine__world(e), &s1);
+		world__put_suspect(engine__world(e), &s2);
 	}
 	engine__cycle(e, NULL, &b, now + 5 * NSEC_PER_SEC, "test");
 	is(count_rows(&b, "executing", 0), 2, "one more action fits the hourly budget of 2");
@@ -191,7 +191,7 @@ int main(void)
 	reap(d);
 	reap(protected_pid);
 	engine__free(e);
-	policy_free(&p);
+	policy__free(&p);
 	batch__clear(&b);
 
 	/* observe: explained and recorded, nothing touched */
@@ -200,7 +200,7 @@ int main(void)
 	{
 		struct suspect s = leak(a, "leaker-o", 0.95);
 
-		world_put_suspect(engine__world(e), &s);
+		world__put_suspect(engine__world(e), &s);
 	}
 	engine__tick(e, NULL, &b, now);
 	is(count_rows(&b, "observed", a), 1, "observe: the recommendation is recorded");
@@ -209,7 +209,7 @@ int main(void)
 	ok(alive(a), "the process is left alone");
 	reap(a);
 	engine__free(e);
-	policy_free(&p);
+	policy__free(&p);
 	batch__clear(&b);
 
 	/* a failing action is recorded as failed and not retried */
@@ -224,7 +224,7 @@ int main(void)
 	{
 		struct suspect s = leak(a, "leaker-f", 0.9);
 
-		world_put_suspect(engine__world(e), &s);
+		world__put_suspect(engine__world(e), &s);
 	}
 	engine__cycle(e, NULL, &b, now, "test");
 	is(count_rows(&b, "failed", a), 1, "memory_high without a cgroup to limit: recorded as failed");
@@ -233,31 +233,31 @@ int main(void)
 	is(count_rows(&b, "executing", a), 1, "and not retried in a loop");
 	reap(a);
 	engine__free(e);
-	policy_free(&p);
+	policy__free(&p);
 
 	/* policy errors name the line */
-	policy_defaults(&p);
-	ok(policy_load(&p, write_file("bad1.yaml", "mode: act\nrules:\n  - name: x\n    when: {leak: {}}\n"
+	policy__defaults(&p);
+	ok(policy__load(&p, write_file("bad1.yaml", "mode: act\nrules:\n  - name: x\n    when: {leak: {}}\n"
 						  "    action: terminate\n"), err) < 0 &&
 	   strstr(err, "needs a 'match'"), "a process action without match is refused: %s", err);
-	policy_free(&p);
-	policy_defaults(&p);
-	ok(policy_load(&p, write_file("bad2.yaml", "mode: act\nrulez: []\n"), err) < 0 && strstr(err, "bad2.yaml:2:"),
+	policy__free(&p);
+	policy__defaults(&p);
+	ok(policy__load(&p, write_file("bad2.yaml", "mode: act\nrulez: []\n"), err) < 0 && strstr(err, "bad2.yaml:2:"),
 	   "unknown key with file and line: %s", err);
-	policy_free(&p);
-	policy_defaults(&p);
-	ok(policy_load(&p, write_file("bad3.yaml", "rules:\n  - name: dc\n    when: {pressure: {resource: memory}}\n"
+	policy__free(&p);
+	policy__defaults(&p);
+	ok(policy__load(&p, write_file("bad3.yaml", "rules:\n  - name: dc\n    when: {pressure: {resource: memory}}\n"
 						  "    action: drop_caches\n"), err) < 0 && strstr(err, "allow_drop_caches"),
 	   "drop_caches stays off unless enabled: %s", err);
-	policy_free(&p);
-	policy_defaults(&p);
-	ok(policy_load(&p, write_file("bad4.yaml", "mode: sometimes\n"), err) < 0 && strstr(err, ":1: mode"),
+	policy__free(&p);
+	policy__defaults(&p);
+	ok(policy__load(&p, write_file("bad4.yaml", "mode: sometimes\n"), err) < 0 && strstr(err, ":1: mode"),
 	   "bad mode: %s", err);
-	policy_free(&p);
-	policy_defaults(&p);
-	ok(policy_load(&p, tap_src("config/policy.example.yaml"), err) == 0 && p.nrules == 3,
+	policy__free(&p);
+	policy__defaults(&p);
+	ok(policy__load(&p, tap_src("config/policy.example.yaml"), err) == 0 && p.nrules == 3,
 	   "the shipped example policy loads (%s)", err);
-	policy_free(&p);
+	policy__free(&p);
 
 	batch__free(&b);
 	{

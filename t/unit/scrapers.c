@@ -1,7 +1,7 @@
 /* Scrapers on fixtures (exact values) and on the live system (cross-checked
  * against the file they read). */
-#include "../../src/proc/procfs.h"
-#include "../../src/proc/scraper.h"
+#include "../src/scrape/procfs.h"
+#include "../src/scrape/scraper.h"
 #include "../../src/store/batch.h"
 #include "../lib/tap.h"
 

@@ -9,7 +9,7 @@
 
 #define ANOMALY_KEEP_NS (300 * 1000000000LL)
 
-void world_init(struct world *w)
+void world__init(struct world *w)
 {
 	memset(w, 0, sizeof(*w));
 	for (int i = 0; i < 3; i++)
@@ -18,7 +18,7 @@ void world_init(struct world *w)
 	w->mem_total_kb = w->mem_available_kb = -1;
 }
 
-void world_mark_seen(struct world *w)
+void world__mark_seen(struct world *w)
 {
 	for (size_t i = 0; i < w->nsuspects; i++)
 		w->suspects[i].fresh = false;
@@ -27,7 +27,7 @@ void world_mark_seen(struct world *w)
 	w->new_finding = false;
 }
 
-const struct suspect *world_suspect(const struct world *w, uint32_t pid)
+const struct suspect *world__suspect(const struct world *w, uint32_t pid)
 {
 	for (size_t i = 0; i < w->nsuspects; i++)
 		if (w->suspects[i].pid == pid)
@@ -45,7 +45,7 @@ static void remove_suspect(struct world *w, uint32_t pid)
 	}
 }
 
-void world_put_suspect(struct world *w, const struct suspect *s)
+void world__put_suspect(struct world *w, const struct suspect *s)
 {
 	for (size_t i = 0; i < w->nsuspects; i++) {
 		if (w->suspects[i].pid == s->pid) {
@@ -71,7 +71,7 @@ void world_put_suspect(struct world *w, const struct suspect *s)
 	w->new_finding = true;
 }
 
-void world_put_anomaly(struct world *w, const struct anomaly_seen *a)
+void world__put_anomaly(struct world *w, const struct anomaly_seen *a)
 {
 	if (w->nanomalies == WORLD_ANOMALIES_MAX) {
 		memmove(&w->anomalies[0], &w->anomalies[1], (WORLD_ANOMALIES_MAX - 1) * sizeof(w->anomalies[0]));
@@ -153,7 +153,7 @@ static void keep_top(struct proc_load *top, size_t *n, uint32_t pid, const char 
 	}
 }
 
-void world_feed(struct world *w, const struct batch *b, int64_t now_ns)
+void world__feed(struct world *w, const struct batch *b, int64_t now_ns)
 {
 	struct batch_value v[64];
 	struct cols c;
@@ -184,7 +184,7 @@ void world_feed(struct world *w, const struct batch *b, int64_t now_ns)
 			s.headroom_bytes = isnan(num(v, c.idx[11])) ? -1 : (int64_t)num(v, c.idx[11]);
 			s.time_to_limit_s = num(v, c.idx[12]);
 			s.first_seen_ns = s.updated_ns = now_ns;
-			world_put_suspect(w, &s);
+			world__put_suspect(w, &s);
 		}
 	}
 
@@ -211,7 +211,7 @@ void world_feed(struct world *w, const struct batch *b, int64_t now_ns)
 			a.high = num(v, c.idx[4]);
 			a.score = num(v, c.idx[5]);
 			text(v, c.idx[6], a.explanation, sizeof(a.explanation));
-			world_put_anomaly(w, &a);
+			world__put_anomaly(w, &a);
 		}
 	}
 	while (w->nanomalies && w->anomalies[0].time_ns < now_ns - ANOMALY_KEEP_NS) {

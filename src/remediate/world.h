@@ -80,18 +80,18 @@ struct world {
 
 enum { PSI_CPU, PSI_MEMORY, PSI_IO };
 
-void world_init(struct world *w);
+void world__init(struct world *w);
 
 /* Takes in the rows of one tick. */
-void world_feed(struct world *w, const struct batch *b, int64_t now_ns);
+void world__feed(struct world *w, const struct batch *b, int64_t now_ns);
 
 /* Marks everything as seen by a cycle (clears fresh and new_finding). */
-void world_mark_seen(struct world *w);
+void world__mark_seen(struct world *w);
 
-const struct suspect *world_suspect(const struct world *w, uint32_t pid);
+const struct suspect *world__suspect(const struct world *w, uint32_t pid);
 
 /* Adds a suspect directly (tests, replays). */
-void world_put_suspect(struct world *w, const struct suspect *s);
-void world_put_anomaly(struct world *w, const struct anomaly_seen *a);
+void world__put_suspect(struct world *w, const struct suspect *s);
+void world__put_anomaly(struct world *w, const struct anomaly_seen *a);
 
 #endif

@@ -29,10 +29,10 @@
 
 #include "../collector.h"
 #include "../lib/clock.h"
-#include "../proc/pid.h"
-#include "../proc/procfs.h"
+#include "../scrape/pid.h"
+#include "../scrape/procfs.h"
 #include "../store/batch.h"
-#include "actions.h"
+#include "act.h"
 #include "outbound.h"
 #include "world.h"
 
@@ -813,7 +813,7 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 	} else {
 		before = d->f->kind == TRIGGER_ANOMALY ? d->f->anomaly->score : d->f->psi;
 	}
-	rc = act_execute(&e->env, r, d->pid, d->pidfd, &undo, result);
+	rc = act__execute(&e->env, r, d->pid, d->pidfd, &undo, result);
 	if (r->action == ACTION_NOTIFY) {
 		say(e, ENGINE_SAY_WARN, "[%s]: %s", r->name, d->f->sentence);
 		webhook(e, "notify", r->name, "notify", d->pid, d->f->sentence);
@@ -872,7 +872,7 @@ static bool target_ok(struct engine *e, const struct rule *r, const struct findi
 		return false;
 	if (!rule_matches(r, info->comm, pid_info_cgroup(info), info->uid))
 		return false;                   /* not this rule's to touch */
-	if (act_allowed(&e->env, d->pid, why))
+	if (act__allowed(&e->env, d->pid, why))
 		return false;                   /* guard rails */
 	snprintf(d->comm, sizeof(d->comm), "%s", info->comm);
 	snprintf(d->cgroup, sizeof(d->cgroup), "%s",
@@ -963,7 +963,7 @@ static int decide(struct engine *e, struct collector *c, struct batch **b, int64
 					continue;
 				/* Hold the process from here on: a pid reused later is
 				 * never signalled or renicenced by mistake. */
-				if (e->mode == MODE_ACT && (d.pidfd = act_pidfd(d.pid)) < 0)
+				if (e->mode == MODE_ACT && (d.pidfd = act__pidfd(d.pid)) < 0)
 					continue;
 				start_cooldown(e, r, d.pid, now);
 				decisions++;
@@ -1000,7 +1000,7 @@ static double current_of(struct engine *e, const struct pending *pd)
 static void verify_one(struct engine *e, struct batch *b, int64_t now, struct pending *pd)
 {
 	double after = current_of(e, pd), gain = pd->before - after;
-	bool alive = pd->pid > 0 && act_alive(pd->pidfd);
+	bool alive = pd->pid > 0 && act__alive(pd->pidfd);
 	bool effective, worse;
 	char result[ACT_TEXT_MAX + 64], before_s[32], after_s[32];
 	const char *status;
@@ -1026,7 +1026,7 @@ static void verify_one(struct engine *e, struct batch *b, int64_t now, struct pe
 	say(e, ENGINE_SAY_INFO, "[%s]: %s %s: %s", pd->rule->name, action_name(pd->rule->action), status, result);
 	if (worse && pd->undo.valid) {
 		char undone[ACT_TEXT_MAX];
-		int rc = act_undo(&pd->undo, pd->pidfd, undone);
+		int rc = act__undo(&pd->undo, pd->pidfd, undone);
 
 		action_row(e, b, now, pd->id, rc ? "failed" : "undone", pd->rule, pd->trigger, pd->pid, pd->comm,
 			   pd->cgroup, NULL, NULL, NULL, undone, NULL);
@@ -1045,8 +1045,8 @@ static int64_t advance_pending(struct engine *e, struct batch *b, int64_t now)
 
 		if (pd->kill_at_ns && now >= pd->kill_at_ns) {
 			pd->kill_at_ns = 0;
-			if (act_alive(pd->pidfd)) {
-				int rc = act_kill(pd->pidfd, pd->pid, result);
+			if (act__alive(pd->pidfd)) {
+				int rc = act__kill(pd->pidfd, pd->pid, result);
 
 				action_row(e, b, now, pd->id, rc ? "failed" : "done", pd->rule, pd->trigger, pd->pid, pd->comm,
 					   pd->cgroup, NULL, NULL, NULL, result, NULL);
@@ -1126,7 +1126,7 @@ void engine__cycle(struct engine *e, struct collector *c, struct batch *b, int64
 	us[3] = (t[4] - t[3] - execute_ns) / 1000;
 	us[4] = execute_ns / 1000;
 	(void)t[5];
-	world_mark_seen(&e->world);
+	world__mark_seen(&e->world);
 	cycle_row(e, b, now_ns, trigger, decisions, us);
 }
 
@@ -1148,7 +1148,7 @@ void engine__tick(struct engine *e, struct collector *c, struct batch *b, int64_
 {
 	const char *trigger = NULL;
 
-	world_feed(&e->world, b, now_ns);
+	world__feed(&e->world, b, now_ns);
 	take_explanations(e, b, now_ns);
 	if (e->world.new_finding) {
 		for (size_t i = 0; i < e->world.nsuspects; i++)
@@ -1268,7 +1268,7 @@ int engine__new(const struct policy *p, enum agent_mode mode, const struct engin
 	e->env = (struct act_env){ e->root, e->cg2, e->memcg, e->cpucg };
 	e->say = env->say;
 	e->say_ctx = env->say_ctx;
-	world_init(&e->world);
+	world__init(&e->world);
 	pthread_mutex_init(&e->lock, NULL);
 	snprintf(e->fs_projection, sizeof(e->fs_projection), "not measured yet");
 	snprintf(e->io_trend, sizeof(e->io_trend), "not measured yet");

@@ -6,8 +6,8 @@
  * export.  About 16 bytes per sample: an hour of 100 metrics at 1 s is
  * under 6 MB.
  */
-#ifndef KS_SERIES_H
-#define KS_SERIES_H
+#ifndef KS_HISTORY_H
+#define KS_HISTORY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,20 +25,20 @@ struct series {
 	double *v;
 };
 
-struct series_set {
+struct history {
 	struct u64map by_name;
-	struct series **list;           /* sorted by name after series_set__load */
+	struct series **list;           /* sorted by name after history__load */
 	size_t n, cap;
 	uint64_t ticks;                 /* ticks replayed */
 };
 
 /* Replays [from_ns, to_ns] of s into set (initialised with {0}).  Returns
- * 0 or a negative errno with err filled.  Free with series_set__free. */
-int series_set__load(struct series_set *set, struct store *s, int64_t from_ns, int64_t to_ns, char *err);
+ * 0 or a negative errno with err filled.  Free with history__free. */
+int history__load(struct history *set, struct store *s, int64_t from_ns, int64_t to_ns, char *err);
 
 /* The series called name, or NULL. */
-struct series *series_set__find(const struct series_set *set, const char *name);
+struct series *history__find(const struct history *set, const char *name);
 
-void series_set__free(struct series_set *set);
+void history__free(struct history *set);
 
 #endif

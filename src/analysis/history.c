@@ -1,5 +1,5 @@
-/* Every metric's series over a stored time range (see series.h). */
-#include "series.h"
+/* Every metric's series over a stored time range (see history.h). */
+#include "history.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include "replay.h"
 
 struct loader {
-	struct series_set *set;
+	struct history *set;
 	struct extract x;
 	int error;
 };
@@ -23,7 +23,7 @@ static uint64_t hash_name(const char *s)
 	return h;
 }
 
-struct series *series_set__find(const struct series_set *set, const char *name)
+struct series *history__find(const struct history *set, const char *name)
 {
 	struct series *m;
 
@@ -33,7 +33,7 @@ struct series *series_set__find(const struct series_set *set, const char *name)
 	return NULL;
 }
 
-static struct series *add(struct series_set *set, const struct metric_sample *s)
+static struct series *add(struct history *set, const struct metric_sample *s)
 {
 	struct series *m = calloc(1, sizeof(*m));
 	uint64_t h;
@@ -64,7 +64,7 @@ static struct series *add(struct series_set *set, const struct metric_sample *s)
 static void on_sample(void *ctx, const struct metric_sample *s)
 {
 	struct loader *l = ctx;
-	struct series *m = series_set__find(l->set, s->name);
+	struct series *m = history__find(l->set, s->name);
 
 	if (!m && !(m = add(l->set, s))) {
 		l->error = -ENOMEM;
@@ -108,7 +108,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp((*(struct series *const *)a)->name, (*(struct series *const *)b)->name);
 }
 
-int series_set__load(struct series_set *set, struct store *s, int64_t from_ns, int64_t to_ns, char *err)
+int history__load(struct history *set, struct store *s, int64_t from_ns, int64_t to_ns, char *err)
 {
 	struct loader l = { .set = set };
 	struct replay_cb cb = { on_row, on_tick, &l };
@@ -125,7 +125,7 @@ int series_set__load(struct series_set *set, struct store *s, int64_t from_ns, i
 	return rc;
 }
 
-void series_set__free(struct series_set *set)
+void history__free(struct history *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		free(set->list[i]->ts);

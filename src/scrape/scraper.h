@@ -1,6 +1,6 @@
 /* The scraper framework: one scraper per /proc or /sys source.
  *
- * A scraper is one file, src/proc/<name>.c, named after what it reads (as
+ * A scraper is one file, src/scrape/<name>.c, named after what it reads (as
  * netdata names its collectors), defining `const struct scraper_ops
  * <name>_scraper`, plus one row in SCRAPERS() below.  Every tick the
  * collector calls ops->scrape, which reads under s->root (procfs.h) and

@@ -1,5 +1,5 @@
 /* EXECUTE: actions on processes and cgroups (see actions.h). */
-#include "actions.h"
+#include "act.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../proc/pid.h"
-#include "../proc/procfs.h"
+#include "../scrape/pid.h"
+#include "../scrape/procfs.h"
 
 #define IOPRIO_WHO_PROCESS 1
 #define IOPRIO_PRIO_VALUE(class, data) (((class) << 13) | (data))
@@ -31,7 +31,7 @@ static int say(char *result, int rc, const char *fmt, ...)
 	return rc;
 }
 
-int act_allowed(const struct act_env *env, pid_t pid, char *why)
+int act__allowed(const struct act_env *env, pid_t pid, char *why)
 {
 	struct pid_info info;
 
@@ -46,14 +46,14 @@ int act_allowed(const struct act_env *env, pid_t pid, char *why)
 	return 0;
 }
 
-int act_pidfd(pid_t pid)
+int act__pidfd(pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	return fd < 0 ? -errno : fd;
 }
 
-bool act_alive(int pidfd)
+bool act__alive(int pidfd)
 {
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 
@@ -208,7 +208,7 @@ static int write_small(const char *path, const char *value)
 	return rc;
 }
 
-int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, int pidfd, struct act_undo *undo,
+int act__execute(const struct act_env *env, const struct rule *r, pid_t pid, int pidfd, struct act_undo *undo,
 		char *result)
 {
 	struct pid_info info;
@@ -224,9 +224,9 @@ int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, int 
 		rc = write_small("/proc/sys/vm/drop_caches", "1");
 		return rc ? say(result, rc, "drop_caches failed: %s", strerror(-rc)) : say(result, 0, "page cache dropped");
 	}
-	if ((rc = act_allowed(env, pid, result)))
+	if ((rc = act__allowed(env, pid, result)))
 		return rc;
-	if ((rc = pid_info_read(env->root, pid, &info)) || !act_alive(pidfd))
+	if ((rc = pid_info_read(env->root, pid, &info)) || !act__alive(pidfd))
 		return say(result, rc ? rc : -ESRCH, "pid %d is gone", (int)pid);
 
 	switch (r->action) {
@@ -291,7 +291,7 @@ int act_execute(const struct act_env *env, const struct rule *r, pid_t pid, int 
 	}
 }
 
-int act_kill(int pidfd, pid_t pid, char *result)
+int act__kill(int pidfd, pid_t pid, char *result)
 {
 	int rc = signal_pidfd(pidfd, SIGKILL);
 
@@ -302,14 +302,14 @@ int act_kill(int pidfd, pid_t pid, char *result)
 	return say(result, 0, "SIGKILL sent to %d after the grace period", (int)pid);
 }
 
-int act_undo(const struct act_undo *undo, int pidfd, char *result)
+int act__undo(const struct act_undo *undo, int pidfd, char *result)
 {
 	int rc, prio;
 	struct act_env env = { "", "", "", "" };
 
 	if (!undo->valid)
 		return say(result, -EINVAL, "nothing to undo");
-	if ((undo->kind == ACTION_RENICE || undo->kind == ACTION_IONICE) && !act_alive(pidfd))
+	if ((undo->kind == ACTION_RENICE || undo->kind == ACTION_IONICE) && !act__alive(pidfd))
 		return say(result, -ESRCH, "%d has exited: nothing to undo", (int)undo->pid);
 	switch (undo->kind) {
 	case ACTION_RENICE:

@@ -35,7 +35,7 @@ int mode_parse(const char *s, enum agent_mode *ret)
 	return 0;
 }
 
-void policy_defaults(struct policy *p)
+void policy__defaults(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->mode = MODE_OBSERVE;
@@ -56,7 +56,7 @@ static void free_rule(struct rule *r)
 		free(r->cgroup[i]);
 }
 
-void policy_free(struct policy *p)
+void policy__free(struct policy *p)
 {
 	for (size_t i = 0; i < p->nrules; i++)
 		free_rule(&p->rules[i]);
@@ -360,7 +360,7 @@ static void read_llm(struct reader *rd, const struct ynode *n, struct llm_config
 		bad(rd, n, "llm needs a model");
 }
 
-int policy_load(struct policy *p, const char *path, char *err)
+int policy__load(struct policy *p, const char *path, char *err)
 {
 	struct reader rd = { err, 0 };
 	char inner[POLICY_ERR_MAX - 64] = "";

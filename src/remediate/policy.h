@@ -98,13 +98,13 @@ struct policy {
 };
 
 /* Built-in defaults: observe, 10 s, no rules. */
-void policy_defaults(struct policy *p);
+void policy__defaults(struct policy *p);
 
 /* Reads path over the defaults.  On error returns a negative errno and
  * writes "file:line: what is wrong" into err (POLICY_ERR_MAX). */
-int policy_load(struct policy *p, const char *path, char *err);
+int policy__load(struct policy *p, const char *path, char *err);
 
-void policy_free(struct policy *p);
+void policy__free(struct policy *p);
 
 const char *action_name(enum action_kind a);
 const char *mode_name(enum agent_mode m);

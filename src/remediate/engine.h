@@ -10,7 +10,7 @@
  *
  * Modes: observe (default) explains and records what a rule would do;
  * recommend also says it on stderr and the webhook; act executes, within
- * the guard rails (actions.h), cooldowns and the hourly budget.
+ * the guard rails (act.h), cooldowns and the hourly budget.
  */
 #ifndef KS_ENGINE_H
 #define KS_ENGINE_H
