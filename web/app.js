@@ -167,7 +167,8 @@
         $('#leaks-note').textContent = 'The leak detector is not in this build (' + l.reason + ').';
         return;
       }
-      $('#leaks-note').textContent = l.suspects.length ? '' : 'No leak suspected.';
+      $('#leaks-note').textContent = l.suspects.length
+        ? l.suspects.length + (l.suspects.length === 1 ? ' leak suspect' : ' leak suspects') : 'No leak suspected.';
       if (!l.suspects.length) return;
       const cols = Object.keys(l.suspects[0]).filter((k) => k !== 'cgroup_id');
       const hr = document.createElement('tr');

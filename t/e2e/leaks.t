@@ -71,11 +71,17 @@ like "$(printf '%s\n' "$out" | grep "\"pid\":$pid," | tail -1)" '"status":"exite
 
 # a kernel map too small for the machine: every process left out is counted
 printf 'tracers:\n  rss:\n    max_processes: 16\n' > "$TMP/small.yaml"
-( sleep 0.5; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	"$HELPERS/grower" constant --size 4M --duration 1 > /dev/null &
-  done; wait ) &
+# The growers start once the agent says it collects (its tracers are loaded), however long loading takes.
 DB=$TMP/small.db
-"$KSIGHT" agent --db "$DB" --config "$TMP/small.yaml" --duration 3 2>/dev/null
+"$KSIGHT" agent --db "$DB" --config "$TMP/small.yaml" --no-http --duration 4 2>"$TMP/small.err" &
+apid=$!
+i=0
+while ! grep -qs "collecting into" "$TMP/small.err" && [ $i -lt 600 ] && kill -0 $apid 2>/dev/null; do
+	sleep 0.1; i=$((i + 1))
+done
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	"$HELPERS/grower" constant --size 4M --duration 1 > /dev/null &
+done
 wait
 drops=$(q "select sum(drops) from collector_stats where collector='rss'")
 ok "a full map is counted as drops in collector_stats ($drops)" test "$drops" -gt 0
