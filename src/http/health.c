@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "../cmd/cmd.h"
 #include "../config.h"
+#include "../version.h"
 #include "routes.h"
 #include "snapshot.h"
 

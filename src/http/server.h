@@ -25,7 +25,6 @@
 #include <stdbool.h>
 
 #define HTTP_ERR_MAX 512
-#define HTTP_DEFAULT_LISTEN "127.0.0.1:7777"   /* outside 9100-9999 (Prometheus exporters), 9090, 19999 */
 
 struct config;
 struct snapshots;

@@ -18,12 +18,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../cmd/cmd.h"
 #include "../config.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../store/schema.h"
 #include "../store/store.h"
+#include "../version.h"
 #include "routes.h"
 #include "server.h"
 #include "snapshot.h"
