@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../config.h"
 #include "../lib/clock.h"
 #include "../lib/parse.h"
 #include "../store/batch.h"
+#include "../version.h"
 #include "assets.h"
 #include "snapshot.h"
 
@@ -120,6 +122,38 @@ void http_json_value(struct json *j, const struct batch_value *v)
 	case V_TEXT: json_strn(j, v->s, v->len); break;
 	default: json_null(j); break;
 	}
+}
+
+void http_json_agent(struct json *j, const struct http_request *r)
+{
+	const struct snapshot *s = r->snap;
+
+	json_key(j, "version");
+	json_str(j, KSIGHT_VERSION);
+	json_key(j, "started_at_ns");
+	json_int(j, s->started_ns);
+	json_key(j, "uptime_s");
+	json_double(j, (double)(r->now_ns - s->started_ns) / 1e9);
+	json_key(j, "last_tick_ns");
+	json_int(j, s->time_ns);
+	json_key(j, "ticks");
+	json_uint(j, s->generation);
+}
+
+void http_json_database(struct json *j, const struct http_request *r)
+{
+	const struct snapshot *s = r->snap;
+
+	json_key(j, "path");
+	json_str(j, http_server__config(r->server)->db_path);
+	json_key(j, "size_bytes");
+	json_int(j, s->db_bytes);
+	json_key(j, "rows_written");
+	json_uint(j, s->store.rows_written);
+	json_key(j, "rows_dropped");
+	json_uint(j, s->store.rows_dropped);
+	json_key(j, "rows_queued");
+	json_uint(j, s->store.rows_queued);
 }
 
 int route_metrics(struct http_request *r)
