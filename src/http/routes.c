@@ -1,10 +1,12 @@
-/* The routes table, the parameter parsers every handler uses, and the two
- * routes that serve bytes already in memory: /metrics (the snapshot's
- * text) and the dashboard (files built into the binary). */
+/* The routes table, the helpers every handler uses (JSON answers and
+ * errors, parameter parsers, the agent's and the database's common keys),
+ * and the two routes that serve bytes already in memory: /metrics (the
+ * snapshot's text) and the dashboard (files built into the binary). */
 #include "routes.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,38 @@ const struct route *route_find(const char *path)
 		if (!strcmp(routes[i].path, path))
 			return &routes[i];
 	return NULL;
+}
+
+void http_json(struct http_request *r, struct json *j)
+{
+	buf_reset(&r->body);
+	json_init(j, &r->body);
+	r->content_type = "application/json";
+}
+
+int http_error(struct http_request *r, int status, const char *param, const char *fmt, ...)
+{
+	char msg[512];
+	struct json j;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_json(r, &j);
+	json_obj_begin(&j);
+	json_key(&j, "status");
+	json_int(&j, status);
+	json_key(&j, "error");
+	json_str(&j, msg);
+	if (param) {
+		json_key(&j, "parameter");
+		json_str(&j, param);
+	}
+	json_obj_end(&j);
+	r->data = NULL;
+	r->cacheable = false;
+	return status;
 }
 
 int http_param_int(struct http_request *r, const char *name, int64_t min, int64_t max, int64_t def, int64_t *ret)

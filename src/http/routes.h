@@ -80,8 +80,9 @@ int http_param_time(struct http_request *r, const char *name, int64_t def, int64
 int http_param_duration(struct http_request *r, const char *name, int64_t min, int64_t max, int64_t def,
 			int64_t *ret);
 
-/* This thread's read-only database connection with the request's time
- * budget set; NULL with a 503 answer written when it cannot be opened. */
+/* This thread's read-only database connection (thread.c) with the
+ * request's time budget set; NULL with a 503 answer written when it cannot
+ * be opened. */
 struct store *http_store(struct http_request *r);
 
 /* Answers a failed store call: 503 for -ETIMEDOUT / -EBUSY, else 500. */

@@ -52,4 +52,8 @@ const char *http_server__address(const struct http_server *s);
  * and frees s; NULL is fine.  Returns NULL. */
 struct http_server *http_server__stop(struct http_server *s);
 
+/* For the server's own files (address.c, auth.c): writes the message into
+ * err (HTTP_ERR_MAX bytes) and returns code. */
+int http_fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif
