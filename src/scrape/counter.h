@@ -134,6 +134,7 @@ static inline void readings_end(struct readings *r, int64_t now_ns)
 	r->have_prev = true;
 }
 
+/* Frees both arrays and leaves r empty (ready for reuse). */
 static inline void readings_free(struct readings *r)
 {
 	free(r->prev);
