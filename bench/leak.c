@@ -1,4 +1,4 @@
-/* Leak detector benchmarks on synthetic footprints (t/lib/leaksim.h).
+/* Leak detector benchmarks on synthetic footprints (sim/leaksim.h).
  *
  *   leak cpu     cost of the pure detector for 1,000 processes sampled once a
  *                second: CPU per sample, share of one CPU, memory per
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../t/lib/leaksim.h"
+#include "../sim/leaksim.h"
 
 #define NPROC 1000
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/server.h"
 #include "lib/parse.h"
 #include "lib/ytree.h"
 

@@ -16,6 +16,10 @@
 
 #define CONFIG_ERR_MAX 512
 
+/* http.listen when the file does not say (the HTTP server reads it from
+ * struct config): outside 9100-9999 (Prometheus exporters), 9090, 19999. */
+#define HTTP_DEFAULT_LISTEN "127.0.0.1:7777"
+
 struct source_config {
 	bool enabled;
 	uint64_t rate_cap;          /* events per second, 0 = no cap (tracers) */

@@ -11,11 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../version.h"
+
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
-
-#define KSIGHT_VERSION "0.1.0"
 
 /* X(name, summary) */
 #define COMMANDS(X) \

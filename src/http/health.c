@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "../cmd/cmd.h"
-#include "../config.h"
 #include "routes.h"
 #include "snapshot.h"
 
@@ -81,16 +79,7 @@ int route_health(struct http_request *r)
 	for (size_t i = 0; i < nproblems; i++)
 		json_str(&j, problems[i]);
 	json_arr_end(&j);
-	json_key(&j, "version");
-	json_str(&j, KSIGHT_VERSION);
-	json_key(&j, "started_at_ns");
-	json_int(&j, s->started_ns);
-	json_key(&j, "uptime_s");
-	json_double(&j, (double)(r->now_ns - s->started_ns) / 1e9);
-	json_key(&j, "last_tick_ns");
-	json_int(&j, s->time_ns);
-	json_key(&j, "ticks");
-	json_uint(&j, s->generation);
+	http_json_agent(&j, r);
 	json_key(&j, "interval_s");
 	json_double(&j, (double)s->interval_ns / 1e9);
 	json_key(&j, "kernel");
@@ -104,16 +93,7 @@ int route_health(struct http_request *r)
 	json_arr_end(&j);
 	json_key(&j, "database");
 	json_obj_begin(&j);
-	json_key(&j, "path");
-	json_str(&j, http_server__config(r->server)->db_path);
-	json_key(&j, "size_bytes");
-	json_int(&j, s->db_bytes);
-	json_key(&j, "rows_written");
-	json_uint(&j, s->store.rows_written);
-	json_key(&j, "rows_dropped");
-	json_uint(&j, s->store.rows_dropped);
-	json_key(&j, "rows_queued");
-	json_uint(&j, s->store.rows_queued);
+	http_json_database(&j, r);
 	json_key(&j, "last_error");
 	json_str(&j, s->store.last_error ? s->store.last_error_msg : NULL);
 	json_obj_end(&j);

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../cmd/cmd.h"
 #include "../collector.h"
 #include "../lib/prom.h"
+#include "../version.h"
 
 /* process_* as Prometheus client libraries name them, from /proc/self. */
 static void self_metrics(struct prom *p, const struct snapshot *s)

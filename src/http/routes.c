@@ -1,17 +1,21 @@
-/* The routes table, the parameter parsers every handler uses, and the two
- * routes that serve bytes already in memory: /metrics (the snapshot's
- * text) and the dashboard (files built into the binary). */
+/* The routes table, the helpers every handler uses (JSON answers and
+ * errors, parameter parsers, the agent's and the database's common keys),
+ * and the two routes that serve bytes already in memory: /metrics (the
+ * snapshot's text) and the dashboard (files built into the binary). */
 #include "routes.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../config.h"
 #include "../lib/clock.h"
 #include "../lib/parse.h"
 #include "../store/batch.h"
+#include "../version.h"
 #include "assets.h"
 #include "snapshot.h"
 
@@ -43,6 +47,38 @@ const struct route *route_find(const char *path)
 		if (!strcmp(routes[i].path, path))
 			return &routes[i];
 	return NULL;
+}
+
+void http_json(struct http_request *r, struct json *j)
+{
+	buf_reset(&r->body);
+	json_init(j, &r->body);
+	r->content_type = "application/json";
+}
+
+int http_error(struct http_request *r, int status, const char *param, const char *fmt, ...)
+{
+	char msg[512];
+	struct json j;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_json(r, &j);
+	json_obj_begin(&j);
+	json_key(&j, "status");
+	json_int(&j, status);
+	json_key(&j, "error");
+	json_str(&j, msg);
+	if (param) {
+		json_key(&j, "parameter");
+		json_str(&j, param);
+	}
+	json_obj_end(&j);
+	r->data = NULL;
+	r->cacheable = false;
+	return status;
 }
 
 int http_param_int(struct http_request *r, const char *name, int64_t min, int64_t max, int64_t def, int64_t *ret)
@@ -120,6 +156,38 @@ void http_json_value(struct json *j, const struct batch_value *v)
 	case V_TEXT: json_strn(j, v->s, v->len); break;
 	default: json_null(j); break;
 	}
+}
+
+void http_json_agent(struct json *j, const struct http_request *r)
+{
+	const struct snapshot *s = r->snap;
+
+	json_key(j, "version");
+	json_str(j, KSIGHT_VERSION);
+	json_key(j, "started_at_ns");
+	json_int(j, s->started_ns);
+	json_key(j, "uptime_s");
+	json_double(j, (double)(r->now_ns - s->started_ns) / 1e9);
+	json_key(j, "last_tick_ns");
+	json_int(j, s->time_ns);
+	json_key(j, "ticks");
+	json_uint(j, s->generation);
+}
+
+void http_json_database(struct json *j, const struct http_request *r)
+{
+	const struct snapshot *s = r->snap;
+
+	json_key(j, "path");
+	json_str(j, http_server__config(r->server)->db_path);
+	json_key(j, "size_bytes");
+	json_int(j, s->db_bytes);
+	json_key(j, "rows_written");
+	json_uint(j, s->store.rows_written);
+	json_key(j, "rows_dropped");
+	json_uint(j, s->store.rows_dropped);
+	json_key(j, "rows_queued");
+	json_uint(j, s->store.rows_queued);
 }
 
 int route_metrics(struct http_request *r)

@@ -80,8 +80,9 @@ int http_param_time(struct http_request *r, const char *name, int64_t def, int64
 int http_param_duration(struct http_request *r, const char *name, int64_t min, int64_t max, int64_t def,
 			int64_t *ret);
 
-/* This thread's read-only database connection with the request's time
- * budget set; NULL with a 503 answer written when it cannot be opened. */
+/* This thread's read-only database connection (thread.c) with the
+ * request's time budget set; NULL with a 503 answer written when it cannot
+ * be opened. */
 struct store *http_store(struct http_request *r);
 
 /* Answers a failed store call: 503 for -ETIMEDOUT / -EBUSY, else 500. */
@@ -89,6 +90,17 @@ int http_store_error(struct http_request *r, int err, const char *msg);
 
 /* Starts a JSON answer in r->body. */
 void http_json(struct http_request *r, struct json *j);
+
+/* The agent's identity and clock, from r->snap (which must be set), as keys
+ * of the object open in j: version, started_at_ns, uptime_s, last_tick_ns,
+ * ticks.  /api/health and /api/agent/status show the same. */
+void http_json_agent(struct json *j, const struct http_request *r);
+
+/* The database as keys of the object open in j, from r->snap (which must
+ * be set) and the configuration: path, size_bytes, rows_written,
+ * rows_dropped, rows_queued.  /api/health and /api/diagnostics show the
+ * same, each with its own keys after them. */
+void http_json_database(struct json *j, const struct http_request *r);
 
 struct batch_value;
 void http_json_value(struct json *j, const struct batch_value *v);

@@ -1,20 +1,20 @@
-/* The HTTP server (see server.h): listening socket and token rule,
- * libmicrohttpd set-up, per-thread database connections and response
- * cache, and the checks every request passes before its route runs. */
+/* The HTTP server (see server.h): the listening socket and the token
+ * rule, libmicrohttpd (loaded at run time) and its set-up, the checks
+ * every request passes before its route runs, dispatch to the route or
+ * this thread's cache, and the server's own counters.
+ *
+ * The pieces it is made of have files of their own: address.c (http.listen),
+ * auth.c (the token), cache.c (answers kept per thread), thread.c (each
+ * thread's database connection); routes.c has the routes table. */
 #include "server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,18 +24,18 @@
 #include "../lib/log.h"
 #include "../lib/prom.h"
 #include "../store/store.h"
+#include "address.h"
 #include "assets.h"
+#include "auth.h"
+#include "cache.h"
 #include "routes.h"
 #include "snapshot.h"
+#include "thread.h"
 
-#define TOKEN_MIN 16
-#define TOKEN_MAX 512
 #define REQUEST_BYTES_MAX (32 * 1024)
 #define IDLE_TIMEOUT_S 10
 #define PARAM_VALUE_MAX 256
 #define PARAMS_MAX 16
-#define CACHE_ENTRIES 16
-#define CACHE_KEY_MAX 512
 
 /* libmicrohttpd, loaded when the server is turned on (see lib/dynload.h). */
 static struct {
@@ -85,8 +85,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	char address[80];
-	char token[TOKEN_MAX + 1];
-	size_t token_len;                  /* 0: no token */
+	struct http_token token;           /* len 0: no token */
 	unsigned max_connections;
 	/* atomics */
 	uint64_t connections;
@@ -94,63 +93,9 @@ struct http_server {
 	uint64_t cache_hits;
 };
 
-/* A response body shared by the cache and the responses in flight. */
-struct shared_body {
-	int refs;                          /* atomic */
-	size_t len;
-	char data[];
-};
+/* ---- opening: address and token ---- */
 
-struct cache_entry {
-	char key[CACHE_KEY_MAX];
-	int64_t version;
-	struct shared_body *body;
-	uint64_t last_use;
-};
-
-/* What each serving thread owns. */
-struct http_thread {
-	struct store *store;
-	struct cache_entry cache[CACHE_ENTRIES];
-	uint64_t uses;
-};
-
-static pthread_key_t thread_key;
-static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
-
-static void body_put(struct shared_body *b)
-{
-	if (b && !__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL))
-		free(b);
-}
-
-static void thread_free(void *arg)
-{
-	struct http_thread *th = arg;
-
-	for (int i = 0; i < CACHE_ENTRIES; i++)
-		body_put(th->cache[i].body);
-	store__close(th->store);
-	free(th);
-}
-
-static void make_key(void) { pthread_key_create(&thread_key, thread_free); }
-
-static struct http_thread *thread_state(void)
-{
-	struct http_thread *th;
-
-	pthread_once(&thread_key_once, make_key);
-	th = pthread_getspecific(thread_key);
-	if (!th && (th = calloc(1, sizeof(*th))))
-		pthread_setspecific(thread_key, th);
-	return th;
-}
-
-/* ---- options: address and token ---- */
-
-static int fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, int code, const char *fmt, ...)
+int http_fail(char *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -160,147 +105,50 @@ static int fail(char *err, int code, const char *fmt, ...)
 	return code;
 }
 
-static bool is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	}
-	return false;
-}
-
-/* "host:port", "[v6]:port"; host may be empty or "*" for every address. */
-static int resolve(const char *spec, struct addrinfo **ret, char *err)
-{
-	char host[256], port[8];
-	const char *colon, *h = spec, *hend;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	size_t plen;
-	int rc;
-
-	if (spec[0] == '[') {
-		hend = strchr(spec, ']');
-		if (!hend || hend[1] != ':')
-			goto bad;
-		h = spec + 1;
-		colon = hend + 1;
-		hints.ai_family = AF_INET6;
-	} else {
-		colon = strrchr(spec, ':');
-		if (!colon)
-			goto bad;
-		hend = colon;
-	}
-	plen = strlen(colon + 1);
-	if ((size_t)(hend - h) >= sizeof(host) || plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") != plen ||
-	    atoi(colon + 1) > 65535)
-		goto bad;
-	memcpy(host, h, (size_t)(hend - h));
-	host[hend - h] = '\0';
-	memcpy(port, colon + 1, plen + 1);
-	if (!host[0] || !strcmp(host, "*")) {
-		hints.ai_flags |= AI_PASSIVE;
-		hints.ai_family = AF_INET;
-		rc = getaddrinfo(NULL, port, &hints, ret);
-	} else {
-		rc = getaddrinfo(host, port, &hints, ret);
-	}
-	if (rc)
-		return fail(err, -EINVAL, "http.listen: cannot resolve '%s': %s", host, gai_strerror(rc));
-	return 0;
-bad:
-	return fail(err, -EINVAL, "http.listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:7777, [::1]:7777, 0.0.0.0:7777)",
-		    spec);
-}
-
-static int read_token(struct http_server *s, const char *path, char *err)
-{
-	char buf[TOKEN_MAX + 2];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return fail(err, -EINVAL, "http.token_file: cannot read %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return fail(err, -EINVAL, "http.token_file: cannot read %s: %s", path, strerror(errno));
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		buf[--n] = '\0';
-	if (n > TOKEN_MAX)
-		return fail(err, -EINVAL, "http.token_file: %s holds more than %d bytes; the token is one line", path,
-			    TOKEN_MAX);
-	for (ssize_t i = 0; i < n; i++)
-		if ((unsigned char)buf[i] <= ' ' || (unsigned char)buf[i] >= 0x7f)
-			return fail(err, -EINVAL,
-				    "http.token_file: %s must hold one line of printable characters without spaces", path);
-	if (n < TOKEN_MIN)
-		return fail(err, -EINVAL,
-			    "http.token_file: the token in %s is %s (%zd characters; use %d or more, "
-			    "e.g. head -c 32 /dev/urandom | base64 > %s)",
-			    path, n ? "too short" : "empty", n, TOKEN_MIN, path);
-	memcpy(s->token, buf, (size_t)n + 1);
-	s->token_len = (size_t)n;
-	return 0;
-}
-
 int http_server__open(const struct config *cfg, struct http_server **ret, char *err)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
 	struct addrinfo *ai = NULL;
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof(bound);
-	char host[INET6_ADDRSTRLEN];
 	int one = 1, rc;
 
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	if (!s)
-		return fail(err, -ENOMEM, "out of memory");
+		return http_fail(err, -ENOMEM, "out of memory");
 	pthread_once(&once, mhd_load_once);
 	if (mhd_rc) {
 		free(s);
-		return fail(err, mhd_rc, "the HTTP server needs libmicrohttpd: %s", mhd_why);
+		return http_fail(err, mhd_rc, "the HTTP server needs libmicrohttpd: %s", mhd_why);
 	}
 	s->cfg = cfg;
 	s->listen_fd = -1;
 	s->max_connections = (unsigned)cfg->http_max_connections;
-	if ((rc = resolve(cfg->http_listen, &ai, err)))
+	if ((rc = http_address__resolve(cfg->http_listen, &ai, err)))
 		goto cleanup;
-	if (cfg->http_token_file && cfg->http_token_file[0] && (rc = read_token(s, cfg->http_token_file, err)))
+	if (cfg->http_token_file && cfg->http_token_file[0] &&
+	    (rc = http_token__read(&s->token, cfg->http_token_file, err)))
 		goto cleanup;
-	if (!is_loopback(ai->ai_addr) && !s->token_len) {
-		rc = fail(err, -EINVAL,
-			  "refusing to listen on %s: it is not a loopback address, so other hosts could read this "
-			  "host's telemetry; give a token file (--token-file FILE or http.token_file) whose token "
-			  "clients send as 'Authorization: Bearer TOKEN', or listen on 127.0.0.1",
-			  cfg->http_listen);
+	if (!http_address__is_loopback(ai->ai_addr) && !s->token.len) {
+		rc = http_fail(err, -EINVAL,
+			       "refusing to listen on %s: it is not a loopback address, so other hosts could read this "
+			       "host's telemetry; give a token file (--token-file FILE or http.token_file) whose token "
+			       "clients send as 'Authorization: Bearer TOKEN', or listen on 127.0.0.1",
+			       cfg->http_listen);
 		goto cleanup;
 	}
 	s->listen_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->listen_fd < 0) {
-		rc = fail(err, -errno, "cannot listen on %s: %s", cfg->http_listen, strerror(errno));
+		rc = http_fail(err, -errno, "cannot listen on %s: %s", cfg->http_listen, strerror(errno));
 		goto cleanup;
 	}
 	setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(s->listen_fd, ai->ai_addr, ai->ai_addrlen) || listen(s->listen_fd, 256)) {
-		rc = fail(err, -errno, "cannot listen on %s: %s (choose another with --listen ADDR:PORT, or --no-http)",
-			  cfg->http_listen, strerror(errno));
+		rc = http_fail(err, -errno,
+			       "cannot listen on %s: %s (choose another with --listen ADDR:PORT, or --no-http)",
+			       cfg->http_listen, strerror(errno));
 		goto cleanup;
 	}
-	getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen);
-	if (bound.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&bound)->sin6_addr, host, sizeof(host));
-		snprintf(s->address, sizeof(s->address), "[%s]:%u", host,
-			 ntohs(((struct sockaddr_in6 *)&bound)->sin6_port));
-	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&bound)->sin_addr, host, sizeof(host));
-		snprintf(s->address, sizeof(s->address), "%s:%u", host, ntohs(((struct sockaddr_in *)&bound)->sin_port));
-	}
+	http_address__of_socket(s->listen_fd, s->address, sizeof(s->address));
 	freeaddrinfo(ai);
 	*ret = s;
 	return 0;
@@ -314,7 +162,7 @@ cleanup:
 }
 
 const char *http_server__address(const struct http_server *s) { return s->address; }
-bool http_server__has_token(const struct http_server *s) { return s->token_len > 0; }
+bool http_server__has_token(const struct http_server *s) { return s->token.len > 0; }
 const struct config *http_server__config(const struct http_server *s) { return s->cfg; }
 
 void http_server__counters(const struct http_server *s, struct http_counters *ret)
@@ -335,147 +183,12 @@ void http_server__counters(const struct http_server *s, struct http_counters *re
 	ret->cache_hits = __atomic_load_n(&s->cache_hits, __ATOMIC_RELAXED);
 }
 
-/* ---- authentication ---- */
-
-/* Compares in time that depends only on the length of the secret. */
-static bool token_equal(const struct http_server *s, const char *given, size_t len)
-{
-	unsigned char diff = len != s->token_len;
-
-	for (size_t i = 0; i < s->token_len; i++)
-		diff |= (unsigned char)s->token[i] ^ (unsigned char)(i < len ? given[i] : 0);
-	return diff == 0;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-/* Decodes base64 into out (NUL-terminated); -1 when malformed or too long. */
-static ssize_t b64_decode(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	for (; *in && *in != '='; in++) {
-		int v = b64_value(*in);
-
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n + 1 >= cap)
-				return -1;
-			out[n++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	out[n] = '\0';
-	return (ssize_t)n;
-}
-
-/* True when the request carries the token: "Bearer TOKEN", or HTTP Basic
- * with TOKEN as the password (any user name). */
-static bool authorized(const struct http_server *s, struct MHD_Connection *conn)
-{
-	const char *h = M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	char decoded[TOKEN_MAX * 2], *colon;
-	ssize_t n;
-
-	if (!h)
-		return false;
-	if (!strncasecmp(h, "Bearer ", 7)) {
-		for (h += 7; *h == ' '; h++)
-			;
-		return token_equal(s, h, strlen(h));
-	}
-	if (!strncasecmp(h, "Basic ", 6)) {
-		for (h += 6; *h == ' '; h++)
-			;
-		n = b64_decode(h, decoded, sizeof(decoded));
-		if (n < 0 || !(colon = memchr(decoded, ':', (size_t)n)))
-			return false;
-		return token_equal(s, colon + 1, (size_t)(decoded + n - colon - 1));
-	}
-	return false;
-}
-
-/* ---- helpers for handlers ---- */
-
-void http_json(struct http_request *r, struct json *j)
-{
-	buf_reset(&r->body);
-	json_init(j, &r->body);
-	r->content_type = "application/json";
-}
-
-int http_error(struct http_request *r, int status, const char *param, const char *fmt, ...)
-{
-	char msg[512];
-	struct json j;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	http_json(r, &j);
-	json_obj_begin(&j);
-	json_key(&j, "status");
-	json_int(&j, status);
-	json_key(&j, "error");
-	json_str(&j, msg);
-	if (param) {
-		json_key(&j, "parameter");
-		json_str(&j, param);
-	}
-	json_obj_end(&j);
-	r->data = NULL;
-	r->cacheable = false;
-	return status;
-}
+/* ---- the request path ---- */
 
 const char *http_param(struct http_request *r, const char *name)
 {
 	return M.lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
-
-struct store *http_store(struct http_request *r)
-{
-	struct http_thread *th = thread_state();
-	char err[STORE_ERR_MAX];
-	int rc;
-
-	if (!th) {
-		http_error(r, 503, NULL, "out of memory");
-		return NULL;
-	}
-	if (!th->store && (rc = store__open(r->server->cfg->db_path, STORE_READ_ONLY, &th->store, err))) {
-		http_error(r, 503, NULL, "the database cannot be read: %s", err);
-		return NULL;
-	}
-	store__set_deadline(th->store, clock_mono_ns() + HTTP_QUERY_TIME_NS);
-	return th->store;
-}
-
-int http_store_error(struct http_request *r, int err, const char *msg)
-{
-	if (err == -ETIMEDOUT)
-		return http_error(r, 503, NULL, "the query needed more than %lld s of database time; ask for a shorter "
-				  "time range", (long long)(HTTP_QUERY_TIME_NS / NSEC_PER_SEC));
-	if (err == -EBUSY)
-		return http_error(r, 503, NULL, "the database is busy: %s", msg);
-	return http_error(r, 500, NULL, "database error: %s", msg);
-}
-
-/* ---- the request path ---- */
 
 struct param_check {
 	const struct route *route;
@@ -525,20 +238,20 @@ static void count_response(struct http_server *s, int status)
 
 static void free_body(void *cls) { free(cls); }
 static void put_snapshot(void *cls) { snapshot__put(cls); }
-static void put_shared(void *cls) { body_put(cls); }
+static void put_shared(void *cls) { http_body__put(cls); }
 
-static enum MHD_Result respond(struct http_request *r, int status, struct shared_body *shared)
+static enum MHD_Result respond(struct http_request *r, int status, struct http_body *shared)
 {
 	struct MHD_Response *resp;
 	const char *type = r->content_type ? r->content_type : "application/json";
 	enum MHD_Result ok;
 
 	if (shared) {
-		__atomic_add_fetch(&shared->refs, 1, __ATOMIC_RELAXED);
+		http_body__get(shared);
 		resp = M.create_response_from_buffer_with_free_callback_cls(shared->len, shared->data, put_shared,
 									      shared);
 		if (!resp)
-			body_put(shared);
+			http_body__put(shared);
 	} else if (r->data && r->data_owner) {
 		resp = M.create_response_from_buffer_with_free_callback_cls(r->data_len, (void *)r->data,
 									      put_snapshot, r->data_owner);
@@ -578,45 +291,13 @@ static enum MHD_Result respond(struct http_request *r, int status, struct shared
 	return ok;
 }
 
-static struct cache_entry *cache_find(struct http_thread *th, const char *key)
-{
-	for (int i = 0; i < CACHE_ENTRIES; i++)
-		if (th->cache[i].body && !strcmp(th->cache[i].key, key))
-			return &th->cache[i];
-	return NULL;
-}
-
-static void cache_put(struct http_thread *th, const char *key, int64_t version, struct http_request *r)
-{
-	struct cache_entry *e = cache_find(th, key);
-	struct shared_body *b;
-
-	if (!e) {
-		e = &th->cache[0];
-		for (int i = 1; i < CACHE_ENTRIES && e->body; i++)
-			if (!th->cache[i].body || th->cache[i].last_use < e->last_use)
-				e = &th->cache[i];
-	}
-	b = malloc(sizeof(*b) + r->body.len + 1);
-	if (!b)
-		return;
-	b->refs = 1;
-	b->len = r->body.len;
-	memcpy(b->data, r->body.data, r->body.len + 1);
-	body_put(e->body);
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	e->version = version;
-	e->body = b;
-	e->last_use = ++th->uses;
-}
-
 /* Runs the route; answers from this thread's cache when the route's
  * previous answer to the same parameters is still true (no commit since). */
 static enum MHD_Result dispatch(struct http_request *r, const struct route *route, const char *key)
 {
-	struct http_thread *th = thread_state();
-	bool reads_db = th && route->fn != route_asset && route->fn != route_metrics && strlen(key) < CACHE_KEY_MAX;
-	struct cache_entry *e = reads_db ? cache_find(th, key) : NULL;
+	struct http_thread *th = http_thread__get();
+	bool reads_db = th && route->fn != route_asset && route->fn != route_metrics && strlen(key) < HTTP_CACHE_KEY_MAX;
+	struct http_cache_entry *e = reads_db ? http_cache__find(&th->cache, key) : NULL;
 	int64_t version = -1;
 	int status;
 
@@ -627,7 +308,7 @@ static enum MHD_Result dispatch(struct http_request *r, const struct route *rout
 		version = store__data_version(th->store);
 	}
 	if (e && version >= 0 && version == e->version) {
-		e->last_use = ++th->uses;
+		http_cache__used(&th->cache, e);
 		__atomic_add_fetch(&r->server->cache_hits, 1, __ATOMIC_RELAXED);
 		r->content_type = "application/json";
 		r->no_store = true;
@@ -637,7 +318,7 @@ static enum MHD_Result dispatch(struct http_request *r, const struct route *rout
 	if (th && th->store)
 		store__set_deadline(th->store, 0);
 	if (status == 200 && r->cacheable && !r->data && version >= 0 && reads_db)
-		cache_put(th, key, version, r);
+		http_cache__put(&th->cache, key, version, r->body.data, r->body.len);
 	return respond(r, status, NULL);
 }
 
@@ -676,7 +357,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	*req_cls = &answered;
 	*upload_data_size = 0;
 	r.now_ns = clock_real_ns();
-	if (s->token_len && !authorized(s, conn))
+	if (s->token.len && !http_token__accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
+											MHD_HTTP_HEADER_AUTHORIZATION)))
 		status = http_error(&r, 401, NULL, "this server needs a token: send 'Authorization: Bearer TOKEN'");
 	else if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		status = http_error(&r, 405, NULL, "method %s is not allowed: this server only reads (GET, HEAD)", method);
@@ -782,7 +464,7 @@ int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_END);
 	if (!s->daemon)
-		return fail(err, -EIO, "cannot start the HTTP server on %s", s->address);
+		return http_fail(err, -EIO, "cannot start the HTTP server on %s", s->address);
 	s->listen_fd = -1;     /* the daemon owns and closes it */
 	snapshots__set_extra(sn, extra_metrics, s);
 	return 0;

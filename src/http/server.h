@@ -25,7 +25,6 @@
 #include <stdbool.h>
 
 #define HTTP_ERR_MAX 512
-#define HTTP_DEFAULT_LISTEN "127.0.0.1:7777"   /* outside 9100-9999 (Prometheus exporters), 9090, 19999 */
 
 struct config;
 struct snapshots;
@@ -52,5 +51,9 @@ const char *http_server__address(const struct http_server *s);
 /* Stops serving (waits for requests in progress), closes every connection
  * and frees s; NULL is fine.  Returns NULL. */
 struct http_server *http_server__stop(struct http_server *s);
+
+/* For the server's own files (address.c, auth.c): writes the message into
+ * err (HTTP_ERR_MAX bytes) and returns code. */
+int http_fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -2,17 +2,16 @@
 #include "snapshot.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../collector.h"
 #include "../config.h"
 #include "../lib/clock.h"
 #include "../lib/prom.h"
+#include "../store/store.h"
 #include "metrics.h"
 
 struct snapshots {
@@ -64,20 +63,6 @@ bool snapshots__remediation(struct snapshots *sn, struct json *j)
 		return false;
 	sn->remediation(sn->remediation_ctx, j);
 	return true;
-}
-
-static int64_t file_bytes(const char *path)
-{
-	char wal[PATH_MAX];
-	struct stat st;
-	int64_t n = 0;
-
-	if (stat(path, &st) == 0)
-		n += st.st_size;
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (stat(wal, &st) == 0)
-		n += st.st_size;
-	return n;
 }
 
 static void fill_collectors(struct snapshots *sn, struct snapshot *s, struct collector *c, bool tick)
@@ -142,7 +127,7 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 	fill_collectors(sn, s, c, b != NULL);
 	if (sn->writer)
 		writer__stats(sn->writer, &s->store);
-	s->db_bytes = file_bytes(sn->cfg->db_path);
+	s->db_bytes = store__file_bytes(sn->cfg->db_path);
 
 	prom_init(&p, &text);
 	metrics_render(&p, c, b, s, &sn->sums);

@@ -18,7 +18,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../cmd/cmd.h"
 #include "../config.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
@@ -144,16 +143,7 @@ int route_agent_status(struct http_request *r)
 	json_obj_begin(&j);
 	json_key(&j, "pid");
 	json_int(&j, getpid());
-	json_key(&j, "version");
-	json_str(&j, KSIGHT_VERSION);
-	json_key(&j, "started_at_ns");
-	json_int(&j, s->started_ns);
-	json_key(&j, "uptime_s");
-	json_double(&j, (double)(r->now_ns - s->started_ns) / 1e9);
-	json_key(&j, "last_tick_ns");
-	json_int(&j, s->time_ns);
-	json_key(&j, "ticks");
-	json_uint(&j, s->generation);
+	http_json_agent(&j, r);
 	json_key(&j, "collectors_running");
 	json_uint(&j, on);
 	json_key(&j, "collectors_off");
@@ -254,16 +244,7 @@ int route_diagnostics(struct http_request *r)
 	collector_errors(&j, s);
 	json_key(&j, "store");
 	json_obj_begin(&j);
-	json_key(&j, "path");
-	json_str(&j, cfg->db_path);
-	json_key(&j, "size_bytes");
-	json_int(&j, s->db_bytes);
-	json_key(&j, "rows_written");
-	json_uint(&j, s->store.rows_written);
-	json_key(&j, "rows_dropped");
-	json_uint(&j, s->store.rows_dropped);
-	json_key(&j, "rows_queued");
-	json_uint(&j, s->store.rows_queued);
+	http_json_database(&j, r);
 	json_key(&j, "write_errors");
 	json_uint(&j, s->store.write_errors);
 	json_key(&j, "commit_ms_avg");

@@ -11,11 +11,18 @@
  *     rate is unknown.
  *
  * "Unknown" is -1 here and SQL NULL in the store.
+ *
+ * Sources with one line per named thing (disks, interfaces) keep two
+ * generations of readings, this tick's and the last (struct readings).
  */
 #ifndef KS_COUNTER_H
 #define KS_COUNTER_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../store/batch.h"
 
@@ -51,6 +58,88 @@ static inline void put_ratio(struct batch *b, int64_t num, int64_t den, double s
 		batch__null(b);
 	else
 		batch__real(b, (double)num / (double)den * scale);
+}
+
+/* This tick's readings and the last tick's, of things that each begin with
+ * their NUL-terminated name (struct disk, struct iface: name is the first
+ * member).  The arrays are elements of the scraper's own type, sized and
+ * grown together, and swapped at the end of a tick, so a steady set of
+ * devices costs no allocation.  A zeroed struct is empty; free with
+ * readings_free().
+ *
+ *   readings_begin(&r);
+ *   for each line: d = readings_add(&r, sizeof(*d)); parse into d;
+ *   for i < r.ncur: prev = readings_prev(&r, sizeof(*d), name, i); ...
+ *   readings_end(&r, now_ns);
+ */
+struct readings {
+	void *prev, *cur;
+	size_t nprev, ncur, cap;
+	int64_t last_ns;                /* when prev was read */
+	bool have_prev;                 /* false until the first tick ended */
+};
+
+/* Starts this tick's readings (the last tick's stay in prev). */
+static inline void readings_begin(struct readings *r) { r->ncur = 0; }
+
+/* Room for one more reading of size bytes, counted in r->ncur: the slot
+ * (uninitialised) or NULL when out of memory. */
+static inline void *readings_add(struct readings *r, size_t size)
+{
+	if (r->ncur == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		void *p = realloc(r->prev, cap * size);
+
+		if (!p)
+			return NULL;
+		r->prev = p;
+		if (!(p = realloc(r->cur, cap * size)))
+			return NULL;
+		r->cur = p;
+		r->cap = cap;
+	}
+	return (char *)r->cur + r->ncur++ * size;
+}
+
+/* The i-th reading of this tick. */
+static inline void *readings_cur(const struct readings *r, size_t size, size_t i)
+{
+	return (char *)r->cur + i * size;
+}
+
+/* The last tick's reading named name, or NULL (first tick, new device).
+ * hint is where it usually is: this tick's index, since the kernel lists
+ * devices in a stable order. */
+static inline const void *readings_prev(const struct readings *r, size_t size, const char *name, size_t hint)
+{
+	if (!r->have_prev)
+		return NULL;
+	if (hint < r->nprev && !strcmp((const char *)r->prev + hint * size, name))
+		return (const char *)r->prev + hint * size;
+	for (size_t i = 0; i < r->nprev; i++)
+		if (!strcmp((const char *)r->prev + i * size, name))
+			return (const char *)r->prev + i * size;
+	return NULL;
+}
+
+/* Ends the tick read at now_ns: this tick's readings become the last's. */
+static inline void readings_end(struct readings *r, int64_t now_ns)
+{
+	void *t = r->prev;
+
+	r->prev = r->cur;
+	r->cur = t;
+	r->nprev = r->ncur;
+	r->last_ns = now_ns;
+	r->have_prev = true;
+}
+
+/* Frees both arrays and leaves r empty (ready for reuse). */
+static inline void readings_free(struct readings *r)
+{
+	free(r->prev);
+	free(r->cur);
+	memset(r, 0, sizeof(*r));
 }
 
 #endif

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +48,14 @@ struct disk {
 
 struct diskstats_priv {
 	struct buf text;
-	struct disk *prev, *cur; /* last tick's devices and this tick's */
-	size_t nprev, ncur, cap;
+	struct readings disks;   /* struct disk: last tick's devices and this tick's */
 	struct buf whole;        /* NUL-separated names from /sys/block */
 	char **names;            /* sorted pointers into whole */
 	size_t nnames, names_cap;
-	int64_t last_ns;
-	bool have_prev;
 };
+
+/* readings_prev() finds a disk by the name it begins with. */
+_Static_assert(offsetof(struct disk, name) == 0, "struct disk begins with its name");
 
 static int add_name(const char *name, void *ctx)
 {
@@ -137,17 +138,6 @@ static bool never_used(const struct disk *d)
 	return true;
 }
 
-/* The previous reading of d's device; hint is where it usually is. */
-static const struct disk *find_prev(const struct diskstats_priv *p, const struct disk *d, size_t hint)
-{
-	if (hint < p->nprev && !strcmp(p->prev[hint].name, d->name))
-		return &p->prev[hint];
-	for (size_t i = 0; i < p->nprev; i++)
-		if (!strcmp(p->prev[i].name, d->name))
-			return &p->prev[i];
-	return NULL;
-}
-
 static int64_t delta32(uint64_t now, uint64_t before)
 {
 	return (int64_t)((uint32_t)now - (uint32_t)before);
@@ -209,9 +199,9 @@ static int diskstats_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	if (n < 0)
 		return (int)n;
 	have_sys = list_whole_devices(s, p);
-	p->ncur = 0;
+	readings_begin(&p->disks);
 	for (const char *line = p->text.data; *line; line = procfs_next_line(line)) {
-		struct disk d;
+		struct disk d, *slot;
 
 		if (*line == '\n')
 			continue;
@@ -219,38 +209,19 @@ static int diskstats_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 			return -EINVAL;
 		if (have_sys && !is_whole(p, d.name))
 			continue;
-		if (p->ncur == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 16;
-			struct disk *np = realloc(p->prev, cap * sizeof(*np));
-			struct disk *nc;
-
-			if (!np)
-				return -ENOMEM;
-			p->prev = np;
-			if (!(nc = realloc(p->cur, cap * sizeof(*nc))))
-				return -ENOMEM;
-			p->cur = nc;
-			p->cap = cap;
-		}
-		p->cur[p->ncur++] = d;
+		if (!(slot = readings_add(&p->disks, sizeof(d))))
+			return -ENOMEM;
+		*slot = d;
 	}
-	for (size_t i = 0; i < p->ncur; i++) {
-		const struct disk *d = &p->cur[i];
+	for (size_t i = 0; i < p->disks.ncur; i++) {
+		const struct disk *d = readings_cur(&p->disks, sizeof(*d), i);
 
 		if (never_used(d))
 			continue;
-		put_disk(b, now_ns, d, p->have_prev ? find_prev(p, d, i) : NULL, now_ns - p->last_ns);
+		put_disk(b, now_ns, d, readings_prev(&p->disks, sizeof(*d), d->name, i), now_ns - p->disks.last_ns);
 		rows++;
 	}
-	{
-		struct disk *t = p->prev;
-
-		p->prev = p->cur;
-		p->cur = t;
-		p->nprev = p->ncur;
-	}
-	p->last_ns = now_ns;
-	p->have_prev = true;
+	readings_end(&p->disks, now_ns);
 	return rows;
 }
 
@@ -260,8 +231,7 @@ static void diskstats_destroy(struct scraper *s)
 
 	buf_free(&p->text);
 	buf_free(&p->whole);
-	free(p->prev);
-	free(p->cur);
+	readings_free(&p->disks);
 	free(p->names);
 }
 

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,11 @@ struct iface {
 
 struct net_dev_priv {
 	struct buf text;
-	struct iface *prev, *cur;
-	size_t nprev, ncur, cap;
-	int64_t last_ns;
-	bool have_prev;
+	struct readings ifaces;  /* struct iface: last tick's and this tick's */
 };
+
+/* readings_prev() finds an interface by the name it begins with. */
+_Static_assert(offsetof(struct iface, name) == 0, "struct iface begins with its name");
 
 /* "  eth0: 1 2 3 ..." -> i; -EINVAL when malformed. */
 static int parse_line(const char *line, struct iface *i)
@@ -75,16 +76,6 @@ static int parse_line(const char *line, struct iface *i)
 		p = end;
 	}
 	return 0;
-}
-
-static const struct iface *find_prev(const struct net_dev_priv *p, const char *name, size_t hint)
-{
-	if (hint < p->nprev && !strcmp(p->prev[hint].name, name))
-		return &p->prev[hint];
-	for (size_t i = 0; i < p->nprev; i++)
-		if (!strcmp(p->prev[i].name, name))
-			return &p->prev[i];
-	return NULL;
 }
 
 static void put_iface(struct batch *b, int64_t now_ns, const struct iface *i, const struct iface *prev,
@@ -118,38 +109,22 @@ static int net_dev_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	if (strncmp(line, "Inter-|", 7))
 		return -EINVAL;
 	line = procfs_next_line(procfs_next_line(line));
-	p->ncur = 0;
+	readings_begin(&p->ifaces);
 	for (; *line; line = procfs_next_line(line)) {
-		if (p->ncur == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 16;
-			struct iface *np = realloc(p->prev, cap * sizeof(*np));
-			struct iface *nc;
+		struct iface *i = readings_add(&p->ifaces, sizeof(*i));
 
-			if (!np)
-				return -ENOMEM;
-			p->prev = np;
-			if (!(nc = realloc(p->cur, cap * sizeof(*nc))))
-				return -ENOMEM;
-			p->cur = nc;
-			p->cap = cap;
-		}
-		if (parse_line(line, &p->cur[p->ncur]) < 0)
+		if (!i)
+			return -ENOMEM;
+		if (parse_line(line, i) < 0)
 			return -EINVAL;
-		p->ncur++;
 	}
-	for (size_t i = 0; i < p->ncur; i++)
-		put_iface(b, now_ns, &p->cur[i], p->have_prev ? find_prev(p, p->cur[i].name, i) : NULL,
-			  now_ns - p->last_ns);
-	{
-		struct iface *t = p->prev;
+	for (size_t k = 0; k < p->ifaces.ncur; k++) {
+		const struct iface *i = readings_cur(&p->ifaces, sizeof(*i), k);
 
-		p->prev = p->cur;
-		p->cur = t;
-		p->nprev = p->ncur;
+		put_iface(b, now_ns, i, readings_prev(&p->ifaces, sizeof(*i), i->name, k), now_ns - p->ifaces.last_ns);
 	}
-	p->last_ns = now_ns;
-	p->have_prev = true;
-	return (int)p->nprev;
+	readings_end(&p->ifaces, now_ns);
+	return (int)p->ifaces.nprev;
 }
 
 static void net_dev_destroy(struct scraper *s)
@@ -157,8 +132,7 @@ static void net_dev_destroy(struct scraper *s)
 	struct net_dev_priv *p = s->priv;
 
 	buf_free(&p->text);
-	free(p->prev);
-	free(p->cur);
+	readings_free(&p->ifaces);
 }
 
 const struct scraper_ops net_dev_scraper = {

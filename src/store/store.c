@@ -410,15 +410,15 @@ int store__query_int(struct store *s, const char *sql, int64_t *ret, char *err)
 	return 0;
 }
 
-int64_t store__size_bytes(const struct store *s)
+int64_t store__file_bytes(const char *path)
 {
 	struct stat st;
 	char wal[PATH_MAX];
 	int64_t size = 0;
 
-	if (stat(s->path, &st) == 0)
+	if (stat(path, &st) == 0)
 		size += st.st_size;
-	snprintf(wal, sizeof(wal), "%s-wal", s->path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
 	if (stat(wal, &st) == 0)
 		size += st.st_size;
 	return size;

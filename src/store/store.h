@@ -92,8 +92,10 @@ void store__set_deadline(struct store *s, int64_t deadline_ns);
  * would return what it returned before.  Negative errno on failure. */
 int64_t store__data_version(struct store *s);
 
-/* Database file size in bytes (main file + WAL). */
-int64_t store__size_bytes(const struct store *s);
+/* Bytes the database at path takes on disk: the main file plus its WAL
+ * (what does not exist, such as ":memory:", counts 0).  Needs no
+ * connection, so any thread may ask (the HTTP snapshot does, each tick). */
+int64_t store__file_bytes(const char *path);
 const char *store__path(const struct store *s);
 int store__schema_version(struct store *s);
 

@@ -1,9 +1,9 @@
-/* The leak detector on synthetic footprints with known truth (leaksim.h
+/* The leak detector on synthetic footprints with known truth (sim/leaksim.h
  * samples them the way the rss tracer does): the seed system's four leak
  * patterns are found and classified with the right rate, the non-leaks are
  * never flagged, other rates, noise and step periods generalise, the
  * suspicion ends when growth stops, and time-to-limit projections hold. */
-#include "../lib/leaksim.h"
+#include "../../sim/leaksim.h"
 #include "../lib/tap.h"
 
 static struct leak_params P;

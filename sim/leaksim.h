@@ -10,6 +10,11 @@
  * per tick like the collector, flushes a change that no push reported like
  * rss.c, advances every series to the tick, and records what the detector
  * said and when.
+ *
+ * It lives in sim/, not t/lib/ or src/: the unit tests (t/unit/leak.c) and
+ * the benchmark (bench/leak.c) both run it, and it is part of neither the
+ * binary nor the test harness.  sim/ holds models with known truth that
+ * tests and benchmarks share; both include from it, it includes only src/.
  */
 #ifndef KS_LEAKSIM_H
 #define KS_LEAKSIM_H
@@ -18,7 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../src/detect/leak.h"
+#include "../src/detect/leak.h"
 
 #define MIB (1024.0 * 1024.0)
 

@@ -1,0 +1,64 @@
+/* Per-thread response cache of the HTTP server (see cache.h): lookup by
+ * key, least-recently-used eviction, and the reference-counted bodies that
+ * the cache and libmicrohttpd's responses share. */
+#include "cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct http_body *http_body__get(struct http_body *b)
+{
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
+void http_body__put(struct http_body *b)
+{
+	if (b && !__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL))
+		free(b);
+}
+
+struct http_cache_entry *http_cache__find(struct http_cache *c, const char *key)
+{
+	for (int i = 0; i < HTTP_CACHE_ENTRIES; i++)
+		if (c->entries[i].body && !strcmp(c->entries[i].key, key))
+			return &c->entries[i];
+	return NULL;
+}
+
+void http_cache__used(struct http_cache *c, struct http_cache_entry *e) { e->last_use = ++c->uses; }
+
+void http_cache__put(struct http_cache *c, const char *key, int64_t version, const char *data, size_t len)
+{
+	struct http_cache_entry *e = http_cache__find(c, key);
+	struct http_body *b;
+
+	if (!e) {
+		e = &c->entries[0];
+		for (int i = 1; i < HTTP_CACHE_ENTRIES && e->body; i++)
+			if (!c->entries[i].body || c->entries[i].last_use < e->last_use)
+				e = &c->entries[i];
+	}
+	b = malloc(sizeof(*b) + len + 1);
+	if (!b)
+		return;
+	b->refs = 1;
+	b->len = len;
+	if (len)
+		memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	http_body__put(e->body);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->version = version;
+	e->body = b;
+	http_cache__used(c, e);
+}
+
+void http_cache__clear(struct http_cache *c)
+{
+	for (int i = 0; i < HTTP_CACHE_ENTRIES; i++) {
+		http_body__put(c->entries[i].body);
+		c->entries[i].body = NULL;
+	}
+}
