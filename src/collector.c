@@ -201,54 +201,40 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	return 0;
 }
 
-static void stats_row(struct batch *b, int64_t now, const char *name, const char *kind, bool enabled,
-		      const char *reason, uint64_t events, uint64_t drops, uint64_t rate_limited,
-		      uint64_t events_total, uint64_t drops_total, double cost_ms, uint64_t map_bytes)
-{
-	batch__row(b, T_COLLECTOR_STATS);
-	batch__int(b, now);
-	batch__text(b, name);
-	batch__text(b, kind);
-	batch__int(b, enabled);
-	batch__text(b, reason && reason[0] ? reason : NULL);
-	batch__int(b, (int64_t)events);
-	batch__int(b, (int64_t)drops);
-	batch__int(b, (int64_t)rate_limited);
-	batch__int(b, (int64_t)events_total);
-	batch__int(b, (int64_t)drops_total);
-	batch__real(b, cost_ms);
-	if (map_bytes)
-		batch__int(b, (int64_t)map_bytes);
-	else
-		batch__null(b);
-	batch__end(b);
-}
-
 static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 {
 	struct writer_stats ws;
 
 	for (int i = 0; i < TRACER_COUNT; i++) {
 		struct tracer *t = &c->tracers[i];
-		uint64_t drops = tracer__lost(t, false), drops_total = tracer__lost(t, true);
 
-		stats_row(b, now, t->ops->name, "tracer", t->enabled, t->enabled ? t->note : t->reason,
-			  t->events, drops, t->stats[KS_STAT_RATE_LIMITED], t->events_total + t->events,
-			  drops_total, t->cost_ms, t->map_bytes);
+		batch__collector_stats(b, &(struct collector_stats_row){
+			.timestamp = now, .collector = t->ops->name, .kind = "tracer", .enabled = t->enabled,
+			.reason = t->enabled ? t->note : t->reason,
+			.events = t->events, .drops = tracer__lost(t, false),
+			.rate_limited = t->stats[KS_STAT_RATE_LIMITED],
+			.events_total = t->events_total + t->events, .drops_total = tracer__lost(t, true),
+			.cost_ms = t->cost_ms, .map_bytes = t->map_bytes });
 	}
 	for (int i = 0; i < SCRAPER_COUNT; i++) {
 		struct scraper *s = &c->scrapers[i];
 
-		stats_row(b, now, s->ops->name, "scraper", s->enabled, s->reason, s->rows, s->errors, 0,
-			  s->rows_total + s->rows, s->errors_total + s->errors, s->cost_ms, 0);
+		batch__collector_stats(b, &(struct collector_stats_row){
+			.timestamp = now, .collector = s->ops->name, .kind = "scraper", .enabled = s->enabled,
+			.reason = s->reason, .events = s->rows, .drops = s->errors,
+			.events_total = s->rows_total + s->rows, .drops_total = s->errors_total + s->errors,
+			.cost_ms = s->cost_ms });
 	}
 	if (!c->writer)
 		return;
 	writer__stats(c->writer, &ws);
-	stats_row(b, now, "store", "store", true, ws.last_error ? ws.last_error_msg : NULL,
-		  ws.rows_written - c->last_writer.rows_written,
-		  ws.rows_dropped - c->last_writer.rows_dropped, 0, ws.rows_written, ws.rows_dropped,
-		  ws.write_ms_total - c->last_writer.write_ms_total, 0);
+	batch__collector_stats(b, &(struct collector_stats_row){
+		.timestamp = now, .collector = "store", .kind = "store", .enabled = true,
+		.reason = ws.last_error ? ws.last_error_msg : NULL,
+		.events = ws.rows_written - c->last_writer.rows_written,
+		.drops = ws.rows_dropped - c->last_writer.rows_dropped,
+		.events_total = ws.rows_written, .drops_total = ws.rows_dropped,
+		.cost_ms = ws.write_ms_total - c->last_writer.write_ms_total });
 	c->last_writer = ws;
 }
 
