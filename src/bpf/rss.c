@@ -19,6 +19,7 @@
  * MemAvailable when no limit applies.
  */
 #include "rss.h"
+#include "rss_tracer.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,8 +30,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../detect/leak.h"
 #include "../lib/clock.h"
 #include "../lib/u64map.h"
@@ -108,9 +108,9 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 		      bool refresh_limit)
 {
 	struct rss_priv *p = t->priv;
-	struct collector *c = t->col;
-	struct batch *b = collector__batch(c);
-	int64_t offset = collector__clock_offset(c), headroom = -1, used;
+	struct tracer_sink *sink = t->sink;
+	struct batch *b = sink__batch(sink);
+	int64_t offset = sink__clock_offset(sink), headroom = -1, used;
 	double ttl = -1, limit = 0;
 	const char *source = NULL, *path = NULL;
 	uint64_t cgid = 0, resolved_id;
@@ -151,7 +151,7 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 			cgid_known = true;
 		}
 	} else if (r->cgroup_id) {
-		path = collector__cgroup(c, r->cgroup_id, r->memcg_id, &resolved_id);
+		path = sink__cgroup(sink, r->cgroup_id, r->memcg_id, &resolved_id);
 		cgid = resolved_id;
 		cgid_known = true;
 	}
@@ -182,7 +182,7 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 	batch__int(b, v->growth_start_ns + offset);
 	batch__int(b, v->samples);
 	batch__end(b);
-	collector__rows_added(c);
+	sink__rows_added(sink);
 	p->counters.rows++;
 }
 

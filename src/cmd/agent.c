@@ -10,9 +10,9 @@
 
 #include "../remediate/engine.h"
 #include "../remediate/policy.h"
-#include "../collector.h"
+#include "../collect/collector.h"
 #include "../analysis/baseline_db.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../detect/watch.h"
 #include "../http/server.h"
 #include "../http/snapshot.h"

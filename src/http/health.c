@@ -12,7 +12,7 @@
 #include <sys/utsname.h>
 
 #include "../cmd/cmd.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "routes.h"
 #include "snapshot.h"
 

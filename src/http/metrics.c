@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "../cmd/cmd.h"
-#include "../collector.h"
+#include "../collect/collector.h"
 #include "../lib/prom.h"
 
 /* process_* as Prometheus client libraries name them, from /proc/self. */

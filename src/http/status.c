@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "../cmd/cmd.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../store/schema.h"

@@ -27,7 +27,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "../collector.h"
+#include "../collect/collector.h"
 #include "../lib/clock.h"
 #include "../scrape/pid.h"
 #include "../scrape/procfs.h"
