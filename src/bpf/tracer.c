@@ -251,11 +251,12 @@ static void read_kernel_stats(struct tracer *t)
 
 void tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns)
 {
-	int64_t t0 = clock_mono_ns();
+	int64_t t0;
 	int err = 0;
 
 	if (!t->enabled)
 		return;
+	t0 = clock_mono_ns();
 	read_kernel_stats(t);
 	if (t->ops->collect)
 		err = t->ops->collect(t, b, now_ns);
