@@ -25,9 +25,12 @@ static void usage(void)
 	       "  timestamp,value,anomaly_score\n"
 	       "\n"
 	       "to stdout, the timestamp and value text as given.  anomaly_score is in [0, 1]\n"
-	       "and a row is a detection exactly when its score is >= 0.5.  The first 512\n"
-	       "rows (while the detector learns) and the 300 after each detection (the same\n"
-	       "incident) score below 0.5.  See src/detect/anomaly.h for the method.\n"
+	       "and a row is a detection exactly when its score is >= 0.5.  The first 150\n"
+	       "rows (while the detector learns) score 0, and after a detection the rows of\n"
+	       "the same incident score below 0.5 until 30 in a row have looked ordinary.\n"
+	       "The operating point is the one for a series read by a person (more\n"
+	       "sensitive than the agent's, which watches hundreds of metrics): see\n"
+	       "src/detect/anomaly.h and docs/detection.md.\n"
 	       "\n"
 	       "The first line is a header (unless it reads as a row); the columns named\n"
 	       "timestamp and value are used, else the first two; other columns are ignored.\n"
@@ -43,7 +46,7 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  --threshold X  detect where the detector's own score s reaches X instead of\n"
-	       "                 0.5 (0 < X < 1; lower detects more).  The printed score is s\n"
+	       "                 0.45 (0 < X < 1; lower detects more).  The printed score is s\n"
 	       "                 rescaled piecewise linearly so that X maps to 0.5: s < X\n"
 	       "                 prints 0.5*s/X, s >= X prints 0.5 + 0.5*(s-X)/(1-X).\n"
 	       "  --period D     seasonal period (default 1d, e.g. 1h, 7d); 0 turns the\n"
@@ -183,7 +186,7 @@ int cmd_detect(int argc, char **argv)
 	int64_t latest_ts = INT64_MIN;
 	int ts_col = 0, val_col = 1, opt, rc = EXIT_FAIL;
 
-	anomaly_params_default(&params);
+	anomaly_params_series(&params);
 	while ((opt = cli_getopt("detect", argc, argv, "h", opts)) != -1) {
 		switch (opt) {
 		case 't':

@@ -64,18 +64,39 @@
 #define KS_ANOMALY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+/* The agent's operating point (anomaly_params_default): hundreds of
+ * metrics judged every second, where a false alarm pages someone. */
 #define ANOMALY_THRESHOLD 0.5
 #define ANOMALY_PERIOD_NS (86400LL * 1000000000LL)
 #define ANOMALY_PROBATION 512
 #define ANOMALY_REFRACTORY 300
+
+/* One series read by a person (anomaly_params_series, `ksight detect`),
+ * scored like NAB: a missed incident costs nine false alarms.  Chosen by
+ * bench/nab.sh's search on the NAB development set (docs/detection.md). */
+#define ANOMALY_SERIES_THRESHOLD 0.45
+#define ANOMALY_SERIES_PROBATION 150
+#define ANOMALY_SERIES_REARM 30
+#define ANOMALY_SERIES_POINT_MARGIN 0.1
+#define ANOMALY_SERIES_PATTERN_TAIL 3.16e-4     /* 10^-3.5 */
+#define ANOMALY_SERIES_PATTERN_MEMORY 4000
 
 struct anomaly_params {
 	double threshold;       /* in (0, 1): score >= threshold is a detection */
 	int64_t period_ns;      /* seasonal period; 0 = no seasonal model */
 	uint32_t probation;     /* samples seen before anything is flagged */
 	uint32_t refractory;    /* samples after a detection with no new one */
+	uint32_t rearm;         /* after a detection, samples in a row scoring under half
+				 * the threshold before the next one (0: none needed) */
+	double point_margin;    /* a spike or dip must clear the recent range by this
+				 * share of it (>= 0) */
+	double pattern_tail;    /* in (0, 0.5): the upper tail probability of the recent
+				 * deviations at which the pattern score reaches 0.5 */
+	uint32_t pattern_memory;  /* samples (>= 1) over which the pattern score learns
+				   * what recent deviations usually are */
 };
 
 /* Which evidence gave the score. */
@@ -97,12 +118,21 @@ struct anomaly_result {
 
 struct anomaly;
 
-/* Fills p with the defaults above. */
+/* Fills p with the agent's operating point (ANOMALY_THRESHOLD...): about
+ * 2e-5 false alarms per sample of Gaussian noise. */
 void anomaly_params_default(struct anomaly_params *p);
 
+/* Fills p with the operating point for one series read by a person
+ * (ANOMALY_SERIES_...): more sensitive, about 3e-4 false alarms per sample
+ * of Gaussian noise, NAB 76.6 on the development set. */
+void anomaly_params_series(struct anomaly_params *p);
+
+/* Bytes one detector takes, fixed at creation (about 33 KiB). */
+size_t anomaly_bytes(void);
+
 /* A detector for one metric; params NULL means the defaults.  Returns NULL
- * with errno EINVAL for a threshold outside (0, 1) or a negative period, or
- * ENOMEM.  The caller owns the detector and frees it with anomaly__free. */
+ * with errno EINVAL for a threshold outside (0, 1), a negative period or
+ * another parameter out of its range, or ENOMEM.  The caller owns the detector and frees it with anomaly__free. */
 struct anomaly *anomaly__new(const struct anomaly_params *params);
 
 /* Feeds one sample and sets *ret (always, when it returns 0).  Timestamps
