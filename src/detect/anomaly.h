@@ -77,11 +77,11 @@
 /* One series read by a person (anomaly_params_series, `ksight detect`),
  * scored like NAB: a missed incident costs nine false alarms.  Chosen by
  * bench/nab.sh's search on the NAB development set (docs/detection.md). */
-#define ANOMALY_SERIES_THRESHOLD 0.45
+#define ANOMALY_SERIES_THRESHOLD 0.6
 #define ANOMALY_SERIES_PROBATION 150
 #define ANOMALY_SERIES_REARM 30
-#define ANOMALY_SERIES_POINT_MARGIN 0.1
-#define ANOMALY_SERIES_PATTERN_TAIL 3.16e-4     /* 10^-3.5 */
+#define ANOMALY_SERIES_POINT_MARGIN 0.05
+#define ANOMALY_SERIES_PATTERN_TAIL 3.16e-3     /* 10^-2.5 */
 #define ANOMALY_SERIES_PATTERN_MEMORY 4000
 
 struct anomaly_params {
