@@ -63,7 +63,7 @@ done
 times > "$OUT/times.after"
 before=$(child_cpu "$OUT/times.before")
 after=$(child_cpu "$OUT/times.after")
-samples=$(for rel in $files; do sed 1d "$NAB_DIR/data/$rel"; done | wc -l)
+samples=$(cd "$NAB_DIR/data" && awk 'FNR > 1 { n++ } END { print n }' $files)
 nfiles=$(echo "$files" | wc -l)
 
 windows_of '.' > "$OUT/all.json"
