@@ -207,7 +207,7 @@ static double scaled(double pos)
 /* NAB's raw score of one file's detections, as score.py computes it. */
 static double score_series(const struct series *s, const unsigned char *det)
 {
-	double maxtp = scaled(-1.0), fp = 0, best[MAX_WINDOWS], sum;
+	double maxtp = scaled(-1.0), fp = 0, best[MAX_WINDOWS] = { 0 }, sum;
 	int seen[MAX_WINDOWS] = { 0 }, cur = -1, prev = -1, next = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
