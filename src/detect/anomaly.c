@@ -78,7 +78,7 @@ struct likelihood {
 	double mean, var;       /* of the short-window mean */
 	uint64_t nmeans;
 	double alpha;           /* long-run weight of a new short-window mean */
-	double log_floor;       /* log of the tail probability that scores 1 */
+	double tail_floor, log_floor;  /* the tail probability that scores 1, and its log */
 };
 
 struct anomaly {
@@ -377,7 +377,7 @@ static double likelihood_update(struct likelihood *l, double raw)
 		/* log(p) / log(floor), p the upper tail: 0.5 at p = pattern_tail. */
 		double tail = 0.5 * erfc((mean - l->mean) / (sd * M_SQRT2));
 
-		score = fmin(log(tail + exp(l->log_floor)) / l->log_floor, 1);
+		score = fmin(log(tail + l->tail_floor) / l->log_floor, 1);
 		score = fmax(score, 0);
 	}
 	/* Exponentially weighted mean and variance; plain averages first. */
@@ -443,7 +443,8 @@ struct anomaly *anomaly__new(const struct anomaly_params *params)
 	a->since_alarm = UINT64_MAX;
 	a->calm = UINT32_MAX;
 	a->lik.alpha = 1.0 / params->pattern_memory;
-	a->lik.log_floor = 2 * log(params->pattern_tail);
+	a->lik.tail_floor = params->pattern_tail * params->pattern_tail;
+	a->lik.log_floor = log(a->lik.tail_floor);
 	return a;
 }
 
