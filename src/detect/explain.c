@@ -114,7 +114,8 @@ static bool compare(const struct explain_input *in, char *buf, size_t size)
 			snprintf(buf, size, " (usually %s%s)", text, hour);
 			return false;
 		}
-		snprintf(buf, size, ", usually %s%s", is_throughput(in->unit) && usual >= 0 ? "idle" : text, hour);
+		/* Only a throughput is idle: a trend (kB/s) near 0 is steady. */
+		snprintf(buf, size, ", usually %s%s", unit_is(in->unit, "B/s") && value > 0 ? "idle" : text, hour);
 		return true;
 	}
 	if (explain_negligible(value, in->unit) && usual > 0) {

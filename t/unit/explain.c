@@ -32,7 +32,7 @@ static const char *fmt(double value, const char *unit)
 
 int main(void)
 {
-	plan(22);
+	plan(23);
 
 	/* The incidents' alerts, as they were worded before. */
 	is_str(say("write throughput on vda", "B/s", 817 * 1048576.0, 63, false, ANOMALY_HIGH, 0, 2000),
@@ -46,6 +46,9 @@ int main(void)
 	       "writes on vda is 5949/s, usually 0/s", "a -3.6e-09/s baseline: 'usually 0/s'");
 	is_str(say("the syscall error rate", "pct", 0.004, 7.7, false, ANOMALY_LOW, 3, 12),
 	       "the syscall error rate is 0%, usually 7.7%", "a rate down to 0: no '0% of its usual'");
+
+	is_str(say("the trend of available memory", "kB/s", -5120, 0.2, false, ANOMALY_LOW, -300, 300),
+	       "the trend of available memory is -5.0 MiB/s, usually 0 B/s", "a signed rate near 0 is not 'idle'");
 
 	/* The ordinary cases. */
 	is_str(say("read p95 on vda", "us", 22000, 2100, false, ANOMALY_HIGH, 0, 2500),
