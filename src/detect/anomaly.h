@@ -62,8 +62,10 @@
  * 2e-5 false alarms per sample of Gaussian noise.  A person reading one
  * series (`ksight detect`, NAB's cost model where a missed incident costs
  * as much as nine false alarms) gets anomaly_params_series: probation 150,
- * re-armed after 30 ordinary samples, p = 10^-2.5 over a 4000-sample
- * memory; about 3e-4 false alarms per sample of Gaussian noise.
+ * re-armed after 30 ordinary samples, a pattern score of 0.5 at p =
+ * 10^-2.5 over a 4000-sample memory and a threshold of 0.6 (so a pattern
+ * is flagged at p = 10^-3); about 3e-4 false alarms per sample of Gaussian
+ * noise.
  *
  * A plain rolling z-score (NAB's "windowed Gaussian") fails on each of
  * these: one spike inflates its variance, seasonality and spiky-but-normal
