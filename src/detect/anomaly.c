@@ -5,7 +5,8 @@
  * and the arriving value's ranks (a few dozen entries on typical data; the
  * whole 4 KiB on a ramp, where it still costs under 250 ns a sample); plus,
  * once per 64 samples, a pass over 128 block extremes; plus one erfc and
- * one log.  About 220 ns in all, independent of the stream length.
+ * one log.  About 290 ns in all on the NAB series (bench/nab.sh),
+ * independent of the stream length.
  */
 #include "anomaly.h"
 
