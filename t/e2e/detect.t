@@ -34,7 +34,7 @@ is "$(cat "$TMP/err")" "" "nothing on stderr"
 "$KSIGHT" detect "$NAB/artificialNoAnomaly/art_flatline.csv" > "$TMP/flat.csv"
 is "$(detections "$TMP/flat.csv")" 0 "a flat line: no detection"
 
-# Over the 28 NAB series, a lower threshold detects more, a higher fewer.
+# Over the NAB series, a lower threshold detects more, a higher fewer.
 for t in 0.3 0.5 0.8; do
 	for f in "$NAB"/*/*.csv; do "$KSIGHT" detect --threshold $t "$f"; done > "$TMP/all-$t.csv"
 done
