@@ -186,6 +186,7 @@ static int start_watch(const struct config *cfg, struct store *store, struct wat
 	p.window_ns = cfg->detect_window_ns;
 	p.save_every_ns = cfg->detect_save_every_ns;
 	p.half_life_s = (double)cfg->detect_half_life_ns / 1e9;
+	p.syscall_slow_ns = (int64_t)cfg->syscall_slow_ns;
 	p.utc_offset_s = localtime_r(&now, &tm) ? (int32_t)tm.tm_gmtoff : 0;
 	if (!(w = watch__new(&p)))
 		return -errno;
