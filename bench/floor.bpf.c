@@ -3,6 +3,8 @@
  *
  * Syscalls (raw_syscalls sys_enter / sys_exit):
  *  - empty programs: what any program on these tracepoints costs;
+ *  - ktime programs: one clock read at entry and one at exit, nothing
+ *    kept: the clock's own cost, which any per-call latency pays;
  *  - clock programs: an entry timestamp in task storage and the latency at
  *    exit, the least a per-call latency tracer with a per-task slot does;
  *  - slot programs: the syscall tracer's design without its histograms: the
@@ -37,6 +39,20 @@ int BPF_PROG(floor_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 {
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ktime_enter, struct pt_regs *regs, long id)
+{
+	sink += bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ktime_exit, struct pt_regs *regs, long ret)
+{
+	sink -= bpf_ktime_get_ns();
 	return 0;
 }
 

@@ -1,6 +1,7 @@
-/* floor [--clock | --slot | --faults] -- CMD [ARGS...]: runs CMD with
- * floor programs attached (see floor.bpf.c) and exits with CMD's status:
+/* floor [--ktime | --clock | --slot | --faults] -- CMD [ARGS...]: runs CMD
+ * with floor programs attached (see floor.bpf.c) and exits with CMD's status:
  *   (default)  empty programs on raw_syscalls sys_enter/sys_exit (tp_btf);
+ *   --ktime    one clock read at entry and one at exit;
  *   --clock    a task-storage timestamp at entry, the latency at exit;
  *   --slot     a per-CPU slot timestamp, moved to task storage at a switch
  *              inside the call (sys_enter, sys_exit, sched_switch);
@@ -51,17 +52,17 @@ static int attach_perf(struct bpf_program *prog, unsigned long long config)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "", "--clock", "--slot", "--faults" };
-	enum { EMPTY, CLOCK, SLOT, FAULTS } mode = EMPTY;
+	static const char *const modes[] = { "", "--ktime", "--clock", "--slot", "--faults" };
+	enum { EMPTY, KTIME, CLOCK, SLOT, FAULTS } mode = EMPTY;
 	struct floor_bpf *skel;
 	int status = 1, i = 1;
 	pid_t pid;
 
-	for (int m = 1; m < 4; m++)
+	for (int m = 1; m < 5; m++)
 		if (argc > 1 && !strcmp(argv[1], modes[m]))
 			mode = m, i = 2;
 	if (argc < i + 2 || strcmp(argv[i], "--")) {
-		fprintf(stderr, "usage: floor [--clock | --slot | --faults] -- CMD [ARGS...]\n");
+		fprintf(stderr, "usage: floor [--ktime | --clock | --slot | --faults] -- CMD [ARGS...]\n");
 		return 2;
 	}
 	skel = floor_bpf__open();
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 		return 1;
 	bpf_program__set_autoload(skel->progs.floor_enter, mode == EMPTY);
 	bpf_program__set_autoload(skel->progs.floor_exit, mode == EMPTY);
+	bpf_program__set_autoload(skel->progs.ktime_enter, mode == KTIME);
+	bpf_program__set_autoload(skel->progs.ktime_exit, mode == KTIME);
 	bpf_program__set_autoload(skel->progs.clock_enter, mode == CLOCK);
 	bpf_program__set_autoload(skel->progs.clock_exit, mode == CLOCK);
 	bpf_program__set_autoload(skel->progs.slot_enter, mode == SLOT);

@@ -18,6 +18,11 @@
  * sleeping call became runnable, so the wait for a CPU after a wakeup counts
  * as run queue.  On-CPU time is the rest: latency minus the three.
  *
+ * A call is tagged with its task's user register frame (the `regs` the
+ * syscall tracepoints pass, at the top of the task's kernel stack: one per
+ * task, and free to read, where a helper call for the task would not be);
+ * sched_switch finds the same address with bpf_task_pt_regs().
+ *
  * Why the slot stays consistent: only these programs touch it, the syscall
  * tracepoints run their programs with preemption disabled, and every
  * context switch passes through sched_switch, which leaves the slot either
@@ -49,7 +54,7 @@ __u64 max_epoch = 0;
 /* A call in progress. */
 struct call {
 	__u64 start_ns;          /* entry time; 0: no call */
-	__u64 task;              /* address of the task_struct whose call it is */
+	__u64 task;              /* whose call it is: the address of its user pt_regs */
 	__u64 off_ns[OFF_REASONS];   /* time off the CPU so far, by reason */
 	__u32 nr;
 	__u32 switched;          /* off_ns is valid: the call left the CPU */
@@ -127,7 +132,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (!c)
 		return 0;
 	if (c->start_ns) {
-		if (c->task != (__u64)prev)
+		if (c->task != (__u64)bpf_task_pt_regs(prev))
 			ks_count(KS_STAT_UNTRACKED);   /* a switch was missed: drop the stale call */
 		else if (!(prev_state & KS_TASK_DEAD)) {
 			p = bpf_task_storage_get(&parked, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -152,6 +157,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		now = bpf_ktime_get_ns();
 	woken = p->reason != OFF_RUNQ && p->woken_ns > p->out_ns && p->woken_ns < now ? p->woken_ns : now;
 	*c = p->call;
+	c->task = (__u64)bpf_task_pt_regs(next);
 	p->call.start_ns = 0;
 	if (!c->switched) {
 		c->switched = 1;
@@ -184,7 +190,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!c)
 		return 0;
 	c->start_ns = bpf_ktime_get_ns();
-	c->task = (__u64)bpf_get_current_task_btf();
+	c->task = (__u64)regs;
 	c->nr = (__u32)id;
 	c->switched = 0;
 	return 0;
@@ -193,14 +199,13 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct syscall_totals *t;
 	struct syscall_event *e;
 	struct call *c = this_cpu_call();
 	__u64 now, lat, off, *slot;
 	__u32 nr, idx;
 
-	if (!c || !c->start_ns || c->task != (__u64)task)
+	if (!c || !c->start_ns || c->task != (__u64)regs)
 		return 0;
 	now = bpf_ktime_get_ns();
 	lat = now - c->start_ns;
@@ -246,7 +251,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e->ret = ret;
 	e->nr = nr;
 	e->pad = 0;
-	ks_task_fill(&e->task, task);
+	ks_task_fill(&e->task, bpf_get_current_task_btf());
 	ks_submit(&events, e);
 	return 0;
 }

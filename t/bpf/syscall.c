@@ -1,6 +1,6 @@
 /* Syscall tracer against workloads that know what they did:
- *  - 20 nanosleeps of 20 ms: 20 slow-call rows with the right pid and
- *    latencies in [20, 40] ms; the interval histogram's percentiles within
+ *  - 20 nanosleeps of 20 ms: 20 slow-call rows with the right pid, each
+ *    20-22 ms of it asleep; the interval histogram's percentiles within
  *    10% of the exact percentiles of those latencies;
  *  - 100,000 getppid calls: counted exactly, no errors;
  *  - the latency split, against what each call measured itself (its CPU
@@ -257,9 +257,11 @@ int main(void)
 	ktest_finish(&k);
 	is(ktest_int(&k, "select count(*) from syscall_events where pid=%d and syscall_name like '%%nanosleep'", pid), 20,
 	   "20 slow-call rows for the 20 sleeps");
+	/* On a busy machine a woken sleeper may wait long for a CPU: that wait
+	 * is run queue, and the sleep itself stays 20 ms. */
 	is(ktest_int(&k, "select count(*) from syscall_events where pid=%d and syscall_name like '%%nanosleep' "
-			 "and latency_ns between 20e6 and 40e6 and ret = 0 and tid = pid", pid), 20,
-	   "each with latency in [20, 40] ms, ret 0, the right pid and tid");
+			 "and latency_ns >= 20e6 and sleep_ns between 20e6 and 22e6 and ret = 0 and tid = pid", pid), 20,
+	   "each with latency >= 20 ms, of it 20-22 ms asleep, ret 0, the right pid and tid");
 	is(ktest_int(&k, "select count(*) from syscall_events where pid != %d", pid), 0,
 	   "nothing from other processes (pid filter)");
 	is(ktest_int(&k, "select sum(count) from syscall_stats where syscall_name like '%%nanosleep'"), 20,
