@@ -89,7 +89,8 @@ static bool list_whole_devices(struct scraper *s, struct diskstats_priv *p)
 		}
 		p->names[p->nnames++] = p->whole.data + off;
 	}
-	qsort(p->names, p->nnames, sizeof(*p->names), cmp_name);
+	if (p->nnames)       /* qsort and bsearch may not be given NULL, even for 0 */
+		qsort(p->names, p->nnames, sizeof(*p->names), cmp_name);
 	return true;
 }
 
@@ -98,6 +99,8 @@ static bool is_whole(const struct diskstats_priv *p, const char *name)
 {
 	char key[64], *k = key;
 
+	if (!p->nnames)
+		return false;
 	snprintf(key, sizeof(key), "%s", name);
 	for (char *c = key; *c; c++)
 		if (*c == '/')
