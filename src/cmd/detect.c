@@ -7,13 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../detect/anomaly.h"
+#include "../detect/csv.h"
 #include "../lib/parse.h"
 #include "cmd.h"
-
-#define MAX_FIELDS 64
 
 static void usage(void)
 {
@@ -60,83 +58,6 @@ static void usage(void)
 	       "      ksight detect --explain -\n");
 }
 
-/* Splits line (modified in place) into at most MAX_FIELDS fields at commas;
- * a field may be double-quoted, with "" for a quote.  field[i] is the
- * unquoted value; the text as written is at offset raw_off[i] of the line
- * as it was, raw_len[i] bytes long.  Returns the number of fields, or -1
- * for a malformed quoted field. */
-static int split_csv(char *line, char **field, size_t *raw_off, size_t *raw_len)
-{
-	char *p = line;
-	int n = 0;
-
-	while (n < MAX_FIELDS) {
-		char *start = p, *out = p;
-
-		field[n] = out;
-		raw_off[n] = (size_t)(start - line);
-		if (*p == '"') {
-			for (p++;; p++) {
-				if (!*p)
-					return -1;
-				if (*p == '"') {
-					if (p[1] != '"')
-						break;
-					p++;
-				}
-				*out++ = *p;
-			}
-			p++;
-			if (*p && *p != ',')
-				return -1;
-		} else {
-			while (*p && *p != ',')
-				p++;
-			out = p;
-		}
-		raw_len[n] = (size_t)(p - start);
-		n++;
-		if (!*p) {
-			*out = '\0';
-			break;
-		}
-		*out = '\0';
-		p++;
-	}
-	return n;
-}
-
-static char *trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
-
-/* Uses the columns named timestamp (or time) and value when the header has
- * both; else the first two. */
-static void header_columns(char **field, int nf, int *ts_col, int *val_col)
-{
-	int t = -1, v = -1;
-
-	for (int i = 0; i < nf; i++) {
-		const char *h = trim(field[i]);
-
-		if (t < 0 && (!strcasecmp(h, "timestamp") || !strcasecmp(h, "time")))
-			t = i;
-		else if (v < 0 && !strcasecmp(h, "value"))
-			v = i;
-	}
-	if (t >= 0 && v >= 0) {
-		*ts_col = t;
-		*val_col = v;
-	}
-}
-
 static const char *kind_name(enum anomaly_kind kind)
 {
 	switch (kind) {
@@ -169,17 +90,17 @@ int cmd_detect(int argc, char **argv)
 	};
 	struct anomaly_params params;
 	struct anomaly *det = NULL;
+	struct csv_reader csv;
 	const char *path, *name;
-	bool explain = false;
+	bool explain = false, header_printed = false;
 	FILE *in = NULL;
-	char *line = NULL, *copy = NULL;
-	size_t cap = 0, copy_cap = 0;
-	bool header_done = false;
+	char *line = NULL;
+	size_t cap = 0;
 	ssize_t len;
-	unsigned long lineno = 0;
-	int ts_col = 0, val_col = 1, opt, rc = EXIT_FAIL;
+	int opt, rc = EXIT_FAIL;
 
 	anomaly_params_default(&params);
+	csv_reader__init(&csv);
 	while ((opt = cli_getopt("detect", argc, argv, "h", opts)) != -1) {
 		switch (opt) {
 		case 't':
@@ -210,82 +131,33 @@ int cmd_detect(int argc, char **argv)
 	}
 
 	while ((len = getline(&line, &cap, in)) >= 0) {
-		char *field[MAX_FIELDS];
-		size_t raw_off[MAX_FIELDS], raw_len[MAX_FIELDS];
+		char err[CSV_ERR_MAX];
 		struct anomaly_result res;
-		int64_t ts;
-		double value;
-		int nf, r;
+		struct csv_row row;
+		int r = csv_reader__line(&csv, line, (size_t)len, &row, err);
 
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3)) {   /* UTF-8 BOM */
-			len -= 3;
-			memmove(line, line + 3, (size_t)len + 1);
-		}
-		if (strlen(line) != (size_t)len) {
-			cli_fail("detect", "%s:%lu: NUL byte in the line; is this a text CSV file?", name, lineno);
-			goto cleanup;
-		}
-		if (!line[strspn(line, " \t")])
-			continue;
-		if ((size_t)len >= copy_cap) {
-			free(copy);
-			copy_cap = (size_t)len + 1;
-			copy = malloc(copy_cap);
-			if (!copy) {
-				cli_fail("detect", "out of memory");
-				goto cleanup;
-			}
-		}
-		memcpy(copy, line, (size_t)len + 1);
-		nf = split_csv(line, field, raw_off, raw_len);
-		if (nf < 0) {
-			cli_fail("detect", "%s:%lu: malformed quoted field", name, lineno);
-			goto cleanup;
-		}
-		if (!header_done) {
-			header_done = true;
+		if (csv.header_done && !header_printed) {
 			printf("timestamp,value,anomaly_score%s\n", explain ? ",expected,low,high,kind" : "");
-			if (nf < 2) {
-				cli_fail("detect", "%s:%lu: expected a header line with timestamp and value columns, got '%s'",
-					 name, lineno, copy);
-				goto cleanup;
-			}
-			/* A first line that reads as a row is a row (no header). */
-			if (!(parse_time_ns(trim(field[0]), &ts) == 0 && parse_double(trim(field[1]), &value) == 0)) {
-				header_columns(field, nf, &ts_col, &val_col);
-				continue;
-			}
+			header_printed = true;
 		}
-		if (nf <= ts_col || nf <= val_col) {
-			cli_fail("detect", "%s:%lu: expected at least %d columns, got %d", name, lineno,
-				 (ts_col > val_col ? ts_col : val_col) + 1, nf);
+		if (r < 0) {
+			cli_fail("detect", "%s:%lu: %s", name, csv.lineno, err);
 			goto cleanup;
 		}
-		r = parse_time_ns(trim(field[ts_col]), &ts);
-		if (r) {
-			cli_fail("detect", "%s:%lu: timestamp '%s' %s", name, lineno, field[ts_col],
-				 r == -ERANGE ? "is out of range" : "is not a date-time or epoch number");
-			goto cleanup;
-		}
-		if (parse_double(trim(field[val_col]), &value)) {
-			cli_fail("detect", "%s:%lu: value '%s' is not a finite number", name, lineno, field[val_col]);
-			goto cleanup;
-		}
-		r = anomaly__update(det, ts, value, &res);
+		if (r == 0)
+			continue;
+		r = anomaly__update(det, row.ts, row.value, &res);
 		if (r == -ERANGE) {
-			cli_fail("detect", "%s:%lu: timestamp '%s' is earlier than the row before; sort the file by time",
-				 name, lineno, field[ts_col]);
+			cli_fail("detect", "%s:%lu: timestamp '%.*s' is earlier than the row before; sort the file by time",
+				 name, csv.lineno, (int)row.ts_len, row.ts_text);
 			goto cleanup;
 		}
 		if (r) {
-			cli_fail("detect", "%s:%lu: %s", name, lineno, strerror(-r));
+			cli_fail("detect", "%s:%lu: %s", name, csv.lineno, strerror(-r));
 			goto cleanup;
 		}
-		printf("%.*s,%.*s,%.6f", (int)raw_len[ts_col], copy + raw_off[ts_col],
-		       (int)raw_len[val_col], copy + raw_off[val_col], shown_score(&res, params.threshold));
+		printf("%.*s,%.*s,%.6f", (int)row.ts_len, row.ts_text, (int)row.value_len, row.value_text,
+		       shown_score(&res, params.threshold));
 		if (explain)
 			printf(",%.6g,%.6g,%.6g,%s", res.expected, res.low, res.high, kind_name(res.kind));
 		putchar('\n');
@@ -294,7 +166,7 @@ int cmd_detect(int argc, char **argv)
 		cli_fail("detect", "cannot read %s: %s", name, strerror(errno));
 		goto cleanup;
 	}
-	if (!header_done) {
+	if (!csv.header_done) {
 		cli_fail("detect", "%s is empty: expected a header line and timestamp,value rows", name);
 		goto cleanup;
 	}
@@ -305,7 +177,7 @@ int cmd_detect(int argc, char **argv)
 	rc = EXIT_OK;
 cleanup:
 	free(line);
-	free(copy);
+	csv_reader__free(&csv);
 	anomaly__free(det);
 	if (in && in != stdin)
 		fclose(in);
