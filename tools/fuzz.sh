@@ -35,7 +35,7 @@ run_one() {
 	[ -f "t/fuzz/corpus/$t.dict" ] && set -- "$@" -dict="t/fuzz/corpus/$t.dict"
 	[ -f "t/fuzz/corpus/$t.options" ] && set -- "$@" $(cat "t/fuzz/corpus/$t.options")
 	# -fork would survive crashes; one process keeps exec/s comparable.
-	nice -n 19 "$out/$t" "$@" "$corpus" "t/fuzz/corpus/$t" >"$out/log/$t.log" 2>&1 || true
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} nice -n 19 "$out/$t" "$@" "$corpus" "t/fuzz/corpus/$t" >"$out/log/$t.log" 2>&1 || true
 }
 
 # JOBS at a time: when all slots are busy, wait for the oldest.

@@ -71,6 +71,7 @@ void policy__free(struct policy *p)
 
 struct reader {
 	char *err;
+	size_t errlen;
 	int rc;
 };
 
@@ -82,9 +83,9 @@ static int bad(struct reader *rd, const struct ynode *n, const char *fmt, ...)
 
 	if (rd->rc)
 		return rd->rc;
-	off = snprintf(rd->err, POLICY_ERR_MAX, "%d: ", n ? n->line : 0);
+	off = snprintf(rd->err, rd->errlen, "%d: ", n ? n->line : 0);
 	va_start(ap, fmt);
-	vsnprintf(rd->err + off, POLICY_ERR_MAX - (size_t)off, fmt, ap);
+	vsnprintf(rd->err + off, rd->errlen - (size_t)off, fmt, ap);
 	va_end(ap);
 	rd->rc = -EINVAL;
 	return rd->rc;
@@ -389,8 +390,8 @@ static void read_llm(struct reader *rd, const struct ynode *n, struct llm_config
 
 int policy__load(struct policy *p, const char *path, char *err)
 {
-	struct reader rd = { err, 0 };
 	char inner[POLICY_ERR_MAX - 64] = "";
+	struct reader rd = { inner, sizeof(inner), 0 };
 	struct ynode *root = NULL;
 	FILE *f = fopen(path, "r");
 
@@ -398,7 +399,6 @@ int policy__load(struct policy *p, const char *path, char *err)
 		snprintf(err, POLICY_ERR_MAX, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	rd.err = inner;
 	rd.rc = ytree_parse(f, &root, inner, sizeof(inner));
 	fclose(f);
 	if (!rd.rc && root && root->kind != Y_MAP)

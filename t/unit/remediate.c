@@ -122,7 +122,7 @@ int main(void)
 	int64_t now = 1000 * NSEC_PER_SEC;
 	pid_t a, protected_pid, c, d;
 
-	plan(34);
+	plan(35);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	batch__init(&b);
@@ -275,6 +275,16 @@ int main(void)
 			{ "settle: 2h\n", ":1: settle: '2h' is more than" },
 		};
 
+		/* A message longer than the reader's buffer (found by the
+		 * fuzzer: bad() wrote up to POLICY_ERR_MAX into a buffer 64
+		 * bytes shorter) is cut, not written past it. */
+		char long_url[1200];
+
+		snprintf(long_url, sizeof(long_url), "llm: {url: ftp://%0900d, model: m}\n", 0);
+		policy__defaults(&p);
+		ok(policy__load(&p, write_file("bad6.yaml", long_url), err) == -EINVAL && strstr(err, ":1: llm.url: 'ftp://00") &&
+		   strlen(err) < POLICY_ERR_MAX, "a long error message is cut to fit");
+		policy__free(&p);
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			policy__defaults(&p);
 			err[0] = '\0';
