@@ -178,6 +178,10 @@ $(FUZZ_OUT)/assets.o: $(OUTPUT)/assets.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
+# The replay build of a target may check more, slowly (parquet_writer reads
+# its files back with DuckDB).
+$(OUTPUT)/t/fuzz/%.o: CFLAGS += -DFUZZ_REPLAY
+
 define FUZZ_RULES
 $(FUZZ_OUT)/$(1): $(FUZZ_OUT)/t/fuzz/$(1).o $(filter-out $(addprefix $(FUZZ_OUT)/,$(call fuzz_included,$(1))),$(FUZZ_LIB_OBJS))
 	$$(call msg,FUZZ-LD,$$@)
