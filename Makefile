@@ -140,6 +140,11 @@ $(OUTPUT)/t/bpf/%.t: $(OUTPUT)/t/bpf/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Helpers are the workloads tests measure, not what they test: never
+# sanitized (ASan's own clone at exit would be one more fork to count).
+$(OUTPUT)/t/helpers/%: CFLAGS := $(filter-out $(SANITIZE_FLAGS),$(CFLAGS))
+$(OUTPUT)/t/helpers/%.o: CFLAGS := $(filter-out $(SANITIZE_FLAGS),$(CFLAGS))
+
 $(OUTPUT)/t/helpers/%: $(OUTPUT)/t/helpers/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lpthread -lm -o $@

@@ -271,7 +271,7 @@ static enum MHD_Result fake_queue(struct MHD_Connection *c, unsigned int status,
 	if (!strncmp(r->content_type, "application/json", 16) && !json_valid(r->data, r->len))
 		fuzz_die("status %u: the answer is not JSON: %.*s", status, (int)(r->len > 2000 ? 2000 : r->len), r->data);
 #ifdef FUZZ_REPLAY
-	fprintf(stderr, "# %u %s, %zu bytes: %.*s\n", status, r->content_type, r->len,
+	printf("# %u %s, %zu bytes: %.*s\n", status, r->content_type, r->len,
 		(int)(r->len > 100 ? 100 : r->len), !strncmp(r->content_type, "application/json", 16) ? r->data : "");
 #endif
 	return MHD_YES;

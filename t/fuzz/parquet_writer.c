@@ -42,7 +42,7 @@ struct cell {
 
 struct table {
 	struct parquet_column cols[COLS_MAX];
-	char names[COLS_MAX][8];
+	char names[COLS_MAX][24];
 	size_t ncols;
 	struct parquet_opts opts;
 	char meta[16];
@@ -359,7 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc && !first_err)
 		fuzz_die("close: %s", strerror(-rc));
 #ifdef FUZZ_REPLAY
-	fprintf(stderr, "# %zu columns, %zu rows: %s\n", t.ncols, t.rows,
+	printf("# %zu columns, %zu rows: %s\n", t.ncols, t.rows,
 		rc ? "refused (a required value is missing)" : "written, read back by DuckDB");
 #endif
 	check_no_temp();

@@ -122,7 +122,9 @@ int main(int argc, char **argv)
 		uint8_t *data = slurp(in.path[i], &len);
 		int rc;
 
-		diag("%s: %s (%zu bytes)", target, name, len);
+		/* On stdout: prove shows it with -v, and a crash leaves it last. */
+		printf("# %s: %s (%zu bytes)\n", target, name, len);
+		fflush(stdout);
 		rc = LLVMFuzzerTestOneInput(data, len);
 		is(rc, 0, "%s: %s", target, name);
 		free(data);
