@@ -146,6 +146,13 @@ static int64_t delta32(uint64_t now, uint64_t before)
 	return (int64_t)((uint32_t)now - (uint32_t)before);
 }
 
+/* A delta of 512-byte sectors in bytes; -1 (unknown) when unknown or too
+ * big to be one interval's I/O (it would overflow). */
+static int64_t sectors_to_bytes(int64_t sectors)
+{
+	return sectors < 0 || sectors > INT64_MAX / 512 ? -1 : sectors * 512;
+}
+
 static void put_disk(struct batch *b, int64_t now_ns, const struct disk *d, const struct disk *prev,
 		     int64_t interval_ns)
 {
@@ -178,8 +185,8 @@ static void put_disk(struct batch *b, int64_t now_ns, const struct disk *d, cons
 		put_int(b, i < d->nfields ? (int64_t)d->f[i] : -1);
 	put_rate(b, dt[D_READ_IOS], interval_ns);
 	put_rate(b, dt[D_WRITE_IOS], interval_ns);
-	put_rate(b, dt[D_READ_SECTORS] < 0 ? -1 : dt[D_READ_SECTORS] * 512, interval_ns);
-	put_rate(b, dt[D_WRITE_SECTORS] < 0 ? -1 : dt[D_WRITE_SECTORS] * 512, interval_ns);
+	put_rate(b, sectors_to_bytes(dt[D_READ_SECTORS]), interval_ns);
+	put_rate(b, sectors_to_bytes(dt[D_WRITE_SECTORS]), interval_ns);
 	put_ratio(b, dt[D_READ_TICKS], dt[D_READ_IOS], 1.0);
 	put_ratio(b, dt[D_WRITE_TICKS], dt[D_WRITE_IOS], 1.0);
 	if (dt[D_IO_TICKS] < 0 || interval_ns <= 0) {
