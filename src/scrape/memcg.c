@@ -133,5 +133,6 @@ int64_t memcg_mem_available(const char *root)
 	if (n < 0)
 		return n;
 	kb = procfs_field(text, "MemAvailable");
-	return kb < 0 ? -EINVAL : kb * 1024;
+	/* Over 1 EiB is not a reading (and kb * 1024 would overflow). */
+	return kb < 0 || kb > 1LL << 50 ? -EINVAL : kb * 1024;
 }
