@@ -6,8 +6,9 @@
 # Each target runs for SECONDS at nice 19 (the machines are shared), JOBS
 # targets at a time, on a working corpus in .output/fuzz/corpus/<target>/
 # that starts from t/fuzz/corpus/<target>/ and keeps what it finds between
-# runs.  t/fuzz/corpus/<target>.dict, when present, is the target's
-# dictionary and t/fuzz/corpus/<target>.options holds extra libFuzzer flags
+# runs.  Its dictionary is t/fuzz/corpus/<target>.dict, else that of its
+# family (the name up to the first '_': scrape.dict for scrape_*), when
+# there is one; t/fuzz/corpus/<target>.options holds extra libFuzzer flags
 # (such as -max_len=).  Crashes, leaks and UB reports are saved as
 # .output/fuzz/crash/<target>-* (add the input to t/fuzz/corpus/<target>/
 # once fixed, so the replay in `make test` keeps it fixed); each target's
@@ -32,7 +33,13 @@ run_one() {
 	mkdir -p "$corpus"
 	set -- -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/crash/$t-" \
 		-rss_limit_mb=2048 -timeout=10
-	[ -f "t/fuzz/corpus/$t.dict" ] && set -- "$@" -dict="t/fuzz/corpus/$t.dict"
+	# The target's dictionary, else its family's (scrape.dict for scrape_*).
+	for dict in "t/fuzz/corpus/$t.dict" "t/fuzz/corpus/${t%%_*}.dict"; do
+		if [ -f "$dict" ]; then
+			set -- "$@" -dict="$dict"
+			break
+		fi
+	done
 	[ -f "t/fuzz/corpus/$t.options" ] && set -- "$@" $(cat "t/fuzz/corpus/$t.options")
 	# -fork would survive crashes; one process keeps exec/s comparable.
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} nice -n 19 "$out/$t" "$@" "$corpus" "t/fuzz/corpus/$t" >"$out/log/$t.log" 2>&1 || true
