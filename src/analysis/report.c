@@ -240,51 +240,68 @@ static void replay_tick(void *ctx, int64_t ts)
 	watch__end_tick(p->w, ts, &p->out);
 }
 
-static void anomaly_json(struct json *j, const struct batch_value *v)
-{
-	static const char *const keys[] = { "ts", "metric", "value", "expected", "low", "high", "usual",
+/* The anomalies columns the report shows, and their JSON keys. */
+static const char *const anomaly_cols[] = { "timestamp", "metric", "value", "expected", "low", "high", "usual",
+					    "score", "confidence", "severity", "kind", "correlated",
+					    "correlated_metrics", "explanation", NULL };
+static const char *const anomaly_keys[] = { "ts", "metric", "value", "expected", "low", "high", "usual",
 					    "score", "confidence", "severity", "kind", "correlated",
 					    "correlated_metrics", "explanation" };
 
+static void anomaly_json(struct json *j, const struct batch_row *r)
+{
 	json_obj_begin(j);
-	for (unsigned c = 0; c < sizeof(keys) / sizeof(keys[0]); c++) {
-		json_key(j, keys[c]);
-		if (v[c].tag == V_INT)
-			json_int(j, v[c].i);
-		else if (v[c].tag == V_REAL)
-			json_double(j, v[c].r);
-		else if (v[c].tag == V_TEXT)
-			json_strn(j, v[c].s, v[c].len);
+	for (unsigned k = 0; k < r->cols->n; k++) {
+		const struct batch_value *v = batch_row__value(r, k);
+
+		json_key(j, anomaly_keys[k]);
+		if (v->tag == V_INT)
+			json_int(j, v->i);
+		else if (v->tag == V_REAL)
+			json_double(j, v->r);
+		else if (v->tag == V_TEXT)
+			json_strn(j, v->s, v->len);
 		else
 			json_null(j);
 	}
 	json_obj_end(j);
 }
 
+struct stored_anomalies {
+	struct report *r;
+	struct batch_cols cols;
+};
+
+/* A stored row: every column of anomalies in schema order. */
 static int stored_anomaly(void *ctx, int ncols, const struct batch_value *v)
 {
-	struct report *r = ctx;
+	struct stored_anomalies *sa = ctx;
+	const struct batch_row row = { &sa->cols, v };
 
 	(void)ncols;
-	anomaly_json(&r->j, v);
-	r->st->anomalies++;
+	anomaly_json(&sa->r->j, &row);
+	sa->r->st->anomalies++;
 	return 0;
 }
 
 static void anomalies(struct report *r)
 {
-	struct store_query_cb cb = { NULL, stored_anomaly, r };
+	const struct table *tab = &schema_tables[T_ANOMALIES];
+	struct stored_anomalies sa = { .r = r };
+	struct store_query_cb cb = { NULL, stored_anomaly, &sa };
 	struct buf sql = BUF_INIT;
 	char err[STORE_ERR_MAX];
 	int64_t exists = 0;
 
+	batch_cols__init(&sa.cols, T_ANOMALIES, anomaly_cols);
 	json_key(&r->j, "anomalies");
 	json_arr_begin(&r->j);
 	store__query_int(r->s, "SELECT count(*) FROM sqlite_master WHERE name = 'anomalies'", &exists, NULL);
 	if (exists) {
-		buf_printf(&sql, "SELECT timestamp, metric, value, expected, low, high, usual, score, confidence,"
-			   " severity, kind, correlated, correlated_metrics, explanation FROM anomalies"
-			   " WHERE timestamp BETWEEN %lld AND %lld ORDER BY timestamp LIMIT 5000",
+		buf_adds(&sql, "SELECT ");
+		for (unsigned c = 0; c < tab->ncolumns; c++)
+			buf_printf(&sql, "%s%s", c ? ", " : "", tab->columns[c].name);
+		buf_printf(&sql, " FROM anomalies WHERE timestamp BETWEEN %lld AND %lld ORDER BY timestamp LIMIT 5000",
 			   (long long)r->from, (long long)r->to);
 		if (store__query(r->s, sql.data, &cb, err)) {
 			snprintf(r->err, STORE_ERR_MAX, "%s", err);
@@ -299,15 +316,13 @@ static void anomalies(struct report *r)
 		if (!p.w) {
 			r->rc = -ENOMEM;
 		} else if ((r->rc = replay__run(r->s, r->from, r->to, &rcb, r->err)) == 0) {
-			size_t pos = 0;
-			struct batch_value v[16];
+			struct batch_cursor cur;
 
 			watch__finish(p.w, r->to, &p.out);
 			r->st->replayed = true;
-			for (uint32_t row = 0; row < p.out.tables[T_ANOMALIES].rows; row++) {
-				for (unsigned c = 0; c < schema_tables[T_ANOMALIES].ncolumns; c++)
-					batch__read(&p.out, T_ANOMALIES, &pos, &v[c]);
-				anomaly_json(&r->j, v);
+			batch_cursor__init(&cur, &p.out, T_ANOMALIES, anomaly_cols);
+			while (batch_cursor__next(&cur)) {
+				anomaly_json(&r->j, &cur.row);
 				r->st->anomalies++;
 			}
 		}

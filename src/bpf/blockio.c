@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/prom.h"
 #include "../lib/u64map.h"
 #include "../scrape/procfs.h"

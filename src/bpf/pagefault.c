@@ -18,8 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/prom.h"
 #include "../store/batch.h"
 #include "pagefault.skel.h"
@@ -49,8 +48,8 @@ static const char *access_name(uint32_t error_code)
 static int on_event(struct tracer *t, const void *data, size_t size)
 {
 	const struct pf_event *e = data;
-	struct collector *c = t->col;
-	struct batch *b = collector__batch(c);
+	struct tracer_sink *sink = t->sink;
+	struct batch *b = sink__batch(sink);
 	/* A completion without a seen start (a kernel-mode fault on a user
 	 * address) has no access type. */
 	bool access_known = e->type == PF_UNKNOWN || e->latency_ns;
@@ -58,8 +57,8 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	batch__row(b, T_PAGE_FAULT_EVENTS);
-	batch__int(b, collector__to_real(c, e->ts_ns));
-	collector__put_task(b, &e->task);
+	batch__int(b, sink__to_real(sink, e->ts_ns));
+	sink__put_task(b, &e->task);
 	batch__text(b, e->type == PF_MAJOR ? "major" : e->type == PF_MINOR ? "minor" : NULL);
 	batch__text(b, access_known ? access_name(e->error_code) : NULL);
 	batch__int(b, (int64_t)e->address);
@@ -67,9 +66,9 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 		batch__int(b, (int64_t)e->latency_ns);
 	else
 		batch__null(b);
-	collector__put_cgroup(c, b, &e->task);
+	sink__put_cgroup(sink, b, &e->task);
 	batch__end(b);
-	collector__rows_added(c);
+	sink__rows_added(sink);
 	return 0;
 }
 

@@ -9,15 +9,14 @@
  * (sum_exec_runtime) is divided between user and system in the ratio of the
  * tick-sampled utime/stime, so user + system equals the real runtime.
  */
-#include "proc.h"
+#include "proc_tracer.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/prom.h"
 #include "../store/batch.h"
 #include "proc.skel.h"
@@ -143,8 +142,8 @@ static const char *kind_name(uint32_t kind)
 static int on_event(struct tracer *t, const void *data, size_t size)
 {
 	struct proc_priv *p = t->priv;
-	struct collector *c = t->col;
-	struct batch *b = collector__batch(c);
+	struct tracer_sink *sink = t->sink;
+	struct batch *b = sink__batch(sink);
 	struct proc_record r;
 	uint64_t cgid;
 	const char *cgpath;
@@ -152,14 +151,14 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	if (size < sizeof(struct ks_proc_event))
 		return 0;
 	t->events++;
-	proc_record_decode(data, size, collector__clock_offset(c), &r);
+	proc_record_decode(data, size, sink__clock_offset(sink), &r);
 	if (r.kind <= PROC_EXIT)
 		p->kinds[r.kind]++;
 	if (p->consumer) {
 		p->consumer(p->consumer_ctx, &r);
 		return 0;
 	}
-	cgpath = collector__cgroup(c, r.cgroup_id, r.memcg_id, &cgid);
+	cgpath = sink__cgroup(sink, r.cgroup_id, r.memcg_id, &cgid);
 
 	batch__row(b, T_PROCESS_EVENTS);
 	batch__int(b, r.time_ns);
@@ -194,7 +193,7 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	batch__int(b, (int64_t)cgid);
 	batch__text(b, cgpath);
 	batch__end(b);
-	collector__rows_added(c);
+	sink__rows_added(sink);
 	return 0;
 }
 

@@ -8,30 +8,26 @@
  * record lost to a full ring buffer); then every series is advanced to the
  * tick and judged.
  *
- * Rows: 'suspect' when a leak is first declared and when its pattern
- * changes, its rate moves by RATE_CHANGE or its confidence by CONF_CHANGE
- * (at most one such update per UPDATE_EVERY_NS), or its rate by RATE_SETTLE
- * after SETTLE_EVERY_NS (so a first estimate does not linger); 'resolved'
- * when the detector ends the suspicion; 'exited', with the final estimate,
- * when a suspect exits or execs.
- * Each row carries the memory cgroup limit read at that moment
- * (proc/memcg.h) and the projected time to reach it, or to use up
- * MemAvailable when no limit applies.
+ * Which verdicts become rows ('suspect', 'resolved', 'exited') and the
+ * headroom each row carries are the detector's call (detect/leak_suspect.h);
+ * this file reads the kernel side, feeds the detector, and reads what the
+ * rows need from the system: the memory cgroup's limit and usage at that
+ * moment (scrape/memcg.h), or MemAvailable when no limit applies.
  */
 #include "rss.h"
+#include "rss_tracer.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../detect/leak.h"
+#include "../detect/leak_suspect.h"
 #include "../lib/clock.h"
 #include "../lib/u64map.h"
 #include "../scrape/cgroup.h"
@@ -41,11 +37,6 @@
 #include "rss.skel.h"
 #include "tracer.h"
 
-#define RATE_CHANGE 0.10
-#define CONF_CHANGE 0.15
-#define UPDATE_EVERY_NS (5 * NSEC_PER_SEC)
-#define RATE_SETTLE 0.03
-#define SETTLE_EVERY_NS (30 * NSEC_PER_SEC)
 #define BATCH_ENTRIES 1024
 
 struct rss_proc {
@@ -57,9 +48,7 @@ struct rss_proc {
 	__u64 pages[RSS_MEMBERS];
 	char comm[KS_COMM_LEN + 1];
 	struct leak_series *series;
-	bool suspect;                  /* the latest row says 'suspect' */
-	struct leak_verdict reported;  /* what the latest row said */
-	int64_t reported_ns;
+	struct leak_suspect leak;      /* what its latest row said */
 	struct memcg_info memcg;       /* as read for the latest row */
 	bool memcg_known;
 };
@@ -104,15 +93,15 @@ static void put_int_or_null(struct batch *b, int64_t v, bool known)
 }
 
 /* Appends one memory_growth_events row for r with verdict v. */
-static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_verdict *v, const char *status,
+static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_verdict *v, enum leak_row row,
 		      bool refresh_limit)
 {
 	struct rss_priv *p = t->priv;
-	struct collector *c = t->col;
-	struct batch *b = collector__batch(c);
-	int64_t offset = collector__clock_offset(c), headroom = -1, used;
-	double ttl = -1, limit = 0;
-	const char *source = NULL, *path = NULL;
+	struct tracer_sink *sink = t->sink;
+	struct batch *b = sink__batch(sink);
+	int64_t offset = sink__clock_offset(sink), limit;
+	struct leak_headroom h;
+	const char *path = NULL;
 	uint64_t cgid = 0, resolved_id;
 	bool cgid_known = false;
 
@@ -125,22 +114,9 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 			r->memcg_known = true;
 		}
 	}
-	used = (int64_t)footprint_bytes(p, r->pages);
-	if (r->memcg_known && r->memcg.limit_bytes >= 0) {
-		source = "cgroup";
-		limit = (double)r->memcg.limit_bytes;
-		used = r->memcg.usage_bytes >= 0 ? r->memcg.usage_bytes : used;
-		headroom = r->memcg.limit_bytes > used ? r->memcg.limit_bytes - used : 0;
-		ttl = leak_time_to_limit(v, (double)used, limit);
-	} else {
-		int64_t avail = memcg_mem_available(p->root);
-
-		if (avail >= 0) {
-			source = "memavailable";
-			headroom = avail;
-			ttl = leak_time_to_limit(v, 0, (double)avail);
-		}
-	}
+	limit = r->memcg_known ? r->memcg.limit_bytes : -1;
+	leak_headroom(v, (int64_t)footprint_bytes(p, r->pages), limit, r->memcg_known ? r->memcg.usage_bytes : -1,
+		      limit >= 0 ? -1 : memcg_mem_available(p->root), &h);
 	if (r->memcg_known && r->memcg.version) {
 		path = r->memcg.path;
 		if (r->memcg.version == 1 && r->memcg_id) {
@@ -151,7 +127,7 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 			cgid_known = true;
 		}
 	} else if (r->cgroup_id) {
-		path = collector__cgroup(c, r->cgroup_id, r->memcg_id, &resolved_id);
+		path = sink__cgroup(sink, r->cgroup_id, r->memcg_id, &resolved_id);
 		cgid = resolved_id;
 		cgid_known = true;
 	}
@@ -163,7 +139,7 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 	batch__int(b, (int64_t)r->start_ns + offset);
 	put_int_or_null(b, (int64_t)cgid, cgid_known);
 	batch__text(b, path);
-	batch__text(b, status);
+	batch__text(b, leak_row_status(row));
 	batch__text(b, leak_pattern_name(v->pattern));
 	batch__real(b, v->rate);
 	batch__int(b, (int64_t)((r->pages[RSS_ANON] + r->pages[RSS_FILE] + r->pages[RSS_SHMEM]) * p->page_size));
@@ -172,17 +148,17 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 	batch__int(b, (int64_t)(r->pages[RSS_SHMEM] * p->page_size));
 	batch__int(b, (int64_t)(r->pages[RSS_SWAP] * p->page_size));
 	batch__real(b, v->confidence);
-	put_int_or_null(b, r->memcg_known ? r->memcg.limit_bytes : 0, r->memcg_known && r->memcg.limit_bytes >= 0);
-	batch__text(b, source);
-	put_int_or_null(b, headroom, headroom >= 0);
-	if (ttl >= 0 && !strcmp(status, "suspect"))     /* a projection only while growing */
-		batch__real(b, ttl);
+	put_int_or_null(b, h.limit_bytes, h.limit_bytes >= 0);
+	batch__text(b, h.source);
+	put_int_or_null(b, h.headroom_bytes, h.headroom_bytes >= 0);
+	if (h.time_to_limit_s >= 0 && row == LEAK_ROW_SUSPECT)     /* a projection only while growing */
+		batch__real(b, h.time_to_limit_s);
 	else
 		batch__null(b);
 	batch__int(b, v->growth_start_ns + offset);
 	batch__int(b, v->samples);
 	batch__end(b);
-	collector__rows_added(c);
+	sink__rows_added(sink);
 	p->counters.rows++;
 }
 
@@ -191,45 +167,28 @@ static void report(struct tracer *t, struct rss_proc *r, int64_t now_mono)
 {
 	struct rss_priv *p = t->priv;
 	struct leak_verdict v;
+	enum leak_row row;
 	int64_t t0 = clock_mono_ns();
 
 	leak_series__verdict(r->series, &v);
 	p->counters.detector_ns += (uint64_t)(clock_mono_ns() - t0);
-	if (v.leak) {
-		const struct leak_verdict *old = &r->reported;
-		int64_t since = now_mono - r->reported_ns;
-		double moved = old->rate > 0 ? fabs(v.rate - old->rate) / old->rate : 1;
-
-		if (!r->suspect || v.pattern != old->pattern ||
-		    (since >= UPDATE_EVERY_NS && (moved >= RATE_CHANGE || fabs(v.confidence - old->confidence) >= CONF_CHANGE)) ||
-		    (since >= SETTLE_EVERY_NS && moved >= RATE_SETTLE)) {
-			write_row(t, r, &v, "suspect", true);
-			r->suspect = true;
-			r->reported = v;
-			r->reported_ns = now_mono;
-		}
-	} else if (r->suspect) {
-		write_row(t, r, &v, "resolved", true);
-		r->suspect = false;
-		r->reported = v;
-		r->reported_ns = now_mono;
-	}
+	row = leak_suspect__judge(&r->leak, &v, now_mono);
+	if (row != LEAK_ROW_NONE)
+		write_row(t, r, &v, row, true);
 }
 
 /* The process is gone (exit, exec, or pid reuse): close its suspicion. */
 static void finish(struct tracer *t, struct rss_proc *r)
 {
-	if (r->suspect) {
-		struct leak_verdict v = r->reported;
+	struct leak_verdict v;
 
-		leak_series__refresh(r->series);
-		leak_series__verdict(r->series, &v);
-		v.leak = false;
-		if (v.pattern == LEAK_NONE)
-			v.pattern = r->reported.pattern;
-		write_row(t, r, &v, "exited", false);
-		r->suspect = false;
-	}
+	if (!r->leak.suspect)
+		return;
+	v = r->leak.reported;
+	leak_series__refresh(r->series);
+	leak_series__verdict(r->series, &v);
+	if (leak_suspect__exit(&r->leak, &v) == LEAK_ROW_EXITED)
+		write_row(t, r, &v, LEAK_ROW_EXITED, false);
 }
 
 /* The state for tgid under this origin, (re)started when the process is

@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/prom.h"
 #include "../lib/u64map.h"
 #include "../store/batch.h"
@@ -60,21 +59,21 @@ static void put_name(struct batch *b, uint32_t nr)
 static int on_event(struct tracer *t, const void *data, size_t size)
 {
 	const struct syscall_event *e = data;
-	struct collector *c = t->col;
-	struct batch *b = collector__batch(c);
+	struct tracer_sink *sink = t->sink;
+	struct batch *b = sink__batch(sink);
 
 	if (size < sizeof(*e))
 		return 0;
 	batch__row(b, T_SYSCALL_EVENTS);
-	batch__int(b, collector__to_real(c, e->ts_ns));
-	collector__put_task(b, &e->task);
+	batch__int(b, sink__to_real(sink, e->ts_ns));
+	sink__put_task(b, &e->task);
 	batch__int(b, e->nr);
 	put_name(b, e->nr);
 	batch__int(b, (int64_t)e->latency_ns);
 	batch__int(b, e->ret);
-	collector__put_cgroup(c, b, &e->task);
+	sink__put_cgroup(sink, b, &e->task);
 	batch__end(b);
-	collector__rows_added(c);
+	sink__rows_added(sink);
 	return 0;
 }
 

@@ -5,8 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/prom.h"
 #include "../store/batch.h"
 #include "tcp.skel.h"
@@ -32,8 +31,8 @@ static const char *state_name(unsigned state)
 static int on_event(struct tracer *t, const void *data, size_t size)
 {
 	const struct tcp_event *e = data;
-	struct collector *c = t->col;
-	struct batch *b = collector__batch(c);
+	struct tracer_sink *sink = t->sink;
+	struct batch *b = sink__batch(sink);
 	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN], comm[KS_COMM_LEN + 1];
 	int af = e->family == AF_INET6 ? AF_INET6 : AF_INET;
 	const char *cgroup;
@@ -46,9 +45,9 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	inet_ntop(af, e->daddr, daddr, sizeof(daddr));
 	memcpy(comm, e->comm, KS_COMM_LEN);
 	comm[KS_COMM_LEN] = '\0';
-	cgroup = collector__cgroup(c, e->cgroup_id, 0, &cgid);
+	cgroup = sink__cgroup(sink, e->cgroup_id, 0, &cgid);
 	batch__row(b, T_TCP_RETRANSMIT_EVENTS);
-	batch__int(b, collector__to_real(c, e->ts_ns));
+	batch__int(b, sink__to_real(sink, e->ts_ns));
 	if (e->pid) {
 		batch__int(b, e->pid);
 		batch__text(b, comm);
@@ -66,7 +65,7 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	batch__int(b, (int64_t)cgid);
 	batch__text(b, cgroup);
 	batch__end(b);
-	collector__rows_added(c);
+	sink__rows_added(sink);
 	return 0;
 }
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../config/config.h"
+#include "../lib/clock.h"
 #include "../lib/prom.h"
 #include "hist.h"
 
@@ -173,15 +173,16 @@ static int attach_all(struct tracer *t)
 	return 0;
 }
 
-int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, const struct config *cfg)
+int tracer__open(struct tracer *t, enum tracer_id id, struct tracer_sink *sink)
 {
 	const struct tracer_ops *ops = tracer_table[id];
+	const struct config *cfg = sink->cfg;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->ops = ops;
 	t->id = id;
-	t->col = col;
+	t->sink = sink;
 	if (ops->priv_size && !(t->priv = calloc(1, ops->priv_size)))
 		return disable(t, -ENOMEM, "out of memory");
 	for (const char *const *hook = ops->hooks; hook && *hook; hook++)
@@ -224,13 +225,13 @@ int tracer__add_ringbuf(struct tracer *t, struct bpf_map *rb, tracer_sample_fn f
 	r = &t->ringbufs[t->nringbufs++];
 	r->t = t;
 	r->fn = fn;
-	return collector__add_ringbuf(t->col, bpf_map__fd(rb), ringbuf_dispatch, r);
+	return sink__add_ringbuf(t->sink, bpf_map__fd(rb), ringbuf_dispatch, r);
 }
 
 /* Sums the per-CPU ks_stats counters into t->stats as deltas. */
 static void read_kernel_stats(struct tracer *t)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(t->obj, "ks_stats");
+	struct bpf_map *map = t->obj ? bpf_object__find_map_by_name(t->obj, "ks_stats") : NULL;
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t values[ncpus > 0 ? ncpus : 1];
 
@@ -248,14 +249,24 @@ static void read_kernel_stats(struct tracer *t)
 	}
 }
 
-int tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns)
+void tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns)
 {
+	int64_t t0;
+	int err = 0;
+
 	if (!t->enabled)
-		return 0;
+		return;
+	t0 = clock_mono_ns();
 	read_kernel_stats(t);
 	if (t->ops->collect)
-		return t->ops->collect(t, b, now_ns);
-	return 0;
+		err = t->ops->collect(t, b, now_ns);
+	if (err < 0) {
+		t->errors++;
+		snprintf(t->error, sizeof(t->error), "last collect failed: %s", strerror(-err));
+	} else {
+		t->error[0] = '\0';
+	}
+	t->cost_ms += (double)(clock_mono_ns() - t0) / 1e6;
 }
 
 uint64_t tracer__lost(const struct tracer *t, bool total)
@@ -265,10 +276,28 @@ uint64_t tracer__lost(const struct tracer *t, bool total)
 	return s[KS_STAT_DROPS] + s[KS_STAT_MAP_FULL] + s[KS_STAT_UNTRACKED];
 }
 
+uint64_t tracer__drops(const struct tracer *t, bool total)
+{
+	return tracer__lost(t, total) + (total ? t->errors_total + t->errors : t->errors);
+}
+
+const char *tracer__reason(const struct tracer *t, char *buf, size_t size)
+{
+	if (!t->enabled)
+		snprintf(buf, size, "%s", t->reason);
+	else if (t->note[0] && t->error[0])
+		snprintf(buf, size, "%s; %s", t->note, t->error);
+	else
+		snprintf(buf, size, "%s", t->note[0] ? t->note : t->error);
+	return buf;
+}
+
 void tracer__end_interval(struct tracer *t)
 {
 	t->events_total += t->events;
 	t->events = 0;
+	t->errors_total += t->errors;
+	t->errors = 0;
 	memset(t->stats, 0, sizeof(t->stats));
 	t->cost_ms = 0;
 }

@@ -20,7 +20,12 @@
  *      for Prometheus (see below);
  *   6. ops->destroy frees the skeleton and private state.
  * A failure in 2-4 disables the tracer with the reason and the agent keeps
- * running the others.
+ * running the others.  A failed collect (5) is counted and its reason kept,
+ * as a scraper's failed read is (scrape/scraper.h), and the tracer keeps
+ * running.
+ *
+ * Rows, clocks, cgroup paths and ring buffers come from the tracer's sink
+ * (sink.h, t->sink), never from the collector itself.
  */
 #ifndef KS_TRACER_H
 #define KS_TRACER_H
@@ -30,13 +35,13 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "sink.h"
 
 struct bpf_object;
 struct bpf_object_skeleton;
 struct bpf_link;
 struct bpf_map;
 struct batch;
-struct collector;
 struct config;
 struct prom;
 struct prom_labels;
@@ -92,7 +97,7 @@ struct tracer_ringbuf {
 struct tracer {
 	const struct tracer_ops *ops;
 	enum tracer_id id;
-	struct collector *col;
+	struct tracer_sink *sink;              /* where rows go (not owned) */
 	void *priv;
 	struct bpf_object_skeleton *skeleton;  /* set by ops->open */
 	struct bpf_object *obj;                /* the skeleton's object */
@@ -103,12 +108,15 @@ struct tracer {
 	bool enabled;
 	char reason[TRACER_REASON_MAX];        /* why not enabled */
 	char note[TRACER_REASON_MAX];          /* enabled but degraded: what is missing and why */
+	char error[TRACER_REASON_MAX];         /* the last collect failed: why ("" once one succeeds) */
 	/* per interval, reset every tick */
 	uint64_t events;                       /* events observed (counted by the tracer) */
 	uint64_t stats[KS_STAT_MAX];           /* kernel counter deltas */
+	uint64_t errors;                       /* failed collects */
 	/* since start */
 	uint64_t events_total;
 	uint64_t stats_total[KS_STAT_MAX];
+	uint64_t errors_total;
 	double cost_ms;                        /* collect time this interval */
 	uint64_t map_bytes;                    /* kernel memory of its maps, read at start */
 };
@@ -127,22 +135,35 @@ bool tracer_hook_exists(const char *name);
  * without the leading context pointer), or -1 when it does not exist. */
 int tracer_hook_args(const char *name);
 
-/* Sets up t for ops and runs steps 1-4 above.  Returns 0 with t->enabled,
- * or a negative errno with t->enabled false and t->reason filled; either way
- * t must be released with tracer__destroy(). */
-int tracer__open(struct tracer *t, enum tracer_id id, struct collector *col, const struct config *cfg);
+/* Sets up t for ops and runs steps 1-4 above, with the configuration
+ * sink->cfg; rows go to sink, which must outlive t.  Returns 0 with
+ * t->enabled, or a negative errno with t->enabled false and t->reason
+ * filled; either way t must be released with tracer__destroy(). */
+int tracer__open(struct tracer *t, enum tracer_id id, struct tracer_sink *sink);
 
 /* Registers ring buffer map rb: fn is called for each record.  The tracer
  * counts what it observed in t->events itself (a record may stand for one
  * event or, for aggregating tracers, be one of many it already counted). */
 int tracer__add_ringbuf(struct tracer *t, struct bpf_map *rb, tracer_sample_fn fn);
 
-/* Reads the kernel counters into t->stats (deltas) and calls ops->collect. */
-int tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns);
+/* Reads the kernel counters into t->stats (deltas) and calls ops->collect
+ * (nothing when t is disabled).  Adds the time taken to t->cost_ms; a
+ * failure (a negative errno from ops->collect) counts in t->errors with
+ * its reason in t->error, which the next success clears. */
+void tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns);
 
 /* Events the kernel side lost (ring buffer full, map or task storage
  * full, out of range): this interval's, or since start with total. */
 uint64_t tracer__lost(const struct tracer *t, bool total);
+
+/* What collector_stats counts as drops: the kernel side's losses plus
+ * failed collects; this interval's, or since start with total. */
+uint64_t tracer__drops(const struct tracer *t, bool total);
+
+/* What to show next to the tracer (collector_stats.reason): why it is
+ * disabled, or, when enabled, what it lacks (t->note) and why its last
+ * collect failed (t->error), "" when nothing.  Written to buf. */
+const char *tracer__reason(const struct tracer *t, char *buf, size_t size);
 
 /* Resets the per-interval counters after they were reported. */
 void tracer__end_interval(struct tracer *t);

@@ -10,9 +10,9 @@
 
 #include "../remediate/engine.h"
 #include "../remediate/policy.h"
-#include "../collector.h"
+#include "../collect/collector.h"
 #include "../analysis/baseline_db.h"
-#include "../config.h"
+#include "../config/config.h"
 #include "../detect/watch.h"
 #include "../http/server.h"
 #include "../http/snapshot.h"
@@ -113,20 +113,10 @@ static void watch_stats_row(struct agent_state *a, struct batch *b, int64_t now_
 
 	watch__stats(a->watch, &st);
 	drops = st.metrics_dropped + st.labels_dropped + st.held_dropped;
-	batch__row(b, T_COLLECTOR_STATS);
-	batch__int(b, now_ns);
-	batch__text(b, "detect");
-	batch__text(b, "detector");
-	batch__int(b, 1);
-	batch__null(b);
-	batch__int(b, (int64_t)st.tick_samples);
-	batch__int(b, (int64_t)(drops - a->watch_drops));
-	batch__int(b, 0);
-	batch__int(b, (int64_t)st.samples);
-	batch__int(b, (int64_t)drops);
-	batch__real(b, cost_ms);
-	batch__null(b);
-	batch__end(b);
+	batch__collector_stats(b, &(struct collector_stats_row){
+		.timestamp = now_ns, .collector = "detect", .kind = "detector", .enabled = true,
+		.events = st.tick_samples, .drops = drops - a->watch_drops,
+		.events_total = st.samples, .drops_total = drops, .cost_ms = cost_ms });
 	a->watch_drops = drops;
 }
 

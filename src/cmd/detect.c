@@ -23,9 +23,12 @@ static void usage(void)
 	       "  timestamp,value,anomaly_score\n"
 	       "\n"
 	       "to stdout, the timestamp and value text as given.  anomaly_score is in [0, 1]\n"
-	       "and a row is a detection exactly when its score is >= 0.5.  The first 512\n"
-	       "rows (while the detector learns) and the 300 after each detection (the same\n"
-	       "incident) score below 0.5.  See src/detect/anomaly.h for the method.\n"
+	       "and a row is a detection exactly when its score is >= 0.5.  The first 150\n"
+	       "rows (while the detector learns) score 0, and after a detection the rows of\n"
+	       "the same incident score below 0.5 until 30 in a row have looked ordinary.\n"
+	       "The operating point is the one for a series read by a person (more\n"
+	       "sensitive than the agent's, which watches hundreds of metrics): see\n"
+	       "src/detect/anomaly.h and docs/detection.md.\n"
 	       "\n"
 	       "The first line is a header (unless it reads as a row); the columns named\n"
 	       "timestamp and value are used, else the first two; other columns are ignored.\n"
@@ -34,11 +37,14 @@ static void usage(void)
 	       "Timestamps: '2014-04-01 00:00:00' (as in NAB), ISO 8601 with an optional\n"
 	       "fraction and zone (no zone means UTC), or epoch numbers, whose size gives the\n"
 	       "unit: under 1e11 seconds (decimals allowed), under 1e14 ms, under 1e17 us,\n"
-	       "else ns.  They must not go backwards.\n"
+	       "else ns.  A clock that steps back (a daylight-saving change, an NTP\n"
+	       "correction) is accepted: the first such line is named on stderr, once, and\n"
+	       "every row is still scored in file order, as if its time were that of the\n"
+	       "latest row before it.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --threshold X  detect where the detector's own score s reaches X instead of\n"
-	       "                 0.5 (0 < X < 1; lower detects more).  The printed score is s\n"
+	       "                 0.45 (0 < X < 1; lower detects more).  The printed score is s\n"
 	       "                 rescaled piecewise linearly so that X maps to 0.5: s < X\n"
 	       "                 prints 0.5*s/X, s >= X prints 0.5 + 0.5*(s-X)/(1-X).\n"
 	       "  --period D     seasonal period (default 1d, e.g. 1h, 7d); 0 turns the\n"
@@ -97,9 +103,11 @@ int cmd_detect(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
+	unsigned long stepped_back = 0;
+	int64_t latest_ts = INT64_MIN;
 	int opt, rc = EXIT_FAIL;
 
-	anomaly_params_default(&params);
+	anomaly_params_series(&params);
 	csv_reader__init(&csv);
 	while ((opt = cli_getopt("detect", argc, argv, "h", opts)) != -1) {
 		switch (opt) {
@@ -146,12 +154,17 @@ int cmd_detect(int argc, char **argv)
 		}
 		if (r == 0)
 			continue;
-		r = anomaly__update(det, row.ts, row.value, &res);
-		if (r == -ERANGE) {
-			cli_fail("detect", "%s:%lu: timestamp '%.*s' is earlier than the row before; sort the file by time",
-				 name, csv.lineno, (int)row.ts_len, row.ts_text);
-			goto cleanup;
+		/* The detector wants time that never goes back; rows are kept in
+		 * file order, each at the latest time seen so far. */
+		if (row.ts < latest_ts) {
+			if (!stepped_back++)
+				fprintf(stderr, "ksight detect: warning: %s:%lu: timestamp '%s' is earlier than a row "
+					"before it (the clock stepped back); scoring in file order\n",
+					name, csv.lineno, row.ts_field);
+			row.ts = latest_ts;
 		}
+		latest_ts = row.ts;
+		r = anomaly__update(det, row.ts, row.value, &res);
 		if (r) {
 			cli_fail("detect", "%s:%lu: %s", name, csv.lineno, strerror(-r));
 			goto cleanup;

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../collect/collector.h"
+#include "../config/config.h"
 #include "../lib/buf.h"
 #include "../lib/json.h"
 #include "../lib/parse.h"

@@ -37,9 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../bpf/proc.h"
-#include "../collector.h"
-#include "../config.h"
+#include "../bpf/proc_tracer.h"
+#include "../collect/collector.h"
+#include "../config/config.h"
 #include "../lib/clock.h"
 #include "../lib/json.h"
 #include "../lib/parse.h"

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../collect/collector.h"
+#include "../config/config.h"
 #include "../lib/clock.h"
 #include "../lib/parse.h"
 #include "../load/load.h"

@@ -5,7 +5,8 @@
  * and the arriving value's ranks (a few dozen entries on typical data; the
  * whole 4 KiB on a ramp, where it still costs under 250 ns a sample); plus,
  * once per 64 samples, a pass over 128 block extremes; plus one erfc and
- * one log.  About 220 ns in all, independent of the stream length.
+ * one log.  About 290 ns in all on the NAB series (bench/nab.sh),
+ * independent of the stream length.
  */
 #include "anomaly.h"
 
@@ -19,13 +20,11 @@
 #define BLOCK 64                /* extremes are kept per block of samples... */
 #define BLOCKS 128              /* ...for the last BLOCK * (BLOCKS - 1) or more */
 #define MIN_WINDOW 16           /* samples before any scoring */
-#define POINT_Z 3.0             /* a spike is >= 3 robust sigmas out... */
-#define POINT_MARGIN 0.1        /* ...and beyond the recent range by 10% of it */
+#define POINT_Z 3.0             /* a spike is >= 3 robust sigmas out (and beyond the range) */
 #define POINT_CLEAR 6.0         /* this far out, no range extrapolation needed */
 #define Z_CAP 8.0               /* |z| is clipped here before averaging */
 #define SHORT 30                /* samples in the pattern (short) window */
-#define LIK_ALPHA 0.002         /* long-run weight of the short-window mean */
-#define LIK_MIN_SD 1e-3         /* floor of its standard deviation */
+#define LIK_MIN_SD 1e-3         /* floor of the short-window mean's standard deviation */
 #define LIK_WARMUP 50           /* short-window means before the likelihood runs */
 #define SEASON_BINS 288         /* phase bins per period (5 min for a day)... */
 #define SEASON_MIN_BINS 4       /* ...and fewer than this means no seasonal model */
@@ -34,6 +33,7 @@
 #define SEASON_OFF 0.7          /* ...and dropped above this one */
 #define ERR_ALPHA (1.0 / WINDOW) /* weight of the models' running errors */
 #define INTERVALS 15            /* first intervals that set the bin width */
+#define REBASE 300              /* samples after a detection when a moved level is checked */
 
 /* A rolling window with its order statistics (sorted copy), and the extreme
  * deviations from the window's median over a longer history: per block,
@@ -78,6 +78,8 @@ struct likelihood {
 	uint64_t n;             /* raw values seen */
 	double mean, var;       /* of the short-window mean */
 	uint64_t nmeans;
+	double alpha;           /* long-run weight of a new short-window mean */
+	double tail_floor, log_floor;  /* the tail probability that scores 1, and its log */
 };
 
 struct anomaly {
@@ -92,6 +94,7 @@ struct anomaly {
 	uint64_t n;
 	int64_t last_ts;
 	uint64_t since_alarm;
+	uint32_t calm;          /* samples in a row scored under half the threshold */
 	struct rollq *alarm_model;  /* the model, median and scale at the last */
 	double alarm_median, alarm_scale;   /* detection */
 };
@@ -206,12 +209,13 @@ static void rollq_rebase(struct rollq *q, uint32_t count)
 }
 
 /* The point score of r, z robust sigmas from med, against the range
- * [lo, hi] whose width (at least one sigma) is span. */
-static double point_score(double r, double med, double z, double lo, double hi, double span)
+ * [lo, hi] whose width (at least one sigma) is span, to be cleared by
+ * margin * span. */
+static double point_score(double r, double med, double z, double lo, double hi, double span, double margin)
 {
 	double beyond = r >= med ? (r - hi) / span : (lo - r) / span;
 	/* Both tests reach 0.5 at their boundary; min() is their AND. */
-	double score = fmin(beyond / (2 * POINT_MARGIN), fabs(z) / (2 * POINT_Z));
+	double score = fmin(margin > 0 ? beyond / (2 * margin) : (beyond > 0 ? INFINITY : 0), fabs(z) / (2 * POINT_Z));
 
 	return fmin(fmax(score, 0), 1);
 }
@@ -219,7 +223,7 @@ static double point_score(double r, double med, double z, double lo, double hi, 
 /* Judges r against the window q (which does not hold r yet); offset is
  * added back to expected/low/high (the seasonal profile, or 0). */
 static void rollq_judge(const struct rollq *q, double r, double offset, double threshold,
-			struct verdict *v)
+			double margin, struct verdict *v)
 {
 	double med = rollq_quantile(q, 0.5);
 	double iqr = rollq_quantile(q, 0.75) - rollq_quantile(q, 0.25);
@@ -255,13 +259,13 @@ static void rollq_judge(const struct rollq *q, double r, double offset, double t
 	z = (r - med) / scale;
 
 	v->raw = fmin(fabs(z), Z_CAP) / Z_CAP;
-	v->point = fabs(z) < POINT_CLEAR ? point_score(r, med, z, glo, ghi, gspan)
-					 : point_score(r, med, z, lo, hi, span);
+	v->point = fabs(z) < POINT_CLEAR ? point_score(r, med, z, glo, ghi, gspan, margin)
+					 : point_score(r, med, z, lo, hi, span, margin);
 	v->kind = r >= med ? ANOMALY_HIGH : ANOMALY_LOW;
 
 	/* The band where the point score stays under the threshold. */
 	zmul = 2 * POINT_Z * threshold;
-	mmul = 2 * POINT_MARGIN * threshold;
+	mmul = 2 * margin * threshold;
 	clear = POINT_CLEAR * scale;
 	seen = fmax(med + zmul * scale, hi + mmul * span);
 	grown = fmax(med + zmul * scale, ghi + mmul * gspan);
@@ -371,14 +375,14 @@ static double likelihood_update(struct likelihood *l, double raw)
 
 	if (l->nmeans >= LIK_WARMUP) {
 		double sd = fmax(sqrt(l->var), LIK_MIN_SD);
-		/* log(p) / log(1e-10), p the upper tail: 0.5 at p = 1e-5. */
+		/* log(p) / log(floor), p the upper tail: 0.5 at p = pattern_tail. */
 		double tail = 0.5 * erfc((mean - l->mean) / (sd * M_SQRT2));
 
-		score = fmin(log(tail + 1e-10) / log(1e-10), 1);
+		score = fmin(log(tail + l->tail_floor) / l->log_floor, 1);
 		score = fmax(score, 0);
 	}
 	/* Exponentially weighted mean and variance; plain averages first. */
-	weight = l->nmeans < 1 / LIK_ALPHA ? 1.0 / (l->nmeans + 1) : LIK_ALPHA;
+	weight = l->nmeans < 1 / l->alpha ? 1.0 / (l->nmeans + 1) : l->alpha;
 	delta = mean - l->mean;
 	l->mean += weight * delta;
 	l->var = (1 - weight) * (l->var + weight * delta * delta);
@@ -392,6 +396,27 @@ void anomaly_params_default(struct anomaly_params *p)
 	p->period_ns = ANOMALY_PERIOD_NS;
 	p->probation = ANOMALY_PROBATION;
 	p->refractory = ANOMALY_REFRACTORY;
+	p->rearm = 0;
+	p->point_margin = 0.1;
+	p->pattern_tail = 1e-5;
+	p->pattern_memory = 500;
+}
+
+void anomaly_params_series(struct anomaly_params *p)
+{
+	anomaly_params_default(p);
+	p->threshold = ANOMALY_SERIES_THRESHOLD;
+	p->probation = ANOMALY_SERIES_PROBATION;
+	p->refractory = 0;
+	p->rearm = ANOMALY_SERIES_REARM;
+	p->point_margin = ANOMALY_SERIES_POINT_MARGIN;
+	p->pattern_tail = ANOMALY_SERIES_PATTERN_TAIL;
+	p->pattern_memory = ANOMALY_SERIES_PATTERN_MEMORY;
+}
+
+size_t anomaly_bytes(void)
+{
+	return sizeof(struct anomaly);
 }
 
 struct anomaly *anomaly__new(const struct anomaly_params *params)
@@ -403,7 +428,9 @@ struct anomaly *anomaly__new(const struct anomaly_params *params)
 		anomaly_params_default(&defaults);
 		params = &defaults;
 	}
-	if (!(params->threshold > 0 && params->threshold < 1) || params->period_ns < 0) {
+	if (!(params->threshold > 0 && params->threshold < 1) || params->period_ns < 0 ||
+	    !(params->pattern_tail > 0 && params->pattern_tail < 0.5) || params->pattern_memory < 1 ||
+	    !(params->point_margin >= 0 && params->point_margin <= 10)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -415,6 +442,10 @@ struct anomaly *anomaly__new(const struct anomaly_params *params)
 	a->local.past_min = a->resid.past_min = INFINITY;
 	a->season.period_ns = params->period_ns;
 	a->since_alarm = UINT64_MAX;
+	a->calm = UINT32_MAX;
+	a->lik.alpha = 1.0 / params->pattern_memory;
+	a->lik.tail_floor = params->pattern_tail * params->pattern_tail;
+	a->lik.log_floor = log(a->lik.tail_floor);
 	return a;
 }
 
@@ -459,9 +490,9 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 		expected = season_expected(s, bin);
 	}
 	if (judged)
-		rollq_judge(&a->local, x, 0, threshold, &local);
+		rollq_judge(&a->local, x, 0, threshold, a->params.point_margin, &local);
 	if (!isnan(expected) && a->resid.n >= MIN_WINDOW && judged) {
-		rollq_judge(&a->resid, x - expected, expected, threshold, &resid);
+		rollq_judge(&a->resid, x - expected, expected, threshold, a->params.point_margin, &resid);
 		a->err_local += ERR_ALPHA * (fabs(x - local.expected) - a->err_local);
 		a->err_season += ERR_ALPHA * (fabs(x - resid.expected) - a->err_season);
 		/* The seasonal model needs a full window of residuals. */
@@ -492,12 +523,13 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 	if (a->n <= a->params.probation) {
 		ret->score = 0;
 	} else if (ret->score >= threshold) {
-		if (a->since_alarm <= a->params.refractory) {
+		if (a->since_alarm <= a->params.refractory || a->calm < a->params.rearm) {
 			/* Still the incident already reported. */
 			ret->score = nextafter(threshold, 0);
 		} else {
 			ret->anomalous = true;
 			a->since_alarm = 0;
+			a->calm = 0;
 			a->alarm_model = model;
 			a->alarm_median = v->median;
 			a->alarm_scale = v->scale;
@@ -505,12 +537,16 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 	}
 	if (a->since_alarm != UINT64_MAX)
 		a->since_alarm++;
-	/* At the end of the refractory period: if the level has moved, the
+	/* An incident is over once the evidence has stayed under half the
+	 * threshold for `rearm` samples in a row. */
+	if (!ret->anomalous && a->calm < a->params.rearm)
+		a->calm = fmax(v->point, lik) < 0.5 * threshold ? a->calm + 1 : 0;
+	/* REBASE samples after a detection: if the level has moved, the
 	 * extremes learnt before and during the move are the old regime's. */
-	if (a->since_alarm == (uint64_t)a->params.refractory + 1 && a->params.refractory &&
+	if (a->since_alarm == REBASE + 1 &&
 	    fabs(rollq_quantile(a->alarm_model, 0.5) - a->alarm_median) > POINT_Z * a->alarm_scale) {
-		rollq_rebase(&a->local, a->params.refractory);
-		rollq_rebase(&a->resid, a->params.refractory);
+		rollq_rebase(&a->local, REBASE);
+		rollq_rebase(&a->resid, REBASE);
 	}
 	return 0;
 }

@@ -154,7 +154,8 @@ int csv_reader__line(struct csv_reader *r, char *line, size_t len, struct csv_ro
 			 (r->ts_col > r->val_col ? r->ts_col : r->val_col) + 1, nf);
 		return -EINVAL;
 	}
-	if ((rc = parse_time_ns(trim(field[r->ts_col]), &ts))) {
+	ret->ts_field = trim(field[r->ts_col]);
+	if ((rc = parse_time_ns(ret->ts_field, &ts))) {
 		snprintf(err, CSV_ERR_MAX, "timestamp '%s' %s", field[r->ts_col],
 			 rc == -ERANGE ? "is out of range" : "is not a date-time or epoch number");
 		return rc == -ERANGE ? -ERANGE : -EINVAL;

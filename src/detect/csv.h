@@ -27,6 +27,9 @@ struct csv_row {
 	 * call, not NUL-terminated. */
 	const char *ts_text, *value_text;
 	size_t ts_len, value_len;
+	/* The timestamp field unquoted and trimmed, NUL-terminated, in the
+	 * caller's line (valid while it is). */
+	const char *ts_field;
 };
 
 struct csv_reader {

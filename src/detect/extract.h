@@ -68,6 +68,7 @@ struct extract {
 	struct counter_rate attempt_fails, estab_resets, in_errs, active_opens;
 	struct trend available;
 	uint64_t samples;                       /* emitted in all */
+	struct batch_cols cols[T_COUNT];        /* the columns read, per table read */
 };
 
 /* Sets x up to call fn(ctx, sample) for every sample. */

@@ -10,6 +10,7 @@
 
 #include "../lib/u64map.h"
 #include "correlate.h"
+#include "explain.h"
 #include "extract.h"
 
 #define MAX_GROUPS 256
@@ -23,6 +24,22 @@ struct wmetric {
 	uint32_t id, group;
 	struct anomaly *det;            /* NULL until its first sample */
 	struct baseline bl;
+	int64_t last_ts;                /* its latest sample judged... */
+	double last_value, last_low, last_high;  /* ...and the detector's range for it */
+	const char *numerator;          /* a ratio: the metric of its numerator, else NULL */
+};
+
+/* Ratios of two counts, by their numerator.  When one moves only because
+ * its denominator did (a CPU hog makes many successful syscalls and the
+ * error rate falls; a lull in traffic and the same few retransmits become a
+ * high rate) the ratio tells nothing the denominator does not: such a
+ * detection is dropped, and counted in stats.ratios_discounted.  extract.c
+ * emits each numerator before its ratio in a tick. */
+static const struct {
+	const char *ratio, *numerator;
+} ratios[] = {
+	{ "syscall.error_pct", "syscall.errors_per_s" },
+	{ "tcp.retransmit_pct", "tcp.retrans_per_s" },
 };
 
 struct watch {
@@ -153,6 +170,9 @@ static struct wmetric *add(struct watch *w, const char *name, const char *unit, 
 	snprintf(m->what, sizeof(m->what), "%s", what ? what : name);
 	group_of(name, group, sizeof(group));
 	m->group = group_id(w, group);
+	for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++)
+		if (!strcmp(name, ratios[i].ratio))
+			m->numerator = ratios[i].numerator;
 	m->id = w->nmetrics;
 	baseline__init(&m->bl, w->params.half_life_s, w->params.utc_offset_s);
 	for (h = hash_name(name); u64map_get(&w->by_name, h); h++)
@@ -182,6 +202,20 @@ const struct baseline *watch__baseline(const struct watch *w, const char *name)
 	return m ? &m->bl : NULL;
 }
 
+/* True when ratio metric m's detection d (at sample s) is backed by its
+ * numerator: at the same tick, beyond the numerator's own range in the same
+ * direction. */
+static bool numerator_moved(const struct watch *w, const struct wmetric *m, const struct metric_sample *s,
+			    const struct anomaly_result *r)
+{
+	const struct wmetric *n = find(w, m->numerator);
+	bool up = r->kind == ANOMALY_HIGH || (r->kind != ANOMALY_LOW && s->value >= r->expected);
+
+	if (!n || n->last_ts != s->ts)
+		return false;
+	return up ? n->last_value > n->last_high : n->last_value < n->last_low;
+}
+
 static void on_sample(void *ctx, const struct metric_sample *s)
 {
 	struct watch *w = ctx;
@@ -203,7 +237,13 @@ static void on_sample(void *ctx, const struct metric_sample *s)
 	if (anomaly__update(m->det, s->ts, s->value, &r))
 		return;
 	w->stats.samples++;
-	if (r.anomalous) {
+	m->last_ts = s->ts;
+	m->last_value = s->value;
+	m->last_low = r.low;
+	m->last_high = r.high;
+	if (r.anomalous && m->numerator && !numerator_moved(w, m, s, &r)) {
+		w->stats.ratios_discounted++;
+	} else if (r.anomalous) {
 		struct detection d = {
 			.ts = s->ts, .metric = m->id, .group = m->group, .score = r.score,
 			.value = s->value, .expected = r.expected, .low = r.low, .high = r.high,
@@ -218,47 +258,9 @@ static void on_sample(void *ctx, const struct metric_sample *s)
 	baseline__update(&m->bl, s->ts, s->value);
 }
 
-static double to_base(double v, const char *unit)
-{
-	return !strcmp(unit, "kB") || !strcmp(unit, "kB/s") ? v * 1024 : v;
-}
-
 void watch_format_value(double value, const char *unit, char *buf, size_t size)
 {
-	double a;
-
-	/* What the estimators leave around 0 (1e-30) is 0 for people. */
-	if (fabs(value) < 1e-9)
-		value = 0;
-	a = fabs(value);
-	if (!isfinite(value)) {
-		snprintf(buf, size, "unknown");
-	} else if (!strcmp(unit, "us") || !strcmp(unit, "ms")) {
-		double us = !strcmp(unit, "ms") ? value * 1000 : value;
-
-		a = fabs(us);
-		if (a < 1000)
-			snprintf(buf, size, "%.0f µs", us);
-		else if (a < 1e6)
-			snprintf(buf, size, a < 1e4 ? "%.1f ms" : "%.0f ms", us / 1e3);
-		else
-			snprintf(buf, size, "%.1f s", us / 1e6);
-	} else if (!strcmp(unit, "pct")) {
-		snprintf(buf, size, a < 10 ? "%.1f%%" : "%.0f%%", value);
-	} else if (!strcmp(unit, "kB") || !strcmp(unit, "B/s") || !strcmp(unit, "kB/s")) {
-		static const char *const sfx[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-		double v = to_base(value, unit);
-		int k = 0;
-
-		for (a = fabs(v); a >= 1024 && k < 4; k++, a /= 1024, v /= 1024)
-			;
-		snprintf(buf, size, a < 10 && k ? "%.1f %s%s" : "%.0f %s%s", v, sfx[k],
-			 strchr(unit, '/') ? "/s" : "");
-	} else if (!strcmp(unit, "per_s")) {
-		snprintf(buf, size, a >= 100 || a == floor(a) ? "%.0f/s" : "%.2g/s", value);
-	} else {
-		snprintf(buf, size, a >= 100 || a == floor(a) ? "%.0f" : "%.3g", value);
-	}
+	explain_format_value(value, unit, buf, size);
 }
 
 static const char *kind_name(int kind)
@@ -274,37 +276,13 @@ static const char *kind_name(int kind)
 static void explain(const struct wmetric *m, const struct detection *d, const struct correlated *r,
 		    struct watch *w, char *buf, size_t size)
 {
-	char value[32], usual[32], lim[32];
-	const char *hour = d->hourly ? " for this hour" : "";
+	struct explain_input in = {
+		.what = m->what, .unit = m->unit, .value = d->value, .usual = d->usual, .hourly = d->hourly,
+		.expected = d->expected, .low = d->low, .high = d->high, .kind = d->kind,
+	};
 	size_t len;
 
-	watch_format_value(d->value, m->unit, value, sizeof(value));
-	if (isfinite(d->usual)) {
-		watch_format_value(d->usual, m->unit, usual, sizeof(usual));
-		double ratio = d->usual > 0 && d->value >= 0 ? d->value / d->usual : NAN;
-
-		if (isfinite(ratio) && ratio >= 1.5)
-			snprintf(buf, size, "%s is %s, %.*fx its usual %s%s", m->what, value, ratio < 10 ? 1 : 0,
-				 ratio, usual, hour);
-		else if (isfinite(ratio) && ratio <= 1 / 1.5)
-			snprintf(buf, size, "%s is %s, %.0f%% of its usual %s%s", m->what, value, ratio * 100,
-				 usual, hour);
-		else
-			snprintf(buf, size, "%s is %s (usually %s%s)", m->what, value, usual, hour);
-	} else {
-		watch_format_value(d->expected, m->unit, usual, sizeof(usual));
-		snprintf(buf, size, "%s is %s, expected about %s", m->what, value, usual);
-	}
-	len = strlen(buf);
-	if (d->kind == ANOMALY_HIGH) {
-		watch_format_value(d->high, m->unit, lim, sizeof(lim));
-		snprintf(buf + len, size - len, ", above anything recent (up to %s)", lim);
-	} else if (d->kind == ANOMALY_LOW) {
-		watch_format_value(d->low, m->unit, lim, sizeof(lim));
-		snprintf(buf + len, size - len, ", below anything recent (down to %s)", lim);
-	} else {
-		snprintf(buf + len, size - len, ", after a run of unusual values");
-	}
+	explain_detection(&in, buf, size);
 	len = strlen(buf);
 	if (r->nothers) {
 		snprintf(buf + len, size - len, "; together with %s", w->metrics[r->others[0]->metric]->name);

@@ -47,6 +47,7 @@ struct watch_stats {
 	uint64_t metrics_dropped;       /* samples of metrics past max_metrics */
 	uint64_t labels_dropped;        /* rows of disks or interfaces past the label cap */
 	uint64_t held_dropped;          /* detections past the correlator's capacity */
+	uint64_t ratios_discounted;     /* detections of a ratio that only its denominator explains */
 	uint64_t snapshots;             /* baseline snapshots appended */
 };
 

@@ -10,8 +10,6 @@
  * out: Prometheus computes them from the counters.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "../lib/prom.h"
 #include "../store/batch.h"
@@ -164,84 +162,36 @@ static const struct gauge gauges[] = {
 
 #define NGAUGES (sizeof(gauges) / sizeof(gauges[0]))
 
-/* The rows of one table of the batch, decoded once. */
-struct rows {
-	bool decoded;
-	uint32_t n;
-	struct batch_value *v;       /* n * ncolumns */
-};
-
-static int column_index(enum table_id t, const char *name)
-{
-	for (unsigned c = 0; c < schema_tables[t].ncolumns; c++)
-		if (!strcmp(schema_tables[t].columns[c].name, name))
-			return (int)c;
-	return -1;
-}
-
-static struct rows *rows_of(struct rows *cache, const struct batch *b, enum table_id t)
-{
-	struct rows *r = &cache[t];
-	unsigned ncols = schema_tables[t].ncolumns;
-	size_t pos = 0;
-
-	if (r->decoded)
-		return r;
-	r->decoded = true;
-	r->n = b ? b->tables[t].rows : 0;
-	if (!r->n)
-		return r;
-	r->v = malloc(sizeof(*r->v) * r->n * ncols);
-	if (!r->v) {
-		r->n = 0;
-		return r;
-	}
-	for (size_t i = 0; i < (size_t)r->n * ncols; i++)
-		batch__read(b, t, &pos, &r->v[i]);
-	return r;
-}
-
-static double number(const struct batch_value *v)
-{
-	return v->tag == V_INT ? (double)v->i : v->r;
-}
-
-static bool key_is(const struct batch_value *v, const char *want)
-{
-	return v->tag == V_TEXT && strlen(want) == v->len && !memcmp(v->s, want, v->len);
-}
-
 void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums *sums)
 {
-	struct rows cache[T_COUNT] = { 0 };
+	enum { VALUE, KEY };
+	struct batch_cursor cur;
+	const struct batch_row *r = &cur.row;
 	int slot = 0;
 
 	for (size_t g = 0; g < NGAUGES; g++) {
 		const struct gauge *e = &gauges[g];
+		const char *const names[] = { [VALUE] = e->column, [KEY] = e->key, NULL };
 		bool delta = e->conv == DELTA || e->conv == DELTA_KB;
-		int col = column_index(e->table, e->column), key = e->key ? column_index(e->table, e->key) : -1;
-		unsigned ncols = schema_tables[e->table].ncolumns;
-		struct rows *r = rows_of(cache, b, e->table);
 		int this_slot = delta ? slot++ : -1;
 
-		if (col < 0 || (e->key && key < 0) || this_slot >= METRICS_SUMS_MAX)
-			continue;     /* a column this schema lacks (another branch's) */
-		for (uint32_t i = 0; i < r->n; i++) {
-			const struct batch_value *v = &r->v[(size_t)i * ncols + col];
-			const struct batch_value *k = key >= 0 ? &r->v[(size_t)i * ncols + key] : NULL;
+		if (this_slot >= METRICS_SUMS_MAX)
+			continue;
+		batch_cursor__init(&cur, b, e->table, names);
+		while (batch_cursor__next(&cur)) {
+			const struct batch_value *v = batch_row__value(r, VALUE);
 			struct prom_labels l;
 			double x;
 
-			if (v->tag == V_NULL || v->tag == V_TEXT || (e->only && !key_is(k, e->only)))
+			if (v->tag == V_NULL || v->tag == V_TEXT || (e->only && !batch_row__text_is(r, KEY, e->only)))
 				continue;
 			if (delta && v->i > 0)
 				sums->value[this_slot] += (uint64_t)v->i * (e->conv == DELTA_KB ? 1024 : 1);
 			prom_labels_init(&l);
-			if (k && e->label) {
+			if (e->key && e->label) {
 				char name[128];
 
-				snprintf(name, sizeof(name), "%.*s", k->tag == V_TEXT ? (int)k->len : 0,
-					 k->tag == V_TEXT ? k->s : "");
+				batch_row__text(r, KEY, name, sizeof(name));
 				prom_label(&l, e->label, name);
 			}
 			if (e->extra_name)
@@ -251,7 +201,7 @@ void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums 
 				prom_sample_u64(p, "", &l, sums->value[this_slot]);
 				continue;
 			}
-			x = number(v);
+			x = batch_row__real(r, VALUE);
 			switch (e->conv) {
 			case KB: x *= 1024; break;
 			case SECTORS: x *= 512; break;
@@ -266,6 +216,4 @@ void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums 
 				prom_sample(p, "", &l, x);
 		}
 	}
-	for (int t = 0; t < T_COUNT; t++)
-		free(cache[t].v);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../collector.h"
+#include "../collect/collector.h"
 #include "../lib/prom.h"
 #include "../version.h"
 
@@ -74,7 +74,7 @@ static void collector_metrics(struct prom *p, const struct snapshot *s)
 		prom_sample_u64(p, "", &l, s->collectors[i].events_total);
 	}
 	prom_family(p, "ksight_collector_drops_total", PROM_COUNTER,
-		    "Events lost (ring buffer or map full) by a tracer, failed reads of a scraper, since start.");
+		    "Events lost (ring buffer or map full) and failed collects of a tracer, failed reads of a scraper, since start.");
 	for (size_t i = 0; i < s->ncollectors; i++) {
 		collector_labels(&l, &s->collectors[i]);
 		prom_sample_u64(p, "", &l, s->collectors[i].drops_total);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/clock.h"
 #include "../lib/parse.h"
 #include "../store/batch.h"

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/clock.h"
 #include "../lib/dynload.h"
 #include "../lib/log.h"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collector.h"
-#include "../config.h"
+#include "../collect/collector.h"
+#include "../config/config.h"
 #include "../lib/clock.h"
 #include "../lib/prom.h"
 #include "../store/store.h"
@@ -78,12 +78,15 @@ static void fill_collectors(struct snapshots *sn, struct snapshot *s, struct col
 		o->configured = sn->cfg->tracers[i].enabled;
 		o->enabled = t->enabled;
 		snprintf(o->reason, sizeof(o->reason), "%s", t->enabled ? "" : t->reason);
-		snprintf(o->note, sizeof(o->note), "%s", t->enabled ? t->note : "");
+		if (t->enabled)
+			tracer__reason(t, o->note, sizeof(o->note));
+		else
+			o->note[0] = '\0';
 		o->events_total = t->events_total + t->events;
-		o->drops_total = tracer__lost(t, true);
+		o->drops_total = tracer__drops(t, true);
 		o->rate_limited_total = t->stats_total[KS_STAT_RATE_LIMITED];
 		o->events_last = t->events;
-		o->drops_last = tracer__lost(t, false);
+		o->drops_last = tracer__drops(t, false);
 		o->cost_seconds_total = sn->cost_total[s->ncollectors];
 		o->map_bytes = t->map_bytes;
 		s->ncollectors++;

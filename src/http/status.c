@@ -18,7 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../store/schema.h"

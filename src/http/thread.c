@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "../config.h"
+#include "../config/config.h"
 #include "../lib/clock.h"
 #include "../store/store.h"
 #include "routes.h"

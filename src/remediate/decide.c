@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../collector.h"
+#include "../collect/collector.h"
 #include "../lib/clock.h"
 #include "../scrape/pid.h"
 #include "engine_state.h"

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../collector.h"
+#include "../collect/collector.h"
 #include "../lib/clock.h"
 #include "engine_state.h"
 #include "outbound.h"

@@ -83,51 +83,6 @@ void world__put_anomaly(struct world *w, const struct anomaly_seen *a)
 	w->new_finding = true;
 }
 
-/* --- reading rows by column name --- */
-
-struct cols {
-	const struct table *t;
-	int idx[24];
-};
-
-static bool cols_find(struct cols *c, const char *table, const char *const *names)
-{
-	c->t = schema_find(table);
-	for (int i = 0; names[i]; i++)
-		c->idx[i] = c->t ? schema_column(c->t, names[i]) : -1;
-	return c->t != NULL;
-}
-
-static double num(const struct batch_value *v, int idx)
-{
-	if (idx < 0)
-		return NAN;
-	if (v[idx].tag == V_INT)
-		return (double)v[idx].i;
-	if (v[idx].tag == V_REAL)
-		return v[idx].r;
-	return NAN;
-}
-
-static void text(const struct batch_value *v, int idx, char *out, size_t size)
-{
-	if (idx >= 0 && v[idx].tag == V_TEXT)
-		snprintf(out, size, "%.*s", (int)v[idx].len, v[idx].s);
-	else
-		out[0] = '\0';
-}
-
-static bool text_is(const struct batch_value *v, int idx, const char *s)
-{
-	return idx >= 0 && v[idx].tag == V_TEXT && v[idx].len == strlen(s) && !memcmp(v[idx].s, s, v[idx].len);
-}
-
-/* Visits every row of table c->t in b. */
-#define FOR_ROWS(b, c, v)                                                              \
-	for (size_t _pos = 0, _r = 0;                                                  \
-	     (c)->t && _r < (b)->tables[schema_id((c)->t)].rows &&                     \
-	     (batch__read_row((b), schema_id((c)->t), &_pos, (v)), 1); _r++)
-
 static void keep_top(struct proc_load *top, size_t *n, uint32_t pid, const char *comm, double value)
 {
 	size_t i;
@@ -153,135 +108,152 @@ static void keep_top(struct proc_load *top, size_t *n, uint32_t pid, const char 
 	}
 }
 
+/* The columns world__feed reads, per table. */
+enum { G_PID, G_COMM, G_START, G_CGROUP, G_STATUS, G_PATTERN, G_RATE, G_RSS, G_CONFIDENCE, G_LIMIT,
+       G_LIMIT_SOURCE, G_HEADROOM, G_TTL };
+static const char *const growth_cols[] = { [G_PID] = "pid", [G_COMM] = "comm", [G_START] = "process_start",
+	[G_CGROUP] = "cgroup", [G_STATUS] = "status", [G_PATTERN] = "pattern",
+	[G_RATE] = "growth_rate_bytes_per_s", [G_RSS] = "rss_bytes", [G_CONFIDENCE] = "confidence",
+	[G_LIMIT] = "limit_bytes", [G_LIMIT_SOURCE] = "limit_source", [G_HEADROOM] = "headroom_bytes",
+	[G_TTL] = "time_to_limit_s", NULL };
+enum { E_EVENT, E_PID };
+static const char *const exit_cols[] = { [E_EVENT] = "event", [E_PID] = "pid", NULL };
+enum { A_TIME, A_METRIC, A_VALUE, A_LOW, A_HIGH, A_SCORE, A_EXPLANATION, A_SEVERITY };
+static const char *const anomaly_cols[] = { [A_TIME] = "timestamp", [A_METRIC] = "metric", [A_VALUE] = "value",
+	[A_LOW] = "low", [A_HIGH] = "high", [A_SCORE] = "score", [A_EXPLANATION] = "explanation",
+	[A_SEVERITY] = "severity", NULL };
+enum { P_RESOURCE, P_SOME_AVG10 };
+static const char *const psi_cols[] = { [P_RESOURCE] = "resource", [P_SOME_AVG10] = "some_avg10", NULL };
+enum { C_CPU, C_IDLE };
+static const char *const cpu_cols[] = { [C_CPU] = "cpu", [C_IDLE] = "idle_pct", NULL };
+enum { M_TOTAL, M_AVAILABLE };
+static const char *const mem_cols[] = { [M_TOTAL] = "total_kb", [M_AVAILABLE] = "available_kb", NULL };
+enum { PC_PID, PC_COMM, PC_ONCPU, PC_RUNQ };
+static const char *const pcpu_cols[] = { [PC_PID] = "pid", [PC_COMM] = "comm", [PC_ONCPU] = "oncpu_ns",
+	[PC_RUNQ] = "runq_wait_ns", NULL };
+enum { F_PID, F_COMM, F_MINOR, F_MAJOR };
+static const char *const fault_cols[] = { [F_PID] = "pid", [F_COMM] = "comm", [F_MINOR] = "minor",
+	[F_MAJOR] = "major", NULL };
+enum { R_PID, R_COMM };
+static const char *const retrans_cols[] = { [R_PID] = "pid", [R_COMM] = "comm", NULL };
+enum { IO_DEVICE, IO_READ_P95, IO_WRITE_P95 };
+static const char *const io_cols[] = { [IO_DEVICE] = "device", [IO_READ_P95] = "read_p95_us",
+	[IO_WRITE_P95] = "write_p95_us", NULL };
+
 void world__feed(struct world *w, const struct batch *b, int64_t now_ns)
 {
-	struct batch_value v[64];
-	struct cols c;
+	struct batch_cursor cur;
+	const struct batch_row *r = &cur.row;
 
 	w->now_ns = now_ns;
 
-	static const char *const growth[] = { "pid", "comm", "process_start", "cgroup", "status", "pattern",
-		"growth_rate_bytes_per_s", "rss_bytes", "confidence", "limit_bytes", "limit_source", "headroom_bytes",
-		"time_to_limit_s", NULL };
-	if (cols_find(&c, "memory_growth_events", growth)) {
-		FOR_ROWS(b, &c, v) {
-			struct suspect s = { 0 };
+	batch_cursor__init(&cur, b, T_MEMORY_GROWTH_EVENTS, growth_cols);
+	while (batch_cursor__next(&cur)) {
+		struct suspect s = { 0 };
 
-			s.pid = (uint32_t)num(v, c.idx[0]);
-			if (!text_is(v, c.idx[4], "suspect")) {
-				remove_suspect(w, s.pid);
-				continue;
-			}
-			text(v, c.idx[1], s.comm, sizeof(s.comm));
-			s.process_start = (int64_t)num(v, c.idx[2]);
-			text(v, c.idx[3], s.cgroup, sizeof(s.cgroup));
-			text(v, c.idx[5], s.pattern, sizeof(s.pattern));
-			s.rate = num(v, c.idx[6]);
-			s.rss_bytes = (int64_t)num(v, c.idx[7]);
-			s.confidence = num(v, c.idx[8]);
-			s.limit_bytes = isnan(num(v, c.idx[9])) ? -1 : (int64_t)num(v, c.idx[9]);
-			text(v, c.idx[10], s.limit_source, sizeof(s.limit_source));
-			s.headroom_bytes = isnan(num(v, c.idx[11])) ? -1 : (int64_t)num(v, c.idx[11]);
-			s.time_to_limit_s = num(v, c.idx[12]);
-			s.first_seen_ns = s.updated_ns = now_ns;
-			world__put_suspect(w, &s);
+		s.pid = (uint32_t)batch_row__int(r, G_PID, 0);
+		if (!batch_row__text_is(r, G_STATUS, "suspect")) {
+			remove_suspect(w, s.pid);
+			continue;
 		}
+		batch_row__text(r, G_COMM, s.comm, sizeof(s.comm));
+		s.process_start = batch_row__int(r, G_START, 0);
+		batch_row__text(r, G_CGROUP, s.cgroup, sizeof(s.cgroup));
+		batch_row__text(r, G_PATTERN, s.pattern, sizeof(s.pattern));
+		s.rate = batch_row__real(r, G_RATE);
+		s.rss_bytes = batch_row__int(r, G_RSS, 0);
+		s.confidence = batch_row__real(r, G_CONFIDENCE);
+		s.limit_bytes = batch_row__int(r, G_LIMIT, -1);
+		batch_row__text(r, G_LIMIT_SOURCE, s.limit_source, sizeof(s.limit_source));
+		s.headroom_bytes = batch_row__int(r, G_HEADROOM, -1);
+		s.time_to_limit_s = batch_row__real(r, G_TTL);
+		s.first_seen_ns = s.updated_ns = now_ns;
+		world__put_suspect(w, &s);
 	}
 
-	static const char *const exits[] = { "event", "pid", NULL };
-	if (cols_find(&c, "process_events", exits)) {
-		FOR_ROWS(b, &c, v)
-			if (text_is(v, c.idx[0], "exit"))
-				remove_suspect(w, (uint32_t)num(v, c.idx[1]));
-	}
+	batch_cursor__init(&cur, b, T_PROCESS_EVENTS, exit_cols);
+	while (batch_cursor__next(&cur))
+		if (batch_row__text_is(r, E_EVENT, "exit"))
+			remove_suspect(w, (uint32_t)batch_row__int(r, E_PID, 0));
 
 	/* Only alerts: a notice (one metric alone) does not page anyone. */
-	static const char *const anomalies[] = { "timestamp", "metric", "value", "low", "high", "score",
-		"explanation", "severity", NULL };
-	if (cols_find(&c, "anomalies", anomalies)) {
-		FOR_ROWS(b, &c, v) {
-			struct anomaly_seen a = { 0 };
+	batch_cursor__init(&cur, b, T_ANOMALIES, anomaly_cols);
+	while (batch_cursor__next(&cur)) {
+		struct anomaly_seen a = { 0 };
 
-			if (!text_is(v, c.idx[7], "alert"))
-				continue;
-			a.time_ns = (int64_t)num(v, c.idx[0]);
-			text(v, c.idx[1], a.metric, sizeof(a.metric));
-			a.value = num(v, c.idx[2]);
-			a.low = num(v, c.idx[3]);
-			a.high = num(v, c.idx[4]);
-			a.score = num(v, c.idx[5]);
-			text(v, c.idx[6], a.explanation, sizeof(a.explanation));
-			world__put_anomaly(w, &a);
-		}
+		if (!batch_row__text_is(r, A_SEVERITY, "alert"))
+			continue;
+		a.time_ns = batch_row__int(r, A_TIME, 0);
+		batch_row__text(r, A_METRIC, a.metric, sizeof(a.metric));
+		a.value = batch_row__real(r, A_VALUE);
+		a.low = batch_row__real(r, A_LOW);
+		a.high = batch_row__real(r, A_HIGH);
+		a.score = batch_row__real(r, A_SCORE);
+		batch_row__text(r, A_EXPLANATION, a.explanation, sizeof(a.explanation));
+		world__put_anomaly(w, &a);
 	}
 	while (w->nanomalies && w->anomalies[0].time_ns < now_ns - ANOMALY_KEEP_NS) {
 		memmove(&w->anomalies[0], &w->anomalies[1], (w->nanomalies - 1) * sizeof(w->anomalies[0]));
 		w->nanomalies--;
 	}
 
-	static const char *const psi[] = { "resource", "some_avg10", NULL };
-	if (cols_find(&c, "pressure_metrics", psi)) {
-		FOR_ROWS(b, &c, v) {
-			if (text_is(v, c.idx[0], "cpu"))
-				w->psi_some_avg10[PSI_CPU] = num(v, c.idx[1]);
-			else if (text_is(v, c.idx[0], "memory"))
-				w->psi_some_avg10[PSI_MEMORY] = num(v, c.idx[1]);
-			else if (text_is(v, c.idx[0], "io"))
-				w->psi_some_avg10[PSI_IO] = num(v, c.idx[1]);
-		}
+	batch_cursor__init(&cur, b, T_PRESSURE_METRICS, psi_cols);
+	while (batch_cursor__next(&cur)) {
+		if (batch_row__text_is(r, P_RESOURCE, "cpu"))
+			w->psi_some_avg10[PSI_CPU] = batch_row__real(r, P_SOME_AVG10);
+		else if (batch_row__text_is(r, P_RESOURCE, "memory"))
+			w->psi_some_avg10[PSI_MEMORY] = batch_row__real(r, P_SOME_AVG10);
+		else if (batch_row__text_is(r, P_RESOURCE, "io"))
+			w->psi_some_avg10[PSI_IO] = batch_row__real(r, P_SOME_AVG10);
 	}
 
-	static const char *const cpu[] = { "cpu", "idle_pct", NULL };
-	if (cols_find(&c, "cpu_metrics", cpu)) {
-		FOR_ROWS(b, &c, v)
-			if (text_is(v, c.idx[0], "cpu"))
-				w->cpu_busy_pct = 100 - num(v, c.idx[1]);
+	batch_cursor__init(&cur, b, T_CPU_METRICS, cpu_cols);
+	while (batch_cursor__next(&cur))
+		if (batch_row__text_is(r, C_CPU, "cpu"))
+			w->cpu_busy_pct = 100 - batch_row__real(r, C_IDLE);
+
+	batch_cursor__init(&cur, b, T_MEMORY_METRICS, mem_cols);
+	while (batch_cursor__next(&cur)) {
+		w->mem_total_kb = batch_row__int(r, M_TOTAL, -1);
+		w->mem_available_kb = batch_row__int(r, M_AVAILABLE, -1);
 	}
 
-	static const char *const mem[] = { "total_kb", "available_kb", NULL };
-	if (cols_find(&c, "memory_metrics", mem)) {
-		FOR_ROWS(b, &c, v) {
-			w->mem_total_kb = (int64_t)num(v, c.idx[0]);
-			w->mem_available_kb = (int64_t)num(v, c.idx[1]);
-		}
-	}
-
-	static const char *const pcpu[] = { "pid", "comm", "oncpu_ns", "runq_wait_ns", NULL };
-	if (cols_find(&c, "process_cpu_stats", pcpu) && b->tables[schema_id(c.t)].rows) {
+	batch_cursor__init(&cur, b, T_PROCESS_CPU_STATS, pcpu_cols);
+	if (batch_cursor__rows(&cur)) {
 		char comm[17];
 
 		w->ntop_cpu = w->ntop_runq = 0;
-		w->processes_seen = b->tables[schema_id(c.t)].rows;
-		FOR_ROWS(b, &c, v) {
-			uint32_t pid = (uint32_t)num(v, c.idx[0]);
+		w->processes_seen = batch_cursor__rows(&cur);
+		while (batch_cursor__next(&cur)) {
+			uint32_t pid = (uint32_t)batch_row__int(r, PC_PID, 0);
 
-			text(v, c.idx[1], comm, sizeof(comm));
-			keep_top(w->top_cpu, &w->ntop_cpu, pid, comm, num(v, c.idx[2]));
-			keep_top(w->top_runq, &w->ntop_runq, pid, comm, num(v, c.idx[3]));
+			batch_row__text(r, PC_COMM, comm, sizeof(comm));
+			keep_top(w->top_cpu, &w->ntop_cpu, pid, comm, batch_row__real(r, PC_ONCPU));
+			keep_top(w->top_runq, &w->ntop_runq, pid, comm, batch_row__real(r, PC_RUNQ));
 		}
 	}
 
-	static const char *const faults[] = { "pid", "comm", "minor", "major", NULL };
-	if (cols_find(&c, "page_fault_stats", faults) && b->tables[schema_id(c.t)].rows) {
+	batch_cursor__init(&cur, b, T_PAGE_FAULT_STATS, fault_cols);
+	if (batch_cursor__rows(&cur)) {
 		char comm[17];
 
 		w->ntop_faults = 0;
-		FOR_ROWS(b, &c, v) {
-			double n = num(v, c.idx[2]) + num(v, c.idx[3]);
+		while (batch_cursor__next(&cur)) {
+			double n = batch_row__real(r, F_MINOR) + batch_row__real(r, F_MAJOR);
 
-			text(v, c.idx[1], comm, sizeof(comm));
+			batch_row__text(r, F_COMM, comm, sizeof(comm));
 			if (!isnan(n))
-				keep_top(w->top_faults, &w->ntop_faults, (uint32_t)num(v, c.idx[0]), comm, n);
+				keep_top(w->top_faults, &w->ntop_faults, (uint32_t)batch_row__int(r, F_PID, 0), comm, n);
 		}
 	}
 
-	static const char *const retrans[] = { "pid", "comm", NULL };
-	if (cols_find(&c, "tcp_retransmit_events", retrans) && b->tables[schema_id(c.t)].rows) {
+	batch_cursor__init(&cur, b, T_TCP_RETRANSMIT_EVENTS, retrans_cols);
+	if (batch_cursor__rows(&cur)) {
 		char comm[17];
 
 		w->ntop_retrans = 0;
-		FOR_ROWS(b, &c, v) {
-			uint32_t pid = isnan(num(v, c.idx[0])) ? 0 : (uint32_t)num(v, c.idx[0]);
+		while (batch_cursor__next(&cur)) {
+			uint32_t pid = (uint32_t)batch_row__int(r, R_PID, 0);
 			size_t i;
 
 			if (!pid)
@@ -291,36 +263,34 @@ void world__feed(struct world *w, const struct batch *b, int64_t now_ns)
 			if (i < w->ntop_retrans) {
 				w->top_retrans[i].value++;
 			} else {
-				text(v, c.idx[1], comm, sizeof(comm));
+				batch_row__text(r, R_COMM, comm, sizeof(comm));
 				keep_top(w->top_retrans, &w->ntop_retrans, pid, comm, 1);
 			}
 		}
 	}
 
-	static const char *const io[] = { "device", "read_p95_us", "write_p95_us", NULL };
-	if (cols_find(&c, "io_latency_stats", io)) {
-		FOR_ROWS(b, &c, v) {
-			char dev[32];
-			double p = fmax(num(v, c.idx[1]), num(v, c.idx[2]));
-			size_t d;
+	batch_cursor__init(&cur, b, T_IO_LATENCY_STATS, io_cols);
+	while (batch_cursor__next(&cur)) {
+		char dev[32];
+		double p = fmax(batch_row__real(r, IO_READ_P95), batch_row__real(r, IO_WRITE_P95));
+		size_t d;
 
-			if (isnan(p))
+		if (isnan(p))
+			continue;
+		batch_row__text(r, IO_DEVICE, dev, sizeof(dev));
+		for (d = 0; d < w->ndisks && strcmp(w->disks[d].device, dev); d++)
+			;
+		if (d == w->ndisks) {
+			if (w->ndisks == WORLD_DISKS)
 				continue;
-			text(v, c.idx[0], dev, sizeof(dev));
-			for (d = 0; d < w->ndisks && strcmp(w->disks[d].device, dev); d++)
-				;
-			if (d == w->ndisks) {
-				if (w->ndisks == WORLD_DISKS)
-					continue;
-				memset(&w->disks[d], 0, sizeof(w->disks[d]));
-				snprintf(w->disks[d].device, sizeof(w->disks[d].device), "%s", dev);
-				w->ndisks++;
-			}
-			if (w->disks[d].n == WORLD_HISTORY) {
-				memmove(&w->disks[d].p95_us[0], &w->disks[d].p95_us[1], (WORLD_HISTORY - 1) * sizeof(double));
-				w->disks[d].n--;
-			}
-			w->disks[d].p95_us[w->disks[d].n++] = p;
+			memset(&w->disks[d], 0, sizeof(w->disks[d]));
+			snprintf(w->disks[d].device, sizeof(w->disks[d].device), "%s", dev);
+			w->ndisks++;
 		}
+		if (w->disks[d].n == WORLD_HISTORY) {
+			memmove(&w->disks[d].p95_us[0], &w->disks[d].p95_us[1], (WORLD_HISTORY - 1) * sizeof(double));
+			w->disks[d].n--;
+		}
+		w->disks[d].p95_us[w->disks[d].n++] = p;
 	}
 }

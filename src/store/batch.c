@@ -51,3 +51,57 @@ bool batch__value(const struct batch *b, enum table_id t, uint32_t row, const ch
 		}
 	return false;
 }
+
+void batch_cols__init(struct batch_cols *c, enum table_id t, const char *const *names)
+{
+	const struct table *tab = &schema_tables[t];
+
+	assert(tab->ncolumns <= BATCH_COLUMNS_MAX);
+	c->table = t;
+	for (c->n = 0; names[c->n]; c->n++) {
+		int at = schema_column(tab, names[c->n]);
+
+		assert(c->n < BATCH_COLS_MAX);
+		assert(at >= 0 && "no such column in this table");
+		c->at[c->n] = (uint8_t)at;
+	}
+}
+
+void batch_cursor__init(struct batch_cursor *c, const struct batch *b, enum table_id t, const char *const *names)
+{
+	c->b = b;
+	batch_cols__init(&c->cols, t, names);
+	c->row = (struct batch_row){ &c->cols, c->values };
+	c->next = 0;
+	c->pos = 0;
+}
+
+bool batch_cursor__next(struct batch_cursor *c)
+{
+	if (c->next >= batch_cursor__rows(c))
+		return false;
+	batch__read_row(c->b, c->cols.table, &c->pos, c->values);
+	c->next++;
+	return true;
+}
+
+void batch__collector_stats(struct batch *b, const struct collector_stats_row *r)
+{
+	batch__row(b, T_COLLECTOR_STATS);
+	batch__int(b, r->timestamp);
+	batch__text(b, r->collector);
+	batch__text(b, r->kind);
+	batch__int(b, r->enabled);
+	batch__text(b, r->reason && r->reason[0] ? r->reason : NULL);
+	batch__int(b, (int64_t)r->events);
+	batch__int(b, (int64_t)r->drops);
+	batch__int(b, (int64_t)r->rate_limited);
+	batch__int(b, (int64_t)r->events_total);
+	batch__int(b, (int64_t)r->drops_total);
+	batch__real(b, r->cost_ms);
+	if (r->map_bytes)
+		batch__int(b, (int64_t)r->map_bytes);
+	else
+		batch__null(b);
+	batch__end(b);
+}

@@ -16,6 +16,7 @@
 #define KS_BATCH_H
 
 #include <assert.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,5 +136,144 @@ static inline void batch__read_row(const struct batch *b, enum table_id t, size_
  * and occasional lookups, not hot paths).  Returns false when absent. */
 bool batch__value(const struct batch *b, enum table_id t, uint32_t row, const char *column,
 		  struct batch_value *ret);
+
+/* --- Reading rows by column name ---
+ *
+ * Readers name the columns they want once; the names are resolved to
+ * schema positions when the column set is built (a name the schema lacks
+ * is a programming error: asserted), and values are then read by the
+ * caller's position k in that list, usually an enum next to the names:
+ *
+ *   enum { PID, COMM };
+ *   static const char *const names[] = { [PID] = "pid", [COMM] = "comm", NULL };
+ *   struct batch_cursor cur;
+ *
+ *   batch_cursor__init(&cur, b, T_PROCESS_EVENTS, names);
+ *   while (batch_cursor__next(&cur))
+ *           use(batch_row__int(&cur.row, PID, 0), ...);
+ *
+ * A row that comes from elsewhere (a stored query in schema order, see
+ * analysis/replay.h) is read the same way through a struct batch_row
+ * pointing at its values.
+ */
+
+#define BATCH_COLS_MAX 24        /* columns one reader may name */
+#define BATCH_COLUMNS_MAX 48     /* columns of the widest table (asserted) */
+
+/* Columns of one table looked up by name: at[k] is the schema position of
+ * the k-th name. */
+struct batch_cols {
+	enum table_id table;
+	unsigned n;
+	uint8_t at[BATCH_COLS_MAX];
+};
+
+/* Resolves names (NULL-terminated, at most BATCH_COLS_MAX) in table t.
+ * Asserts that every name is a column of t. */
+void batch_cols__init(struct batch_cols *c, enum table_id t, const char *const *names);
+
+/* One row: every value of it in schema order, read through a column set. */
+struct batch_row {
+	const struct batch_cols *cols;
+	const struct batch_value *values;
+};
+
+static inline const struct batch_value *batch_row__value(const struct batch_row *r, unsigned k)
+{
+	assert(k < r->cols->n);
+	return &r->values[r->cols->at[k]];
+}
+
+/* Column 0, the timestamp of every table (schema.h). */
+static inline int64_t batch_row__timestamp(const struct batch_row *r)
+{
+	return r->values[0].i;
+}
+
+static inline bool batch_row__is_null(const struct batch_row *r, unsigned k)
+{
+	return batch_row__value(r, k)->tag == V_NULL;
+}
+
+/* Column k as a number (an integer converted): NAN when NULL or text. */
+static inline double batch_row__real(const struct batch_row *r, unsigned k)
+{
+	const struct batch_value *v = batch_row__value(r, k);
+
+	return v->tag == V_INT ? (double)v->i : v->tag == V_REAL ? v->r : NAN;
+}
+
+/* Column k as an integer (a real truncated): `missing` when NULL or text. */
+static inline int64_t batch_row__int(const struct batch_row *r, unsigned k, int64_t missing)
+{
+	const struct batch_value *v = batch_row__value(r, k);
+
+	return v->tag == V_INT ? v->i : v->tag == V_REAL ? (int64_t)v->r : missing;
+}
+
+/* Copies text column k into out (NUL-terminated, cut to size - 1 bytes);
+ * out is "" when the value is not text.  Returns true when it is text. */
+static inline bool batch_row__text(const struct batch_row *r, unsigned k, char *out, size_t size)
+{
+	const struct batch_value *v = batch_row__value(r, k);
+	size_t len = v->tag == V_TEXT ? (v->len < size - 1 ? v->len : size - 1) : 0;
+
+	assert(size > 0);
+	if (len)
+		memcpy(out, v->s, len);
+	out[len] = '\0';
+	return v->tag == V_TEXT;
+}
+
+/* True when column k is the text s. */
+static inline bool batch_row__text_is(const struct batch_row *r, unsigned k, const char *s)
+{
+	const struct batch_value *v = batch_row__value(r, k);
+
+	return v->tag == V_TEXT && v->len == strlen(s) && !memcmp(v->s, s, v->len);
+}
+
+/* Walks the rows of one table of a batch, decoding each whole.  c->row
+ * points into the cursor: do not copy one. */
+struct batch_cursor {
+	const struct batch *b;
+	struct batch_cols cols;
+	struct batch_row row;        /* the current row, after batch_cursor__next() */
+	uint32_t next;               /* rows read so far */
+	size_t pos;
+	struct batch_value values[BATCH_COLUMNS_MAX];
+};
+
+/* Sets c up to walk the rows of table t in b (NULL: none) from the first,
+ * reading the columns `names` (see batch_cols__init). */
+void batch_cursor__init(struct batch_cursor *c, const struct batch *b, enum table_id t, const char *const *names);
+
+/* Decodes the next row into c->row; false when there is none left. */
+bool batch_cursor__next(struct batch_cursor *c);
+
+/* Rows of the table in all (read or not). */
+static inline uint32_t batch_cursor__rows(const struct batch_cursor *c)
+{
+	return c->b ? c->b->tables[c->cols.table].rows : 0;
+}
+
+/* --- Typed row writers --- */
+
+/* One collector_stats row: NULL or "" reason and 0 map_bytes are stored as
+ * NULL. */
+struct collector_stats_row {
+	int64_t timestamp;
+	const char *collector;       /* tracer, scraper or store name */
+	const char *kind;            /* "tracer", "scraper", "store" or "detector" */
+	bool enabled;
+	const char *reason;
+	uint64_t events, drops, rate_limited;
+	uint64_t events_total, drops_total;
+	double cost_ms;
+	uint64_t map_bytes;
+};
+
+/* Appends r to b's collector_stats table. */
+void batch__collector_stats(struct batch *b, const struct collector_stats_row *r);
 
 #endif

@@ -16,7 +16,7 @@ static const struct column collector_stats[] = {
 	I("enabled", "1 when running, 0 when disabled"),
 	S("reason", "why it is disabled; for a running tracer, what it cannot provide here and why"),
 	I("events", "events or rows produced in this interval"),
-	I("drops", "events lost in this interval (ring buffer full, map full, write failure)"),
+	I("drops", "events lost in this interval (ring buffer full, map full, a failed collect or read, write failure)"),
 	I("rate_limited", "events dropped on purpose by the configured rate cap"),
 	I("events_total", "events since the agent started"),
 	I("drops_total", "losses since the agent started"),

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "../../src/bpf/rss.h"
+#include "../../src/bpf/rss_tracer.h"
 #include "../src/scrape/cgroup.h"
 #include "../src/scrape/procfs.h"
 #include "../lib/ktest.h"

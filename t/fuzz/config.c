@@ -1,10 +1,10 @@
-/* Fuzz target: the agent's configuration loader (src/config.c) and the
- * YAML tree under it (src/lib/ytree.c, libyaml).
+/* Fuzz target: the agent's configuration loader (src/config/config.c) and
+ * the YAML tree under it (src/lib/ytree.c, libyaml).
  *
  * Input: the configuration file.  One that loads must list every setting
  * through config__each() with a name and a value; one that does not must
  * say where, as "file:LINE: what". */
-#include "../../src/config.h"
+#include "../../src/config/config.h"
 #include "../lib/fuzz.h"
 
 static void each(void *ctx, const char *key, const char *value)

@@ -1,6 +1,8 @@
 /* Fuzz target: the CSV and timestamp reader of `ksight detect`
  * (src/detect/csv.c, parse_time_ns in src/lib/parse.c), and the detector
- * it feeds (src/detect/anomaly.c), the way src/cmd/detect.c runs them.
+ * it feeds (src/detect/anomaly.c) at the command's operating point, the
+ * way src/cmd/detect.c runs them (a row earlier than one before it is
+ * scored at the latest time seen).
  *
  * Input: the CSV file.  Each line is copied into a buffer of exactly its
  * size plus the NUL (as getline gives it) so ASan sees any read or write
@@ -15,10 +17,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size;
-	struct anomaly *det = anomaly__new(NULL);
+	int64_t latest_ts = INT64_MIN;
+	struct anomaly_params params;
 	struct csv_reader csv;
+	struct anomaly *det;
 
-	if (!det)
+	anomaly_params_series(&params);
+	if (!(det = anomaly__new(&params)))
 		fuzz_die("anomaly__new: %s", strerror(errno));
 	csv_reader__init(&csv);
 	while (p < end) {
@@ -34,6 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (row.ts_text < csv.copy || row.ts_text + row.ts_len > csv.copy + csv.copy_cap ||
 			    row.value_text < csv.copy || row.value_text + row.value_len > csv.copy + csv.copy_cap)
 				fuzz_die("line %lu: a field's text is outside the line", csv.lineno);
+			if (!row.ts_field || !*row.ts_field)
+				fuzz_die("line %lu: a row without its timestamp field", csv.lineno);
+			latest_ts = row.ts = row.ts < latest_ts ? latest_ts : row.ts;
 			r = anomaly__update(det, row.ts, row.value, &res);
 			if (!r && !(res.score >= 0 && res.score <= 1))
 				fuzz_die("line %lu: score %g is outside [0, 1]", csv.lineno, res.score);

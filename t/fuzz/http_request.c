@@ -25,7 +25,7 @@
 #include <signal.h>
 #include <strings.h>
 
-#include "../../src/collector.h"
+#include "../../src/collect/collector.h"
 #include "../../src/store/schema.h"
 #include "../lib/fuzz.h"
 

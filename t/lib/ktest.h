@@ -16,8 +16,8 @@
 #include <stdarg.h>
 #include <sys/wait.h>
 
-#include "../../src/collector.h"
-#include "../../src/config.h"
+#include "../../src/collect/collector.h"
+#include "../../src/config/config.h"
 #include "../../src/lib/clock.h"
 #include "../../src/store/store.h"
 #include "../../src/store/writer.h"

@@ -1,5 +1,5 @@
 /* Configuration: defaults, the shipped example, and errors with file:line. */
-#include "../../src/config.h"
+#include "../../src/config/config.h"
 #include "../lib/tap.h"
 
 static char dir[] = "/tmp/ksight-cfg.XXXXXX";

@@ -12,6 +12,9 @@
  *     (on the level or its one-minute trend) within two minutes;
  *   - seasonal: a daily-like cycle (period 1 h at 1 min ticks) raises
  *     nothing over 20 periods, but a peak-level value at a trough is caught;
+ *   - ratios: a CPU hog makes ten times the successful syscalls, so the
+ *     syscall error rate falls: no row for the rate (its denominator alone
+ *     moved), while more failing calls do give one;
  * and baselines persist to the database and reload into a new watch. */
 #include <stdarg.h>
 
@@ -217,13 +220,47 @@ static int count_metric(const struct found *f, const char *prefix)
 	return n;
 }
 
+/* A minute of syscall traffic at 1 s ticks from tick 3000 on: calls and
+ * errors per second as given, with CPU as busy as busy_pct; before it, 5000
+ * calls and 385 errors (7.7%) a second, the CPU 10% busy.  Returns what was
+ * found and the watch's count of ratio detections discounted. */
+static uint64_t run_syscalls(struct found *f, double calls, double errors, double busy_pct)
+{
+	struct watch *w = new_watch(0);
+	struct watch_stats ws;
+	struct batch b;
+
+	memset(f, 0, sizeof(*f));
+	batch__init(&b);
+	for (int i = 0; i < 3300; i++) {
+		bool on = i >= 3000 && i < 3060;
+		double c = (on ? calls : 5000) + 50 * gauss(), e = (on ? errors : 385) + 10 * gauss();
+		double idle = 100 - (on ? busy_pct : 10 + gauss());
+
+		row(&b, T_SYSCALL_STATS, T0 + i * SEC, "syscall_name", "read", "count", c - e, "errors", 0.0,
+		    (const char *)NULL);
+		row(&b, T_SYSCALL_STATS, T0 + i * SEC, "syscall_name", "openat", "count", e, "errors", e,
+		    (const char *)NULL);
+		row(&b, T_CPU_METRICS, T0 + i * SEC, "cpu", "cpu", "idle_pct", idle, "iowait_pct", 0.0,
+		    (const char *)NULL);
+		watch__tick(w, &b, &b, T0 + i * SEC);
+		collect(&b, f);
+	}
+	watch__finish(w, T0 + 3300 * SEC, &b);
+	collect(&b, f);
+	watch__stats(w, &ws);
+	batch__free(&b);
+	watch__free(w);
+	return ws.ratios_discounted;
+}
+
 int main(void)
 {
 	struct found f;
 	int k;
 	char dir[] = "/tmp/ksight-watch.XXXXXX";
 
-	plan(25);
+	plan(29);
 	srand(42);
 
 	run(&f, 4500, NULL);
@@ -297,6 +334,19 @@ int main(void)
 		is(count_metric(&f, "mem.available_kb"), 1, "the peak-level value at a trough is detected");
 		batch__free(&b);
 		watch__free(w);
+	}
+
+	{
+		uint64_t discounted = run_syscalls(&f, 50000, 385, 100);
+
+		ok(count_alerts(&f, "syscall.calls_per_s") + count_alerts(&f, "cpu.busy_pct") >= 1,
+		   "ratios: a CPU hog's syscall storm is an alert (%d rows)", f.rows);
+		is(count_metric(&f, "syscall.error_pct"), 0, "but the error rate it lowers is not: its denominator surged");
+		ok(discounted >= 1, "that detection is counted as discounted (%llu)", (unsigned long long)discounted);
+		run_syscalls(&f, 5000, 2500, 10);
+		k = find(&f, "syscall.error_pct");
+		ok(count_metric(&f, "syscall.error_pct") >= 1 && strstr(f.explanation[k], "the syscall error rate is 50%"),
+		   "more failing calls at the same call rate do raise the rate: %s", f.explanation[k]);
 	}
 
 	{

@@ -8,6 +8,10 @@
  * aggregates and scrapes, adds a collector_stats row per source, calls the
  * command's on_tick hook, and hands the batch to the writer.
  *
+ * Tracers see none of this: the collector hands them a sink (bpf/sink.h)
+ * that it keeps current (batch, clock offset) and implements (early
+ * handover of a big batch, ring buffer registration).
+ *
  * collector__open() blocks SIGINT, SIGTERM and SIGCHLD in the calling thread
  * (they arrive through the signalfd), so call it before starting threads.
  */
@@ -17,8 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bpf/tracer.h"
-#include "scrape/scraper.h"
+#include "../bpf/tracer.h"
+#include "../scrape/scraper.h"
 
 struct batch;
 struct config;
@@ -54,35 +58,17 @@ void collector__stop(struct collector *c);
 
 struct collector *collector__close(struct collector *c);
 
-/* --- for tracers --- */
-typedef int (*collector_sample_fn)(void *ctx, void *data, size_t size);
-int collector__add_ringbuf(struct collector *c, int map_fd, collector_sample_fn fn, void *ctx);
+/* --- for commands --- */
 /* The batch being filled; may change when it grows past batch_rows. */
 struct batch *collector__batch(struct collector *c);
-/* Called after appending rows from a ring buffer record: commits early when
- * the batch is big. */
-void collector__rows_added(struct collector *c);
 /* Hands the batch being filled to the writer now and waits (up to
  * timeout_ns) until it is committed: for rows that must be durable before
  * something happens (the remediation agent's "before" record).  Returns
  * the new batch to fill (the old pointer is no longer the caller's) and
  * sets *ret_rc to 0 or the writer's error. */
 struct batch *collector__commit(struct collector *c, int64_t timeout_ns, int *ret_rc);
-/* CLOCK_MONOTONIC ns (from BPF) to ns since the epoch. */
-int64_t collector__to_real(const struct collector *c, uint64_t mono_ns);
-int64_t collector__clock_offset(const struct collector *c);
-/* See cgroup_resolver__path(). */
-const char *collector__cgroup(struct collector *c, uint64_t v2_id, uint64_t memcg_id, uint64_t *ret_id);
-const struct config *collector__config(const struct collector *c);
 /* The cgroup mounts found at start (NULL when /proc/self/mountinfo was unreadable). */
 const struct cgroup_resolver *collector__cgroups(const struct collector *c);
-struct ks_task;
-/* Appends the pid, tid and comm columns of k (the head of every event table). */
-void collector__put_task(struct batch *b, const struct ks_task *k);
-/* Appends the cgroup_id and cgroup columns of k (the tail of every event table). */
-void collector__put_cgroup(struct collector *c, struct batch *b, const struct ks_task *k);
-
-/* --- for commands --- */
 /* Watches fd for input; fn runs in the loop thread. */
 int collector__watch_fd(struct collector *c, int fd, void (*fn)(void *ctx, int fd), void *ctx);
 struct tracer *collector__tracer(struct collector *c, enum tracer_id id);

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/parse.h"
-#include "lib/ytree.h"
+#include "../lib/parse.h"
+#include "../lib/ytree.h"
 
 enum key_type { K_BOOL, K_U64, K_DURATION, K_SIZE, K_STRING };
 

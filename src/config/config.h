@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bpf/tracer.h"
-#include "scrape/scraper.h"
+#include "../bpf/tracer.h"
+#include "../scrape/scraper.h"
 
 #define CONFIG_ERR_MAX 512
 

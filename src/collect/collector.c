@@ -14,12 +14,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "lib/clock.h"
-#include "lib/log.h"
-#include "scrape/cgroup.h"
-#include "store/batch.h"
-#include "store/writer.h"
+#include "../config/config.h"
+#include "../lib/clock.h"
+#include "../lib/log.h"
+#include "../scrape/cgroup.h"
+#include "../store/batch.h"
+#include "../store/writer.h"
 
 #define WATCH_MAX 8
 
@@ -37,10 +37,10 @@ struct collector {
 	bool tracer_selected[TRACER_COUNT];
 	bool scraper_selected[SCRAPER_COUNT];
 	struct ring_buffer *rb;
-	struct cgroup_resolver *cgroups;
+	/* The tracers' view; holds the batch being filled, the clock offset
+	 * and the cgroup resolver for everyone. */
+	struct tracer_sink sink;
 	struct writer *writer;
-	struct batch *batch;
-	int64_t offset_ns;            /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int64_t started_ns;
 	int epfd, tickfd, deadlinefd, sigfd, stopfd;
 	struct watch watches[WATCH_MAX];
@@ -54,8 +54,15 @@ struct collector {
 /* epoll tags: small integers; watches use WATCH_TAG + index. */
 enum { TAG_RB = 1, TAG_TICK, TAG_DEADLINE, TAG_SIGNAL, TAG_STOP, TAG_WATCH = 100 };
 
-int collector__add_ringbuf(struct collector *c, int map_fd, collector_sample_fn fn, void *ctx)
+static struct collector *of_sink(struct tracer_sink *s)
 {
+	return (struct collector *)((char *)s - offsetof(struct collector, sink));
+}
+
+static int sink_add_ringbuf(struct tracer_sink *s, int map_fd, sink_sample_fn fn, void *ctx)
+{
+	struct collector *c = of_sink(s);
+
 	if (!c->rb) {
 		c->rb = ring_buffer__new(map_fd, fn, ctx, NULL);
 		return c->rb ? 0 : -errno;
@@ -63,60 +70,29 @@ int collector__add_ringbuf(struct collector *c, int map_fd, collector_sample_fn 
 	return ring_buffer__add(c->rb, map_fd, fn, ctx);
 }
 
-struct batch *collector__batch(struct collector *c) { return c->batch; }
-const struct config *collector__config(const struct collector *c) { return c->cfg; }
-const struct cgroup_resolver *collector__cgroups(const struct collector *c) { return c->cgroups; }
-int64_t collector__started_ns(const struct collector *c) { return c->started_ns; }
-const struct signalfd_siginfo *collector__siginfo(const struct collector *c) { return c->siginfo; }
-
-void collector__rows_added(struct collector *c)
+static void sink_rows_added(struct tracer_sink *s)
 {
+	struct collector *c = of_sink(s);
+
 	/* Within a tick everyone appends to the tick's batch: it is handed
 	 * over at the end of the tick, never in the middle. */
-	if (c->writer && !c->in_tick && c->batch->rows >= c->cfg->batch_rows)
-		c->batch = writer__submit(c->writer, c->batch);
+	if (c->writer && !c->in_tick && s->batch->rows >= c->cfg->batch_rows)
+		s->batch = writer__submit(c->writer, s->batch);
 }
+
+struct batch *collector__batch(struct collector *c) { return c->sink.batch; }
+const struct cgroup_resolver *collector__cgroups(const struct collector *c) { return c->sink.cgroups; }
+int64_t collector__started_ns(const struct collector *c) { return c->started_ns; }
+const struct signalfd_siginfo *collector__siginfo(const struct collector *c) { return c->siginfo; }
 
 struct batch *collector__commit(struct collector *c, int64_t timeout_ns, int *ret_rc)
 {
 	*ret_rc = -ENOTCONN;
 	if (!c->writer)
-		return c->batch;
-	c->batch = writer__submit(c->writer, c->batch);
+		return c->sink.batch;
+	c->sink.batch = writer__submit(c->writer, c->sink.batch);
 	*ret_rc = writer__flush(c->writer, timeout_ns);
-	return c->batch;
-}
-
-int64_t collector__to_real(const struct collector *c, uint64_t mono_ns)
-{
-	return (int64_t)mono_ns + c->offset_ns;
-}
-
-int64_t collector__clock_offset(const struct collector *c) { return c->offset_ns; }
-
-const char *collector__cgroup(struct collector *c, uint64_t v2_id, uint64_t memcg_id, uint64_t *ret_id)
-{
-	if (!c->cgroups) {
-		*ret_id = v2_id;
-		return NULL;
-	}
-	return cgroup_resolver__path(c->cgroups, v2_id, memcg_id, ret_id);
-}
-
-void collector__put_task(struct batch *b, const struct ks_task *k)
-{
-	batch__int(b, k->pid);
-	batch__int(b, k->tid);
-	batch__textn(b, k->comm, strnlen(k->comm, sizeof(k->comm)));
-}
-
-void collector__put_cgroup(struct collector *c, struct batch *b, const struct ks_task *k)
-{
-	uint64_t id;
-	const char *path = collector__cgroup(c, k->cgroup_id, k->memcg_id, &id);
-
-	batch__int(b, (int64_t)id);
-	batch__text(b, path);
+	return c->sink.batch;
 }
 
 struct tracer *collector__tracer(struct collector *c, enum tracer_id id) { return &c->tracers[id]; }
@@ -144,14 +120,15 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	if (opts)
 		c->opts = *opts;
 	c->epfd = c->tickfd = c->deadlinefd = c->sigfd = c->stopfd = -1;
-	c->offset_ns = clock_mono_to_real_offset();
+	c->sink = (struct tracer_sink){ .offset_ns = clock_mono_to_real_offset(), .cfg = cfg,
+					.rows_added = sink_rows_added, .add_ringbuf = sink_add_ringbuf };
 	c->started_ns = clock_real_ns();
-	c->batch = malloc(sizeof(*c->batch));
-	if (!c->batch) {
+	c->sink.batch = malloc(sizeof(*c->sink.batch));
+	if (!c->sink.batch) {
 		free(c);
 		return -ENOMEM;
 	}
-	batch__init(c->batch);
+	batch__init(c->sink.batch);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -164,13 +141,13 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 
 		/* Without it nothing but SIGKILL would stop us. */
 		pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
-		free(c->batch);
+		free(c->sink.batch);
 		free(c);
 		return err;
 	}
 
 	libbpf_set_print(libbpf_log);
-	cgroup_resolver__new(cfg->root, &c->cgroups);
+	cgroup_resolver__new(cfg->root, &c->sink.cgroups);
 
 	for (int i = 0; i < TRACER_COUNT; i++) {
 		c->tracer_selected[i] = opts && opts->tracers ? opts->tracers[i] : cfg->tracers[i].enabled;
@@ -181,7 +158,7 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 			snprintf(c->tracers[i].reason, sizeof(c->tracers[i].reason), "disabled by configuration");
 			continue;
 		}
-		tracer__open(&c->tracers[i], i, c, cfg);
+		tracer__open(&c->tracers[i], i, &c->sink);
 	}
 	tracer_hooks_release();
 	for (int i = 0; i < SCRAPER_COUNT; i++) {
@@ -201,54 +178,41 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	return 0;
 }
 
-static void stats_row(struct batch *b, int64_t now, const char *name, const char *kind, bool enabled,
-		      const char *reason, uint64_t events, uint64_t drops, uint64_t rate_limited,
-		      uint64_t events_total, uint64_t drops_total, double cost_ms, uint64_t map_bytes)
-{
-	batch__row(b, T_COLLECTOR_STATS);
-	batch__int(b, now);
-	batch__text(b, name);
-	batch__text(b, kind);
-	batch__int(b, enabled);
-	batch__text(b, reason && reason[0] ? reason : NULL);
-	batch__int(b, (int64_t)events);
-	batch__int(b, (int64_t)drops);
-	batch__int(b, (int64_t)rate_limited);
-	batch__int(b, (int64_t)events_total);
-	batch__int(b, (int64_t)drops_total);
-	batch__real(b, cost_ms);
-	if (map_bytes)
-		batch__int(b, (int64_t)map_bytes);
-	else
-		batch__null(b);
-	batch__end(b);
-}
-
 static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 {
 	struct writer_stats ws;
 
 	for (int i = 0; i < TRACER_COUNT; i++) {
 		struct tracer *t = &c->tracers[i];
-		uint64_t drops = tracer__lost(t, false), drops_total = tracer__lost(t, true);
+		char reason[2 * TRACER_REASON_MAX];
 
-		stats_row(b, now, t->ops->name, "tracer", t->enabled, t->enabled ? t->note : t->reason,
-			  t->events, drops, t->stats[KS_STAT_RATE_LIMITED], t->events_total + t->events,
-			  drops_total, t->cost_ms, t->map_bytes);
+		batch__collector_stats(b, &(struct collector_stats_row){
+			.timestamp = now, .collector = t->ops->name, .kind = "tracer", .enabled = t->enabled,
+			.reason = tracer__reason(t, reason, sizeof(reason)),
+			.events = t->events, .drops = tracer__drops(t, false),
+			.rate_limited = t->stats[KS_STAT_RATE_LIMITED],
+			.events_total = t->events_total + t->events, .drops_total = tracer__drops(t, true),
+			.cost_ms = t->cost_ms, .map_bytes = t->map_bytes });
 	}
 	for (int i = 0; i < SCRAPER_COUNT; i++) {
 		struct scraper *s = &c->scrapers[i];
 
-		stats_row(b, now, s->ops->name, "scraper", s->enabled, s->reason, s->rows, s->errors, 0,
-			  s->rows_total + s->rows, s->errors_total + s->errors, s->cost_ms, 0);
+		batch__collector_stats(b, &(struct collector_stats_row){
+			.timestamp = now, .collector = s->ops->name, .kind = "scraper", .enabled = s->enabled,
+			.reason = s->reason, .events = s->rows, .drops = s->errors,
+			.events_total = s->rows_total + s->rows, .drops_total = s->errors_total + s->errors,
+			.cost_ms = s->cost_ms });
 	}
 	if (!c->writer)
 		return;
 	writer__stats(c->writer, &ws);
-	stats_row(b, now, "store", "store", true, ws.last_error ? ws.last_error_msg : NULL,
-		  ws.rows_written - c->last_writer.rows_written,
-		  ws.rows_dropped - c->last_writer.rows_dropped, 0, ws.rows_written, ws.rows_dropped,
-		  ws.write_ms_total - c->last_writer.write_ms_total, 0);
+	batch__collector_stats(b, &(struct collector_stats_row){
+		.timestamp = now, .collector = "store", .kind = "store", .enabled = true,
+		.reason = ws.last_error ? ws.last_error_msg : NULL,
+		.events = ws.rows_written - c->last_writer.rows_written,
+		.drops = ws.rows_dropped - c->last_writer.rows_dropped,
+		.events_total = ws.rows_written, .drops_total = ws.rows_dropped,
+		.cost_ms = ws.write_ms_total - c->last_writer.write_ms_total });
 	c->last_writer = ws;
 }
 
@@ -265,17 +229,13 @@ static void tick(struct collector *c, const struct collector_hooks *hooks)
 	struct batch *b;
 
 	/* Follow wall-clock steps (NTP, settimeofday) for later records. */
-	if (llabs(offset - c->offset_ns) > NSEC_PER_MSEC)
-		c->offset_ns = offset;
+	if (llabs(offset - c->sink.offset_ns) > NSEC_PER_MSEC)
+		c->sink.offset_ns = offset;
 	collector__drain(c);
 	c->in_tick = true;
-	b = c->batch;
-	for (int i = 0; i < TRACER_COUNT; i++) {
-		int64_t t0 = clock_mono_ns();
-
+	b = c->sink.batch;
+	for (int i = 0; i < TRACER_COUNT; i++)
 		tracer__collect(&c->tracers[i], b, now);
-		c->tracers[i].cost_ms += (double)(clock_mono_ns() - t0) / 1e6;
-	}
 	for (int i = 0; i < SCRAPER_COUNT; i++)
 		scraper__run(&c->scrapers[i], b, now);
 	if (!c->opts.quiet_stats)
@@ -288,7 +248,7 @@ static void tick(struct collector *c, const struct collector_hooks *hooks)
 		scraper__end_interval(&c->scrapers[i]);
 	c->in_tick = false;
 	if (c->writer)
-		c->batch = writer__submit(c->writer, c->batch);
+		c->sink.batch = writer__submit(c->writer, c->sink.batch);
 }
 
 static int epoll_add(int epfd, int fd, uint64_t tag)
@@ -364,7 +324,7 @@ int collector__run(struct collector *c, struct writer *w, int64_t duration_ns,
 
 	c->writer = w;
 	if (w)
-		c->batch = writer__submit(w, c->batch);   /* start from a writer-owned batch */
+		c->sink.batch = writer__submit(w, c->sink.batch);   /* start from a writer-owned batch */
 	if ((rc = setup_loop(c, c->cfg->interval_ns, duration_ns)))
 		return rc;
 	{
@@ -431,10 +391,10 @@ struct collector *collector__close(struct collector *c)
 	for (int i = 0; i < SCRAPER_COUNT; i++)
 		scraper__destroy(&c->scrapers[i]);
 	ring_buffer__free(c->rb);
-	cgroup_resolver__free(c->cgroups);
-	if (c->batch) {
-		batch__free(c->batch);
-		free(c->batch);
+	cgroup_resolver__free(c->sink.cgroups);
+	if (c->sink.batch) {
+		batch__free(c->sink.batch);
+		free(c->sink.batch);
 	}
 	int fds[] = { c->epfd, c->tickfd, c->deadlinefd, c->sigfd, c->stopfd };
 

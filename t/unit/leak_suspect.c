@@ -1,0 +1,78 @@
+/* When a leak verdict is worth a row (detect/leak_suspect.h), with
+ * synthetic verdicts and time passed in: the first leak, a pattern change
+ * at once, a rate or confidence change only after the update interval, a
+ * small rate drift only after the settle interval, the end of a suspicion
+ * once, and the final 'exited' verdict; and the headroom to a cgroup limit
+ * or to MemAvailable. */
+#include "../../src/detect/leak_suspect.h"
+#include "../lib/tap.h"
+
+#define S(x) ((int64_t)(x) * 1000000000LL)
+
+static struct leak_verdict leak(double rate, double confidence, enum leak_pattern pattern)
+{
+	return (struct leak_verdict){ .leak = true, .rate = rate, .confidence = confidence, .pattern = pattern };
+}
+
+int main(void)
+{
+	struct leak_suspect s = { 0 };
+	struct leak_verdict v = { 0 }, none = { .pattern = LEAK_NONE };
+	struct leak_headroom h;
+
+	plan(30);
+	is(leak_suspect__judge(&s, &none, S(1)), LEAK_ROW_NONE, "no leak, no suspicion: no row");
+	v = leak(1e6, 0.6, LEAK_LINEAR);
+	is(leak_suspect__judge(&s, &v, S(10)), LEAK_ROW_SUSPECT, "a first leak is a 'suspect' row");
+	ok(s.suspect && s.reported_ns == S(10), "and is recorded as reported");
+	is(leak_suspect__judge(&s, &v, S(11)), LEAK_ROW_NONE, "the same verdict again: no row");
+	v = leak(1.5e6, 0.6, LEAK_LINEAR);
+	is(leak_suspect__judge(&s, &v, S(14)), LEAK_ROW_NONE, "a 50%% rate change before the update interval: no row");
+	is(leak_suspect__judge(&s, &v, S(15)), LEAK_ROW_SUSPECT, "the same change once the interval passed: a row");
+	v = leak(1.5e6, 0.8, LEAK_LINEAR);
+	is(leak_suspect__judge(&s, &v, S(19)), LEAK_ROW_NONE, "a confidence change before the interval: no row");
+	is(leak_suspect__judge(&s, &v, S(20)), LEAK_ROW_SUSPECT, "and after it: a row");
+	v = leak(1.5e6, 0.8, LEAK_BURST);
+	is(leak_suspect__judge(&s, &v, S(21)), LEAK_ROW_SUSPECT, "a pattern change is a row at once");
+	v = leak(1.56e6, 0.8, LEAK_BURST);
+	is(leak_suspect__judge(&s, &v, S(40)), LEAK_ROW_NONE, "a 4%% drift before the settle interval: no row");
+	is(leak_suspect__judge(&s, &v, S(51)), LEAK_ROW_SUSPECT, "and after it: a row (the estimate settles)");
+	v = leak(1.57e6, 0.8, LEAK_BURST);
+	is(leak_suspect__judge(&s, &v, S(90)), LEAK_ROW_NONE, "under 3%% never makes a row");
+
+	none.pattern = LEAK_BURST;
+	is(leak_suspect__judge(&s, &none, S(91)), LEAK_ROW_RESOLVED, "the detector ends it: a 'resolved' row");
+	ok(!s.suspect, "no longer a suspect");
+	is(leak_suspect__judge(&s, &none, S(92)), LEAK_ROW_NONE, "resolved once only");
+	none.pattern = LEAK_NONE;
+	v = none;
+	is(leak_suspect__exit(&s, &v), LEAK_ROW_NONE, "a process that is not a suspect exits without a row");
+
+	v = leak(2e6, 0.9, LEAK_ACCELERATING);
+	is(leak_suspect__judge(&s, &v, S(100)), LEAK_ROW_SUSPECT, "a new growth opens a new suspicion");
+	v = (struct leak_verdict){ .leak = true, .rate = 2.1e6, .pattern = LEAK_NONE };
+	is(leak_suspect__exit(&s, &v), LEAK_ROW_EXITED, "a suspect that exits: an 'exited' row");
+	ok(!v.leak && v.pattern == LEAK_ACCELERATING && v.rate == 2.1e6,
+	   "with the final estimate, no longer a leak, the reported pattern kept");
+	ok(!s.suspect, "the suspicion is over");
+	is_str(leak_row_status(LEAK_ROW_EXITED), "exited", "status names");
+	ok(leak_row_status(LEAK_ROW_NONE) == NULL, "no status for no row");
+
+	v = leak(1e6, 0.9, LEAK_LINEAR);
+	leak_headroom(&v, 50000000, 100000000, 60000000, 123, &h);
+	ok(h.source && !strcmp(h.source, "cgroup") && h.limit_bytes == 100000000, "a cgroup limit is the limit");
+	is(h.headroom_bytes, 40000000, "headroom counts the cgroup's usage");
+	ok(fabs(h.time_to_limit_s - 40.0) < 1e-9, "40 MB at 1 MB/s: 40 s");
+	leak_headroom(&v, 50000000, 100000000, -1, -1, &h);
+	is(h.headroom_bytes, 50000000, "without the cgroup's usage, the footprint is what is used");
+	leak_headroom(&v, 50000000, -1, -1, 30000000, &h);
+	ok(h.source && !strcmp(h.source, "memavailable") && h.limit_bytes == -1 && h.headroom_bytes == 30000000,
+	   "no limit: MemAvailable is the headroom");
+	ok(fabs(h.time_to_limit_s - 30.0) < 1e-9, "all of it ahead: 30 s");
+	leak_headroom(&v, 50000000, -1, -1, -1, &h);
+	ok(!h.source && h.headroom_bytes == -1 && h.time_to_limit_s < 0, "nothing known: no headroom, no projection");
+	v.rate = 0;
+	leak_headroom(&v, 50000000, 100000000, -1, -1, &h);
+	ok(h.time_to_limit_s < 0, "not growing: no projection");
+	return done_testing();
+}
