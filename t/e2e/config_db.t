@@ -98,7 +98,7 @@ like "$out" "^ *$stats2\$" "a reader given --db does not read the configuration"
 # Nothing names a database: ./kernelsight.db.
 unset KSIGHT_CONFIG
 if [ -e /etc/ksight/ksight.yaml ]; then
-	ok "# SKIP /etc/ksight/ksight.yaml exists on this host" true
+	skip "/etc/ksight/ksight.yaml exists on this host"
 else
 	run "$KSIGHT" query "$SQL"
 	like "$out" "no database at kernelsight.db" "no flag and no configuration: ./kernelsight.db"
