@@ -85,6 +85,78 @@ static double shown_score(const struct anomaly_result *r, double threshold)
 	return s;
 }
 
+/* Reading one CSV file: where we are in it and what came before. */
+struct scorer {
+	const char *name;            /* the file, or "<stdin>", for messages */
+	struct anomaly *det;
+	double threshold;
+	bool explain, header_printed;
+	struct csv_reader csv;       /* lines -> rows (src/detect/csv.c) */
+	unsigned long stepped_back;
+	int64_t latest_ts;
+};
+
+/* Scores one line as getline() read it (len bytes, its end of line
+ * included or not, modified in place): prints the header before the first,
+ * then one output row per data row.  Returns EXIT_OK, or EXIT_FAIL after
+ * naming the line. */
+static int score_line(struct scorer *sc, char *line, size_t len)
+{
+	char err[CSV_ERR_MAX];
+	struct anomaly_result res;
+	struct csv_row row;
+	int r = csv_reader__line(&sc->csv, line, len, &row, err);
+
+	if (sc->csv.header_done && !sc->header_printed) {
+		printf("timestamp,value,anomaly_score%s\n", sc->explain ? ",expected,low,high,kind" : "");
+		sc->header_printed = true;
+	}
+	if (r < 0)
+		return cli_fail("detect", "%s:%lu: %s", sc->name, sc->csv.lineno, err);
+	if (r == 0)
+		return EXIT_OK;
+	/* The detector wants time that never goes back; rows are kept in
+	 * file order, each at the latest time seen so far. */
+	if (row.ts < sc->latest_ts) {
+		if (!sc->stepped_back++)
+			fprintf(stderr, "ksight detect: warning: %s:%lu: timestamp '%s' is earlier than a row "
+				"before it (the clock stepped back); scoring in file order\n",
+				sc->name, sc->csv.lineno, row.ts_field);
+		row.ts = sc->latest_ts;
+	}
+	sc->latest_ts = row.ts;
+	if ((r = anomaly__update(sc->det, row.ts, row.value, &res)))
+		return cli_fail("detect", "%s:%lu: %s", sc->name, sc->csv.lineno, strerror(-r));
+	printf("%.*s,%.*s,%.6f", (int)row.ts_len, row.ts_text, (int)row.value_len, row.value_text,
+	       shown_score(&res, sc->threshold));
+	if (sc->explain)
+		printf(",%.6g,%.6g,%.6g,%s", res.expected, res.low, res.high, kind_name(res.kind));
+	putchar('\n');
+	return EXIT_OK;
+}
+
+/* Scores every line of in; EXIT_OK or EXIT_FAIL (printed). */
+static int score_file(struct scorer *sc, FILE *in)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = EXIT_OK;
+
+	while (rc == EXIT_OK && (len = getline(&line, &cap, in)) >= 0)
+		rc = score_line(sc, line, (size_t)len);
+	free(line);
+	if (rc)
+		return rc;
+	if (ferror(in))
+		return cli_fail("detect", "cannot read %s: %s", sc->name, strerror(errno));
+	if (!sc->csv.header_done)
+		return cli_fail("detect", "%s is empty: expected a header line and timestamp,value rows", sc->name);
+	if (fflush(stdout) || ferror(stdout))
+		return cli_fail("detect", "cannot write the output: %s", strerror(errno));
+	return EXIT_OK;
+}
+
 int cmd_detect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -94,21 +166,13 @@ int cmd_detect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct scorer sc = { .latest_ts = INT64_MIN };
 	struct anomaly_params params;
-	struct anomaly *det = NULL;
-	struct csv_reader csv;
-	const char *path, *name;
-	bool explain = false, header_printed = false;
-	FILE *in = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned long stepped_back = 0;
-	int64_t latest_ts = INT64_MIN;
-	int opt, rc = EXIT_FAIL;
+	const char *path;
+	FILE *in;
+	int opt, rc;
 
 	anomaly_params_series(&params);
-	csv_reader__init(&csv);
 	while ((opt = cli_getopt("detect", argc, argv, "h", opts)) != -1) {
 		switch (opt) {
 		case 't':
@@ -119,7 +183,7 @@ int cmd_detect(int argc, char **argv)
 			if (parse_duration_ns(optarg, &params.period_ns))
 				return cli_usage_error("detect", "--period: '%s' is not a duration", optarg);
 			break;
-		case 'e': explain = true; break;
+		case 'e': sc.explain = true; break;
 		case 'h': usage(); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -128,71 +192,18 @@ int cmd_detect(int argc, char **argv)
 		return cli_usage_error("detect", optind == argc ? "missing FILE.csv (or - for stdin)"
 							: "give one FILE.csv");
 	path = argv[optind];
-	name = strcmp(path, "-") ? path : "<stdin>";
-	in = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!in)
+	sc.name = strcmp(path, "-") ? path : "<stdin>";
+	sc.threshold = params.threshold;
+	if (!(in = strcmp(path, "-") ? fopen(path, "r") : stdin))
 		return cli_fail("detect", "cannot open %s: %s", path, strerror(errno));
-	det = anomaly__new(&params);
-	if (!det) {
+	csv_reader__init(&sc.csv);
+	if (!(sc.det = anomaly__new(&params)))
 		rc = cli_fail("detect", "cannot create the detector: %s", strerror(errno));
-		goto cleanup;
-	}
-
-	while ((len = getline(&line, &cap, in)) >= 0) {
-		char err[CSV_ERR_MAX];
-		struct anomaly_result res;
-		struct csv_row row;
-		int r = csv_reader__line(&csv, line, (size_t)len, &row, err);
-
-		if (csv.header_done && !header_printed) {
-			printf("timestamp,value,anomaly_score%s\n", explain ? ",expected,low,high,kind" : "");
-			header_printed = true;
-		}
-		if (r < 0) {
-			cli_fail("detect", "%s:%lu: %s", name, csv.lineno, err);
-			goto cleanup;
-		}
-		if (r == 0)
-			continue;
-		/* The detector wants time that never goes back; rows are kept in
-		 * file order, each at the latest time seen so far. */
-		if (row.ts < latest_ts) {
-			if (!stepped_back++)
-				fprintf(stderr, "ksight detect: warning: %s:%lu: timestamp '%s' is earlier than a row "
-					"before it (the clock stepped back); scoring in file order\n",
-					name, csv.lineno, row.ts_field);
-			row.ts = latest_ts;
-		}
-		latest_ts = row.ts;
-		r = anomaly__update(det, row.ts, row.value, &res);
-		if (r) {
-			cli_fail("detect", "%s:%lu: %s", name, csv.lineno, strerror(-r));
-			goto cleanup;
-		}
-		printf("%.*s,%.*s,%.6f", (int)row.ts_len, row.ts_text, (int)row.value_len, row.value_text,
-		       shown_score(&res, params.threshold));
-		if (explain)
-			printf(",%.6g,%.6g,%.6g,%s", res.expected, res.low, res.high, kind_name(res.kind));
-		putchar('\n');
-	}
-	if (ferror(in)) {
-		cli_fail("detect", "cannot read %s: %s", name, strerror(errno));
-		goto cleanup;
-	}
-	if (!csv.header_done) {
-		cli_fail("detect", "%s is empty: expected a header line and timestamp,value rows", name);
-		goto cleanup;
-	}
-	if (fflush(stdout) || ferror(stdout)) {
-		cli_fail("detect", "cannot write the output: %s", strerror(errno));
-		goto cleanup;
-	}
-	rc = EXIT_OK;
-cleanup:
-	free(line);
-	csv_reader__free(&csv);
-	anomaly__free(det);
-	if (in && in != stdin)
+	else
+		rc = score_file(&sc, in);
+	csv_reader__free(&sc.csv);
+	anomaly__free(sc.det);
+	if (in != stdin)
 		fclose(in);
 	return rc;
 }

@@ -1,8 +1,8 @@
 /* Fuzz target: the CSV and timestamp reader of `ksight detect`
  * (src/detect/csv.c, parse_time_ns in src/lib/parse.c), and the detector
  * it feeds (src/detect/anomaly.c) at the command's operating point, the
- * way src/cmd/detect.c runs them (a row earlier than one before it is
- * scored at the latest time seen).
+ * way score_line() in src/cmd/detect.c runs them: a row earlier than one
+ * before it is scored at the latest time seen, and the first error stops.
  *
  * Input: the CSV file.  Each line is copied into a buffer of exactly its
  * size plus the NUL (as getline gives it) so ASan sees any read or write
