@@ -23,7 +23,7 @@ int main(void)
 	struct config cfg;
 	char err[CONFIG_ERR_MAX];
 
-	plan(22);
+	plan(24);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	config__defaults(&cfg);
@@ -55,6 +55,11 @@ int main(void)
 	ok(load_text(&cfg, "- just\n- a list\n", err) < 0 && strstr(err, "expected a mapping"),
 	   "a list at the top: %s", err);
 	ok(config__load(&cfg, "/nonexistent.yaml", err) < 0 && strstr(err, "No such file"), "missing file: %s", err);
+	/* Which of two values would win is a guess: refused (issue 13). */
+	ok(load_text(&cfg, "agent:\n  interval: 1s\n  db: a.db\n  interval: 2s\n", err) < 0 &&
+	   strstr(err, "c.yaml:4: 'interval' is given twice (first on line 2)"), "a duplicate key names both lines: %s", err);
+	ok(load_text(&cfg, "agent: {interval: 1s}\ntracers: {}\nagent: {db: x}\n", err) < 0 &&
+	   strstr(err, "c.yaml:3: 'agent' is given twice (first on line 1)"), "a duplicate section too: %s", err);
 
 	config__free(&cfg);
 	config__defaults(&cfg);
