@@ -42,6 +42,11 @@ struct shape {
 	double delay;        /* s before growth starts */
 	uint64_t seed;
 	double startup;      /* bytes mapped right after t = 0 (an exec'd program's loader) */
+	double jump;         /* s a burst's allocation takes (0: 20 ms) */
+	struct warmup {      /* on top of the shape: size bytes filled over fill s from at s, then held */
+		double size, fill, at;
+		bool exp;    /* filled with time constant fill / 3 instead of evenly */
+	} warm[2];
 };
 
 static inline double sim_noise(uint64_t seed, int64_t k)
@@ -56,10 +61,21 @@ static inline double sim_noise(uint64_t seed, int64_t k)
 
 static inline double shape_growth(const struct shape *s, double t);
 
+static inline double warmup_at(const struct warmup *w, double t)
+{
+	double g = t - w->at;
+
+	if (w->size <= 0 || g <= 0)
+		return 0;
+	if (w->exp)
+		return w->size * (1 - exp(-3 * g / w->fill));
+	return w->size * (g < w->fill ? g / w->fill : 1);
+}
+
 /* Footprint at t seconds. */
 static inline double shape_at(const struct shape *s, double t)
 {
-	return shape_growth(s, t) + (t > 0 ? s->startup : 0);
+	return shape_growth(s, t) + (t > 0 ? s->startup : 0) + warmup_at(&s->warm[0], t) + warmup_at(&s->warm[1], t);
 }
 
 static inline double shape_growth(const struct shape *s, double t)
@@ -82,10 +98,10 @@ static inline double shape_growth(const struct shape *s, double t)
 
 		return s->base + s->rate * (n * s->on + (c < s->on ? c : s->on));
 	}
-	case SH_BURST: {      /* size at 0, period, 2 period ...; each takes 20 ms to touch */
-		double n = floor(g / s->period), c = g - n * s->period;
+	case SH_BURST: {      /* size at 0, period, 2 period ...; each takes `jump` (20 ms) to touch */
+		double n = floor(g / s->period), c = g - n * s->period, j = s->jump > 0 ? s->jump : 0.02;
 
-		return s->base + s->size * (n + (c < 0.02 ? c / 0.02 : 1));
+		return s->base + s->size * (n + (c < j ? c / j : 1));
 	}
 	case SH_STEPS: {      /* size every period, touched at once */
 		double n = floor(g / s->period);
