@@ -152,7 +152,8 @@ static inline double shape_true_rate(const struct shape *s, double t)
 }
 
 struct sim_result {
-	bool ever_flagged;
+	bool ever_flagged;            /* a suspect (leak) at some tick */
+	bool ever_watched;            /* watched (or a suspect) at some tick */
 	double first_ns;              /* series time of the first suspicion, s */
 	struct leak_verdict first;    /* verdict at the first suspicion */
 	struct leak_verdict last;     /* verdict at the end */
@@ -166,6 +167,7 @@ struct sim_opts {
 	double tick_phase;            /* s: ticks at phase + k * interval */
 	double jump;                  /* bytes */
 	double quantum;               /* counter granularity, bytes */
+	double born;                  /* s: when the process was born (0: at the series' start) */
 	/* stop at the first suspicion (latency runs) */
 	bool stop_at_first;
 	/* called at each tick with the current verdict */
@@ -201,7 +203,7 @@ static inline void leaksim_run(const struct shape *sh, const struct leak_params 
 	memset(r, 0, sizeof(*r));
 	q_prev = floor(shape_at(sh, 0) / o->quantum) * o->quantum;
 	last_push_v = q_prev;
-	s = leak_series__new(p, 0, (int64_t)q_prev);
+	s = leak_series__new(p, 0, (int64_t)(o->born * 1e9), (int64_t)q_prev);
 	for (double t = dt; t <= o->duration + 1e-9; t += dt) {
 		double q = floor(shape_at(sh, t) / o->quantum) * o->quantum;
 
@@ -241,6 +243,7 @@ static inline void leaksim_run(const struct shape *sh, const struct leak_params 
 			}
 			leak_series__advance(s, (int64_t)(t * 1e9));
 			leak_series__verdict(s, &v);
+			r->ever_watched |= v.leak || v.watching;
 			if (v.leak && !was) {
 				r->suspicions++;
 				if (!r->ever_flagged) {

@@ -21,35 +21,35 @@ int main(void)
 	struct leak_headroom h;
 
 	plan(30);
-	is(leak_suspect__judge(&s, &none, S(1)), LEAK_ROW_NONE, "no leak, no suspicion: no row");
+	is(leak_suspect__judge(&s, &none, -1, S(1)), LEAK_ROW_NONE, "no leak, no suspicion: no row");
 	v = leak(1e6, 0.6, LEAK_LINEAR);
-	is(leak_suspect__judge(&s, &v, S(10)), LEAK_ROW_SUSPECT, "a first leak is a 'suspect' row");
+	is(leak_suspect__judge(&s, &v, -1, S(10)), LEAK_ROW_SUSPECT, "a first leak is a 'suspect' row");
 	ok(s.suspect && s.reported_ns == S(10), "and is recorded as reported");
-	is(leak_suspect__judge(&s, &v, S(11)), LEAK_ROW_NONE, "the same verdict again: no row");
+	is(leak_suspect__judge(&s, &v, -1, S(11)), LEAK_ROW_NONE, "the same verdict again: no row");
 	v = leak(1.5e6, 0.6, LEAK_LINEAR);
-	is(leak_suspect__judge(&s, &v, S(14)), LEAK_ROW_NONE, "a 50%% rate change before the update interval: no row");
-	is(leak_suspect__judge(&s, &v, S(15)), LEAK_ROW_SUSPECT, "the same change once the interval passed: a row");
+	is(leak_suspect__judge(&s, &v, -1, S(14)), LEAK_ROW_NONE, "a 50%% rate change before the update interval: no row");
+	is(leak_suspect__judge(&s, &v, -1, S(15)), LEAK_ROW_SUSPECT, "the same change once the interval passed: a row");
 	v = leak(1.5e6, 0.8, LEAK_LINEAR);
-	is(leak_suspect__judge(&s, &v, S(19)), LEAK_ROW_NONE, "a confidence change before the interval: no row");
-	is(leak_suspect__judge(&s, &v, S(20)), LEAK_ROW_SUSPECT, "and after it: a row");
+	is(leak_suspect__judge(&s, &v, -1, S(19)), LEAK_ROW_NONE, "a confidence change before the interval: no row");
+	is(leak_suspect__judge(&s, &v, -1, S(20)), LEAK_ROW_SUSPECT, "and after it: a row");
 	v = leak(1.5e6, 0.8, LEAK_BURST);
-	is(leak_suspect__judge(&s, &v, S(21)), LEAK_ROW_SUSPECT, "a pattern change is a row at once");
+	is(leak_suspect__judge(&s, &v, -1, S(21)), LEAK_ROW_SUSPECT, "a pattern change is a row at once");
 	v = leak(1.56e6, 0.8, LEAK_BURST);
-	is(leak_suspect__judge(&s, &v, S(40)), LEAK_ROW_NONE, "a 4%% drift before the settle interval: no row");
-	is(leak_suspect__judge(&s, &v, S(51)), LEAK_ROW_SUSPECT, "and after it: a row (the estimate settles)");
+	is(leak_suspect__judge(&s, &v, -1, S(40)), LEAK_ROW_NONE, "a 4%% drift before the settle interval: no row");
+	is(leak_suspect__judge(&s, &v, -1, S(51)), LEAK_ROW_SUSPECT, "and after it: a row (the estimate settles)");
 	v = leak(1.57e6, 0.8, LEAK_BURST);
-	is(leak_suspect__judge(&s, &v, S(90)), LEAK_ROW_NONE, "under 3%% never makes a row");
+	is(leak_suspect__judge(&s, &v, -1, S(90)), LEAK_ROW_NONE, "under 3%% never makes a row");
 
 	none.pattern = LEAK_BURST;
-	is(leak_suspect__judge(&s, &none, S(91)), LEAK_ROW_RESOLVED, "the detector ends it: a 'resolved' row");
+	is(leak_suspect__judge(&s, &none, -1, S(91)), LEAK_ROW_RESOLVED, "the detector ends it: a 'resolved' row");
 	ok(!s.suspect, "no longer a suspect");
-	is(leak_suspect__judge(&s, &none, S(92)), LEAK_ROW_NONE, "resolved once only");
+	is(leak_suspect__judge(&s, &none, -1, S(92)), LEAK_ROW_NONE, "resolved once only");
 	none.pattern = LEAK_NONE;
 	v = none;
 	is(leak_suspect__exit(&s, &v), LEAK_ROW_NONE, "a process that is not a suspect exits without a row");
 
 	v = leak(2e6, 0.9, LEAK_ACCELERATING);
-	is(leak_suspect__judge(&s, &v, S(100)), LEAK_ROW_SUSPECT, "a new growth opens a new suspicion");
+	is(leak_suspect__judge(&s, &v, -1, S(100)), LEAK_ROW_SUSPECT, "a new growth opens a new suspicion");
 	v = (struct leak_verdict){ .leak = true, .rate = 2.1e6, .pattern = LEAK_NONE };
 	is(leak_suspect__exit(&s, &v), LEAK_ROW_EXITED, "a suspect that exits: an 'exited' row");
 	ok(!v.leak && v.pattern == LEAK_ACCELERATING && v.rate == 2.1e6,
