@@ -665,15 +665,18 @@ static void heldout_score(const struct leak_params *p, int n, uint64_t base, dou
 /* The constants of the patience rule and of acceleration, chosen on the
  * training seeds (1..n): first the warm-up horizon and the patience,
  * maximising TPR - FPR among those that find a 1 MiB/s leak in a settled
- * process within 5 s (the median latency breaks ties within 0.5%), then
+ * process within 4.5 s at worst over 1,000 start times (the target is 5 s
+ * on a real machine, whose ticks come late; the median latency breaks ties
+ * within 0.5%), then
  * the acceleration test, maximising pattern accuracy. */
 static void bench_tune(int n)
 {
 	static const double warmups[] = { 15, 20, 25, 30 }, per_mib[] = { 0.5, 1, 1.5, 2, 3 };
 	static const double exps[] = { 1, 2, 3, 4, 6 };
 	static const double ratios[] = { 1.5, 2, 3 }, fits[] = { 0.3, 0.5, 0.7 };
-	struct leak_params p, best;
-	double best_j = -1, best_lat = INFINITY, best_right = -1;
+	struct leak_params p, best, cand[256];
+	double cand_j[256], cand_lat[256], best_j = -1, best_lat = INFINITY, best_right = -1;
+	int ncand = 0;
 
 	leak_params_default(&p);
 	best = p;
@@ -688,8 +691,8 @@ static void bench_tune(int n)
 				p.warmup_ns = (int64_t)(warmups[w] * 1e9);
 				p.patience_ns = (int64_t)(per_mib[k] * 1e9);
 				p.patience_exp = exps[e];
-				worst = latency_1m(&p, 200, 7);
-				if (worst > 5.0) {
+				worst = latency_1m(&p, 1000, 7);
+				if (worst > 4.5) {
 					printf("| %.0f s | %.1f s | %.0f | | | | | | %.1f s (too slow) |\n", warmups[w], per_mib[k],
 					       exps[e], worst);
 					continue;
@@ -697,13 +700,18 @@ static void bench_tune(int n)
 				heldout_score(&p, n, 0, &tpr, &fpr, &right, &lat);
 				printf("| %.0f s | %.1f s | %.0f | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f s | %.1f s |\n", warmups[w],
 				       per_mib[k], exps[e], 100 * tpr, 100 * fpr, 100 * (tpr - fpr), 100 * right, lat, worst);
-				if (tpr - fpr > best_j + 0.005 || (tpr - fpr > best_j - 0.005 && lat < best_lat)) {
-					if (tpr - fpr > best_j)
-						best_j = tpr - fpr;
-					best_lat = lat;
-					best = p;
+				if (ncand < 256) {
+					cand[ncand] = p;
+					cand_j[ncand] = tpr - fpr;
+					cand_lat[ncand++] = lat;
 				}
+				best_j = fmax(best_j, tpr - fpr);
 			}
+	for (int i = 0; i < ncand; i++)
+		if (cand_j[i] >= best_j - 0.005 && cand_lat[i] < best_lat) {
+			best_lat = cand_lat[i];
+			best = cand[i];
+		}
 	printf("\nChosen: warm-up %.0f s, patience %.1f s at 1 MiB/s, power %.0f.\n\n", best.warmup_ns / 1e9,
 	       best.patience_ns / 1e9, best.patience_exp);
 	p = best;

@@ -85,7 +85,7 @@ void leak_params_default(struct leak_params *p)
 	p->quiet_ns = 30000000000LL;
 	p->z_min = 1.64;
 	p->warmup_ns = 20000000000LL;
-	p->patience_ns = 1500000000LL;
+	p->patience_ns = 1000000000LL;
 	p->patience_exp = 6;
 	p->accel_ratio = 2.0;
 	p->accel_fit = 0.3;

@@ -33,8 +33,8 @@
  *        and its footprint was flat (nothing retained added) for
  *        params.warmup_ns before the growth began.  Growth from a settled
  *        footprint at r MiB/s waits params.patience_ns x r^params.patience_exp,
- *        at most params.warmup_ns (the defaults: 1.5 s at 1 MiB/s, 4.5 s at
- *        1.2 MiB/s, the whole horizon from 1.54 MiB/s on): slow steady growth
+ *        at most params.warmup_ns (the defaults: 1 s at 1 MiB/s, 3 s at
+ *        1.2 MiB/s, the whole horizon from 1.65 MiB/s on): slow steady growth
  *        is what leaks look like, a fast step in a settled process is more
  *        often a fill that stops, and a leak fast enough to matter soon is
  *        caught by urgency;
@@ -52,10 +52,11 @@
  * half of the growth has been freed; only growth after that opens a new
  * one.
  *
- * What it cannot know: growth from a settled footprint that lasts longer
- * than its patience (about 4 s at 1 MiB/s, longer for faster growth)
- * before it is freed or levels off looks like a leak until then, and is
- * resolved afterwards.
+ * What it cannot know: slow growth from a settled footprint (up to about
+ * 1.5 MiB/s) that lasts longer than the evidence needs (about 4 s) before
+ * it levels off or is freed looks like a leak until then, and is resolved
+ * afterwards; three steps of growth close together look like the runs of
+ * an oscillating leak.
  */
 #ifndef KS_LEAK_H
 #define KS_LEAK_H
