@@ -195,6 +195,7 @@ struct analysis {
 	int64_t floor_start;      /* floor at the segment start */
 	int64_t max_gap_ns;       /* longest time between retained increments */
 	int runs;                 /* runs of growth separated by pauses */
+	double med_run;           /* their median length, points */
 	double sigma;             /* noise of the window, bytes */
 	int64_t last_inc_ns;      /* time of the latest retained increment */
 	bool settled;             /* the growth began from a settled footprint (see leak.h) */
@@ -306,6 +307,13 @@ static void classify(const struct leak_params *p, const double *x, const double 
 	}
 	gap_bins = npause;
 	a->runs = nruns;
+	if (nruns) {
+		double len[MAX_POINTS];
+
+		for (int i = 0; i < nruns; i++)
+			len[i] = runs[i].end - runs[i].start + 1;
+		a->med_run = median(len, nruns);
+	}
 
 	/* Steps: runs of growth separated by flat pauses (not noise that
 	 * happens to dip), the level still going up. */
@@ -748,12 +756,13 @@ static void analyse_from(const struct leak_params *p, const struct window *w, in
  * minimum first; when that is no leak and holds a step (a warm-up) and then
  * growth of another kind, what follows the step on its own: the latest of
  * two episodes, or what comes after one increment that carries most of the
- * growth.  Three episodes or more are one pattern and are not split. */
+ * growth.  Three episodes or more are one pattern and are not split, nor
+ * is anything while a suspicion is open (its shape wants the whole). */
 static void analyse(const struct leak_params *p, const struct window *w, int min_points, double sigma_floor,
 		    bool flagged, bool was_accel, int64_t born_ns, struct analysis *a)
 {
 	analyse_from(p, w, -1, min_points, sigma_floor, flagged, was_accel, born_ns, a);
-	if (a->leak)
+	if (a->leak || flagged)
 		return;
 	if (a->episodes == 2 && a->anchor > a->seg)
 		analyse_from(p, w, a->anchor, min_points, sigma_floor, flagged, was_accel, born_ns, a);
@@ -1006,10 +1015,14 @@ static void assess(const struct leak_series *s, bool flagged, struct analysis *r
 	    (shape.pattern == LEAK_BURST || shape.pattern == LEAK_OSCILLATING)) {
 		ret->pattern = shape.pattern;
 		ret->rate = shape.rate;
-	} else if ((vd->leak || vd->watching) && (vd->pattern == LEAK_BURST || vd->pattern == LEAK_OSCILLATING) &&
-		   ret->pattern != LEAK_BURST && ret->pattern != LEAK_OSCILLATING) {
+	} else if ((ret->pattern == LEAK_BURST || ret->pattern == LEAK_OSCILLATING) && shape.runs >= 1 &&
+		   shape.resolvable) {
+		/* Coarse points see the rhythm but not how long a run lasts:
+		 * the fine window's runs say jumps or runs of growth. */
+		ret->pattern = shape.med_run <= 1.5 ? LEAK_BURST : LEAK_OSCILLATING;
+	} else if ((vd->leak || vd->watching) && (vd->pattern == LEAK_BURST || vd->pattern == LEAK_OSCILLATING)) {
 		/* Between two runs the fine window may hold only one: keep
-		 * the shape it saw when coarse points cannot tell one. */
+		 * the shape it saw, coarse points cannot tell it. */
 		ret->pattern = vd->pattern;
 	}
 }
