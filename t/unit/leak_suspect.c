@@ -2,8 +2,10 @@
  * synthetic verdicts and time passed in: the first leak, a pattern change
  * at once, a rate or confidence change only after the update interval, a
  * small rate drift only after the settle interval, the end of a suspicion
- * once, and the final 'exited' verdict; and the headroom to a cgroup limit
- * or to MemAvailable. */
+ * once, and the final 'exited' verdict; a watch: a 'watching' row, a
+ * suspect at once when the projection reaches the limit before its patience
+ * ends (and never demoted), resolved or exited like a suspect; and the
+ * headroom to a cgroup limit or to MemAvailable. */
 #include "../../src/detect/leak_suspect.h"
 #include "../lib/tap.h"
 
@@ -20,7 +22,7 @@ int main(void)
 	struct leak_verdict v = { 0 }, none = { .pattern = LEAK_NONE };
 	struct leak_headroom h;
 
-	plan(30);
+	plan(45);
 	is(leak_suspect__judge(&s, &none, -1, S(1)), LEAK_ROW_NONE, "no leak, no suspicion: no row");
 	v = leak(1e6, 0.6, LEAK_LINEAR);
 	is(leak_suspect__judge(&s, &v, -1, S(10)), LEAK_ROW_SUSPECT, "a first leak is a 'suspect' row");
@@ -57,6 +59,46 @@ int main(void)
 	ok(!s.suspect, "the suspicion is over");
 	is_str(leak_row_status(LEAK_ROW_EXITED), "exited", "status names");
 	ok(leak_row_status(LEAK_ROW_NONE) == NULL, "no status for no row");
+
+	/* Watching: growth that may still be a warm-up. */
+	{
+		struct leak_suspect w = { 0 };
+		struct leak_verdict watch = { .watching = true, .rate = 1e6, .confidence = 0.4, .evidence = 0.8,
+					      .pattern = LEAK_LINEAR, .patience_end_ns = S(220) };
+
+		ok(leak_suspect__wants_limit(&w, &watch), "a watched verdict wants the time to the limit");
+		v = watch;
+		is(leak_suspect__judge(&w, &v, 100, S(205)), LEAK_ROW_WATCHING, "watched, 100 s from its limit: a 'watching' row");
+		ok(w.watching && !w.suspect && !v.leak && v.confidence < 0.5, "low confidence, not a suspect");
+		is_str(leak_row_status(LEAK_ROW_WATCHING), "watching", "its status");
+		v = watch;
+		is(leak_suspect__judge(&w, &v, 100, S(206)), LEAK_ROW_NONE, "the same watch again: no row");
+		v = watch;
+		v.pattern = LEAK_OSCILLATING;
+		is(leak_suspect__judge(&w, &v, 100, S(207)), LEAK_ROW_WATCHING, "its pattern changed: a row");
+		v = watch;
+		is(leak_suspect__judge(&w, &v, 11, S(208)), LEAK_ROW_SUSPECT,
+		   "11 s from its limit with 12 s of patience left: a suspect (urgency overrides patience)");
+		ok(w.suspect && v.leak && !v.watching && v.confidence == 0.8, "reported as a leak with its evidence as confidence");
+		v = watch;
+		ok(!leak_suspect__wants_limit(&w, &v), "a suspect wants no limit to be judged");
+		is(leak_suspect__judge(&w, &v, -1, S(209)), LEAK_ROW_NONE, "once a suspect, a watched verdict is not demoted");
+		ok(w.suspect && v.leak, "... it stays a suspect");
+		none.pattern = LEAK_LINEAR;
+		v = none;
+		is(leak_suspect__judge(&w, &v, -1, S(230)), LEAK_ROW_RESOLVED, "and is resolved when the detector ends it");
+
+		w = (struct leak_suspect){ 0 };
+		v = watch;
+		leak_suspect__judge(&w, &v, -1, S(300));
+		v = watch;
+		is(leak_suspect__exit(&w, &v), LEAK_ROW_EXITED, "a watched process that exits: an 'exited' row");
+		ok(!v.watching && !v.leak && !w.watching, "with a verdict neither watched nor a leak");
+		w = (struct leak_suspect){ 0 };
+		v = watch;
+		v.patience_end_ns = S(400);
+		is(leak_suspect__judge(&w, &v, 5, S(401)), LEAK_ROW_WATCHING, "patience over and not yet a leak: still watched");
+	}
 
 	v = leak(1e6, 0.9, LEAK_LINEAR);
 	leak_headroom(&v, 50000000, 100000000, 60000000, 123, &h);
