@@ -297,7 +297,7 @@ enum hkind {
 };
 
 static const char *const hkind_names[HK_COUNT] = {
-	"linear 64 KiB/s - 16 MiB/s", "accelerating 32 KiB/s² - 1 MiB/s²", "oscillating", "burst (jumps of 20-600 ms)",
+	"linear 64 KiB/s - 16 MiB/s", "accelerating 32 KiB/s² - 1 MiB/s²", "oscillating", "burst (jumps of 20-900 ms)",
 	"warm-ups: 10-60 MB over 2-10 s", "cache filled at start (0.25-6 s)", "sawtooth (garbage collector)",
 	"spike, freed", "noisy constant (+-128 KiB to 8 MiB)", "constant",
 };
@@ -382,7 +382,7 @@ static void heldout_case(uint64_t seed, struct hcase *c)
 			sh->kind = SH_BURST;
 			sh->size = logu(&st, 10 * MIB, 200 * MIB);
 			sh->period = uni(&st, 5, 30);
-			sh->jump = uni(&st, 0.02, 0.6);
+			sh->jump = uni(&st, 0.02, 0.9);
 			need = 3.5 * sh->period + 5;
 		}
 		if (need > c->life - 25)

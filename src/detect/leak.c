@@ -195,7 +195,7 @@ struct analysis {
 	int64_t floor_start;      /* floor at the segment start */
 	int64_t max_gap_ns;       /* longest time between retained increments */
 	int runs;                 /* runs of growth separated by pauses */
-	double med_run;           /* their median length, points */
+	double short_run;         /* the length of their shortest quarter, points */
 	double sigma;             /* noise of the window, bytes */
 	int64_t last_inc_ns;      /* time of the latest retained increment */
 	bool settled;             /* the growth began from a settled footprint (see leak.h) */
@@ -262,6 +262,15 @@ static bool accelerating(const struct leak_params *p, const double *x, const dou
 	return true;
 }
 
+/* The length of the shortest quarter of n runs of len[] (sorts len). */
+static double short_runs(double *len, int n)
+{
+	for (int i = 1; i < n; i++)          /* insertion sort: n <= 33 */
+		for (int j = i; j > 0 && len[j - 1] > len[j]; j--)
+			swap_d(&len[j - 1], &len[j]);
+	return len[(n - 1) / 4];
+}
+
 /* Pattern and rate of the growth segment (x in seconds from its start).
  * true_start says the segment begins where the series does, so a run of
  * growth at its very start really starts there rather than before the
@@ -270,7 +279,7 @@ static void classify(const struct leak_params *p, const double *x, const double 
 		     bool true_start, bool was_accel, bool coarse, struct analysis *a)
 {
 	struct { int start, end; } runs[MAX_POINTS];
-	double d[MAX_POINTS], pos[MAX_POINTS], pause[MAX_POINTS], theta, med_pos, accel;
+	double d[MAX_POINTS], pos[MAX_POINTS], pause[MAX_POINTS], len[MAX_POINTS], theta, med_pos, accel, spacing;
 	int npos = 0, nruns = 0, run_bins = 0, gap_bins = 0, drops = 0, npause = 0, rough = 0;
 
 	a->pattern = LEAK_LINEAR;
@@ -307,12 +316,18 @@ static void classify(const struct leak_params *p, const double *x, const double 
 	}
 	gap_bins = npause;
 	a->runs = nruns;
+	/* How long each run of growth lasted, in points: from the end of the
+	 * point before it (an empty bin stands at its end) to the last change
+	 * in its last point.  A jump that straddles a bin boundary lasts a
+	 * little more than one point, a run of growth over two bins two. */
+	spacing = m > 1 ? x[m - 1] / (m - 1) : 1;
+	for (int i = 0; i < nruns; i++)
+		len[i] = fmax(1, (x[runs[i].end] - x[runs[i].start - 1]) / spacing);
 	if (nruns) {
-		double len[MAX_POINTS];
+		double sorted[MAX_POINTS];
 
-		for (int i = 0; i < nruns; i++)
-			len[i] = runs[i].end - runs[i].start + 1;
-		a->med_run = median(len, nruns);
+		memcpy(sorted, len, (size_t)nruns * sizeof(double));
+		a->short_run = short_runs(sorted, nruns);
 	}
 
 	/* Steps: runs of growth separated by flat pauses (not noise that
@@ -320,25 +335,21 @@ static void classify(const struct leak_params *p, const double *x, const double 
 	if (nruns >= 2 && a->resolvable && npause > 0 && median(pause, npause) <= 0.25 * theta && rough * 4 <= npause &&
 	    drops * 5 <= gap_bins) {
 		double mean_run = (double)run_bins / nruns, mean_gap = (double)gap_bins / (nruns - 1);
-		double len[MAX_POINTS], period[MAX_POINTS], med_run, med_gap;
+		double period[MAX_POINTS], med_run, med_gap;
 
-		/* Bursts: growth within a bin or so, long pauses.  Judged by
-		 * medians of run lengths and start-to-start periods, so one
-		 * jump that straddles a bin boundary (a slow allocation on a
-		 * busy machine) does not make the bursts a run of growth (a
-		 * pause of two coarse points is 16 bins).  Runs
-		 * of growth: pauses at least a fifth of the time (a bin missing
-		 * here and there in steady growth is not a pause), and longer
-		 * than single bins between single bins (steps every other bin,
-		 * as huge pages make, are steady growth at this resolution). */
-		for (int i = 0; i < nruns; i++) {
-			len[i] = runs[i].end - runs[i].start + 1;
-			if (i)
-				period[i - 1] = runs[i].start - runs[i - 1].start;
-		}
+		/* Bursts: growth within a bin or so, long pauses, told by how
+		 * long runs last (a quarter of them a point and a half at
+		 * most, half of them two) and the start-to-start period (a
+		 * pause of two coarse points is 16 bins).  Runs of growth: pauses at
+		 * least a fifth of the time (a bin missing here and there in
+		 * steady growth is not a pause), and longer than single bins
+		 * between single bins (steps every other bin, as huge pages
+		 * make, are steady growth at this resolution). */
+		for (int i = 1; i < nruns; i++)
+			period[i - 1] = runs[i].start - runs[i - 1].start;
 		med_run = median(len, nruns);
-		med_gap = median(period, nruns - 1) - med_run;
-		if (med_run <= 1.5 && med_gap >= (coarse ? 2 : 3) && med_gap >= 2 * med_run)
+		med_gap = median(period, nruns - 1) - a->short_run;
+		if (a->short_run <= 1.5 && med_run <= 2 && med_gap >= (coarse ? 2 : 3) && med_gap >= 2 * a->short_run)
 			a->pattern = LEAK_BURST;
 		else if (gap_bins * 4 >= run_bins && (mean_gap >= 1.5 || mean_run >= 2))
 			a->pattern = LEAK_OSCILLATING;
@@ -1019,7 +1030,7 @@ static void assess(const struct leak_series *s, bool flagged, struct analysis *r
 		   shape.resolvable) {
 		/* Coarse points see the rhythm but not how long a run lasts:
 		 * the fine window's runs say jumps or runs of growth. */
-		ret->pattern = shape.med_run <= 1.5 ? LEAK_BURST : LEAK_OSCILLATING;
+		ret->pattern = shape.short_run <= 1.5 ? LEAK_BURST : LEAK_OSCILLATING;
 	} else if ((vd->leak || vd->watching) && (vd->pattern == LEAK_BURST || vd->pattern == LEAK_OSCILLATING)) {
 		/* Between two runs the fine window may hold only one: keep
 		 * the shape it saw, coarse points cannot tell it. */
