@@ -1180,7 +1180,9 @@ static void evaluate(struct leak_series *s)
 			s->last_anchor_ns = INT64_MIN;
 			s->episodes = 1;
 			set_patience(s, &a);
-			vd->leak = now >= vd->patience_end_ns && grew_since_patience(s, &a);
+			/* No patience at all (no warm-up horizon): a leak at once. */
+			vd->leak = now >= vd->patience_end_ns &&
+				   (vd->patience_end_ns == s->anchor_ns || grew_since_patience(s, &a));
 			vd->watching = !vd->leak;
 			vd->detected_ns = now;
 			vd->growth_start_ns = a.start_ns;
