@@ -126,8 +126,9 @@ static void check_split(char **argv, const char *cgroup, const char *syscall, in
 	want[BLOCKED] = rest_part == BLOCKED ? t.rest : 0;
 	want[SLEEP] = rest_part == SLEEP ? t.rest : 0;
 	lat_true = t.wall;
-	diag("%s: %d calls, %.1f ms in all (measured by the workload %.1f ms)", what, t.calls, latency / 1e6,
-	     lat_true / 1e6);
+	diag("%s: %d calls, %.1f ms in all (measured by the workload %.1f ms), %lld lost", what, t.calls,
+	     latency / 1e6, lat_true / 1e6,
+	     (long long)ktest_int(&k, "select coalesce(sum(drops),0) from collector_stats where collector='syscall'"));
 	for (int i = 0; i < PARTS; i++)
 		diag("  %-10s ksight %8.2f ms (%5.1f%%), the workload %8.2f ms (%5.1f%%)", part_col[i], got[i] / 1e6,
 		     100 * got[i] / latency, want[i] / 1e6, 100 * want[i] / lat_true);
@@ -258,10 +259,12 @@ int main(void)
 	is(ktest_int(&k, "select count(*) from syscall_events where pid=%d and syscall_name like '%%nanosleep'", pid), 20,
 	   "20 slow-call rows for the 20 sleeps");
 	/* On a busy machine a woken sleeper may wait long for a CPU: that wait
-	 * is run queue, and the sleep itself stays 20 ms. */
+	 * is run queue, and the sleep itself stays 20 ms, within 10% (a sleeper
+	 * preempted after arming its timer and before sleeping spends part of
+	 * the 20 ms in the run queue). */
 	is(ktest_int(&k, "select count(*) from syscall_events where pid=%d and syscall_name like '%%nanosleep' "
-			 "and latency_ns >= 20e6 and sleep_ns between 20e6 and 22e6 and ret = 0 and tid = pid", pid), 20,
-	   "each with latency >= 20 ms, of it 20-22 ms asleep, ret 0, the right pid and tid");
+			 "and latency_ns >= 20e6 and sleep_ns between 18e6 and 22e6 and ret = 0 and tid = pid", pid), 20,
+	   "each with latency >= 20 ms, of it 18-22 ms asleep, ret 0, the right pid and tid");
 	is(ktest_int(&k, "select count(*) from syscall_events where pid != %d", pid), 0,
 	   "nothing from other processes (pid filter)");
 	is(ktest_int(&k, "select sum(count) from syscall_stats where syscall_name like '%%nanosleep'"), 20,
