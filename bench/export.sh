@@ -58,3 +58,33 @@ awk -v n="$n" -v ms="$ms" -v b="$ours" -v d="$duck" -v dms="$duck_ms" -v s="$sql
 	printf "| DuckDB COPY (in memory to Parquet) | %.0f | %d | %.1f | 1.00x |\n", n / (dms / 1000), d, d / n
 	printf "| the SQLite database it came from | | %d | %.1f | %.2fx |\n", s, s / n, s / d
 }'
+
+# ---- sizing: one host's series and Parquet bytes per day ----
+SIZING=${EXPORT_SIZING_SECONDS:-300}
+port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport')
+start_agent "$BTMP/sizing.log" --db "$BTMP/sizing.db" --listen "127.0.0.1:$port"
+sleep "$SIZING"
+series=$(curl -s "http://127.0.0.1:$port/metrics" | grep -vc '^#')
+stop_agent
+"$KSIGHT" query --db "$BTMP/sizing.db" --csv "select name from sqlite_master where type = 'table' and name not like 'sqlite%'" | sed 1d > "$BTMP/tables"
+total_rows=0 total_bytes=0
+echo
+echo "### Sizing: one host (this VM, default agent, ${SIZING} s scaled to a day; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+echo "| table | rows in ${SIZING} s | Parquet bytes/row | rows/day | Parquet MB/day |"
+echo "|---|---|---|---|---|"
+while read -r t; do
+	n=$("$KSIGHT" query --db "$BTMP/sizing.db" --csv "select count(*) from \"$t\"" | sed -n 2p)
+	[ "${n:-0}" -gt 0 ] || continue
+	"$KSIGHT" -q export --db "$BTMP/sizing.db" --table "$t" --out "$BTMP/sizing-lake" --host h 2> /dev/null || continue
+	b=$(du -cb "$BTMP/sizing-lake/table=$t"/*/*/*.parquet | tail -1 | cut -f1)
+	awk -v t="$t" -v n="$n" -v b="$b" -v s="$SIZING" 'BEGIN {
+		printf "| %s | %d | %.1f | %.0f | %.2f |\n", t, n, b / n, n * 86400 / s, b * 86400 / s / 1e6 }'
+	total_rows=$((total_rows + n)) total_bytes=$((total_bytes + b))
+done < "$BTMP/tables"
+awk -v n="$total_rows" -v b="$total_bytes" -v s="$SIZING" -v series="$series" 'BEGIN {
+	d = b * 86400 / s
+	printf "| **all tables** | %d | %.1f | %.0f | **%.1f** |\n\n", n, b / n, n * 86400 / s, d / 1e6
+	printf "Rows per day scale with what the host does (process and syscall events above all); each file'"'"'s footer (about 1 KB) is scaled too, so tables with few rows overstate.  "
+	printf "Series per host on /metrics: **%d**.  For 1,000 hosts: %d series in Prometheus, %.1f GB of Parquet a day if every table is shipped, %.2f TB a year.\n", series, series * 1000, d * 1000 / 1e9, d * 1000 * 365 / 1e12
+}'
