@@ -259,12 +259,15 @@ int main(void)
 	is(ktest_int(&k, "select count(*) from syscall_events where pid=%d and syscall_name like '%%nanosleep'", pid), 20,
 	   "20 slow-call rows for the 20 sleeps");
 	/* On a busy machine a woken sleeper may wait long for a CPU: that wait
-	 * is run queue, and the sleep itself stays 20 ms, within 10% (a sleeper
-	 * preempted after arming its timer and before sleeping spends part of
-	 * the 20 ms in the run queue). */
+	 * is run queue, and the sleep itself is at least 20 ms less 10% (a
+	 * sleeper preempted after arming its timer and before sleeping spends
+	 * part of the 20 ms in the run queue).  No upper bound: when the VM's
+	 * CPU is taken by the host (load 29 here), the timer's wakeup itself
+	 * comes late, and that time is asleep; the split tests below check the
+	 * parts against what the workload measured. */
 	is(ktest_int(&k, "select count(*) from syscall_events where pid=%d and syscall_name like '%%nanosleep' "
-			 "and latency_ns >= 20e6 and sleep_ns between 18e6 and 22e6 and ret = 0 and tid = pid", pid), 20,
-	   "each with latency >= 20 ms, of it 18-22 ms asleep, ret 0, the right pid and tid");
+			 "and latency_ns >= 20e6 and sleep_ns >= 18e6 and ret = 0 and tid = pid", pid), 20,
+	   "each with latency >= 20 ms, of it >= 18 ms asleep, ret 0, the right pid and tid");
 	is(ktest_int(&k, "select count(*) from syscall_events where pid != %d", pid), 0,
 	   "nothing from other processes (pid filter)");
 	is(ktest_int(&k, "select sum(count) from syscall_stats where syscall_name like '%%nanosleep'"), 20,
