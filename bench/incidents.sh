@@ -111,7 +111,7 @@ report() {
 		row=$(first_row "$2" "$3")
 	done
 	if [ -z "$row" ]; then
-		echo "| $1 | none in 30 s | | | |"
+		echo "| $1 | none in 30 s | | |"
 		return
 	fi
 	echo "$row" | awk -F'|' -v n="$1" '{ e = $4; for (i = 5; i <= NF; i++) e = e "|" $i;
