@@ -234,7 +234,6 @@ static void seed(struct watch *w, struct wmetric *m)
 
 	if (v && baseline__seed_values(&m->bl, v, n) > 0 && !anomaly__seed(m->det, v, n)) {
 		m->seeded = true;
-		w->stats.metrics_seeded++;
 		if (m->bl.to_ns > w->seeded_from_ns)
 			w->seeded_from_ns = m->bl.to_ns;
 	}

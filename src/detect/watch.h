@@ -52,7 +52,6 @@ struct watch_stats {
 	uint64_t held_dropped;          /* detections past the correlator's capacity */
 	uint64_t ratios_discounted;     /* detections of a ratio that only its denominator explains */
 	uint64_t snapshots;             /* baseline snapshots appended */
-	uint32_t metrics_seeded;        /* detectors started from a stored baseline */
 };
 
 /* How far the detectors are from judging anything (watch__learning).  A
