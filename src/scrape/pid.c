@@ -1,5 +1,6 @@
 /* /proc/<pid>/{stat,status,cgroup} reader (see pid.h). */
 #include "pid.h"
+#include "../lib/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,12 +37,11 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 		   &info.state, &info.ppid, &flags, &start_ticks, &rss_pages) != 5)
 		return -EINVAL;
 	{
-		struct timespec real, boot;
+		struct timespec boot;
 
 		/* starttime counts clock ticks since boot */
-		clock_gettime(CLOCK_REALTIME, &real);
 		clock_gettime(CLOCK_BOOTTIME, &boot);
-		info.start_ns = (real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec) +
+		info.start_ns = clock_real_ns() - (boot.tv_sec * 1000000000LL + boot.tv_nsec) +
 				(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
 	}
 	info.kthread = flags & PF_KTHREAD;
