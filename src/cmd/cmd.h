@@ -29,6 +29,7 @@
 	X(export, "export the per-metric features (csv, parquet, json) with their baselines") \
 	X(report, "write a self-contained HTML report of a capture") \
 	X(leaks, "processes whose memory grows like a leak, and when they hit their limit") \
+	X(status, "is an agent collecting into the database, and how is it doing") \
 	X(run, "run a command and trace it and every process it starts")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
