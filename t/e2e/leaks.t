@@ -90,11 +90,17 @@ apid=$AGENT_PID
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$apid/status")
 "$HELPERS/grower" constant --size 2M --duration 8 --procs 500 > /dev/null &
 many=$!
-"$HELPERS/grower" linear --rate 2M --duration 8 > "$TMP/beside.out"
+"$HELPERS/grower" linear --rate 2M --duration 60 > "$TMP/beside.out" &
+beside=$!
 wait $many
 rss1=$(awk '/VmRSS/ {print $2}' "/proc/$apid/status")
-agent_stop $apid
+wait_for "the grower's pid" 30 grep -q '^pid=' "$TMP/beside.out"
 pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/beside.out")
+# the grower beside them leaks until it is a suspect, however long that takes here
+wait_for "the grower beside them as a suspect" 60 at_least 1 \
+	"select count(*) from memory_growth_events where pid = $pid and status = 'suspect'"
+kill $beside; wait $beside 2>/dev/null
+agent_stop $apid
 diag "agent RSS ${rss0} kB -> ${rss1} kB"
 ok "the agent grew while it followed them (${rss0} kB -> ${rss1} kB)" test "$rss1" -gt $((rss0 + 1024))
 is "$(q "select count(*) from memory_growth_events where pid=$apid")" 0 "no row about the agent itself"
