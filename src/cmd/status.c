@@ -296,6 +296,9 @@ static void report_agent(struct report *r, int running, const struct agent_info 
 	line(r, "agent", "running, pid %d, since %s (%s), version %s", (int)ai->pid, t, a, ai->version);
 	if (!ai->url[0])
 		line(r, "health", "unknown: the agent serves no HTTP (--no-http)");
+	else if (!strncmp(ai->url, "https://", 8))
+		line(r, "health", "unknown: the agent serves HTTPS (http.tls), which ksight status does not speak: "
+		     "curl %s/api/health", ai->url);
 	else if (h->http_status < 0)
 		line(r, "health", "unknown: %s/api/health does not answer (%s)", ai->url, strerror(-h->http_status));
 	else if (h->http_status == 401)
