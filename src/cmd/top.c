@@ -270,14 +270,14 @@ static void raw_on(struct top *t)
 	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
 	raw.c_cc[VMIN] = 0;
 	raw.c_cc[VTIME] = 0;
-	if (!tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw))
+	if (!tcsetattr(STDIN_FILENO, TCSANOW, &raw))
 		t->raw = true;
 }
 
 static void raw_off(struct top *t)
 {
 	if (t->raw)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t->saved);
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
 	t->raw = false;
 }
 
