@@ -347,7 +347,7 @@ int cmd_top(int argc, char **argv)
 	struct top t = { .url = DEFAULT_URL, .sort = "cpu", .interval_ns = 2000000000LL, .window_ns = 10000000000LL };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct buf body = BUF_INIT;
-	char err[1536];
+	char err[1536], url[520];
 	int c, rc = EXIT_OK;
 	uint64_t n;
 	bool sorted = false;
@@ -356,6 +356,7 @@ int cmd_top(int argc, char **argv)
 		switch (c) {
 		case 'u': t.url = optarg; break;
 		case 'S':
+			sorted = false;
 			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 				if (!strcmp(optarg, keys[i].sort))
 					t.sort = keys[i].sort, sorted = true;
@@ -392,6 +393,12 @@ int cmd_top(int argc, char **argv)
 		return cli_usage_error("top", "--json needs --once (a live view is not JSON)");
 	if (strncmp(t.url, "http://", 7) && strncmp(t.url, "https://", 8))
 		return cli_usage_error("top", "--url: '%s' is not an http:// or https:// URL", t.url);
+	if (strlen(t.url) > 512)
+		return cli_usage_error("top", "--url: longer than 512 characters");
+	snprintf(url, sizeof(url), "%s", t.url);
+	for (size_t n = strlen(url); n > 8 && url[n - 1] == '/'; n--)
+		url[n - 1] = '\0';      /* http://host:7777/ works too */
+	t.url = url;
 	if (load_curl(err, sizeof(err)))
 		return cli_fail("top", "%s", err);
 	if (!(t.curl = C.easy_init()))
