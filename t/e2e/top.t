@@ -60,6 +60,7 @@ is "$(grep -c "$(printf '\033')" "$TMP/nocolor.txt")" 0 "... without escape code
 
 # ---- the live view on a terminal: m switches to RSS growth, q quits, the terminal is restored ----
 mkfifo "$TMP/keys"
+: >"$TMP/live.txt"
 script -qec "$TOPCMD --interval 200ms --limit 3; stty -a" /dev/null <"$TMP/keys" >"$TMP/live.txt" 2>&1 &
 LIVE=$!
 exec 3>"$TMP/keys"
@@ -86,6 +87,7 @@ is "$stty_after" "icanon echo " "the terminal is back in canonical mode with ech
 
 # SIGTERM in the live view: it stops, restores the terminal, exits 0.
 mkfifo "$TMP/keys2"
+: >"$TMP/term.txt"
 script -qec "sh -c 'echo \$\$ >$TMP/top.pid; exec $TOPCMD --interval 200ms --limit 3'; echo exit=\$?; stty -a" /dev/null \
 	<"$TMP/keys2" >"$TMP/term.txt" 2>&1 &
 LIVE=$!
