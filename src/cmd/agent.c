@@ -429,7 +429,7 @@ static void settings_changed(struct agent *a, const struct config *fresh)
 		if (!old.v[i].key || !now.v[i].key || !strcmp(old.v[i].value ? old.v[i].value : "",
 								 now.v[i].value ? now.v[i].value : ""))
 			continue;
-		if (!strncmp(now.v[i].key, "remediation.", 12))
+		if (!strncmp(now.v[i].key, "remediation.", 12) || !strncmp(now.v[i].key, "http.tls.", 9))
 			continue;
 		log_warn("reload: %s changed from '%s' to '%s': that takes a restart (systemctl restart ksight)",
 			 now.v[i].key, old.v[i].value, now.v[i].value);
@@ -439,6 +439,9 @@ static void settings_changed(struct agent *a, const struct config *fresh)
 	settings_free(&now);
 	config__set_str(&a->s.cfg.policy_path, fresh->policy_path);
 	config__set_str(&a->s.cfg.agent_mode, fresh->agent_mode);
+	config__set_str(&a->s.cfg.http_tls_cert, fresh->http_tls_cert);
+	config__set_str(&a->s.cfg.http_tls_key, fresh->http_tls_key);
+	config__set_str(&a->s.cfg.http_tls_client_ca, fresh->http_tls_client_ca);
 	(void)later;
 }
 
@@ -498,6 +501,15 @@ static void reload(struct agent *a)
 	pol = NULL;
 	log_info("reloaded: remediation mode %s, %zu rule(s)%s%s", mode_name(a->mode), a->policy->nrules,
 		 a->policy->path ? " from " : "", a->policy->path ? a->policy->path : "");
+	if (a->http) {
+		char herr[HTTP_ERR_MAX];
+
+		/* Certificates rotate: the new files, or the old ones when they fail. */
+		if (http_server__reload_tls(a->http, &fresh, herr))
+			log_error("reload failed: %s; the TLS certificate and key in use stay", herr);
+		else if (http_server__tls(a->http))
+			log_info("reloaded the TLS certificate %s", fresh.http_tls_cert);
+	}
 out:
 	policy_free(pol);
 	config__free(&fresh);
