@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/http.sh"
 require_bpf
-plan 14
+plan 15
 
 DB=$TMP/seeded.db
 src=$(df --output=source "$TMP" | tail -1)
@@ -76,4 +76,5 @@ n1=$(curl -s "$URL/api/health" | jq .learning.samples)
 moved() { [ "$(curl -s "$URL/api/health" | jq .learning.samples)" -gt "$n1" ]; }
 wait_until 10 moved
 ok "and the count goes up as ticks come ($n1 then more)" moved
+like "$("$KSIGHT" status --db "$DB" 2>&1)" "detection +learning: [0-9]+ of 512 samples" "ksight status says it too"
 done_testing
