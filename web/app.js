@@ -193,11 +193,16 @@
       const s = await getJSON('/api/stats?window=' + state.range + 's');
       const body = $('#slow-table tbody');
       body.replaceChildren();
+      // Ranked by the time the calls did not choose (on the CPU, waiting
+      // for it, blocked): a read waiting for input is not listed.
       for (const r of s.slow_syscalls.slice(0, 5)) {
         const tr = document.createElement('tr');
+        const parts = [r.oncpu_ms, r.runq_ms, r.blocked_ms];
+        const total = parts.reduce((a, b) => a + (b || 0), 0);
         cell(tr, r.syscall);
         cell(tr, r.slow_calls, 'num');
         cell(tr, r.max_ms == null ? null : r.max_ms.toFixed(1), 'num');
+        cell(tr, total > 0 ? parts.map(p => Math.round(100 * (p || 0) / total) + '%').join(' / ') : null, 'num');
         body.appendChild(tr);
       }
     } catch (e) { /* the chart above says whether the agent answers */ }

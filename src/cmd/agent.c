@@ -589,6 +589,7 @@ static int start_watch(struct agent *a)
 	p.window_ns = cfg->detect_window_ns;
 	p.save_every_ns = cfg->detect_save_every_ns;
 	p.half_life_s = (double)cfg->detect_half_life_ns / 1e9;
+	p.syscall_slow_ns = (int64_t)cfg->syscall_slow_ns;
 	p.utc_offset_s = localtime_r(&now, &tm) ? (int32_t)tm.tm_gmtoff : 0;
 	if (!(a->watch = watch__new(&p)))
 		return cli_fail("agent", "cannot start the detectors: %s", strerror(errno));

@@ -70,6 +70,7 @@ void watch_params_default(struct watch_params *p)
 	p->half_life_s = BASELINE_HALF_LIFE_S;
 	p->save_every_ns = 600LL * 1000000000;
 	p->max_metrics = 512;
+	p->syscall_slow_ns = EXTRACT_SYSCALL_SLOW_NS;
 }
 
 static void on_sample(void *ctx, const struct metric_sample *s);
@@ -102,6 +103,8 @@ struct watch *watch__new(const struct watch_params *params)
 	}
 	w->params = *params;
 	extract__init(&w->x, on_sample, w);
+	if (params->syscall_slow_ns >= 0)
+		w->x.syscall_slow_ns = params->syscall_slow_ns;
 	correlator__init(&w->corr, params->window_ns, params->min_groups);
 	return w;
 }

@@ -39,6 +39,7 @@ struct watch_params {
 	int64_t save_every_ns;          /* baseline snapshots (default 10 min; 0: only watch__finish) */
 	int32_t utc_offset_s;           /* for the hours of the time-of-day profile */
 	uint32_t max_metrics;           /* default 512 */
+	int64_t syscall_slow_ns;        /* slow calls, not counting sleep (default: extract's) */
 };
 
 struct watch_stats {

@@ -9,7 +9,7 @@
 # in a private network namespace.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/http.sh"
-plan 112
+plan 119
 
 DB=$TMP/http.db
 # A hidden tracepoint gives a known warning, a known degraded status and a
@@ -103,6 +103,30 @@ is "$(jqb '.slow_syscalls[] | select(.syscall == "ksight_test") | .max_ms')" 20.
 is "$(jqb '.slowest_calls[0].latency_ms')" 20.249 "the slowest call first"
 is "$(jqb '.tables | length')" "$("$KSIGHT" query --db "$DB" --csv "select count(*) from sqlite_master where type = 'table'" | sed -n 2p)" \
    "one entry per table"
+# Slow is the time a call did not choose: a 100 s read waiting for input
+# is only waiting; a 60 ms call blocked 55 ms on a disk is slow.
+T1=1100000000000000000
+sqlite3 "$DB" ".timeout 10000" "INSERT INTO syscall_events (timestamp, pid, tid, comm, syscall_nr, syscall_name, latency_ns,
+	ret, oncpu_ns, runq_ns, blocked_ns, sleep_ns) VALUES
+	($T1, 4243, 4243, 'ksight-test', 0, 'ksight_wait', 100000000000, 1, 1000000, 0, 0, 99999000000),
+	($T1 + 1, 4243, 4243, 'ksight-test', 74, 'ksight_disk', 60000000, 0, 2000000, 3000000, 55000000, 0)"
+get "/api/stats?since=$T1&until=$((T1 + 1000000))"
+is "$(jqb '[.slow_syscalls[].syscall] | join(",")')" ksight_disk "a call blocked on a disk is slow; one waiting for input is not"
+is "$(jqb '.slowest_calls[0].involuntary_ms')/$(jqb '.slowest_calls[0].blocked_ms')/$(jqb '.slowest_calls[0].runq_ms')" \
+   60/55/3 "the slowest call with its split"
+is "$(jqb '.waiting_syscalls[0].syscall')/$(jqb '.waiting_syscalls[0].asleep_s')" ksight_wait/99.999 \
+   "the waiting call is listed as waiting"
+get "/api/series?since=$T1&until=$((T1 + 1000000000))&step=1s"
+is "$(jqb '.series.slow_syscalls.data[1] | add')" 1 "the slow-syscall series counts the slow call only"
+now=$(($(date +%s) * 1000000000))
+sqlite3 "$DB" ".timeout 10000" "INSERT INTO syscall_events (timestamp, pid, syscall_name, latency_ns, oncpu_ns, runq_ns,
+	blocked_ns, sleep_ns) VALUES ($now, 4244, 'ksight_stuck', 3700000000000, 1000000, 0, 3699999000000, 0),
+	($now, 4244, 'ksight_idle', 3700000000000, 1000000, 0, 0, 3699999000000)"
+get /api/diagnostics
+is "$(jqb '.slow_syscalls.slowest[0].syscall')/$(jqb '.slow_syscalls.slowest[0].blocked_ms')" ksight_stuck/3699999 \
+   "/api/diagnostics: the slowest call of the last 5 minutes, with its split"
+is "$(jqb '[.slow_syscalls.slowest[] | select(.syscall == "ksight_idle")] | length')" 0 "not the idle one"
+ok "which counts as waiting" test "$(jqb .slow_syscalls.waiting_calls)" -ge 1
 get "/api/stats"
 is "$STATUS/$(jqb .window.seconds)" 200/300 "default window: the last 5 minutes"
 ok "the live tables count rows in it" test "$(jqb '.tables[] | select(.name == "memory_metrics") | .rows')" -ge 1

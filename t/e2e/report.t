@@ -5,9 +5,11 @@
 # `make deps`) every chart is drawn with its data points, the incident is
 # marked on the chart of vda's I/O latency and listed as an alert, the
 # tables are there, and a screenshot is taken.  Then the anomalies table
-# is used when it has rows, and bad input is refused.
+# is used when it has rows, a 100 s read waiting for input does not lead
+# the slowest calls (it waits, and is listed as waiting), and bad input is
+# refused.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 18
+plan 21
 
 DB=$TMP/hour.db
 sh "$TOP/t/lib/synthdb.sh" "$DB" 3600 2400
@@ -60,6 +62,22 @@ else
 	ok "the anomalies table's rows are shown when it has some" grep -q '<td>test marker row</td>' "$TMP/dom2.html"
 	ok "and not replayed then" grep -q '<p class="meta">1 anomalies (from the anomalies table)' "$TMP/dom2.html"
 fi
+
+# Slowest calls rank by the time a call did not choose (on CPU + run queue
+# + blocked): a read that waited 100 s for input is waiting, not slow.
+cp "$DB" "$TMP/split.db"
+T=$(sqlite3 "$TMP/split.db" "select min(timestamp) + 600000000000 from load_metrics")
+sqlite3 "$TMP/split.db" "INSERT INTO syscall_events (timestamp, pid, tid, comm, syscall_nr, syscall_name, latency_ns, ret,
+	oncpu_ns, runq_ns, blocked_ns, sleep_ns) VALUES
+	($T, 4243, 4243, 'ksight-test', 0, 'ksight_wait', 100000000000, 1, 1000000, 0, 0, 99999000000),
+	($T + 1, 4243, 4243, 'ksight-test', 74, 'ksight_disk', 900000000, 0, 2000000, 3000000, 895000000, 0)"
+"$KSIGHT" report --db "$TMP/split.db" --out "$TMP/r3" > /dev/null
+slowest=$(grep -o '"Slowest calls","columns":\[[^]]*\],"rows":\[\[[^]]*\]' "$TMP/r3/index.html")
+like "$slowest" '"ksight_disk",900(\.0)?,900(\.0)?,2(\.0)?,3(\.0)?,895(\.0)?,0(\.0)?,0\]$' "the slowest call is the one blocked 895 ms on a disk, with its split"
+ok "the 100 s read waiting for input is not among the slowest calls" \
+   sh -c '! grep -o "\"Slowest calls\",[^}]*" "$1" | grep -q ksight_wait' _ "$TMP/r3/index.html"
+like "$(grep -o '"Waiting, not slow[^}]*' "$TMP/r3/index.html")" '\["ksight_wait",1,100000(\.0)?,100(\.0)?\]' \
+     "it is listed as waiting, 100 s asleep"
 
 "$KSIGHT" report --db "$DB" 2> "$TMP/err"; rc=$?
 like "$rc $(cat "$TMP/err")" "^2 .*--out DIR is required" "no --out: exit 2"
