@@ -92,6 +92,9 @@ static const struct key keys[] = {
 	  "ADDR:PORT to listen on; an address other than loopback needs http.token_file" },
 	{ "http.token_file", K_STRING, OFF(http_token_file), 0, 0, "",
 	  "file holding the bearer token every request must carry (16 characters or more)" },
+	{ "http.allowed_hosts", K_STRING, OFF(http_allowed_hosts), 0, 0, "",
+	  "comma-separated names (NAME or NAME:PORT) the Host header may carry besides the listen address and "
+	  "localhost: a reverse proxy's or this host's DNS name; anything else gets 421 (DNS rebinding)" },
 	{ "http.max_connections", K_U64, OFF(http_max_connections), 1, 10000, "128",
 	  "open connections served at once; requests on more get 503" },
 	{ "http.threads", K_U64, OFF(http_threads), 1, 64, "2",

@@ -65,6 +65,7 @@ struct config {
 	bool http_enabled;
 	char *http_listen;           /* ADDR:PORT */
 	char *http_token_file;       /* "" = no token (loopback only) */
+	char *http_allowed_hosts;    /* Host names accepted besides the listen address, comma-separated */
 	uint64_t http_max_connections;
 	uint64_t http_threads;
 };

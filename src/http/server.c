@@ -76,7 +76,7 @@ static void mhd_load_once(void)
 }
 
 /* Statuses counted per code in ksight_http_responses_total. */
-static const int counted_codes[] = { 200, 400, 401, 404, 405, 413, 500, 503 };
+static const int counted_codes[] = { 200, 400, 401, 404, 405, 413, 421, 500, 503 };
 #define NCODES (sizeof(counted_codes) / sizeof(counted_codes[0]))
 
 struct http_server {
@@ -85,6 +85,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	char address[80];
+	struct http_hosts hosts;           /* the Host headers that name this server */
 	struct http_token token;           /* len 0: no token */
 	unsigned max_connections;
 	/* atomics */
@@ -149,6 +150,7 @@ int http_server__open(const struct config *cfg, struct http_server **ret, char *
 		goto cleanup;
 	}
 	http_address__of_socket(s->listen_fd, s->address, sizeof(s->address));
+	http_hosts__init(&s->hosts, s->listen_fd, cfg->http_allowed_hosts);
 	freeaddrinfo(ai);
 	*ret = s;
 	return 0;
@@ -335,6 +337,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct param_check pc = { .key = &key };
 	const struct route *route = NULL;
 	const char *length = M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *host;
 	enum MHD_Result ok;
 	int status = 0;
 
@@ -357,7 +360,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	*req_cls = &answered;
 	*upload_data_size = 0;
 	r.now_ns = clock_real_ns();
-	if (s->token.len && !http_token__accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
+	host = M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	if (!http_hosts__allows(&s->hosts, host))
+		status = http_error(&r, 421, NULL,
+				    "Host '%.100s' does not name this server: use http://%s/, http://localhost:%u/, or add "
+				    "the name to http.allowed_hosts (refused so that a web page cannot reach the agent "
+				    "through a DNS name of its own)", host ? host : "", s->address, s->hosts.port);
+	else if (s->token.len && !http_token__accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
 											MHD_HTTP_HEADER_AUTHORIZATION)))
 		status = http_error(&r, 401, NULL, "this server needs a token: send 'Authorization: Bearer TOKEN'");
 	else if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))

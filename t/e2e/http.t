@@ -169,7 +169,7 @@ perl -MIO::Socket::INET -e '
 	my @held;
 	for (1 .. 2) {
 		my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port) or die "connect: $!";
-		print $s "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n";
+		print $s "GET /api/health HTTP/1.1\r\nHost: $host:$port\r\n\r\n";
 		my $status = <$s>;
 		push @held, $s;
 	}
