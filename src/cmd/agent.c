@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../remediate/engine.h"
@@ -336,7 +337,15 @@ static int start_http(struct agent *a)
 	snapshots__publish(a->snapshots, a->s.col, NULL, clock_real_ns());
 	if (http_server__start(a->http, a->snapshots, err))
 		return cli_fail("agent", "%s", err);
-	log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)", http_server__address(a->http));
+	/* The one place the agent's own token is shown: whoever reads the log
+	 * (root, the journal's readers) may open the dashboard. */
+	if (http_server__own_token(a->http))
+		log_info("dashboard on http://%s/?token=%s (API: /api/health, Prometheus: /metrics; the token, also in "
+			 "%s, opens per-process data)", http_server__address(a->http), http_server__own_token(a->http),
+			 http_server__token_path(a->http)[0] ? http_server__token_path(a->http) : "memory only");
+	else
+		log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)",
+			 http_server__address(a->http));
 	return EXIT_OK;
 }
 
@@ -427,6 +436,9 @@ int cmd_agent(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 
+	/* Everything the agent creates (database, its -wal and -shm, the
+	 * token) is for root and its group only: the rows hold every argv. */
+	umask(027);
 	policy__defaults(&a.policy);
 	if ((rc = configure(&a, &f)) || (rc = open_http(&a, f.listen != NULL)) ||
 	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) ||

@@ -26,7 +26,7 @@ static const char *const series_params[] = { "since", "until", "step", NULL };
 
 const struct route routes[] = {
 	{ "/api/health", route_health, no_params,
-	  "status, version, uptime, kernel, every collector (enabled or why not, events, drops), database size" },
+	  "status, version, uptime, kernel, every collector (enabled or why not, events, drops), database size", true },
 	{ "/api/signals", route_signals, signals_params,
 	  "rows of one table (type=), newest first, limit <= 10000, keyset pagination with before=" },
 	{ "/api/stats", route_stats, window_params,
@@ -36,7 +36,7 @@ const struct route routes[] = {
 	{ "/api/diagnostics", route_diagnostics, no_params,
 	  "recent warnings, collector errors, store health, the configuration in use" },
 	{ "/api/series", route_series, series_params, "the dashboard's time series, averaged per step" },
-	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick" },
+	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick", true },
 };
 
 const unsigned nroutes = sizeof(routes) / sizeof(routes[0]);

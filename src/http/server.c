@@ -9,12 +9,14 @@
 #include "server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,7 +78,7 @@ static void mhd_load_once(void)
 }
 
 /* Statuses counted per code in ksight_http_responses_total. */
-static const int counted_codes[] = { 200, 400, 401, 404, 405, 413, 421, 500, 503 };
+static const int counted_codes[] = { 200, 303, 400, 401, 404, 405, 413, 421, 500, 503 };
 #define NCODES (sizeof(counted_codes) / sizeof(counted_codes[0]))
 
 struct http_server {
@@ -87,6 +89,9 @@ struct http_server {
 	char address[80];
 	struct http_hosts hosts;           /* the Host headers that name this server */
 	struct http_token token;           /* len 0: no token */
+	bool token_everywhere;             /* from http.token_file: every request needs it */
+	char token_path[PATH_MAX];         /* where it is kept ("": in memory only) */
+	char cookie_name[32];              /* "ksight_token_PORT": one per agent on this host */
 	unsigned max_connections;
 	/* atomics */
 	uint64_t connections;
@@ -104,6 +109,45 @@ int http_fail(char *err, int code, const char *fmt, ...)
 	vsnprintf(err, HTTP_ERR_MAX, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/* Where the agent keeps the token it makes: the state directory systemd
+ * gives (StateDirectory=), else the database's directory; "" for a
+ * database in memory. */
+static void own_token_path(const struct config *cfg, char *out, size_t size)
+{
+	const char *state = getenv("STATE_DIRECTORY"), *db = cfg->db_path, *slash;
+
+	out[0] = '\0';
+	if (state && state[0] == '/') {
+		/* Several directories are separated by ':'; the first is ours. */
+		snprintf(out, size, "%.*s/http.token", (int)strcspn(state, ":"), state);
+		return;
+	}
+	if (!db || !db[0] || !strcmp(db, ":memory:") || !strncmp(db, "file:", 5))
+		return;
+	slash = strrchr(db, '/');
+	if (!slash)
+		snprintf(out, size, "http.token");
+	else
+		snprintf(out, size, "%.*s/http.token", slash == db ? 1 : (int)(slash - db), db);
+}
+
+/* The token of an agent that was given none: kept in own_token_path(),
+ * or only in memory. */
+static int own_token(struct http_server *s, const struct config *cfg, char *err)
+{
+	unsigned char random[HTTP_TOKEN_GENERATED / 2];
+
+	own_token_path(cfg, s->token_path, sizeof(s->token_path));
+	if (s->token_path[0])
+		return http_token__load_or_create(&s->token, s->token_path, err);
+	if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+		return http_fail(err, -EIO, "cannot make a token: getrandom: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(random); i++)
+		snprintf(s->token.text + 2 * i, 3, "%02x", random[i]);
+	s->token.len = 2 * sizeof(random);
+	return 0;
 }
 
 int http_server__open(const struct config *cfg, struct http_server **ret, char *err)
@@ -126,9 +170,14 @@ int http_server__open(const struct config *cfg, struct http_server **ret, char *
 	s->max_connections = (unsigned)cfg->http_max_connections;
 	if ((rc = http_address__resolve(cfg->http_listen, &ai, err)))
 		goto cleanup;
-	if (cfg->http_token_file && cfg->http_token_file[0] &&
-	    (rc = http_token__read(&s->token, cfg->http_token_file, err)))
-		goto cleanup;
+	if (cfg->http_token_file && cfg->http_token_file[0]) {
+		if ((rc = http_token__read(&s->token, cfg->http_token_file, err))) {
+			rc = -EINVAL;       /* the user's file to fix */
+			goto cleanup;
+		}
+		s->token_everywhere = true;
+		snprintf(s->token_path, sizeof(s->token_path), "%s", cfg->http_token_file);
+	}
 	if (!http_address__is_loopback(ai->ai_addr) && !s->token.len) {
 		rc = http_fail(err, -EINVAL,
 			       "refusing to listen on %s: it is not a loopback address, so other hosts could read this "
@@ -151,6 +200,9 @@ int http_server__open(const struct config *cfg, struct http_server **ret, char *
 	}
 	http_address__of_socket(s->listen_fd, s->address, sizeof(s->address));
 	http_hosts__init(&s->hosts, s->listen_fd, cfg->http_allowed_hosts);
+	snprintf(s->cookie_name, sizeof(s->cookie_name), "ksight_token_%u", s->hosts.port);
+	if (!s->token.len && (rc = own_token(s, cfg, err)))
+		goto cleanup;
 	freeaddrinfo(ai);
 	*ret = s;
 	return 0;
@@ -165,6 +217,19 @@ cleanup:
 
 const char *http_server__address(const struct http_server *s) { return s->address; }
 bool http_server__has_token(const struct http_server *s) { return s->token.len > 0; }
+
+const char *http_server__auth(const struct http_server *s)
+{
+	return s->token_everywhere ? "bearer token (http.token_file) on every request"
+				   : "token for per-process data (made by the agent); /metrics and /api/health open";
+}
+
+const char *http_server__own_token(const struct http_server *s)
+{
+	return s->token_everywhere ? NULL : s->token.text;
+}
+
+const char *http_server__token_path(const struct http_server *s) { return s->token_path; }
 const struct config *http_server__config(const struct http_server *s) { return s->cfg; }
 
 void http_server__counters(const struct http_server *s, struct http_counters *ret)
@@ -281,10 +346,18 @@ static enum MHD_Result respond(struct http_request *r, int status, struct http_b
 	}
 	if (status == 401) {
 		M.add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"ksight\"");
-		M.add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"ksight\"");
+		/* A Basic challenge makes a browser ask for the password: right
+		 * when every request needs the token, a pop-up over the
+		 * dashboard's own data requests otherwise. */
+		if (r->server->token_everywhere)
+			M.add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"ksight\"");
 	}
 	if (status == 405)
 		M.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (r->location)
+		M.add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+	if (r->set_cookie[0])
+		M.add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
 	if (status == 503)
 		M.add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	count_response(r->server, status);
@@ -324,6 +397,52 @@ static enum MHD_Result dispatch(struct http_request *r, const struct route *rout
 	return respond(r, status, NULL);
 }
 
+/* Whether the request proves it has the token: Authorization (Bearer, or
+ * Basic with the token as password) or the dashboard's cookie. */
+static bool authorized(struct http_server *s, struct MHD_Connection *conn)
+{
+	return http_token__accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
+									MHD_HTTP_HEADER_AUTHORIZATION)) ||
+	       http_token__cookie_accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
+										MHD_HTTP_HEADER_COOKIE),
+					  s->cookie_name);
+}
+
+/* Whether url needs the token: every one with http.token_file; with the
+ * agent's own token, all but the aggregates (/metrics, /api/health), the
+ * dashboard's files and unknown paths (a 404 carries no data). */
+static bool needs_token(const struct http_server *s, const char *url)
+{
+	const struct route *route = route_find(url);
+
+	return s->token_everywhere || (route && !route->open);
+}
+
+/* GET /?token=TOKEN: the dashboard's way in.  The token becomes an
+ * HttpOnly, SameSite=Strict cookie (script cannot read it, no other site
+ * can send it) and the browser is sent on to "/", so the token leaves the
+ * address bar and the history. */
+static int trade_token(struct http_server *s, struct http_request *r, const char *given)
+{
+	struct json j;
+
+	if (!http_token__equals(&s->token, given))
+		return http_error(r, 401, "token",
+				  "the token in this address is not this agent's: open the address the agent printed at "
+				  "start%s%s", s->token_path[0] ? ", or take the token from " : "", s->token_path);
+	snprintf(r->set_cookie, sizeof(r->set_cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict", s->cookie_name,
+		 s->token.text);
+	r->location = "/";
+	http_json(r, &j);
+	json_obj_begin(&j);
+	json_key(&j, "status");
+	json_int(&j, 303);
+	json_key(&j, "location");
+	json_str(&j, "/");
+	json_obj_end(&j);
+	return 303;
+}
+
 /* Markers for req_cls: where a request is. */
 static char headers_seen, answered;
 
@@ -337,7 +456,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct param_check pc = { .key = &key };
 	const struct route *route = NULL;
 	const char *length = M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	const char *host;
+	const char *host, *given;
 	enum MHD_Result ok;
 	int status = 0;
 
@@ -366,9 +485,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				    "Host '%.100s' does not name this server: use http://%s/, http://localhost:%u/, or add "
 				    "the name to http.allowed_hosts (refused so that a web page cannot reach the agent "
 				    "through a DNS name of its own)", host ? host : "", s->address, s->hosts.port);
-	else if (s->token.len && !http_token__accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
-											MHD_HTTP_HEADER_AUTHORIZATION)))
-		status = http_error(&r, 401, NULL, "this server needs a token: send 'Authorization: Bearer TOKEN'");
+	else if ((!strcmp(url, "/") || !strcmp(url, "/index.html")) &&
+		 (given = M.lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token")))
+		status = trade_token(s, &r, given);
+	else if (needs_token(s, url) && !authorized(s, conn))
+		status = s->token_everywhere
+			 ? http_error(&r, 401, NULL, "this server needs a token: send 'Authorization: Bearer TOKEN'")
+			 : http_error(&r, 401, NULL,
+				      "%s serves per-process data and needs the agent's token: open the address the "
+				      "agent printed at start (http://%s/?token=...), or send 'Authorization: Bearer "
+				      "TOKEN'%s%s", url, s->address, s->token_path[0] ? " with the token in " : "",
+				      s->token_path);
 	else if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		status = http_error(&r, 405, NULL, "method %s is not allowed: this server only reads (GET, HEAD)", method);
 	else if ((length && strcmp(length, "0")) ||

@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../lib/buf.h"
 
@@ -225,6 +227,41 @@ static int prepare_inserts(struct store *s, char *err)
 	return rc;
 }
 
+/* The database holds every command line on the host: it is created 0640
+ * whatever the umask (SQLite gives its -wal and -shm the database's own
+ * mode). */
+static void create_private(const char *path)
+{
+	int fd;
+
+	if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5) || !path[0])
+		return;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A database left readable by everyone (by an older ksight) is closed to
+ * others, with its -wal and -shm, once it is known to be ours.  By path,
+ * never through an open() and close() of its own: closing any descriptor
+ * of a file drops every POSIX lock this process holds on it, SQLite's
+ * included (fchmodat's AT_SYMLINK_NOFOLLOW goes through an O_PATH
+ * descriptor, whose close leaves locks alone). */
+static void close_to_others(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char file[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if ((size_t)snprintf(file, sizeof(file), "%s%s", path, suffixes[i]) >= sizeof(file))
+			continue;
+		if (!fstatat(AT_FDCWD, file, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && (st.st_mode & S_IRWXO))
+			fchmodat(AT_FDCWD, file, st.st_mode & 07770, AT_SYMLINK_NOFOLLOW);
+	}
+}
+
 int store__open(const char *path, enum store_mode mode, struct store **ret, char *err)
 {
 	struct store *s;
@@ -234,6 +271,8 @@ int store__open(const char *path, enum store_mode mode, struct store **ret, char
 	if (mode == STORE_READ_ONLY && strcmp(path, ":memory:") && stat(path, &st) < 0)
 		return fail(err, -ENOENT, "no database at %s (start 'ksight agent' first, or pass --db)",
 			    path);
+	if (mode == STORE_READ_WRITE)
+		create_private(path);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return fail(err, -ENOMEM, "out of memory");
@@ -249,10 +288,13 @@ int store__open(const char *path, enum store_mode mode, struct store **ret, char
 	sqlite3_busy_timeout(s->db, 5000);
 	if ((rc = check_and_migrate(s, err)))
 		goto cleanup;
-	if (mode == STORE_READ_ONLY)
+	if (mode == STORE_READ_ONLY) {
 		rc = exec(s, "PRAGMA query_only = 1", err);
-	else
+	} else {
+		if (strcmp(path, ":memory:") && strncmp(path, "file:", 5))
+			close_to_others(path);
 		rc = prepare_inserts(s, err);
+	}
 	if (rc)
 		goto cleanup;
 	*ret = s;
