@@ -100,6 +100,8 @@ static const struct key keys[] = {
 	  "localhost: a reverse proxy's or this host's DNS name; anything else gets 421 (DNS rebinding)" },
 	{ "http.max_connections", K_U64, OFF(http_max_connections), 1, 10000, "128",
 	  "open connections served at once; requests on more get 503" },
+	{ "http.max_client_connections", K_U64, OFF(http_max_client_connections), 1, 10000, "64",
+	  "connections one client may hold (a local user on loopback, else an address); more are shut at once" },
 	{ "http.threads", K_U64, OFF(http_threads), 1, 64, "2",
 	  "threads serving requests, each with its own read-only database connection" },
 };

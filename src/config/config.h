@@ -68,6 +68,7 @@ struct config {
 	char *http_token_file;       /* "" = no token (loopback only) */
 	char *http_allowed_hosts;    /* Host names accepted besides the listen address, comma-separated */
 	uint64_t http_max_connections;
+	uint64_t http_max_client_connections;  /* per local uid on loopback, else per address */
 	uint64_t http_threads;
 };
 

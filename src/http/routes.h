@@ -28,6 +28,7 @@ struct http_server;
 
 #define HTTP_MAX_LIMIT 10000           /* rows per /api/signals page */
 #define HTTP_COOKIE_MAX 640
+#define HTTP_BODY_MAX (2 << 20)        /* an answer of rows stops past this many bytes (truncated) */
 #define HTTP_QUERY_TIME_NS 2000000000LL   /* a request's database time budget */
 
 struct http_request {

@@ -30,11 +30,16 @@
 #include "assets.h"
 #include "auth.h"
 #include "cache.h"
+#include "clients.h"
 #include "routes.h"
 #include "snapshot.h"
 #include "thread.h"
 
 #define REQUEST_BYTES_MAX (32 * 1024)
+/* Bytes of answers made but not yet sent, all clients together: past it,
+ * requests for rows wait (503) rather than pile more up behind clients
+ * that do not read. */
+#define INFLIGHT_BYTES_MAX (16 << 20)
 #define IDLE_TIMEOUT_S 10
 #define PARAM_VALUE_MAX 256
 #define PARAMS_MAX 16
@@ -54,6 +59,8 @@ static struct {
 	enum MHD_Result (*add_response_header)(struct MHD_Response *resp, const char *header, const char *content);
 	enum MHD_Result (*queue_response)(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp);
 	void (*destroy_response)(struct MHD_Response *resp);
+	const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *conn,
+								enum MHD_ConnectionInfoType info, ...);
 } M;
 static char mhd_why[256];
 static int mhd_rc;
@@ -71,6 +78,7 @@ static void mhd_load_once(void)
 		{ "MHD_add_response_header", (void **)&M.add_response_header },
 		{ "MHD_queue_response", (void **)&M.queue_response },
 		{ "MHD_destroy_response", (void **)&M.destroy_response },
+		{ "MHD_get_connection_info", (void **)&M.get_connection_info },
 	};
 
 	mhd_rc = dynload("libmicrohttpd.so.12", "libmicrohttpd12", syms, sizeof(syms) / sizeof(syms[0]), mhd_why,
@@ -93,8 +101,10 @@ struct http_server {
 	char token_path[PATH_MAX];         /* where it is kept ("": in memory only) */
 	char cookie_name[32];              /* "ksight_token_PORT": one per agent on this host */
 	unsigned max_connections;
+	struct http_clients *clients;      /* connections per client, header deadlines */
 	/* atomics */
 	uint64_t connections;
+	uint64_t inflight_bytes;           /* answer bodies made, not yet freed by libmicrohttpd */
 	uint64_t responses[NCODES + 1];    /* last: other codes */
 	uint64_t cache_hits;
 };
@@ -303,7 +313,21 @@ static void count_response(struct http_server *s, int status)
 	__atomic_add_fetch(&s->responses[i], 1, __ATOMIC_RELAXED);
 }
 
-static void free_body(void *cls) { free(cls); }
+/* An answer body the response owns, counted in inflight_bytes until
+ * libmicrohttpd is done with it. */
+struct owned_body {
+	struct http_server *server;
+	size_t len;
+	char data[];
+};
+
+static void free_body(void *cls)
+{
+	struct owned_body *b = cls;
+
+	__atomic_sub_fetch(&b->server->inflight_bytes, b->len, __ATOMIC_RELAXED);
+	free(b);
+}
 static void put_snapshot(void *cls) { snapshot__put(cls); }
 static void put_shared(void *cls) { http_body__put(cls); }
 
@@ -328,11 +352,19 @@ static enum MHD_Result respond(struct http_request *r, int status, struct http_b
 		resp = M.create_response_from_buffer(r->data_len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
 	} else {
 		size_t len = r->body.len;
-		char *data = buf_detach(&r->body);
+		struct owned_body *b = malloc(sizeof(*b) + len);
 
-		resp = M.create_response_from_buffer_with_free_callback_cls(len, data, free_body, data);
+		if (!b)
+			return MHD_NO;
+		b->server = r->server;
+		b->len = len;
+		if (len)
+			memcpy(b->data, r->body.data, len);
+		buf_free(&r->body);
+		__atomic_add_fetch(&r->server->inflight_bytes, len, __ATOMIC_RELAXED);
+		resp = M.create_response_from_buffer_with_free_callback_cls(len, b->data, free_body, b);
 		if (!resp)
-			free(data);
+			free_body(b);
 	}
 	if (!resp)
 		return MHD_NO;
@@ -443,6 +475,14 @@ static int trade_token(struct http_server *s, struct http_request *r, const char
 	return 303;
 }
 
+/* The connection's record in s->clients (NULL when uncounted). */
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = M.get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
 /* Markers for req_cls: where a request is. */
 static char headers_seen, answered;
 
@@ -472,6 +512,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (!*req_cls) {
 		*req_cls = &headers_seen;
+		http_conn__busy(s->clients, conn_of(conn));
 		if (!(length && strcmp(length, "0")) &&
 		    !M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 			return MHD_YES;
@@ -501,9 +542,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	else if ((length && strcmp(length, "0")) ||
 		 M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 		status = http_error(&r, 413, NULL, "requests carry no body here");
-	else if (__atomic_load_n(&s->connections, __ATOMIC_RELAXED) > s->max_connections)
+	else if (needs_token(s, url) && __atomic_load_n(&s->connections, __ATOMIC_RELAXED) > s->max_connections)
+		/* /metrics and /api/health are answered from memory: never refused for load. */
 		status = http_error(&r, 503, NULL, "overloaded: more than %u connections are open; retry later",
 				    s->max_connections);
+	else if (needs_token(s, url) && __atomic_load_n(&s->inflight_bytes, __ATOMIC_RELAXED) > INFLIGHT_BYTES_MAX)
+		status = http_error(&r, 503, NULL,
+				    "overloaded: %zu MiB of answers wait for clients that do not read them; retry later",
+				    (size_t)(__atomic_load_n(&s->inflight_bytes, __ATOMIC_RELAXED) >> 20));
+	else if (needs_token(s, url) && http_conn__over_budget(s->clients, conn_of(conn)))
+		status = http_error(&r, 503, NULL,
+				    "this client has used its share of the server (%d%% of a thread); retry in a second",
+				    HTTP_CLIENT_SHARE_PCT);
 	else if (!(route = route_find(url)) && !asset_find(!strcmp(url, "/") ? "/index.html" : url))
 		status = http_error(&r, 404, NULL, "no such endpoint: %s (see /api/health, /metrics, /)", url);
 	if (status) {
@@ -526,8 +576,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			 : http_error(&r, 400, pc.bad, "unknown parameter '%s' for %s", pc.bad, route->path);
 		ok = respond(&r, status, NULL);
 	} else {
+		int64_t t0 = clock_mono_ns();
+
 		r.snap = snapshots__get(s->snapshots);
 		ok = dispatch(&r, route, key.data);
+		if (route->fn != route_metrics && route->fn != route_asset)
+			http_conn__charge(s->clients, conn_of(conn), clock_mono_ns() - t0);
 		snapshot__put(r.snap);
 		snapshot__put(r.data_owner);
 	}
@@ -541,12 +595,29 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
 	struct http_server *s = cls;
 
-	(void)conn;
-	(void)socket_context;
-	if (what == MHD_CONNECTION_NOTIFY_STARTED)
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info = M.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		bool refused;
+
 		__atomic_add_fetch(&s->connections, 1, __ATOMIC_RELAXED);
-	else
+		*socket_context = info ? http_clients__add(s->clients, info->connect_fd, &refused) : NULL;
+	} else {
 		__atomic_sub_fetch(&s->connections, 1, __ATOMIC_RELAXED);
+		http_clients__remove(s->clients, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* An answer is sent (or the request abandoned): the connection waits for
+ * the next request, whose headers have a deadline. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct http_server *s = cls;
+
+	(void)req_cls;
+	(void)why;
+	http_conn__idle(s->clients, conn_of(conn));
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -563,6 +634,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void extra_metrics(void *ctx, struct prom *p)
 {
 	struct http_server *s = ctx;
+	struct http_clients_stats cs;
 	struct prom_labels l;
 	char code[8];
 
@@ -576,6 +648,24 @@ static void extra_metrics(void *ctx, struct prom *p)
 	}
 	prom_family(p, "ksight_http_connections", PROM_GAUGE, "HTTP connections open now.");
 	prom_sample_u64(p, "", NULL, __atomic_load_n(&s->connections, __ATOMIC_RELAXED));
+	http_clients__stats(s->clients, &cs);
+	prom_family(p, "ksight_http_connections_shut_total", PROM_COUNTER,
+		    "HTTP connections shut by the server: client_limit (the client held http.max_client_connections), "
+		    "headers_timeout (a request's headers took longer than "
+		    "the limit).");
+	prom_labels_init(&l);
+	prom_label(&l, "reason", "client_limit");
+	prom_sample_u64(p, "", &l, cs.refused);
+	prom_labels_init(&l);
+	prom_label(&l, "reason", "headers_timeout");
+	prom_sample_u64(p, "", &l, cs.timed_out);
+	prom_family(p, "ksight_http_over_budget_total", PROM_COUNTER,
+		    "Requests for rows answered 503 because their client had used its share of serving time.");
+	prom_sample_u64(p, "", NULL, cs.over_budget);
+	prom_family(p, "ksight_http_inflight_bytes", PROM_GAUGE, "Bytes of HTTP answers made and not yet sent.");
+	prom_sample_u64(p, "", NULL, __atomic_load_n(&s->inflight_bytes, __ATOMIC_RELAXED));
+	prom_family(p, "ksight_http_cache_bytes", PROM_GAUGE, "Bytes of API answers kept for reuse, all threads.");
+	prom_sample_u64(p, "", NULL, http_cache__bytes());
 	prom_family(p, "ksight_http_cache_hits_total", PROM_COUNTER,
 		    "API answers served from memory because the database had not changed.");
 	prom_sample_u64(p, "", NULL, __atomic_load_n(&s->cache_hits, __ATOMIC_RELAXED));
@@ -586,8 +676,11 @@ struct snapshots *http_server__snapshots(struct http_server *s) { return s->snap
 int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
 {
 	unsigned threads = (unsigned)s->cfg->http_threads;
+	int rc;
 
 	s->snapshots = sn;
+	if ((rc = http_clients__new((unsigned)s->cfg->http_max_client_connections, &s->clients)))
+		return http_fail(err, rc, "cannot start the HTTP server: %s", strerror(-rc));
 	s->daemon = M.start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
@@ -597,10 +690,14 @@ int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_BYTES_MAX,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_END);
-	if (!s->daemon)
+	if (!s->daemon) {
+		http_clients__free(s->clients);
+		s->clients = NULL;
 		return http_fail(err, -EIO, "cannot start the HTTP server on %s", s->address);
+	}
 	s->listen_fd = -1;     /* the daemon owns and closes it */
 	snapshots__set_extra(sn, extra_metrics, s);
 	return 0;
@@ -614,6 +711,7 @@ struct http_server *http_server__stop(struct http_server *s)
 		snapshots__set_extra(s->snapshots, NULL, NULL);
 		M.stop_daemon(s->daemon);
 	}
+	http_clients__free(s->clients);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	free(s);
