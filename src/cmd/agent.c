@@ -1,5 +1,6 @@
 /* ksight agent: run every collector into the database until stopped. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <malloc.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/caps.h"
 #include "../remediate/engine.h"
 #include "../remediate/policy.h"
 #include "../collect/collector.h"
@@ -307,6 +309,28 @@ static void announce(struct agent *a)
 		 program_invocation_name, cfg->db_path);
 }
 
+/* The capabilities the mode needs from here on (lib/caps.h): BPF is
+ * loaded and attached, the port bound, the files open. */
+static int drop_capabilities(struct agent *a)
+{
+	uint64_t keep = CAPS_BIT(CAP_DAC_READ_SEARCH) | CAPS_BIT(CAP_SYS_PTRACE);
+	char err[160], names[160];
+
+	for (size_t i = 0; a->mode == MODE_ACT && i < a->policy.nrules; i++) {
+		enum action_kind k = a->policy.rules[i].action;
+
+		if (k == ACTION_TERMINATE)
+			keep |= CAPS_BIT(CAP_KILL);
+		else if (k == ACTION_RENICE || k == ACTION_IONICE)
+			keep |= CAPS_BIT(CAP_SYS_NICE);
+	}
+	if (caps__keep_only(keep, err, sizeof(err)))
+		return cli_fail("agent", "cannot drop capabilities: %s", err);
+	caps__names(caps__effective(), names, sizeof(names));
+	log_info("capabilities kept for mode %s: %s", mode_name(a->mode), names);
+	return EXIT_OK;
+}
+
 static int start_remediation(struct agent *a)
 {
 	const struct cgroup_resolver *cg = collector__cgroups(a->s.col);
@@ -445,7 +469,8 @@ int cmd_agent(int argc, char **argv)
 	    (a.s.cfg.detect_enabled && (rc = start_watch(&a))) || (rc = session__start_collector(&a.s, NULL)))
 		goto out;
 	announce(&a);
-	if ((rc = start_remediation(&a)) || (rc = session__start_writer(&a.s)) || (rc = start_http(&a)))
+	/* Before any thread starts: capabilities are per thread. */
+	if ((rc = drop_capabilities(&a)) || (rc = start_remediation(&a)) || (rc = session__start_writer(&a.s)) || (rc = start_http(&a)))
 		goto out;
 	/* Loading the tracers parsed the kernel's BTF (~20 MB, freed since):
 	 * give the freed heap back rather than carry it for the agent's life. */

@@ -180,4 +180,47 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 else
 	skip "needs root and setpriv to act as other users"
 fi
+
+# --- capabilities: only what the mode needs after start (finding 8) ---
+# cap_agent NAME MODE ACTIONS...: starts an agent with a policy of one rule
+# per action, waits for it to say what it kept, sets CAPS to the CapEff of
+# every one of its threads (sorted, unique) and NAMES to what it logged.
+cap_agent() {
+	_n=$1 _m=$2; shift 2
+	{ echo "mode: $_m"; echo "rules:"
+	  for _a in "$@"; do
+		printf '  - name: r-%s\n    when: {leak: {min_confidence: 0.9}}\n    match: {comm: [nothing-runs-this]}\n    action: %s\n' "$_a" "$_a"
+		[ "$_a" = renice ] && echo "    nice: 10"
+	  done; } >"$TMP/$_n.policy"
+	[ $# -gt 0 ] || echo "rules: []" >"$TMP/$_n.policy"
+	"$KSIGHT" agent --db "$TMP/$_n.db" --policy "$TMP/$_n.policy" --listen 127.0.0.1:0 --duration 300 \
+		2>"$TMP/$_n.err" &
+	_p=$!
+	at_exit "kill -INT $_p 2>/dev/null; wait $_p 2>/dev/null"
+	_i=0
+	while ! grep -qs "dashboard on" "$TMP/$_n.err" && [ $_i -lt 300 ] && kill -0 $_p 2>/dev/null; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	CAPS=$(cat /proc/$_p/task/*/status 2>/dev/null | sed -n 's/^CapEff:\t*//p' | sort -u | tr '\n' ' ')
+	NAMES=$(sed -n 's/.*capabilities kept for mode [a-z]*: //p' "$TMP/$_n.err")
+	NTHREADS=$(ls /proc/$_p/task | wc -l)
+	kill -INT $_p; wait $_p 2>/dev/null
+}
+if [ "$(id -u)" -eq 0 ]; then
+	# Bits: 2 cap_dac_read_search, 5 cap_kill, 19 cap_sys_ptrace, 23 cap_sys_nice.
+	cap_agent capobs observe
+	is "$CAPS" "0000000000080004 " \
+	   "observe: every thread ($NTHREADS) keeps only cap_dac_read_search and cap_sys_ptrace (CapEff)"
+	is "$NAMES" "cap_dac_read_search,cap_sys_ptrace" "and the agent says so"
+	ok "the observing agent stored rows from its tracers after the drop" \
+	   [ "$(sqlite3 "$TMP/capobs.db" "SELECT count(*) FROM collector_stats WHERE kind = 'tracer' AND events_total > 0")" -gt 0 ]
+	cap_agent caprec recommend terminate renice
+	is "$CAPS" "0000000000080004 " "recommend, even with terminate and renice rules: the same (it never acts)"
+	cap_agent capkill act terminate
+	is "$CAPS" "0000000000080024 " "act with a terminate rule: + cap_kill"
+	cap_agent capnice act renice ionice memory_high
+	is "$CAPS" "0000000000880004 " "act with renice, ionice, memory_high: + cap_sys_nice, no cap_kill"
+else
+	skip "needs root: capabilities are what root gives up"
+fi
 done_testing
