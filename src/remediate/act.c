@@ -126,30 +126,53 @@ static uint64_t cgroup_memory(const char *file)
 	return strtoull(text, NULL, 10);
 }
 
-/* Calls fn(tid) for every thread of pid; returns the first error. */
-static int for_threads(const struct act_env *env, pid_t pid, int (*fn)(pid_t tid, void *ctx), void *ctx)
+/* Calls fn(tid) for every thread of the process held by pidfd (pid is its
+ * number); returns the first error.  The task directory is opened first
+ * and the process checked alive after: a directory of a pid that was
+ * reused meanwhile would list someone else's threads.  Each thread's
+ * directory is held while fn runs, and a thread that has exited by then
+ * is skipped (its tid could be reused; fn is never called on a number
+ * the held process no longer owns when it was listed and opened). */
+static int for_threads(const struct act_env *env, pid_t pid, int pidfd, int (*fn)(pid_t tid, void *ctx),
+		       void *ctx)
 {
-	char path[128];
+	char path[128], full[512];
 	struct dirent *d;
 	DIR *dir;
-	int rc = 0, n = 0;
+	int rc = 0, n = 0, taskfd;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	{
-		char full[512];
-
-		procfs_path(env->root, path, full, sizeof(full));
-		dir = opendir(full);
-	}
-	if (!dir)
+	procfs_path(env->root, path, full, sizeof(full));
+	taskfd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (taskfd < 0)
 		return -errno;
+	if (pidfd >= 0 && !act__alive(pidfd)) {
+		close(taskfd);
+		return -ESRCH;
+	}
+	dir = fdopendir(taskfd);
+	if (!dir) {
+		rc = -errno;
+		close(taskfd);
+		return rc;
+	}
 	while ((d = readdir(dir))) {
 		pid_t tid = (pid_t)atoi(d->d_name);
-		int r;
+		int r, tfd;
 
 		if (tid <= 0)
 			continue;
+		/* An open task directory answers ENOENT/ESRCH once its thread
+		 * has exited: checked just before fn, the tid is still ours. */
+		tfd = openat(taskfd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (tfd < 0)
+			continue;
+		if (faccessat(tfd, "stat", R_OK, 0)) {
+			close(tfd);
+			continue;
+		}
 		r = fn(tid, ctx);
+		close(tfd);
 		if (r && !rc && r != -ESRCH)
 			rc = r;
 		n++;
@@ -236,7 +259,7 @@ int act__execute(const struct act_env *env, const struct rule *r, pid_t pid, int
 		if (errno)
 			return say(result, -errno, "getpriority(%d): %s", (int)pid, strerror(errno));
 		prio = r->nice;
-		rc = for_threads(env, pid, set_nice, &prio);
+		rc = for_threads(env, pid, pidfd, set_nice, &prio);
 		if (rc)
 			return say(result, rc, "renice %d failed: %s", (int)pid, strerror(-rc));
 		undo->valid = true;
@@ -247,7 +270,7 @@ int act__execute(const struct act_env *env, const struct rule *r, pid_t pid, int
 		if (undo->old_ioprio < 0)
 			return say(result, -errno, "ioprio_get(%d): %s", (int)pid, strerror(errno));
 		prio = IOPRIO_PRIO_VALUE(r->ioprio_class, r->ioprio_level);
-		rc = for_threads(env, pid, set_ioprio, &prio);
+		rc = for_threads(env, pid, pidfd, set_ioprio, &prio);
 		if (rc)
 			return say(result, rc, "ionice %d failed: %s", (int)pid, strerror(-rc));
 		undo->valid = true;
@@ -314,12 +337,12 @@ int act__undo(const struct act_undo *undo, int pidfd, char *result)
 	switch (undo->kind) {
 	case ACTION_RENICE:
 		prio = undo->old_nice;
-		rc = for_threads(&env, undo->pid, set_nice, &prio);
+		rc = for_threads(&env, undo->pid, pidfd, set_nice, &prio);
 		return rc ? say(result, rc, "restoring nice: %s", strerror(-rc))
 			  : say(result, 0, "nice restored to %d", undo->old_nice);
 	case ACTION_IONICE:
 		prio = undo->old_ioprio;
-		rc = for_threads(&env, undo->pid, set_ioprio, &prio);
+		rc = for_threads(&env, undo->pid, pidfd, set_ioprio, &prio);
 		return rc ? say(result, rc, "restoring I/O priority: %s", strerror(-rc))
 			  : say(result, 0, "I/O priority restored");
 	case ACTION_MEMORY_HIGH:

@@ -122,7 +122,7 @@ int main(void)
 	int64_t now = 1000 * NSEC_PER_SEC;
 	pid_t a, protected_pid, c, d;
 
-	plan(35);
+	plan(37);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	batch__init(&b);
@@ -190,6 +190,41 @@ int main(void)
 	reap(c);
 	reap(d);
 	reap(protected_pid);
+	engine__free(e);
+	policy__free(&p);
+	batch__clear(&b);
+
+	/* TOCTOU (issue 13): a process that has exited by the time it is
+	 * decided on (a zombie: its /proc entry still reads, a pidfd still
+	 * opens) is never decided on.  The pidfd is opened first, /proc read
+	 * second, and the process must be alive after the read; in the old
+	 * order (read, then open) this zombie got a decision and an attempt. */
+	e = make_engine(&p, policy_text, MODE_ACT);
+	a = spawn("leaker-z");
+	kill(a, SIGKILL);
+	{
+		char path[64], stat[256] = "";
+		int64_t deadline = clock_mono_ns() + 5 * NSEC_PER_SEC;
+		struct suspect s1 = leak(a, "leaker-z", 0.95);
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)a);
+		while (!strstr(stat, ") Z ") && clock_mono_ns() < deadline) {
+			FILE *f = fopen(path, "r");
+
+			if (f) {
+				if (!fgets(stat, sizeof(stat), f))
+					stat[0] = '\0';
+				fclose(f);
+			}
+			usleep(10000);
+		}
+		ok(strstr(stat, ") Z ") != NULL, "the killed leaker is a zombie (exited, not reaped)");
+		world__put_suspect(engine__world(e), &s1);
+	}
+	engine__cycle(e, NULL, &b, now, "test");
+	is(count_rows(&b, "executing", a) + count_rows(&b, "failed", a), 0,
+	   "act: a leaker that exited before the decision is not decided on");
+	waitpid(a, NULL, 0);
 	engine__free(e);
 	policy__free(&p);
 	batch__clear(&b);
