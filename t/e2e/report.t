@@ -7,7 +7,7 @@
 # tables are there, and a screenshot is taken.  Then the anomalies table
 # is used when it has rows, and bad input is refused.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 18
+plan 20
 
 DB=$TMP/hour.db
 sh "$TOP/t/lib/synthdb.sh" "$DB" 3600 2400
@@ -60,6 +60,16 @@ else
 	ok "the anomalies table's rows are shown when it has some" grep -q '<td>test marker row</td>' "$TMP/dom2.html"
 	ok "and not replayed then" grep -q '<p class="meta">1 anomalies (from the anomalies table)' "$TMP/dom2.html"
 fi
+
+# A symlink planted where the old fixed temporary name was (a shared
+# output directory, ksight report run as root): never written through.
+mkdir "$TMP/r3"
+echo "precious" >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/r3/.index.html.tmp"
+"$KSIGHT" report --db "$DB" --out "$TMP/r3" >/dev/null 2>&1
+is "$(cat "$TMP/victim")" "precious" "a symlink at OUT/.index.html.tmp is not followed (its target is untouched)"
+is "$(ls -A "$TMP/r3" | tr '\n' ' ')" ".index.html.tmp index.html " \
+   "the report is written under a random name, renamed into place, nothing left over"
 
 "$KSIGHT" report --db "$DB" 2> "$TMP/err"; rc=$?
 like "$rc $(cat "$TMP/err")" "^2 .*--out DIR is required" "no --out: exit 2"
