@@ -609,6 +609,27 @@ static int create_tmp(const char *dir, char *tmp, size_t size, FILE **ret)
 	return -EEXIST;
 }
 
+/* Rewrites every '<' in b as the JSON escape \u003c (buf aborts when out
+ * of memory).  Returns 0. */
+static int escape_lt(struct buf *b)
+{
+	struct buf out = BUF_INIT;
+	size_t start = 0;
+
+	if (!memchr(b->data, '<', b->len))
+		return 0;
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '<') {
+			buf_add(&out, b->data + start, i - start);
+			buf_adds(&out, "\\u003c");
+			start = i + 1;
+		}
+	buf_add(&out, b->data + start, b->len - start);
+	buf_free(b);
+	*b = out;
+	return 0;
+}
+
 static int write_all(FILE *f, const void *data, size_t len)
 {
 	return fwrite(data, 1, len, f) == len ? 0 : -EIO;
@@ -649,13 +670,12 @@ int report__write(struct store *s, int64_t from_ns, int64_t to_ns, const char *d
 	json_obj_end(&r.j);
 	if ((rc = r.rc))
 		goto cleanup;
-	/* The JSON sits in a <script> element: "</" must not appear in it. */
-	for (size_t i = 0; i + 1 < r.data.len; i++)
-		if (r.data.data[i] == '<' && r.data.data[i + 1] == '/') {
-			buf_add(&r.data, "", 1);        /* room for one byte */
-			memmove(r.data.data + i + 2, r.data.data + i + 1, r.data.len - i - 2);
-			r.data.data[i + 1] = '\\';
-		}
+	/* The JSON sits in a <script> element: no '<' may appear in it, or a
+	 * process named "<!--<script>" (or "</script>") ends or changes the
+	 * element.  '<' only occurs inside JSON strings, where \u003c means
+	 * the same character. */
+	if ((rc = escape_lt(&r.data)))
+		goto cleanup;
 	snprintf(path, sizeof(path), "%s/index.html", dir);
 	if ((rc = create_tmp(dir, tmp, sizeof(tmp), &f))) {
 		snprintf(err, STORE_ERR_MAX, "cannot create a temporary file in %.200s: %s", dir, strerror(-rc));

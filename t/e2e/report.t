@@ -7,7 +7,7 @@
 # tables are there, and a screenshot is taken.  Then the anomalies table
 # is used when it has rows, and bad input is refused.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 20
+plan 22
 
 DB=$TMP/hour.db
 sh "$TOP/t/lib/synthdb.sh" "$DB" 3600 2400
@@ -20,7 +20,7 @@ ok "uPlot is inlined" grep -q 'uPlot' "$HTML"
 
 CHROMIUM=$(command -v chromium || true)
 if [ -z "$CHROMIUM" ]; then
-	for i in $(seq 5 16); do skip "chromium is not installed (make deps installs it)"; done
+	for i in $(seq 5 18); do skip "chromium is not installed (make deps installs it)"; done
 else
 	browse() {
 		rm -rf "$TMP/profile"
@@ -59,6 +59,16 @@ else
 	browse --dump-dom "file://$TMP/r2/index.html" > "$TMP/dom2.html"
 	ok "the anomalies table's rows are shown when it has some" grep -q '<td>test marker row</td>' "$TMP/dom2.html"
 	ok "and not replayed then" grep -q '<p class="meta">1 anomalies (from the anomalies table)' "$TMP/dom2.html"
+
+	# A name with "<!--<script>" in it (a process can be named so) used to
+	# leave the data's <script> element open: nothing rendered.
+	sqlite3 "$DB" "insert into anomalies (timestamp, metric, value, score, confidence, severity, kind, correlated, explanation)
+		       select min(timestamp) + 700e9, 'load.load1', 9, 0.9, 0.9, 'alert', 'high', 0, 'named <!--<script> x' from load_metrics"
+	"$KSIGHT" report --db "$DB" --out "$TMP/r4" > /dev/null
+	is "$(grep -c '<!--<script>' "$TMP/r4/index.html")" 0 "a '<' in the data is written as \\u003c"
+	browse --dump-dom "file://$TMP/r4/index.html" > "$TMP/dom4.html"
+	ok "and the report still renders, showing the name as text" \
+	   grep -q '<td>named &lt;!--&lt;script&gt; x</td>' "$TMP/dom4.html"
 fi
 
 # A symlink planted where the old fixed temporary name was (a shared
