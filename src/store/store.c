@@ -262,6 +262,28 @@ static void close_to_others(const char *path)
 	}
 }
 
+/* The authorizer of a read-only connection (ksight query runs what the
+ * user typed): the SQL may read this database and nothing else.  ATTACH
+ * would read (or, with VACUUM INTO, write) another file, and turning
+ * query_only or writable_schema back on would undo the read-only mode.
+ * VACUUM has no action code of its own: VACUUM INTO attaches its target,
+ * which the ATTACH rule refuses, and a plain VACUUM writes, which
+ * query_only refuses. */
+static int read_only_authorizer(void *ctx, int action, const char *a, const char *b, const char *db,
+				const char *trigger)
+{
+	(void)ctx;
+	(void)db;
+	(void)trigger;
+	if (action == SQLITE_ATTACH || action == SQLITE_DETACH)
+		return SQLITE_DENY;
+	if (action == SQLITE_PRAGMA && b && a &&
+	    (!sqlite3_stricmp(a, "query_only") || !sqlite3_stricmp(a, "writable_schema") ||
+	     !sqlite3_stricmp(a, "trusted_schema")))
+		return SQLITE_DENY;
+	return SQLITE_OK;
+}
+
 int store__open(const char *path, enum store_mode mode, struct store **ret, char *err)
 {
 	struct store *s;
@@ -290,6 +312,8 @@ int store__open(const char *path, enum store_mode mode, struct store **ret, char
 		goto cleanup;
 	if (mode == STORE_READ_ONLY) {
 		rc = exec(s, "PRAGMA query_only = 1", err);
+		if (!rc)
+			sqlite3_set_authorizer(s->db, read_only_authorizer, NULL);
 	} else {
 		if (strcmp(path, ":memory:") && strncmp(path, "file:", 5))
 			close_to_others(path);
@@ -382,7 +406,10 @@ int store__query(struct store *s, const char *sql, const struct store_query_cb *
 		int ncols, src;
 
 		if (sqlite3_prepare_v2(s->db, tail, -1, &st, &tail) != SQLITE_OK) {
-			rc = fail(err, -EINVAL, "%s", sqlite3_errmsg(s->db));
+			rc = sqlite3_errcode(s->db) == SQLITE_AUTH
+			     ? fail(err, -EPERM, "%s: a read-only query reads this database only (ATTACH, VACUUM INTO "
+				    "and PRAGMA query_only/writable_schema are refused)", sqlite3_errmsg(s->db))
+			     : fail(err, -EINVAL, "%s", sqlite3_errmsg(s->db));
 			break;
 		}
 		if (!st)        /* whitespace or comment */
