@@ -223,4 +223,22 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	skip "needs root: capabilities are what root gives up"
 fi
+
+# --- act mode in a pid namespace other than the host's (issue 13) ---
+# The tracers report host pids: acting on them in a container could hit
+# another process, so act mode refuses to start there.
+if [ "$(id -u)" -eq 0 ] && unshare --pid --fork --mount-proc true 2>/dev/null; then
+	printf 'mode: act\nrules:\n  - name: r\n    when: {leak: {min_confidence: 0.9}}\n    match: {comm: [nothing]}\n    action: terminate\n' \
+		>"$TMP/act.policy"
+	out=$(unshare --pid --fork --mount-proc "$KSIGHT" agent --db "$TMP/pidns.db" --policy "$TMP/act.policy" \
+		--no-http --duration 2 2>&1)
+	rc=$?
+	like "$rc $(echo "$out" | grep refused)" "^1 .*act mode is refused in a pid namespace other than the host's" \
+	     "act mode in a new pid namespace: refused at start, saying why"
+	out=$(unshare --pid --fork --mount-proc "$KSIGHT" agent --db "$TMP/pidns.db" --policy "$TMP/act.policy" \
+		--mode recommend --no-http --duration 1 2>&1)
+	is "$?" 0 "recommend mode there still runs (it never acts)"
+else
+	skip "needs root and unshare --pid"
+fi
 done_testing
