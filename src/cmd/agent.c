@@ -364,12 +364,13 @@ static int start_http(struct agent *a)
 	/* The one place the agent's own token is shown: whoever reads the log
 	 * (root, the journal's readers) may open the dashboard. */
 	if (http_server__own_token(a->http))
-		log_info("dashboard on http://%s/?token=%s (API: /api/health, Prometheus: /metrics; the token, also in "
-			 "%s, opens per-process data)", http_server__address(a->http), http_server__own_token(a->http),
+		log_info("dashboard on %s://%s/?token=%s (API: /api/health, Prometheus: /metrics; the token, also in "
+			 "%s, opens per-process data)", http_server__tls(a->http) ? "https" : "http",
+			 http_server__address(a->http), http_server__own_token(a->http),
 			 http_server__token_path(a->http)[0] ? http_server__token_path(a->http) : "memory only");
 	else
-		log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)",
-			 http_server__address(a->http));
+		log_info("dashboard on %s://%s/ (API: /api/health, Prometheus: /metrics)",
+			 http_server__tls(a->http) ? "https" : "http", http_server__address(a->http));
 	return EXIT_OK;
 }
 

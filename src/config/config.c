@@ -98,6 +98,12 @@ static const struct key keys[] = {
 	{ "http.allowed_hosts", K_STRING, OFF(http_allowed_hosts), 0, 0, "",
 	  "comma-separated names (NAME or NAME:PORT) the Host header may carry besides the listen address and "
 	  "localhost: a reverse proxy's or this host's DNS name; anything else gets 421 (DNS rebinding)" },
+	{ "http.tls.cert", K_STRING, OFF(http_tls_cert), 0, 0, "",
+	  "PEM certificate (chain) to serve HTTPS with; needs http.tls.key; re-read on SIGHUP" },
+	{ "http.tls.key", K_STRING, OFF(http_tls_key), 0, 0, "",
+	  "PEM private key of http.tls.cert; refused when group or others can read it" },
+	{ "http.tls.client_ca", K_STRING, OFF(http_tls_client_ca), 0, 0, "",
+	  "PEM CA: when set, every request needs a client certificate it signed (mutual TLS)" },
 	{ "http.max_connections", K_U64, OFF(http_max_connections), 1, 10000, "128",
 	  "open connections served at once; requests on more get 503" },
 	{ "http.max_client_connections", K_U64, OFF(http_max_client_connections), 1, 10000, "64",

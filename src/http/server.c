@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@
 #include "routes.h"
 #include "snapshot.h"
 #include "thread.h"
+#include "tls.h"
 
 #define REQUEST_BYTES_MAX (32 * 1024)
 /* Bytes of answers made but not yet sent, all clients together: past it,
@@ -60,7 +62,9 @@ static struct {
 	enum MHD_Result (*queue_response)(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp);
 	void (*destroy_response)(struct MHD_Response *resp);
 	const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *conn,
-								enum MHD_ConnectionInfoType info, ...);
+								enum MHD_ConnectionInfoType type, ...);
+	MHD_socket (*quiesce_daemon)(struct MHD_Daemon *daemon);
+	enum MHD_Result (*is_feature_supported)(enum MHD_FEATURE feature);
 } M;
 static char mhd_why[256];
 static int mhd_rc;
@@ -79,6 +83,8 @@ static void mhd_load_once(void)
 		{ "MHD_queue_response", (void **)&M.queue_response },
 		{ "MHD_destroy_response", (void **)&M.destroy_response },
 		{ "MHD_get_connection_info", (void **)&M.get_connection_info },
+		{ "MHD_quiesce_daemon", (void **)&M.quiesce_daemon },
+		{ "MHD_is_feature_supported", (void **)&M.is_feature_supported },
 	};
 
 	mhd_rc = dynload("libmicrohttpd.so.12", "libmicrohttpd12", syms, sizeof(syms) / sizeof(syms[0]), mhd_why,
@@ -86,7 +92,7 @@ static void mhd_load_once(void)
 }
 
 /* Statuses counted per code in ksight_http_responses_total. */
-static const int counted_codes[] = { 200, 303, 400, 401, 404, 405, 413, 421, 500, 503 };
+static const int counted_codes[] = { 200, 303, 400, 401, 403, 404, 405, 413, 421, 500, 503 };
 #define NCODES (sizeof(counted_codes) / sizeof(counted_codes[0]))
 
 struct http_server {
@@ -100,6 +106,8 @@ struct http_server {
 	bool token_everywhere;             /* from http.token_file: every request needs it */
 	char token_path[PATH_MAX];         /* where it is kept ("": in memory only) */
 	char cookie_name[32];              /* "ksight_token_PORT": one per agent on this host */
+	struct http_tls tls;               /* cert NULL: plain HTTP */
+	pthread_mutex_t tls_lock;          /* tls, against a reload */
 	unsigned max_connections;
 	struct http_clients *clients;      /* connections per client, header deadlines */
 	/* atomics */
@@ -188,6 +196,15 @@ int http_server__open(const struct config *cfg, struct http_server **ret, char *
 		s->token_everywhere = true;
 		snprintf(s->token_path, sizeof(s->token_path), "%s", cfg->http_token_file);
 	}
+	pthread_mutex_init(&s->tls_lock, NULL);
+	if (http_tls__wanted(cfg)) {
+		if (M.is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			rc = http_fail(err, -ENOTSUP, "http.tls: this libmicrohttpd was built without TLS (GnuTLS)");
+			goto cleanup;
+		}
+		if ((rc = http_tls__load(&s->tls, cfg, err)))
+			goto cleanup;
+	}
 	if (!http_address__is_loopback(ai->ai_addr) && !s->token.len) {
 		rc = http_fail(err, -EINVAL,
 			       "refusing to listen on %s: it is not a loopback address, so other hosts could read this "
@@ -221,6 +238,7 @@ cleanup:
 		freeaddrinfo(ai);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	http_tls__free(&s->tls);
 	free(s);
 	return rc;
 }
@@ -483,6 +501,13 @@ static struct http_conn *conn_of(struct MHD_Connection *conn)
 	return info ? info->socket_context : NULL;
 }
 
+static bool client_verified(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = M.get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+	return ci && http_tls__client_verified(ci->tls_session);
+}
+
 /* Markers for req_cls: where a request is. */
 static char headers_seen, answered;
 
@@ -521,7 +546,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	*upload_data_size = 0;
 	r.now_ns = clock_real_ns();
 	host = M.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	if (!http_hosts__allows(&s->hosts, host))
+	if (s->tls.client_ca && !client_verified(conn))
+		status = http_error(&r, 403, NULL, "this server needs a client certificate signed by its http.tls.client_ca");
+	else if (!http_hosts__allows(&s->hosts, host))
 		status = http_error(&r, 421, NULL,
 				    "Host '%.100s' does not name this server: use http://%s/, http://localhost:%u/, or add "
 				    "the name to http.allowed_hosts (refused so that a web page cannot reach the agent "
@@ -673,17 +700,24 @@ static void extra_metrics(void *ctx, struct prom *p)
 
 struct snapshots *http_server__snapshots(struct http_server *s) { return s->snapshots; }
 
-int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
+/* A daemon on a duplicate of the listening socket (s keeps its own, so a
+ * reload can start the next daemon before the last one stops), with TLS
+ * when t has a certificate. */
+static struct MHD_Daemon *daemon_start(struct http_server *s, const struct http_tls *t, char *err)
 {
 	unsigned threads = (unsigned)s->cfg->http_threads;
-	int rc;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | (t->cert ? MHD_USE_TLS : 0);
+	int fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+	struct MHD_Daemon *d;
 
-	s->snapshots = sn;
-	if ((rc = http_clients__new((unsigned)s->cfg->http_max_client_connections, &s->clients)))
-		return http_fail(err, rc, "cannot start the HTTP server: %s", strerror(-rc));
-	s->daemon = M.start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+	if (fd < 0) {
+		http_fail(err, -errno, "cannot start the HTTP server on %s: %s", s->address, strerror(errno));
+		return NULL;
+	}
+	/* Options past MHD_OPTION_END are not read: the TLS ones go last. */
+	d = M.start_daemon(
+		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
 		/* Connections past the soft limit still get a 503; past this MHD closes them. */
 		MHD_OPTION_CONNECTION_LIMIT, s->max_connections + 64,
@@ -692,14 +726,67 @@ int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		t->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, t->cert,
+		MHD_OPTION_HTTPS_MEM_KEY, t->key,
+		t->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, t->client_ca,
 		MHD_OPTION_END);
-	if (!s->daemon) {
+	if (!d) {
+		close(fd);
+		http_fail(err, -EIO, "cannot start the HTTP%s server on %s%s", t->cert ? "S" : "", s->address,
+			  t->cert ? " (is http.tls.key the key of http.tls.cert, both PEM?)" : "");
+	}
+	return d;
+}
+
+int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
+{
+	int rc;
+
+	s->snapshots = sn;
+	if ((rc = http_clients__new((unsigned)s->cfg->http_max_client_connections, &s->clients)))
+		return http_fail(err, rc, "cannot start the HTTP server: %s", strerror(-rc));
+	if (!(s->daemon = daemon_start(s, &s->tls, err))) {
 		http_clients__free(s->clients);
 		s->clients = NULL;
-		return http_fail(err, -EIO, "cannot start the HTTP server on %s", s->address);
+		return -EIO;
 	}
-	s->listen_fd = -1;     /* the daemon owns and closes it */
 	snapshots__set_extra(sn, extra_metrics, s);
+	return 0;
+}
+
+bool http_server__tls(const struct http_server *s) { return s->tls.cert != NULL; }
+
+int http_server__reload_tls(struct http_server *s, const struct config *cfg, char *err)
+{
+	struct http_tls next = { 0 }, old;
+	struct MHD_Daemon *d, *last;
+	MHD_socket q;
+	int rc;
+
+	if (!s->daemon || (!s->tls.cert && !http_tls__wanted(cfg)))
+		return 0;
+	if (!http_tls__wanted(cfg)) {
+		snprintf(err, HTTP_ERR_MAX, "http.tls: turning TLS off needs a restart; keeping the certificate");
+		return -EINVAL;
+	}
+	if ((rc = http_tls__load(&next, cfg, err)))
+		return rc;
+	if (!(d = daemon_start(s, &next, err))) {
+		http_tls__free(&next);
+		return -EIO;
+	}
+	/* The next daemon accepts from now on; the last one stops taking
+	 * connections, finishes, and gives its duplicate socket back. */
+	pthread_mutex_lock(&s->tls_lock);
+	last = s->daemon;
+	old = s->tls;
+	s->tls = next;
+	__atomic_store_n(&s->daemon, d, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->tls_lock);
+	if ((q = M.quiesce_daemon(last)) != MHD_INVALID_SOCKET)
+		close(q);
+	M.stop_daemon(last);
+	http_tls__free(&old);
 	return 0;
 }
 
@@ -714,6 +801,8 @@ struct http_server *http_server__stop(struct http_server *s)
 	http_clients__free(s->clients);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	http_tls__free(&s->tls);
+	pthread_mutex_destroy(&s->tls_lock);
 	free(s);
 	return NULL;
 }
