@@ -19,8 +19,10 @@
  * ready requests one after another: a client that sends fifty requests
  * for 10,000 rows at once would make /metrics wait behind all of them.  So
  * each client has a budget of serving time: HTTP_CLIENT_SHARE_PCT percent
- * of one thread, with a burst of HTTP_CLIENT_BURST_MS; a request for rows
- * from a client past it gets a quick 503 (Retry-After) and costs nothing.
+ * of one thread, with a burst of HTTP_CLIENT_BURST_MS, spent by answers of
+ * HTTP_CLIENT_CHARGED_BYTES or more (a dashboard's many small answers are
+ * free); a request for rows from a client past it gets a quick 503
+ * (Retry-After) and costs nothing.
  *
  * Called from libmicrohttpd's threads; everything here is locked.
  */
@@ -33,6 +35,7 @@
 #define HTTP_HEADERS_TIMEOUT_S 5
 #define HTTP_CLIENT_SHARE_PCT 25           /* of one thread's time, per client */
 #define HTTP_CLIENT_BURST_MS 100           /* spent at once before the share applies */
+#define HTTP_CLIENT_CHARGED_BYTES (256 << 10)  /* answers at least this large are charged */
 
 struct http_clients;
 struct http_conn;

@@ -42,6 +42,7 @@ struct http_request {
 	const char *content_type;       /* default application/json */
 	const void *data;               /* instead of body: bytes owned elsewhere ... */
 	size_t data_len;
+	size_t answer_bytes;            /* set by the server: the body it sent (the client's time budget) */
 	struct snapshot *data_owner;    /* ... kept alive by this reference, or static when NULL */
 	bool cacheable;                 /* the body depends only on the parameters and the data */
 	bool no_store;                  /* Cache-Control: no-store (default for the API) */
