@@ -120,7 +120,12 @@ sqlite3 "$ABDB" "WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r 
          substr(replace(hex(zeroblob(512)), '0', char(1) || 'a'), 1, 1024) FROM r;"
 http_agent abuse --db "$ABDB" --duration 300
 PORT=${URL##*:}
-get "/api/signals?type=process_events&limit=10000&since=1"
+# (A loaded machine can push this query past its 2 s database budget: 503,
+# retried.)
+i=0
+while get "/api/signals?type=process_events&limit=10000&since=1" && [ "$STATUS" = 503 ] && [ $i -lt 10 ]; do
+	i=$((i + 1))
+done
 is "$STATUS/$(jqb .truncated)/$(jqb '.next != null')" 200/true/true \
    "an answer of 10,000 long rows stops early: truncated, with a next cursor to go on"
 within "$(wc -c <"$BODY")" 1 $((2 * 1048576 + 65536)) \
@@ -175,7 +180,10 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	wait $HUGE
 	timed=$(curl -s "$URL/metrics" | sed -n 's/^ksight_http_connections_shut_total{reason="headers_timeout"} //p')
 	within "${timed:-0}" 1 200 "slow headers are shut after HTTP_HEADERS_TIMEOUT_S ($timed)"
-	get /api/stats
+	i=0
+	while get /api/stats && [ "$STATUS" = 503 ] && [ $i -lt 50 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
 	is "$STATUS" 200 "and once the abusers are gone the API serves again" || diag "$(cat "$BODY")"
 else
 	skip "needs root and setpriv to act as other users"
