@@ -260,12 +260,19 @@ install: ksight
 	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 		-e 's|@STATEDIR@|$(STATEDIR)|g' contrib/systemd/ksight.service > $(DESTDIR)$(UNITDIR)/ksight.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/ksight.service
-	$(Q)install -m 0644 docs/service.md README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)for u in ksight-export.service ksight-export.timer; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+			-e 's|@STATEDIR@|$(STATEDIR)|g' contrib/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(Q)install -m 0644 docs/service.md docs/fleet.md README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)echo "  then: systemctl daemon-reload && systemctl enable --now ksight && ksight status"
+	$(Q)echo "  hourly Parquet export (docs/fleet.md): systemctl enable --now ksight-export.timer"
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/ksight $(DESTDIR)$(UNITDIR)/ksight.service \
-		$(DESTDIR)$(DOCDIR)/service.md $(DESTDIR)$(DOCDIR)/README.md
+		$(DESTDIR)$(UNITDIR)/ksight-export.service $(DESTDIR)$(UNITDIR)/ksight-export.timer \
+		$(DESTDIR)$(DOCDIR)/service.md $(DESTDIR)$(DOCDIR)/fleet.md $(DESTDIR)$(DOCDIR)/README.md
 	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	$(Q)echo "  kept $(DESTDIR)$(SYSCONFDIR)/ksight and $(STATEDIR) (the configuration and the data)"
 

@@ -182,6 +182,20 @@ static void watch_stats_row(struct agent *a, struct batch *b, int64_t now_ns, do
 	a->watch_drops = drops;
 }
 
+/* The detectors' learning progress, for /api/health and /metrics. */
+static void publish_learning(struct agent *a)
+{
+	struct watch_learning w;
+
+	if (!a->watch)
+		return;
+	watch__learning(a->watch, &w);
+	snapshots__set_learning(a->snapshots, &(struct snapshot_learning){
+		.enabled = true, .samples = w.samples, .needed = w.needed, .metrics_learning = w.metrics_learning,
+		.metrics_ready = w.metrics_ready, .metrics_seeded = w.metrics_seeded,
+		.seeded_from_ns = w.seeded_from_ns });
+}
+
 /* Every tick: judge the batch, publish it to HTTP, tell the user when the
  * database starts refusing writes and when it recovers (rows wait in
  * memory meanwhile, see writer.h), and let remediation look. */
@@ -253,8 +267,10 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 		watch__tick(a->watch, b, b, now_ns);
 		watch_stats_row(a, b, now_ns, (double)(clock_mono_ns() - t0) / 1e6);
 	}
-	if (a->snapshots)
+	if (a->snapshots) {
+		publish_learning(a);
 		snapshots__publish(a->snapshots, c, b, now_ns);
+	}
 	writer__stats(a->s.writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
@@ -416,7 +432,7 @@ static void settings_changed(struct agent *a, const struct config *fresh)
 		if (!old.v[i].key || !now.v[i].key || !strcmp(old.v[i].value ? old.v[i].value : "",
 								 now.v[i].value ? now.v[i].value : ""))
 			continue;
-		if (!strncmp(now.v[i].key, "remediation.", 12))
+		if (!strncmp(now.v[i].key, "remediation.", 12) || !strncmp(now.v[i].key, "http.tls.", 9))
 			continue;
 		log_warn("reload: %s changed from '%s' to '%s': that takes a restart (systemctl restart ksight)",
 			 now.v[i].key, old.v[i].value, now.v[i].value);
@@ -426,6 +442,9 @@ static void settings_changed(struct agent *a, const struct config *fresh)
 	settings_free(&now);
 	config__set_str(&a->s.cfg.policy_path, fresh->policy_path);
 	config__set_str(&a->s.cfg.agent_mode, fresh->agent_mode);
+	config__set_str(&a->s.cfg.http_tls_cert, fresh->http_tls_cert);
+	config__set_str(&a->s.cfg.http_tls_key, fresh->http_tls_key);
+	config__set_str(&a->s.cfg.http_tls_client_ca, fresh->http_tls_client_ca);
 	(void)later;
 }
 
@@ -485,6 +504,15 @@ static void reload(struct agent *a)
 	pol = NULL;
 	log_info("reloaded: remediation mode %s, %zu rule(s)%s%s", mode_name(a->mode), a->policy->nrules,
 		 a->policy->path ? " from " : "", a->policy->path ? a->policy->path : "");
+	if (a->http) {
+		char herr[HTTP_ERR_MAX];
+
+		/* Certificates rotate: the new files, or the old ones when they fail. */
+		if (http_server__reload_tls(a->http, &fresh, herr))
+			log_error("reload failed: %s; the TLS certificate and key in use stay", herr);
+		else if (http_server__tls(a->http))
+			log_info("reloaded the TLS certificate %s", fresh.http_tls_cert);
+	}
 out:
 	policy_free(pol);
 	config__free(&fresh);
@@ -655,6 +683,7 @@ static int start_http(struct agent *a)
 	if ((e = snapshots__new(&a->s.cfg, a->s.writer, &a->snapshots)))
 		return cli_fail("agent", "cannot start the HTTP server: %s", strerror(-e));
 	snapshots__set_remediation(a->snapshots, remediation_status, a->engine);
+	publish_learning(a);
 	snapshots__publish(a->snapshots, a->s.col, NULL, clock_real_ns());
 	if (http_server__start(a->http, a->snapshots, err))
 		return cli_fail("agent", "%s", err);

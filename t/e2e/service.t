@@ -13,7 +13,7 @@
 #    CAP_BPF and CAP_PERFMON, the same collectors run as for root.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v systemd-analyze >/dev/null || skip_all "no systemd-analyze"
-plan 18
+plan 20
 
 P=$TMP/usr
 make -C "$TOP" --no-print-directory install PREFIX="$P" SYSCONFDIR="$TMP/etc" >"$TMP/install.out" 2>&1
@@ -34,6 +34,11 @@ like "$(tail -1 "$TMP/etc/ksight/ksight.yaml")" "edited by the operator" "a seco
 systemd-analyze verify "$UNIT" >"$TMP/verify.out" 2>&1
 is "$?" 0 "systemd-analyze verify accepts the unit"
 is "$(cat "$TMP/verify.out")" "" "without a warning"
+EXPORT_UNIT=$P/lib/systemd/system/ksight-export.service
+systemd-analyze verify "$EXPORT_UNIT" "$P/lib/systemd/system/ksight-export.timer" >"$TMP/verify-export.out" 2>&1
+is "$?:$(cat "$TMP/verify-export.out")" "0:" "the hourly export's service and timer are installed and verify without a warning"
+like "$(grep '^ExecStart=' "$EXPORT_UNIT" | head -1)" "^ExecStart=$P/bin/ksight export --config $TMP/etc/ksight/ksight.yaml --table process_events --out /var/lib/ksight/export --since-last$" \
+	"the export runs the installed binary on the installed configuration, --since-last"
 systemd-analyze security --offline=yes "$UNIT" >"$TMP/security.out" 2>&1
 exposure=$(sed -n 's/.*Overall exposure level for ksight.service: \([0-9.]*\).*/\1/p' "$TMP/security.out")
 diag "systemd-analyze security --offline=yes: exposure $exposure"
@@ -45,7 +50,7 @@ is "$missing" "" "docs/service.md names every setting the analysis marks, with w
 # The notify protocol, read from a datagram socket as systemd would.
 if [ "$(id -u)" -ne 0 ]; then
 	[ "${REQUIRE_BPF:-}" = 1 ] && { echo "not ok - needs root for BPF"; exit 1; }
-	for i in 10 11 12 13 14 15 16 17 18; do skip "needs root for BPF"; done
+	for i in 12 13 14 15 16 17 18 19 20; do skip "needs root for BPF"; done
 	done_testing
 fi
 perl -MIO::Socket::UNIX -MSocket -e '
