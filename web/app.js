@@ -98,6 +98,9 @@
 
   async function getJSON(url) {
     const r = await fetch(url, { cache: 'no-store' });
+    // Per-process data needs the agent's token, which the page receives
+    // as a cookie by being opened at the address the agent printed.
+    if (r.status === 401) throw new Error('this page needs the agent\u2019s token: open the address the agent printed at start (' + location.origin + '/?token=\u2026)');
     if (!r.ok) throw new Error(url + ': ' + r.status);
     return r.json();
   }

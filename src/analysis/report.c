@@ -2,12 +2,14 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "../detect/extract.h"
@@ -601,6 +603,59 @@ static const char page_js[] =
 	"  st.textContent=plots.length+' charts, '+drawn+' drawn, '+total+' points, '+D.anomalies.length+' anomalies';},50);\n"
 	"})();\n";
 
+/* Creates "DIR/.index.html.RANDOM.tmp" for writing: O_EXCL|O_NOFOLLOW, so
+ * a file or symlink someone planted in DIR (a shared output directory,
+ * ksight run as root) is never written through, and a random name, so it
+ * cannot be planted in advance.  Mode 0666 less the umask. */
+static int create_tmp(const char *dir, char *tmp, size_t size, FILE **ret)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		unsigned char r[8];
+		int fd;
+
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return errno ? -errno : -EIO;
+		if ((size_t)snprintf(tmp, size, "%s/.index.html.%02x%02x%02x%02x%02x%02x%02x%02x.tmp", dir, r[0], r[1],
+				     r[2], r[3], r[4], r[5], r[6], r[7]) >= size)
+			return -ENAMETOOLONG;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return -errno;
+		if (!(*ret = fdopen(fd, "w"))) {
+			int rc = -errno;
+
+			close(fd);
+			unlink(tmp);
+			return rc;
+		}
+		return 0;
+	}
+	return -EEXIST;
+}
+
+/* Rewrites every '<' in b as the JSON escape \u003c (buf aborts when out
+ * of memory).  Returns 0. */
+static int escape_lt(struct buf *b)
+{
+	struct buf out = BUF_INIT;
+	size_t start = 0;
+
+	if (!memchr(b->data, '<', b->len))
+		return 0;
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '<') {
+			buf_add(&out, b->data + start, i - start);
+			buf_adds(&out, "\\u003c");
+			start = i + 1;
+		}
+	buf_add(&out, b->data + start, b->len - start);
+	buf_free(b);
+	*b = out;
+	return 0;
+}
+
 static int write_all(FILE *f, const void *data, size_t len)
 {
 	return fwrite(data, 1, len, f) == len ? 0 : -EIO;
@@ -641,18 +696,15 @@ int report__write(struct store *s, int64_t from_ns, int64_t to_ns, const char *d
 	json_obj_end(&r.j);
 	if ((rc = r.rc))
 		goto cleanup;
-	/* The JSON sits in a <script> element: "</" must not appear in it. */
-	for (size_t i = 0; i + 1 < r.data.len; i++)
-		if (r.data.data[i] == '<' && r.data.data[i + 1] == '/') {
-			buf_add(&r.data, "", 1);        /* room for one byte */
-			memmove(r.data.data + i + 2, r.data.data + i + 1, r.data.len - i - 2);
-			r.data.data[i + 1] = '\\';
-		}
+	/* The JSON sits in a <script> element: no '<' may appear in it, or a
+	 * process named "<!--<script>" (or "</script>") ends or changes the
+	 * element.  '<' only occurs inside JSON strings, where \u003c means
+	 * the same character. */
+	if ((rc = escape_lt(&r.data)))
+		goto cleanup;
 	snprintf(path, sizeof(path), "%s/index.html", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.index.html.tmp", dir);
-	if (!(f = fopen(tmp, "w"))) {
-		rc = -errno;
-		snprintf(err, STORE_ERR_MAX, "cannot write %.200s: %s", tmp, strerror(errno));
+	if ((rc = create_tmp(dir, tmp, sizeof(tmp), &f))) {
+		snprintf(err, STORE_ERR_MAX, "cannot create a temporary file in %.200s: %s", dir, strerror(-rc));
 		goto cleanup;
 	}
 	fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"

@@ -1,5 +1,6 @@
 /* ksight agent: run every collector into the database until stopped. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <malloc.h>
@@ -8,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/caps.h"
 #include "../remediate/engine.h"
 #include "../remediate/policy.h"
 #include "../collect/collector.h"
@@ -622,6 +625,28 @@ static void announce(struct agent *a)
 		 program_invocation_name, cfg->db_path);
 }
 
+/* The capabilities the mode needs from here on (lib/caps.h): BPF is
+ * loaded and attached, the port bound, the files open. */
+static int drop_capabilities(struct agent *a)
+{
+	uint64_t keep = CAPS_BIT(CAP_DAC_READ_SEARCH) | CAPS_BIT(CAP_SYS_PTRACE);
+	char err[160], names[160];
+
+	for (size_t i = 0; a->mode == MODE_ACT && i < a->policy->nrules; i++) {
+		enum action_kind k = a->policy->rules[i].action;
+
+		if (k == ACTION_TERMINATE)
+			keep |= CAPS_BIT(CAP_KILL);
+		else if (k == ACTION_RENICE || k == ACTION_IONICE)
+			keep |= CAPS_BIT(CAP_SYS_NICE);
+	}
+	if (caps__keep_only(keep, err, sizeof(err)))
+		return cli_fail("agent", "cannot drop capabilities: %s", err);
+	caps__names(caps__effective(), names, sizeof(names));
+	log_info("capabilities kept for mode %s: %s", mode_name(a->mode), names);
+	return EXIT_OK;
+}
+
 static int start_remediation(struct agent *a)
 {
 	const struct cgroup_resolver *cg = collector__cgroups(a->s.col);
@@ -663,8 +688,16 @@ static int start_http(struct agent *a)
 	snapshots__publish(a->snapshots, a->s.col, NULL, clock_real_ns());
 	if (http_server__start(a->http, a->snapshots, err))
 		return cli_fail("agent", "%s", err);
-	log_info("dashboard on %s://%s/ (API: /api/health, Prometheus: /metrics)", http_server__tls(a->http) ? "https" : "http",
-		 http_server__address(a->http));
+	/* The one place the agent's own token is shown: whoever reads the log
+	 * (root, the journal's readers) may open the dashboard. */
+	if (http_server__own_token(a->http))
+		log_info("dashboard on %s://%s/?token=%s (API: /api/health, Prometheus: /metrics; the token, also in "
+			 "%s, opens per-process data)", http_server__tls(a->http) ? "https" : "http",
+			 http_server__address(a->http), http_server__own_token(a->http),
+			 http_server__token_path(a->http)[0] ? http_server__token_path(a->http) : "memory only");
+	else
+		log_info("dashboard on %s://%s/ (API: /api/health, Prometheus: /metrics)",
+			 http_server__tls(a->http) ? "https" : "http", http_server__address(a->http));
 	if (a->file) {
 		char url[160];
 
@@ -774,6 +807,9 @@ int cmd_agent(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 
+	/* Everything the agent creates (database, its -wal and -shm, the
+	 * token) is for root and its group only: the rows hold every argv. */
+	umask(027);
 	if (f.ready_fd >= 0) {
 		/* Ours alone: not inherited by what the agent runs. */
 		fcntl(f.ready_fd, F_SETFD, FD_CLOEXEC);
@@ -784,7 +820,8 @@ int cmd_agent(int argc, char **argv)
 	    (a.s.cfg.detect_enabled && (rc = start_watch(&a))) || (rc = session__start_collector(&a.s, NULL)))
 		goto out;
 	announce(&a);
-	if ((rc = start_remediation(&a)) || (rc = session__start_writer(&a.s)) || (rc = start_http(&a)))
+	/* Before any thread starts: capabilities are per thread. */
+	if ((rc = drop_capabilities(&a)) || (rc = start_remediation(&a)) || (rc = session__start_writer(&a.s)) || (rc = start_http(&a)))
 		goto out;
 	/* Loading the tracers parsed the kernel's BTF (~20 MB, freed since):
 	 * give the freed heap back rather than carry it for the agent's life. */

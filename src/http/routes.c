@@ -27,7 +27,7 @@ static const char *const processes_params[] = { "window", "sort", "limit", NULL 
 
 const struct route routes[] = {
 	{ "/api/health", route_health, no_params,
-	  "status, version, uptime, kernel, every collector (enabled or why not, events, drops), database size" },
+	  "status, version, uptime, kernel, every collector (enabled or why not, events, drops), database size", true },
 	{ "/api/signals", route_signals, signals_params,
 	  "rows of one table (type=), newest first, limit <= 10000, keyset pagination with before=" },
 	{ "/api/stats", route_stats, window_params,
@@ -39,7 +39,7 @@ const struct route routes[] = {
 	{ "/api/series", route_series, series_params, "the dashboard's time series, averaged per step" },
 	{ "/api/processes", route_processes, processes_params,
 	  "the processes that ran over a window (default 10s), ranked by sort=cpu|runq|rss|slow, limit <= 1000" },
-	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick" },
+	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick", true },
 };
 
 const unsigned nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -327,7 +327,7 @@ int route_diagnostics(struct http_request *r)
 	json_key(&j, "listen");
 	json_str(&j, http_server__address(r->server));
 	json_key(&j, "auth");
-	json_str(&j, http_server__has_token(r->server) ? "bearer token" : "none (loopback only)");
+	json_str(&j, http_server__auth(r->server));
 	json_key(&j, "connections");
 	json_uint(&j, hc.connections);
 	json_key(&j, "max_connections");

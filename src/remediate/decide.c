@@ -315,12 +315,18 @@ int engine_decide(struct engine *e, struct collector *c, struct batch **b, int64
 				struct decision d = { .rule = r, .f = f, .pid = targets[ti], .pidfd = -1 };
 				struct pid_info info = { 0 };
 
-				if (!target_ok(e, r, f, &d, &info) || cooling(e, r, d.pid, now))
-					continue;
-				/* Hold the process from here on: a pid reused later is
-				 * never signalled or renicenced by mistake. */
+				/* Hold the process first, then read /proc, then check it
+				 * is still alive: what was read is then the held
+				 * process's, never a successor's that took its pid
+				 * between the read and the open (issue 13). */
 				if (e->mode == MODE_ACT && (d.pidfd = act__pidfd(d.pid)) < 0)
 					continue;
+				if (!target_ok(e, r, f, &d, &info) || (d.pidfd >= 0 && !act__alive(d.pidfd)) ||
+				    cooling(e, r, d.pid, now)) {
+					if (d.pidfd >= 0)
+						close(d.pidfd);
+					continue;
+				}
 				start_cooldown(e, r, d.pid, now);
 				decisions++;
 				decision(e, c, b, now, &d, &info, execute_ns);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../collect/collector.h"
@@ -127,6 +128,39 @@ void engine__tick(struct engine *e, struct collector *c, struct batch *b, int64_
 
 struct world *engine__world(struct engine *e) { return &e->world; }
 
+/* The initial pid namespace's inode (PROC_PID_INIT_INO, fixed by the kernel). */
+#define PID_NS_INIT_INO 0xEFFFFFFCu
+
+/* 0 when this process and the /proc it reads are in the initial pid
+ * namespace, else -EPERM with err saying why act mode is refused: the
+ * tracers report the kernel's (initial namespace's) pids, and acting on
+ * those numbers inside another namespace would hit other processes. */
+static int initial_pid_namespace(char *err, size_t errlen)
+{
+	struct stat st;
+	char self[32];
+	ssize_t n;
+
+	if (stat("/proc/self/ns/pid", &st)) {
+		snprintf(err, errlen, "act mode is refused: cannot tell which pid namespace this is (/proc/self/ns/pid: "
+			 "%s)", strerror(errno));
+		return -EPERM;
+	}
+	if (st.st_ino != PID_NS_INIT_INO) {
+		snprintf(err, errlen, "act mode is refused in a pid namespace other than the host's (a container): "
+			 "the tracers see host pids, so an action could hit another process; run the agent on the host "
+			 "(or with --pid=host), or use --mode recommend");
+		return -EPERM;
+	}
+	n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n <= 0 || (self[n] = '\0', atoi(self) != (int)getpid())) {
+		snprintf(err, errlen, "act mode is refused: /proc is not this pid namespace's (/proc/self is not pid "
+			 "%d), so the checks would read other processes than the actions change", (int)getpid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 static bool same_str(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
@@ -141,6 +175,8 @@ int engine__set_policy(struct engine *e, const struct policy *p, enum agent_mode
 		snprintf(err, errlen, "act mode with agent.root '%s' is refused", e->root);
 		return -EINVAL;
 	}
+	if (mode == MODE_ACT && (rc = initial_pid_namespace(err, errlen)))
+		return rc;
 	/* A new webhook or explainer needs a new worker; the old one finishes
 	 * its request in progress first (outbound__stop). */
 	if (!same_str(p->webhook, e->p->webhook) || !same_str(p->llm.url, e->p->llm.url) ||
@@ -202,6 +238,10 @@ int engine__new(const struct policy *p, enum agent_mode mode, const struct engin
 			 "and the actions change another", env->root);
 		free(e);
 		return -EINVAL;
+	}
+	if (mode == MODE_ACT && (rc = initial_pid_namespace(err, errlen))) {
+		free(e);
+		return rc;
 	}
 	e->p = p;
 	e->mode = mode;

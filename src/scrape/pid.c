@@ -13,6 +13,17 @@
 
 #define PF_KTHREAD 0x00200000
 
+/* Copies a cgroup path, or "" when it does not fit: a path cut short
+ * could name a parent or a sibling cgroup, and an action on it would
+ * reach processes it was never meant for. */
+static void keep_path(char *dst, size_t size, const char *src)
+{
+	if (strlen(src) >= size)
+		dst[0] = '\0';
+	else
+		memcpy(dst, src, strlen(src) + 1);
+}
+
 int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 {
 	char path[64], text[8192], *p, *comm, *save = NULL;
@@ -69,12 +80,12 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 			*c1 = '\0';        /* line: hierarchy id; c1 + 1: controllers */
 			*c2 = '\0';
 			if (!strcmp(line, "0") && c1[1] == '\0')
-				snprintf(info.cgroup2, sizeof(info.cgroup2), "%s", c2 + 1);
+				keep_path(info.cgroup2, sizeof(info.cgroup2), c2 + 1);
 			for (char *ctl = strtok_r(c1 + 1, ",", &ctl_save); ctl; ctl = strtok_r(NULL, ",", &ctl_save)) {
 				if (!strcmp(ctl, "memory"))
-					snprintf(info.memcg, sizeof(info.memcg), "%s", c2 + 1);
+					keep_path(info.memcg, sizeof(info.memcg), c2 + 1);
 				else if (!strcmp(ctl, "cpu"))
-					snprintf(info.cpucg, sizeof(info.cpucg), "%s", c2 + 1);
+					keep_path(info.cpucg, sizeof(info.cpucg), c2 + 1);
 			}
 		}
 	}

@@ -11,7 +11,9 @@
 //    "screenshot_ink": share of screenshot pixels unlike the page background,
 //    "updates": n, "errors": [console errors and CSP violations],
 //    "requests_elsewhere": [URLs not on the agent], "text": {id: textContent},
-//    "range": {after clicking "1 h": range, step, points of the memory chart}}
+//    "range": {after clicking "1 h": range, step, points of the memory chart},
+//    "final_url": the page's address once loaded (after redirects),
+//    "cookies": [{name, httpOnly, sameSite}], "script_cookies": what document.cookie shows}
 // and exits 0; 1 when the page did not load or the charts never filled.
 import { chromium } from 'playwright-core';
 
@@ -42,6 +44,9 @@ try {
 	page.on('request', (r) => { if (!r.url().startsWith(origin)) out.requests_elsewhere.push(r.url()); });
 	const response = await page.goto(url, { waitUntil: 'load', timeout: 15000 });
 	out.status = response ? response.status() : 0;
+	out.final_url = page.url();
+	out.cookies = (await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+	out.script_cookies = await page.evaluate(() => document.cookie);
 	try {
 		await page.waitForFunction((n) => {
 			const k = window.ksight;

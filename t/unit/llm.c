@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@ static struct outbound *start(const char *path, int64_t timeout_ns)
 	f = fopen(key, "w");
 	fputs("sk-test-SECRET-4242\n", f);
 	fclose(f);
+	chmod(key, 0600);
 	p.llm.url = url;
 	p.llm.model = "test-model";
 	p.llm.key_file = key;
@@ -80,7 +82,7 @@ int main(void)
 	pid_t server;
 	FILE *f;
 
-	plan(14);
+	plan(16);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	port = 20000 + getpid() % 20000;
@@ -145,6 +147,23 @@ int main(void)
 
 		policy__defaults(&p);
 		is(outbound__explain(NULL, 1, "{}"), -ENOTSUP, "without llm.url there is no explainer");
+	}
+	{
+		/* A key others can read is refused, as ssh refuses such keys. */
+		struct policy p;
+		char key[256], err[256] = "";
+
+		policy__defaults(&p);
+		snprintf(key, sizeof(key), "%s/key", dir);
+		chmod(key, 0644);
+		p.llm.url = "http://127.0.0.1:1/";
+		p.llm.model = "m";
+		p.llm.key_file = key;
+		o = NULL;
+		is(outbound__start(&p, &o, err, sizeof(err)), -EINVAL, "a key file others can read: refused");
+		ok(strstr(err, "open to other users (mode 0644)") && strstr(err, "chmod 600"),
+		   "saying why and what to do: %s", err);
+		outbound__stop(o);
 	}
 	kill(server, SIGTERM);
 	waitpid(server, NULL, 0);
