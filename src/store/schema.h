@@ -8,16 +8,18 @@
  * Conventions: the first column of every table is `timestamp`, ns since the
  * Unix epoch.  Every table has an index on timestamp and nothing else until a
  * query plan asks for more.  Changing a declaration means bumping
- * SCHEMA_VERSION.
+ * SCHEMA_VERSION.  BLOB columns hold latency histograms (histblob.h).
+ *
+ * Version 2 added the histogram columns and the rollup tiers (rollup.h).
  */
 #ifndef KS_SCHEMA_H
 #define KS_SCHEMA_H
 
 /* Stored in PRAGMA application_id: marks a file as a KernelSight database. */
 #define SCHEMA_APPLICATION_ID 0x4b53474e /* "KSGN" */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
-enum col_type { COL_INT, COL_REAL, COL_TEXT };
+enum col_type { COL_INT, COL_REAL, COL_TEXT, COL_BLOB };
 
 struct column {
 	const char *name;

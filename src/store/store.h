@@ -62,7 +62,7 @@ int store__query_int(struct store *s, const char *sql, int64_t *ret, char *err);
  * back with store_stmt__done(), which resets it and clears the bindings.
  * Build sql only from constants and schema names, never from request text:
  * values go through the bind calls. */
-#define STORE_STMT_CACHE 96
+#define STORE_STMT_CACHE 160
 
 struct store_stmt;
 
