@@ -542,6 +542,7 @@ int64_t store__file_bytes(const char *path)
 }
 
 const char *store__path(const struct store *s) { return s->path; }
+int64_t store__total_changes(struct store *s) { return sqlite3_total_changes64(s->db); }
 
 int store__schema_version(struct store *s)
 {

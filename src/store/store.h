@@ -97,6 +97,8 @@ int64_t store__data_version(struct store *s);
  * connection, so any thread may ask (the HTTP snapshot does, each tick). */
 int64_t store__file_bytes(const char *path);
 const char *store__path(const struct store *s);
+/* Rows inserted, updated or deleted through s since it was opened. */
+int64_t store__total_changes(struct store *s);
 int store__schema_version(struct store *s);
 
 /* Closes the connection; NULL is fine.  Returns NULL. */
