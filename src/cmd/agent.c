@@ -205,6 +205,33 @@ static int start_watch(const struct config *cfg, struct store *store, struct wat
 	return 0;
 }
 
+/* Opens retention on store (run by the writer thread once started) and
+ * says what it keeps; a failure is reported here. */
+static int start_retention(const struct config *cfg, struct store *store, struct retention **ret)
+{
+	struct retention_config rcfg = { cfg->retention_raw_ns, cfg->retention_minute_ns, cfg->retention_hour_ns,
+					 cfg->retention_max_bytes, NULL, NULL };
+	struct retention_stats rs;
+	char err[STORE_ERR_MAX];
+	int rc;
+
+	if ((rc = retention__open(store, &rcfg, ret, err))) {
+		cli_fail("agent", "cannot start retention: %s", err);
+		return rc;
+	}
+	retention__stats(*ret, &rs);
+	if (rs.convert_ms > 0)
+		log_info("the database gives pruned space back to the filesystem from now on "
+			 "(incremental vacuum; converting it took %.1fs)", rs.convert_ms / 1e3);
+	else if (rs.last_error_msg[0])
+		log_warn("%s", rs.last_error_msg);
+	log_info("retention: raw rows %gh, per-minute rollups %gd, per-hour %gd, under %.0f MiB%s",
+		 (double)cfg->retention_raw_ns / 3.6e12, (double)cfg->retention_minute_ns / 8.64e13,
+		 (double)cfg->retention_hour_ns / 8.64e13, (double)rs.cap_bytes / 1048576.0,
+		 cfg->retention_max_bytes ? "" : " (2 GiB or 10% of the filesystem)");
+	return 0;
+}
+
 /* True when no configured tracer started and we lack root: the usual
  * reason, worth one hint (a verifier rejection also says EACCES, so the
  * errno alone does not tell). */
@@ -247,6 +274,7 @@ int cmd_agent(int argc, char **argv)
 	struct snapshots *snapshots = NULL;
 	bool no_http = false;
 	struct store *store = NULL;
+	struct retention *retention = NULL;
 	struct collector *col = NULL;
 	struct writer *writer = NULL;
 	struct watch *watch = NULL;
@@ -349,6 +377,10 @@ int cmd_agent(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
+	if (cfg.retention_enabled && (rc = start_retention(&cfg, store, &retention))) {
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
 	started = clock_mono_ns();
 	if ((rc = collector__open(&cfg, NULL, &col))) {
 		cli_fail("agent", "cannot start collectors: %s", strerror(-rc));
@@ -385,6 +417,8 @@ int cmd_agent(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto cleanup;
 	}
+	if (retention)
+		writer__set_retention(writer, retention);
 	if (http) {
 		/* The first snapshot (no tick yet) lets requests start now. */
 		if ((rc = snapshots__new(&cfg, writer, &snapshots))) {
@@ -430,6 +464,7 @@ cleanup:
 	http_server__stop(http);
 	snapshots__free(snapshots);
 	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
+	retention__close(retention);
 	engine__free(engine);
 	collector__close(col);
 	policy__free(&policy);

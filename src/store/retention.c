@@ -43,8 +43,9 @@ struct retention {
 	/* the retention clock */
 	bool started;
 	int64_t now, last_mono, mono;
-	/* rollups complete before marks[t][tier]; 0: not started */
+	/* rollups complete before marks[t][tier]; 0: not started (no rows yet) */
 	int64_t marks[T_COUNT][TIER_COUNT];
+	int64_t looked[T_COUNT][TIER_COUNT];   /* unstarted: `until` when rows were last looked for */
 	struct target *targets;
 	size_t ntargets;
 	size_t next_target;           /* round robin of age pruning */
@@ -251,6 +252,7 @@ int retention__open(struct store *s, const struct retention_config *cfg, struct 
 		return fail(err, -ENOMEM, "retention", "out of memory");
 	}
 	r->cap = cfg->max_bytes ? (int64_t)cfg->max_bytes : default_cap(path);
+	r->stats.cap_bytes = r->cap;
 	r->rows_per_delete = 1000;
 	r->pages_per_vacuum = PAGES_MIN;
 	if ((rc = pragma(r, "PRAGMA page_size", &r->page_size, err)) ||
@@ -380,9 +382,17 @@ static int roll(struct retention *r, enum table_id t, enum tier tier, char *err)
 
 	if (mark && mark + period > until)
 		return 0;
+	if (!mark) {
+		/* Not started: look for a first row once per period. */
+		if (r->looked[t][tier] == until)
+			return 0;
+		r->looked[t][tier] = until;
+	}
 	snprintf(sql, sizeof(sql), "SELECT min(timestamp) FROM %s WHERE timestamp >= ?1", source_of(t, tier));
 	if ((rc = first(r, sql, mark, &next, &found, err)))
 		return rc;
+	if (!found && !mark)
+		return 0;
 	if (!found || next >= mark + period || !mark) {
 		/* Nothing in the next period (or a first start): skip to the
 		 * period of the next row, or to what is complete. */

@@ -661,6 +661,9 @@ int rollup__plan(struct store *s, enum table_id t, int64_t since, int64_t until,
 		return 0;
 	if (!have_m2)
 		m2 = since;
+	/* The splits fall on the coarser tier's period boundaries (a row of
+	 * it ends where the next branch starts): H a whole hour or since, M a
+	 * whole minute or H.  Each branch starts where its tier has rows. */
 	ret->tier = want;
 	if (want == TIER_HOUR) {
 		ret->hour_until = clamp(m2, since, until);
@@ -672,18 +675,27 @@ int rollup__plan(struct store *s, enum table_id t, int64_t since, int64_t until,
 			return rc;
 		if (have_ro && ro <= since)
 			return 0;       /* raw covers the whole range */
-		ret->minute_until = clamp(have_ro ? (ceil_to(ro, periods[TIER_MINUTE]) < m1 ? ceil_to(ro, periods[TIER_MINUTE]) : m1) : m1,
-					  since, until);
-	} else {
-		ret->minute_until = clamp(m1, since, until);
+		m1 = have_ro && ceil_to(ro, periods[TIER_MINUTE]) < m1 ? ceil_to(ro, periods[TIER_MINUTE]) : m1;
+	}
+	if (m1 <= since) {
+		ret->minute_until = ret->hour_until = since;
+		return 0;
 	}
 	/* The minute tier may have been pruned at the start of the range. */
 	if ((rc = oldest(s, rt->table[TIER_MINUTE].name, &mo, &have_mo, err)))
 		return rc;
-	if (!have_mo)
-		ret->hour_until = clamp(m2, since, ret->minute_until);
-	else if (mo > since)
-		ret->hour_until = clamp(ceil_to(mo, periods[TIER_HOUR]) < m2 ? ceil_to(mo, periods[TIER_HOUR]) : m2, since,
-					ret->minute_until);
+	if (have_mo && mo > since) {
+		/* Hour rows up to the first whole hour of minute rows (which
+		 * may also stand in for raw rows there: coarser, not twice). */
+		int64_t h = ceil_to(mo, periods[TIER_HOUR]);
+
+		if (h > m2)
+			h = m2;
+		ret->hour_until = h > since ? h : since;
+	}
+	ret->minute_until = m1 > ret->hour_until ? m1 : ret->hour_until;
+	if (ret->hour_until > until)
+		ret->hour_until = until;
+	ret->minute_until = clamp(ret->minute_until, ret->hour_until, until);
 	return 0;
 }

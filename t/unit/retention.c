@@ -441,6 +441,37 @@ static void test_rollups(void)
 			}
 		}
 		ok(same, "a read across raw, minute and hour tiers counts every call once, whichever tier the step picks");
+
+		/* Pruned mid-hour: raw before 23.5 min and minute rows before
+		 * 10 min are gone; the hour row stands in for them. */
+		if (store__query(s, "DELETE FROM syscall_stats WHERE timestamp < (SELECT min(timestamp) FROM syscall_stats) + 1410000000000;"
+				    "DELETE FROM syscall_stats_1m WHERE timestamp < (SELECT min(timestamp) FROM syscall_stats_1m) + 600000000000",
+				 NULL, err))
+			bail_out(err);
+		same = true;
+		for (int k = 0; k < 3; k++) {
+			struct tier_plan plan;
+			struct store_stmt *st;
+			int64_t got = -1;
+
+			if (rollup__plan(s, T_SYSCALL_STATS, t0, t0 + 2 * HOUR, steps[k], &plan, err) ||
+			    store__prepare(s, sql.data, &st, err))
+				bail_out(err);
+			store_stmt__bind_int(st, 1, t0);
+			store_stmt__bind_int(st, 2, t0 + 2 * HOUR);
+			store_stmt__bind_int(st, 3, plan.hour_until);
+			store_stmt__bind_int(st, 4, plan.minute_until);
+			if (store_stmt__step(st, err) == 1)
+				got = store_stmt__int(st, 0);
+			store_stmt__done(st);
+			if (got != want) {
+				diag("pruned, step %llds: tier %s, hour_until +%llds, minute_until +%llds: %lld, want %lld",
+				     (long long)(steps[k] / SEC), tier__name(plan.tier), (long long)((plan.hour_until - t0) / SEC),
+				     (long long)((plan.minute_until - t0) / SEC), (long long)got, (long long)want);
+				same = false;
+			}
+		}
+		ok(same, "with the oldest raw and minute rows pruned mid-hour, the hour row stands in: still every call once");
 		buf_free(&sql);
 	}
 	retention__close(r);
@@ -615,7 +646,7 @@ static void test_clock_steps(void)
 
 int main(void)
 {
-	plan(37);
+	plan(38);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	test_rollups();
