@@ -589,9 +589,11 @@ static int size_step(struct retention *r, char *err)
 		if ((rc = cap_step(r, err)))
 			return rc;
 	}
-	/* Give pages back when over the cap, or when a big part of the file
-	 * is free (a large prune); a little free space is reused by inserts. */
-	if (z.free_bytes && (z.file > target + r->wal_limit || z.free_bytes > z.file / 8 + (1LL << 20)))
+	/* Give pages back when the file itself is over the cap (the cap was
+	 * lowered, or a burst), or when a big part of it is free (a large
+	 * prune).  Otherwise inserts reuse the pages pruning freed, and the
+	 * file stays at its size: moving pages would only cost. */
+	if (z.free_bytes && (z.pages * r->page_size > cap - r->wal_limit || z.free_bytes > z.file / 8 + (1LL << 20)))
 		r->vacuuming = true;
 	if (r->vacuuming && z.free_bytes)
 		return vacuum_step(r, &z, err);

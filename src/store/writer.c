@@ -81,10 +81,12 @@ static void retention_step(struct writer *w)
 	w->since_step = 0;
 	w->committed = false;
 	w->retention_pending = rc > 0;
+	w->stats.retention_busy = rc > 0;
 	if (rc < 0 || wait > NSEC_PER_SEC)
 		wait = NSEC_PER_SEC;     /* after an error: try again in a second */
 	w->retention_next = clock_mono_ns() + wait;
 	retention__stats(r, &w->stats.retention);
+	pthread_cond_broadcast(&w->done);
 }
 
 static bool retention_due(const struct writer *w)
@@ -245,6 +247,24 @@ int writer__flush(struct writer *w, int64_t timeout_ns)
 	rc = w->queued ? (w->stats.last_error ? w->stats.last_error : -ETIMEDOUT) : 0;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
+}
+
+unsigned writer__settle(struct writer *w, unsigned max_steps, int64_t timeout_ns)
+{
+	struct timespec until = abs_after(timeout_ns);
+	uint64_t first;
+	unsigned steps;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->lock);
+	first = w->stats.retention.steps;
+	/* A commit makes a step due: wait for that one at least. */
+	while (rc != ETIMEDOUT && w->retention &&
+	       (w->queued || w->committed || w->retention_pending) && w->stats.retention.steps - first < max_steps)
+		rc = pthread_cond_timedwait(&w->done, &w->lock, &until);
+	steps = (unsigned)(w->stats.retention.steps - first);
+	pthread_mutex_unlock(&w->lock);
+	return steps;
 }
 
 void writer__set_retention(struct writer *w, struct retention *r)

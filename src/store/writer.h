@@ -38,6 +38,7 @@ struct writer_stats {
 	int last_error;             /* negative errno of the latest failure, 0 once a write succeeds */
 	char last_error_msg[STORE_ERR_MAX];
 	bool retaining;             /* a retention is attached */
+	bool retention_busy;        /* its last step did work: more may be waiting */
 	struct retention_stats retention;   /* its figures after its latest step */
 };
 
@@ -55,6 +56,12 @@ struct batch *writer__submit(struct writer *w, struct batch *full);
 int writer__flush(struct writer *w, int64_t timeout_ns);
 
 void writer__stats(struct writer *w, struct writer_stats *ret);
+
+/* Waits until the queue is empty and the retention has no work pending,
+ * or it ran max_steps steps since the call, or timeout_ns passed: the
+ * idle time of a tick, for benchmarks and tests that compress time.
+ * Returns the steps run meanwhile. */
+unsigned writer__settle(struct writer *w, unsigned max_steps, int64_t timeout_ns);
 
 /* Runs r's steps in the writer thread from now on (see above).  r must be
  * open on the writer's store; the caller still owns it and closes it after
