@@ -134,6 +134,7 @@ static int disable(struct tracer *t, int err, const char *fmt, ...)
 	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
 	va_end(ap);
 	t->enabled = false;
+	t->state = source_state_of_errno(err);
 	return err;
 }
 
@@ -186,8 +187,11 @@ int tracer__open(struct tracer *t, enum tracer_id id, struct tracer_sink *sink)
 	if (ops->priv_size && !(t->priv = calloc(1, ops->priv_size)))
 		return disable(t, -ENOMEM, "out of memory");
 	for (const char *const *hook = ops->hooks; hook && *hook; hook++)
-		if (!tracer_hook_exists(*hook))
-			return disable(t, -ENOENT, "tracepoint %s is not in this kernel", *hook);
+		if (!tracer_hook_exists(*hook)) {
+			disable(t, -ENOENT, "tracepoint %s is not in this kernel", *hook);
+			t->state = SOURCE_OFF_MISSING;
+			return -ENOENT;
+		}
 	err = ops->open(t, cfg);
 	if (err || !t->skeleton)
 		return disable(t, err ? err : -EINVAL, "cannot open BPF object (%s)",
@@ -202,9 +206,14 @@ int tracer__open(struct tracer *t, enum tracer_id id, struct tracer_sink *sink)
 			       strerror(-err));
 	if ((err = attach_all(t)))
 		return err;
-	if (ops->start && (err = ops->start(t)))
-		return t->reason[0] ? err : disable(t, err, "cannot start (%s)", strerror(-err));
+	if (ops->start && (err = ops->start(t))) {
+		if (!t->reason[0])
+			return disable(t, err, "cannot start (%s)", strerror(-err));
+		t->state = source_state_of_errno(err);
+		return err;
+	}
 	t->enabled = true;
+	t->state = SOURCE_ON;
 	t->map_bytes = tracer__map_bytes(t);
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../scrape/source.h"
 #include "common.h"
 #include "sink.h"
 
@@ -106,7 +107,8 @@ struct tracer {
 	struct tracer_ringbuf ringbufs[TRACER_RINGBUFS_MAX];
 	size_t nringbufs;
 	bool enabled;
-	char reason[TRACER_REASON_MAX];        /* why not enabled */
+	enum source_state state;               /* SOURCE_ON exactly when enabled, else the kind of reason */
+	char reason[TRACER_REASON_MAX];        /* why not enabled, in words */
 	char note[TRACER_REASON_MAX];          /* enabled but degraded: what is missing and why */
 	char error[TRACER_REASON_MAX];         /* the last collect failed: why ("" once one succeeds) */
 	/* per interval, reset every tick */
@@ -137,8 +139,9 @@ int tracer_hook_args(const char *name);
 
 /* Sets up t for ops and runs steps 1-4 above, with the configuration
  * sink->cfg; rows go to sink, which must outlive t.  Returns 0 with
- * t->enabled, or a negative errno with t->enabled false and t->reason
- * filled; either way t must be released with tracer__destroy(). */
+ * t->enabled, or a negative errno with t->enabled false, t->reason filled
+ * and t->state saying which kind of reason (SOURCE_OFF_MISSING: a hook is
+ * not in this kernel); either way t must be released with tracer__destroy(). */
 int tracer__open(struct tracer *t, enum tracer_id id, struct tracer_sink *sink);
 
 /* Registers ring buffer map rb: fn is called for each record.  The tracer

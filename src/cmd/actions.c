@@ -8,6 +8,7 @@
 #include "../lib/json.h"
 #include "../store/store.h"
 #include "cmd.h"
+#include "session.h"
 
 struct printer {
 	bool json;
@@ -72,18 +73,21 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 
 static void usage(void)
 {
-	printf("usage: ksight actions [--db PATH] [--json] [--last N]\n"
+	printf("usage: ksight actions [--db PATH | --config FILE] [--json] [--last N]\n"
 	       "\n"
 	       "The remediation agent's audit trail: every decision (what was found, what\n"
 	       "the rule would or did do, the projected effect) and each step it went\n"
 	       "through (observed, recommended, executing, done or failed, effective or\n"
 	       "ineffective, undone, explained).\n"
 	       "\n"
+	       CLI_HELP_DB_ORDER
+	       "\n"
 	       "Options:\n"
-	       "  --db PATH   database (default kernelsight.db)\n"
-	       "  --json      every row as JSON, oldest first\n"
-	       "  --last N    only the last N decisions (default 20)\n"
-	       "  -h, --help  this help\n"
+	       CLI_HELP_DB
+	       CLI_HELP_CONFIG
+	       "  --json            every row as JSON, oldest first\n"
+	       "  --last N          only the last N decisions (default 20)\n"
+	       "  -h, --help        this help\n"
 	       "\n"
 	       "Examples:\n"
 	       "  ksight actions\n"
@@ -93,22 +97,24 @@ static void usage(void)
 int cmd_actions(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
 		{ "json", no_argument, NULL, 'j' },
 		{ "last", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = "kernelsight.db";
+	struct cli_common common = { 0 };
 	struct printer p = { 0 };
-	struct store *s = NULL;
+	struct session s;
 	char err[STORE_ERR_MAX], sql[512];
 	long last = 20;
 	int opt, rc;
 
 	while ((opt = cli_getopt("actions", argc, argv, "h", opts)) != -1) {
+		if (cli_common_opt(&common, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'd': db = optarg; break;
 		case 'j': p.json = true; break;
 		case 'n': {
 			char *end;
@@ -124,8 +130,9 @@ int cmd_actions(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("actions", "unexpected argument '%s'", argv[optind]);
-	if (store__open(db, STORE_READ_ONLY, &s, err))
-		return cli_fail("actions", "%s", err);
+	if ((rc = session__init(&s, "actions", &common, SESSION_DB_ONLY)) ||
+	    (rc = session__open_store(&s, STORE_READ_ONLY)))
+		goto out;
 	snprintf(sql, sizeof(sql),
 		 "select timestamp, action_id, cycle, status, mode, rule, action, trigger, target_pid, target_comm, "
 		 "target_cgroup, explanation, projection, evidence, result, llm_narrative from agent_actions "
@@ -134,14 +141,16 @@ int cmd_actions(int argc, char **argv)
 	json_init(&p.j, &p.out);
 	if (p.json)
 		putchar('[');
-	rc = store__query(s, sql, &(struct store_query_cb){ NULL, on_row, &p }, err);
+	rc = store__query(s.store, sql, &(struct store_query_cb){ NULL, on_row, &p }, err) ?
+		     cli_fail("actions", "%s", err) : EXIT_OK;
 	if (p.json)
 		puts("]");
 	else if (!rc && !p.rows)
-		printf("no remediation decisions recorded in %s\n", db);
+		printf("no remediation decisions recorded in %s\n", s.cfg.db_path);
 	else if (!rc)
 		putchar('\n');
+out:
 	buf_free(&p.out);
-	store__close(s);
-	return rc ? cli_fail("actions", "%s", err) : EXIT_OK;
+	session__close(&s);
+	return rc;
 }

@@ -23,6 +23,7 @@
 #include "../store/store.h"
 #include "../store/writer.h"
 #include "cmd.h"
+#include "session.h"
 
 static void usage(void)
 {
@@ -41,10 +42,13 @@ static void usage(void)
 	       "it finds and, per the policy's rules and mode, recommends or acts\n"
 	       "(agent_actions table, `ksight actions`).\n"
 	       "\n"
+	       CLI_HELP_DB_ORDER
+	       "\n"
 	       "Options:\n"
-	       "  --db PATH         database file (default: kernelsight.db in this directory)\n"
+	       CLI_HELP_DB
 	       "  --duration TIME   stop after TIME (e.g. 30, 30s, 5m; default: run until stopped)\n"
-	       "  --config FILE     YAML configuration (see config/ksight.example.yaml)\n"
+	       CLI_HELP_CONFIG
+	       "                    (every key: --help-config, config/ksight.example.yaml)\n"
 	       "  --interval TIME   tick length (default 1s)\n"
 	       "  --policy FILE     remediation policy (YAML; see config/policy.example.yaml)\n"
 	       "  --mode MODE       remediation mode: observe (default: explain and record),\n"
@@ -67,6 +71,30 @@ static void usage(void)
 	       "  ksight query 'select event, count(*) from process_events group by event'\n");
 }
 
+/* The agent's pieces around its session, released by agent_free(). */
+struct agent {
+	struct session s;
+	struct policy policy;
+	enum agent_mode mode;
+	struct http_server *http;          /* NULL with --no-http */
+	struct snapshots *snapshots;       /* NULL without HTTP */
+	struct engine *engine;             /* remediation */
+	struct watch *watch;               /* NULL when detect.enabled is false */
+	/* what on_tick told the user about the database, to say only changes */
+	bool failing;
+	uint64_t dropped;
+	uint64_t watch_drops;
+};
+
+/* The flags, before the configuration is read. */
+struct agent_flags {
+	struct cli_common common;
+	const char *listen, *token_file, *policy, *mode;
+	int64_t interval_ns;               /* 0: the configuration's */
+	int64_t duration_ns;               /* 0: until stopped */
+	bool no_http;
+};
+
 static void print_sources(struct collector *c)
 {
 	for (int i = 0; i < TRACER_COUNT; i++) {
@@ -74,8 +102,8 @@ static void print_sources(struct collector *c)
 
 		if (t->enabled)
 			log_info("  tracer  %-10s on   %s", t->ops->name, t->ops->summary);
-		else if (!strcmp(t->reason, "disabled by configuration"))
-			log_info("  tracer  %-10s off  (disabled by configuration)", t->ops->name);
+		else if (t->state == SOURCE_OFF_CONFIG)
+			log_info("  tracer  %-10s off  (%s)", t->ops->name, source_state_name(t->state));
 		else
 			log_warn("tracer %s disabled: %s", t->ops->name, t->reason);
 	}
@@ -84,29 +112,33 @@ static void print_sources(struct collector *c)
 
 		if (s->enabled)
 			log_info("  scraper %-10s on   %s", s->ops->name, s->ops->summary);
-		else if (!strcmp(s->reason, "disabled by configuration"))
-			log_info("  scraper %-10s off  (disabled by configuration)", s->ops->name);
+		else if (s->state == SOURCE_OFF_CONFIG)
+			log_info("  scraper %-10s off  (%s)", s->ops->name, source_state_name(s->state));
 		else
 			log_warn("scraper %s disabled: %s", s->ops->name, s->reason);
 	}
 }
 
-/* Tells the user when the database starts refusing writes and when it
- * recovers; rows wait in memory meanwhile (see writer.h). */
-struct agent_state {
-	struct writer *writer;
-	struct engine *engine;             /* remediation */
-	struct snapshots *snapshots;       /* NULL without HTTP */
-	bool failing;
-	uint64_t dropped;
-	struct watch *watch;            /* NULL when detect.enabled is false */
-	uint64_t watch_drops;
-};
+/* True when no configured tracer started and we lack root: the usual
+ * reason, worth one hint (a verifier rejection also says EACCES, so the
+ * errno alone does not tell). */
+static bool tracers_need_root(struct collector *c)
+{
+	int wanted = 0, running = 0;
+
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		struct tracer *t = collector__tracer(c, i);
+
+		wanted += t->state != SOURCE_OFF_CONFIG;
+		running += t->enabled;
+	}
+	return geteuid() != 0 && wanted > 0 && running == 0;
+}
 
 /* One collector_stats row for the detectors: samples judged and the time
  * it took this tick (detection runs in the event loop, so it is measured
  * like a tracer's collect). */
-static void watch_stats_row(struct agent_state *a, struct batch *b, int64_t now_ns, double cost_ms)
+static void watch_stats_row(struct agent *a, struct batch *b, int64_t now_ns, double cost_ms)
 {
 	struct watch_stats st;
 	uint64_t drops;
@@ -120,9 +152,12 @@ static void watch_stats_row(struct agent_state *a, struct batch *b, int64_t now_
 	a->watch_drops = drops;
 }
 
+/* Every tick: judge the batch, publish it to HTTP, tell the user when the
+ * database starts refusing writes and when it recovers (rows wait in
+ * memory meanwhile, see writer.h), and let remediation look. */
 static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now_ns)
 {
-	struct agent_state *a = ctx;
+	struct agent *a = ctx;
 	struct writer_stats ws;
 
 	if (a->watch) {
@@ -133,7 +168,7 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 	}
 	if (a->snapshots)
 		snapshots__publish(a->snapshots, c, b, now_ns);
-	writer__stats(a->writer, &ws);
+	writer__stats(a->s.writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
 			  ws.last_error_msg);
@@ -169,16 +204,69 @@ static int load_baseline(void *ctx, const struct baseline_row *row)
 	return rc == -E2BIG ? 0 : rc;  /* past the metric cap: not loaded, not fatal */
 }
 
-/* The detectors, started from the baselines saved in the database. */
-static int start_watch(const struct config *cfg, struct store *store, struct watch **ret)
+/* The configuration file, then the flags over it, then the policy. */
+static int configure(struct agent *a, const struct agent_flags *f)
 {
+	struct config *cfg = &a->s.cfg;
+	char err[CONFIG_ERR_MAX];
+	int rc;
+
+	if ((rc = session__init(&a->s, "agent", &f->common, SESSION_SETTINGS)))
+		return rc;
+	if (f->policy)
+		config__set_str(&cfg->policy_path, f->policy);
+	if (f->mode)
+		config__set_str(&cfg->agent_mode, f->mode);
+	if (cfg->policy_path[0] && policy__load(&a->policy, cfg->policy_path, err)) {
+		fprintf(stderr, "ksight agent: bad policy: %s\n", err);
+		return EXIT_USAGE;
+	}
+	a->mode = a->policy.mode;
+	if (cfg->agent_mode[0] && mode_parse(cfg->agent_mode, &a->mode)) {
+		fprintf(stderr, "ksight agent: bad configuration: remediation.mode '%s' is not observe, recommend or act\n",
+			cfg->agent_mode);
+		return EXIT_USAGE;
+	}
+	if (f->interval_ns)
+		cfg->interval_ns = f->interval_ns;
+	if (f->listen)
+		config__set_str(&cfg->http_listen, f->listen);
+	if (f->token_file)
+		config__set_str(&cfg->http_token_file, f->token_file);
+	if (f->no_http)
+		cfg->http_enabled = false;
+	return EXIT_OK;
+}
+
+/* Binds the HTTP address, before anything else is created: a bad address or
+ * a missing token is the user's to fix. */
+static int open_http(struct agent *a, bool listen_given)
+{
+	const struct config *cfg = &a->s.cfg;
+	char err[HTTP_ERR_MAX];
+	int e;
+
+	if (!cfg->http_enabled || !(e = http_server__open(cfg, &a->http, err)))
+		return EXIT_OK;
+	/* The default port taken (another agent, say) costs the dashboard,
+	 * not the collection; an address the user chose is a promise. */
+	if (e != -EINVAL && !listen_given && !strcmp(cfg->http_listen, HTTP_DEFAULT_LISTEN)) {
+		log_warn("%s; the agent runs without HTTP", err);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "ksight agent: %s\n", err);
+	return e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
+/* The detectors, started from the baselines saved in the database. */
+static int start_watch(struct agent *a)
+{
+	const struct config *cfg = &a->s.cfg;
 	struct watch_params p;
 	struct watch_stats st;
 	char err[STORE_ERR_MAX];
 	time_t now = time(NULL);
 	struct tm tm;
-	struct watch *w;
-	int rc;
 
 	watch_params_default(&p);
 	p.anomaly.period_ns = cfg->detect_period_ns;
@@ -187,73 +275,112 @@ static int start_watch(const struct config *cfg, struct store *store, struct wat
 	p.save_every_ns = cfg->detect_save_every_ns;
 	p.half_life_s = (double)cfg->detect_half_life_ns / 1e9;
 	p.utc_offset_s = localtime_r(&now, &tm) ? (int32_t)tm.tm_gmtoff : 0;
-	if (!(w = watch__new(&p)))
-		return -errno;
-	if ((rc = baseline_db__latest(store, load_baseline, w, err))) {
+	if (!(a->watch = watch__new(&p)))
+		return cli_fail("agent", "cannot start the detectors: %s", strerror(errno));
+	if (baseline_db__latest(a->s.store, load_baseline, a->watch, err)) {
 		log_warn("cannot load the saved baselines (%s); learning from scratch", err);
-		watch__free(w);
-		w = watch__new(&p);
-		if (!w)
-			return -errno;
+		watch__free(a->watch);
+		if (!(a->watch = watch__new(&p)))
+			return cli_fail("agent", "cannot start the detectors: %s", strerror(errno));
 	}
-	watch__stats(w, &st);
+	watch__stats(a->watch, &st);
 	if (st.metrics)
 		log_info("detection on: %u metric baselines loaded from the database", st.metrics);
 	else
 		log_info("detection on: no saved baselines yet, learning them as data comes");
-	*ret = w;
-	return 0;
+	return EXIT_OK;
 }
 
-/* Opens retention on store (run by the writer thread once started) and
- * says what it keeps; a failure is reported here. */
-static int start_retention(const struct config *cfg, struct store *store, struct retention **ret)
+/* What runs and where the data goes. */
+static void announce(struct agent *a)
 {
-	struct retention_config rcfg = { cfg->retention_raw_ns, cfg->retention_minute_ns, cfg->retention_hour_ns,
-					 cfg->retention_max_bytes, NULL, NULL };
-	struct retention_stats rs;
-	char err[STORE_ERR_MAX];
-	int rc;
+	const struct config *cfg = &a->s.cfg;
+	char abs[PATH_MAX];
 
-	if ((rc = retention__open(store, &rcfg, ret, err))) {
-		cli_fail("agent", "cannot start retention: %s", err);
-		return rc;
-	}
-	retention__stats(*ret, &rs);
-	if (rs.convert_ms > 0)
-		log_info("the database gives pruned space back to the filesystem from now on "
-			 "(incremental vacuum; converting it took %.1fs)", rs.convert_ms / 1e3);
-	else if (rs.last_error_msg[0])
-		log_warn("%s", rs.last_error_msg);
-	log_info("retention: raw rows %gh, per-minute rollups %gd, per-hour %gd, under %.0f MiB%s",
-		 (double)cfg->retention_raw_ns / 3.6e12, (double)cfg->retention_minute_ns / 8.64e13,
-		 (double)cfg->retention_hour_ns / 8.64e13, (double)rs.cap_bytes / 1048576.0,
-		 cfg->retention_max_bytes ? "" : " (2 GiB or 10% of the filesystem)");
-	return 0;
+	log_info("collecting into %s every %gs (Ctrl-C stops)", realpath(cfg->db_path, abs) ? abs : cfg->db_path,
+		 (double)cfg->interval_ns / 1e9);
+	print_sources(a->s.col);
+	if (tracers_need_root(a->s.col))
+		log_warn("no tracer could load: run as root (or with CAP_BPF and CAP_PERFMON)");
+	log_info("look at the data with: %s query --db %s \"select event, count(*) from process_events group by event\"",
+		 program_invocation_name, cfg->db_path);
 }
 
-/* True when no configured tracer started and we lack root: the usual
- * reason, worth one hint (a verifier rejection also says EACCES, so the
- * errno alone does not tell). */
-static bool tracers_need_root(struct collector *c)
+static int start_remediation(struct agent *a)
 {
-	int wanted = 0, running = 0;
+	const struct cgroup_resolver *cg = collector__cgroups(a->s.col);
+	struct engine_env env = { a->s.cfg.root, cg ? cgroup_resolver__v2_mount(cg) : "",
+				  cg ? cgroup_resolver__memcg_mount(cg) : "",
+				  cg ? cgroup_resolver__cpucg_mount(cg) : "", remediation_say, NULL };
+	char err[CONFIG_ERR_MAX];
 
-	for (int i = 0; i < TRACER_COUNT; i++) {
-		struct tracer *t = collector__tracer(c, i);
+	if (engine__new(&a->policy, a->mode, &env, &a->engine, err, sizeof(err)))
+		return cli_fail("agent", "cannot start the remediation agent: %s", err);
+	log_info("remediation: mode %s, %zu rule(s)%s%s", mode_name(a->mode), a->policy.nrules,
+		 a->policy.path ? " from " : "", a->policy.path ? a->policy.path : "");
+	return EXIT_OK;
+}
 
-		wanted += strcmp(t->reason, "disabled by configuration") != 0;
-		running += t->enabled;
+/* Serves what the ticks publish; the first snapshot (no tick yet) lets
+ * requests start now. */
+static int start_http(struct agent *a)
+{
+	char err[HTTP_ERR_MAX];
+	int e;
+
+	if (!a->http)
+		return EXIT_OK;
+	if ((e = snapshots__new(&a->s.cfg, a->s.writer, &a->snapshots)))
+		return cli_fail("agent", "cannot start the HTTP server: %s", strerror(-e));
+	snapshots__set_remediation(a->snapshots, remediation_status, a->engine);
+	snapshots__publish(a->snapshots, a->s.col, NULL, clock_real_ns());
+	if (http_server__start(a->http, a->snapshots, err))
+		return cli_fail("agent", "%s", err);
+	log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)", http_server__address(a->http));
+	return EXIT_OK;
+}
+
+/* After the loop: what the detectors still hold, then every queued row.
+ * EXIT_FAIL when a row was lost or the last write failed. */
+static int finish(struct agent *a)
+{
+	struct writer_stats ws;
+
+	if (a->watch) {
+		/* Anomalies still inside their correlation window, and what was
+		 * learnt, so the next start resumes from it. */
+		struct batch *last = writer__submit(a->s.writer, NULL), *spare;
+
+		watch__finish(a->watch, clock_real_ns(), last);
+		spare = writer__submit(a->s.writer, last);
+		batch__free(spare);
+		free(spare);
 	}
-	return geteuid() != 0 && wanted > 0 && running == 0;
+	a->http = http_server__stop(a->http);
+	session__stop_writer(&a->s, 10 * NSEC_PER_SEC, &ws);
+	log_info("stopped after %.1fs: %llu rows stored, %llu lost%s%s",
+		 (double)(clock_mono_ns() - a->s.started_ns) / 1e9, (unsigned long long)ws.rows_written,
+		 (unsigned long long)ws.rows_dropped, ws.last_error ? "; last write error: " : "",
+		 ws.last_error ? ws.last_error_msg : "");
+	return ws.rows_dropped || ws.last_error ? EXIT_FAIL : EXIT_OK;
+}
+
+static void agent_free(struct agent *a)
+{
+	http_server__stop(a->http);
+	snapshots__free(a->snapshots);
+	engine__free(a->engine);
+	watch__free(a->watch);
+	policy__free(&a->policy);
+	session__close(&a->s);
 }
 
 int cmd_agent(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
 		{ "duration", required_argument, NULL, 't' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "mode", required_argument, NULL, 'M' },
@@ -264,41 +391,31 @@ int cmd_agent(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *config_path = NULL, *interval = NULL, *listen = NULL, *token_file = NULL;
-	const char *policy_path = NULL, *mode = NULL;
-	char err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX], herr[HTTP_ERR_MAX];
-	struct policy policy;
-	struct engine *engine = NULL;
-	enum agent_mode agent_mode;
-	struct http_server *http = NULL;
-	struct snapshots *snapshots = NULL;
-	bool no_http = false;
-	struct store *store = NULL;
-	struct retention *retention = NULL;
-	struct collector *col = NULL;
-	struct writer *writer = NULL;
-	struct watch *watch = NULL;
-	struct writer_stats ws;
-	struct config cfg;
-	int64_t duration_ns = 0, started;
-	int opt, rc = EXIT_FAIL;
+	struct agent_flags f = { 0 };
+	struct agent a = { 0 };
+	enum agent_mode mode;
+	int opt, rc, run_rc;
 
 	while ((opt = cli_getopt("agent", argc, argv, "h", opts)) != -1) {
+		if (cli_common_opt(&f.common, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'd': db = optarg; break;
-		case 'c': config_path = optarg; break;
-		case 'i': interval = optarg; break;
-		case 'P': policy_path = optarg; break;
-		case 'M':
-			if (mode_parse(optarg, &agent_mode))
-				return cli_usage_error("agent", "--mode: '%s' is not observe, recommend or act", optarg);
-			mode = optarg;
+		case 'i':
+			if (parse_duration_ns(optarg, &f.interval_ns) || f.interval_ns < 100 * NSEC_PER_MSEC)
+				return cli_usage_error("agent", "--interval: '%s' is not a duration of at least 100ms",
+						       optarg);
 			break;
-		case 'l': listen = optarg; break;
-		case 'T': token_file = optarg; break;
-		case 'N': no_http = true; break;
+		case 'P': f.policy = optarg; break;
+		case 'M':
+			if (mode_parse(optarg, &mode))
+				return cli_usage_error("agent", "--mode: '%s' is not observe, recommend or act", optarg);
+			f.mode = optarg;
+			break;
+		case 'l': f.listen = optarg; break;
+		case 'T': f.token_file = optarg; break;
+		case 'N': f.no_http = true; break;
 		case 't':
-			if (parse_duration_ns(optarg, &duration_ns) || duration_ns <= 0)
+			if (parse_duration_ns(optarg, &f.duration_ns) || f.duration_ns <= 0)
 				return cli_usage_error("agent", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
 						       optarg);
 			break;
@@ -310,166 +427,22 @@ int cmd_agent(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 
-	config__defaults(&cfg);
-	policy__defaults(&policy);
-	if (config_path && config__load(&cfg, config_path, err)) {
-		fprintf(stderr, "ksight agent: bad configuration: %s\n", err);
-		config__free(&cfg);
-		return EXIT_USAGE;
-	}
-	if (policy_path)
-		config__set_str(&cfg.policy_path, policy_path);
-	if (mode)
-		config__set_str(&cfg.agent_mode, mode);
-	if (cfg.policy_path[0] && policy__load(&policy, cfg.policy_path, err)) {
-		fprintf(stderr, "ksight agent: bad policy: %s\n", err);
-		config__free(&cfg);
-		policy__free(&policy);
-		return EXIT_USAGE;
-	}
-	agent_mode = policy.mode;
-	if (cfg.agent_mode[0] && mode_parse(cfg.agent_mode, &agent_mode)) {
-		fprintf(stderr, "ksight agent: bad configuration: remediation.mode '%s' is not observe, recommend or act\n",
-			cfg.agent_mode);
-		config__free(&cfg);
-		policy__free(&policy);
-		return EXIT_USAGE;
-	}
-	if (db)
-		config__set_str(&cfg.db_path, db);
-	if (interval) {
-		int64_t ns;
-
-		if (parse_duration_ns(interval, &ns) || ns < 100 * NSEC_PER_MSEC) {
-			config__free(&cfg);
-			return cli_usage_error("agent", "--interval: '%s' is not a duration of at least 100ms",
-					       interval);
-		}
-		cfg.interval_ns = ns;
-	}
-	if (listen)
-		config__set_str(&cfg.http_listen, listen);
-	if (token_file)
-		config__set_str(&cfg.http_token_file, token_file);
-	if (no_http)
-		cfg.http_enabled = false;
-	/* Before anything is created: a bad address or a missing token is the
-	 * user's to fix. */
-	if (cfg.http_enabled && (rc = http_server__open(&cfg, &http, herr))) {
-		/* The default port taken (another agent, say) costs the dashboard,
-		 * not the collection; an address the user chose is a promise. */
-		if (rc != -EINVAL && !listen && !strcmp(cfg.http_listen, HTTP_DEFAULT_LISTEN)) {
-			log_warn("%s; the agent runs without HTTP", herr);
-		} else {
-			fprintf(stderr, "ksight agent: %s\n", herr);
-			config__free(&cfg);
-			return rc == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-		}
-	}
-	rc = EXIT_FAIL;
-
-	if (store__open(cfg.db_path, STORE_READ_WRITE, &store, serr)) {
-		cli_fail("agent", "%s", serr);
-		goto cleanup;
-	}
-	if (cfg.detect_enabled && (rc = start_watch(&cfg, store, &watch))) {
-		cli_fail("agent", "cannot start the detectors: %s", strerror(-rc));
-		rc = EXIT_FAIL;
-		goto cleanup;
-	}
-	if (cfg.retention_enabled && (rc = start_retention(&cfg, store, &retention))) {
-		rc = EXIT_FAIL;
-		goto cleanup;
-	}
-	started = clock_mono_ns();
-	if ((rc = collector__open(&cfg, NULL, &col))) {
-		cli_fail("agent", "cannot start collectors: %s", strerror(-rc));
-		rc = EXIT_FAIL;
-		goto cleanup;
-	}
-	{
-		char abs[PATH_MAX];
-
-		log_info("collecting into %s every %gs (Ctrl-C stops)",
-			 realpath(cfg.db_path, abs) ? abs : cfg.db_path, (double)cfg.interval_ns / 1e9);
-	}
-	print_sources(col);
-	if (tracers_need_root(col))
-		log_warn("no tracer could load: run as root (or with CAP_BPF and CAP_PERFMON)");
-	log_info("look at the data with: %s query --db %s \"select event, count(*) from process_events group by event\"",
-		 program_invocation_name, cfg.db_path);
-	{
-		const struct cgroup_resolver *cg = collector__cgroups(col);
-		struct engine_env env = { cfg.root, cg ? cgroup_resolver__v2_mount(cg) : "",
-					  cg ? cgroup_resolver__memcg_mount(cg) : "",
-					  cg ? cgroup_resolver__cpucg_mount(cg) : "", remediation_say, NULL };
-
-		if ((rc = engine__new(&policy, agent_mode, &env, &engine, err, sizeof(err)))) {
-			cli_fail("agent", "cannot start the remediation agent: %s", err);
-			rc = EXIT_FAIL;
-			goto cleanup;
-		}
-		log_info("remediation: mode %s, %zu rule(s)%s%s", mode_name(agent_mode), policy.nrules,
-			 policy.path ? " from " : "", policy.path ? policy.path : "");
-	}
-	if ((rc = writer__start(store, cfg.queue_bytes, &writer))) {
-		cli_fail("agent", "cannot start the writer: %s", strerror(-rc));
-		rc = EXIT_FAIL;
-		goto cleanup;
-	}
-	if (retention)
-		writer__set_retention(writer, retention);
-	if (http) {
-		/* The first snapshot (no tick yet) lets requests start now. */
-		if ((rc = snapshots__new(&cfg, writer, &snapshots))) {
-			cli_fail("agent", "cannot start the HTTP server: %s", strerror(-rc));
-			rc = EXIT_FAIL;
-			goto cleanup;
-		}
-		snapshots__set_remediation(snapshots, remediation_status, engine);
-		snapshots__publish(snapshots, col, NULL, clock_real_ns());
-		if ((rc = http_server__start(http, snapshots, herr))) {
-			cli_fail("agent", "%s", herr);
-			rc = EXIT_FAIL;
-			goto cleanup;
-		}
-		log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)", http_server__address(http));
-	}
-	struct agent_state state = { .writer = writer, .snapshots = snapshots, .watch = watch, .engine = engine };
-	struct collector_hooks hooks = { .on_tick = on_tick, .ctx = &state };
-
+	policy__defaults(&a.policy);
+	if ((rc = configure(&a, &f)) || (rc = open_http(&a, f.listen != NULL)) ||
+	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) || (rc = session__start_retention(&a.s)) ||
+	    (a.s.cfg.detect_enabled && (rc = start_watch(&a))) || (rc = session__start_collector(&a.s, NULL)))
+		goto out;
+	announce(&a);
+	if ((rc = start_remediation(&a)) || (rc = session__start_writer(&a.s)) || (rc = start_http(&a)))
+		goto out;
 	/* Loading the tracers parsed the kernel's BTF (~20 MB, freed since):
 	 * give the freed heap back rather than carry it for the agent's life. */
 	malloc_trim(0);
-	rc = collector__run(col, writer, duration_ns, &hooks);
-	if (rc)
-		cli_fail("agent", "event loop failed: %s", strerror(-rc));
-	if (watch) {
-		/* Anomalies still inside their correlation window, and what was
-		 * learnt, so the next start resumes from it. */
-		struct batch *last = writer__submit(writer, NULL), *spare;
-
-		watch__finish(watch, clock_real_ns(), last);
-		spare = writer__submit(writer, last);
-		batch__free(spare);
-		free(spare);
-	}
-	http = http_server__stop(http);
-	writer = writer__stop(writer, 10 * NSEC_PER_SEC, &ws);
-	log_info("stopped after %.1fs: %llu rows stored, %llu lost%s%s", (double)(clock_mono_ns() - started) / 1e9,
-		 (unsigned long long)ws.rows_written, (unsigned long long)ws.rows_dropped,
-		 ws.last_error ? "; last write error: " : "", ws.last_error ? ws.last_error_msg : "");
-	rc = rc || ws.rows_dropped || ws.last_error ? EXIT_FAIL : EXIT_OK;
-cleanup:
-	http_server__stop(http);
-	snapshots__free(snapshots);
-	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
-	retention__close(retention);
-	engine__free(engine);
-	collector__close(col);
-	policy__free(&policy);
-	watch__free(watch);
-	store__close(store);
-	config__free(&cfg);
+	run_rc = session__run(&a.s, f.duration_ns, &(struct collector_hooks){ .on_tick = on_tick, .ctx = &a });
+	rc = finish(&a);
+	if (run_rc)
+		rc = run_rc;
+out:
+	agent_free(&a);
 	return rc;
 }

@@ -14,11 +14,12 @@
 #include "../lib/clock.h"
 #include "../lib/json.h"
 #include "cmd.h"
+#include "session.h"
 
 static void usage(void)
 {
-	printf("usage: ksight baseline learn [--db PATH] [--from T] [--to T | --last D]\n"
-	       "       ksight baseline show [--db PATH] [--json]\n"
+	printf("usage: ksight baseline learn [--db PATH | --config FILE] [--from T] [--to T | --last D]\n"
+	       "       ksight baseline show [--db PATH | --config FILE] [--json]\n"
 	       "\n"
 	       "learn  computes, for every metric the agent judges (the same samples: see\n"
 	       "       docs/detection.md), exact statistics over a stored capture: mean, sd,\n"
@@ -30,13 +31,16 @@ static void usage(void)
 	       "       a learnt baseline takes effect when the agent next starts.\n"
 	       "show   prints the current baseline of every metric.\n"
 	       "\n"
+	       CLI_HELP_DB_ORDER
+	       "\n"
 	       "Options:\n"
-	       "  --db PATH   database (default kernelsight.db)\n"
-	       "  --from T    start of the range: '2026-01-02 15:04:05', ISO 8601 or epoch\n"
-	       "  --to T      end of the range (default: the end of the data)\n"
-	       "  --last D    the last D of the data (e.g. 30m): the quiet end of a test\n"
-	       "  --json      show: one JSON array of objects\n"
-	       "  -h, --help  this help\n"
+	       CLI_HELP_DB
+	       CLI_HELP_CONFIG
+	       "  --from T          start of the range: '2026-01-02 15:04:05', ISO 8601 or epoch\n"
+	       "  --to T            end of the range (default: the end of the data)\n"
+	       "  --last D          the last D of the data (e.g. 30m): the quiet end of a test\n"
+	       "  --json            show: one JSON array of objects\n"
+	       "  -h, --help        this help\n"
 	       "\n"
 	       "Examples:\n"
 	       "  ksight baseline learn --last 30m\n"
@@ -53,21 +57,21 @@ static int32_t utc_offset(void)
 	return localtime_r(&now, &tm) ? (int32_t)tm.tm_gmtoff : 0;
 }
 
-static int learn(const char *db, const struct cli_range *range)
+static int learn(struct session *ses, const struct cli_range *range)
 {
+	const char *db = ses->cfg.db_path;
 	struct history set = { 0 };
 	char err[STORE_ERR_MAX];
-	struct store *s = NULL;
+	struct store *s;
 	struct batch b;
 	int64_t from, to, now = clock_real_ns();
 	int32_t off = utc_offset();
 	int rc, profiles = 0;
 
 	batch__init(&b);
-	if (store__open(db, STORE_READ_WRITE, &s, err)) {
-		rc = cli_fail("baseline", "%s", err);
+	if ((rc = session__open_store(ses, STORE_READ_WRITE)))
 		goto cleanup;
-	}
+	s = ses->store;
 	if ((rc = cli_time_range("baseline", s, range, &from, &to)))
 		goto cleanup;
 	if (history__load(&set, s, from, to, err)) {
@@ -97,7 +101,6 @@ static int learn(const char *db, const struct cli_range *range)
 cleanup:
 	history__free(&set);
 	batch__free(&b);
-	store__close(s);
 	return rc;
 }
 
@@ -172,20 +175,19 @@ static int show_row(void *ctx, const struct baseline_row *r)
 	return 0;
 }
 
-static int show(const char *db, bool json)
+static int show(struct session *ses, bool json)
 {
+	const char *db = ses->cfg.db_path;
 	struct show sh = { .json = json, .out = BUF_INIT };
 	char err[STORE_ERR_MAX];
-	struct store *s = NULL;
 	int rc;
 
-	if (store__open(db, STORE_READ_ONLY, &s, err))
-		return cli_fail("baseline", "%s", err);
+	if ((rc = session__open_store(ses, STORE_READ_ONLY)))
+		return rc;
 	json_init(&sh.j, &sh.out);
 	if (json)
 		json_arr_begin(&sh.j);
-	rc = baseline_db__latest(s, show_row, &sh, err);
-	store__close(s);
+	rc = baseline_db__latest(ses->store, show_row, &sh, err);
 	if (rc) {
 		buf_free(&sh.out);
 		return cli_fail("baseline", "cannot read the baselines of %s: %s", db, err);
@@ -203,25 +205,24 @@ static int show(const char *db, bool json)
 int cmd_baseline(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "last", required_argument, NULL, 'l' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
+		CLI_OPTIONS_RANGE,
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_range range = { 0 };
-	const char *db = "kernelsight.db", *action;
+	struct cli_common common = { 0 };
+	const struct cli_range *range = &common.range;
+	const char *action;
+	struct session s;
 	bool json = false;
-	int opt;
+	int opt, rc;
 
 	while ((opt = cli_getopt("baseline", argc, argv, "h", opts)) != -1) {
+		if (cli_common_opt(&common, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'd': db = optarg; break;
-		case 'f': range.from = optarg; break;
-		case 't': range.to = optarg; break;
-		case 'l': range.last = optarg; break;
 		case 'j': json = true; break;
 		case 'h': usage(); return EXIT_OK;
 		default: return EXIT_USAGE;
@@ -232,15 +233,14 @@ int cmd_baseline(int argc, char **argv)
 	action = argv[optind];
 	if (optind + 1 < argc)
 		return cli_usage_error("baseline", "unexpected argument '%s'", argv[optind + 1]);
-	if (!strcmp(action, "learn")) {
-		if (json)
-			return cli_usage_error("baseline", "--json goes with 'show'");
-		return learn(db, &range);
-	}
-	if (!strcmp(action, "show")) {
-		if (range.from || range.to || range.last)
-			return cli_usage_error("baseline", "--from, --to and --last go with 'learn'");
-		return show(db, json);
-	}
-	return cli_usage_error("baseline", "unknown action '%s' (learn or show)", action);
+	if (strcmp(action, "learn") && strcmp(action, "show"))
+		return cli_usage_error("baseline", "unknown action '%s' (learn or show)", action);
+	if (!strcmp(action, "learn") && json)
+		return cli_usage_error("baseline", "--json goes with 'show'");
+	if (!strcmp(action, "show") && (range->from || range->to || range->last))
+		return cli_usage_error("baseline", "--from, --to and --last go with 'learn'");
+	if (!(rc = session__init(&s, "baseline", &common, SESSION_DB_ONLY)))
+		rc = !strcmp(action, "learn") ? learn(&s, range) : show(&s, json);
+	session__close(&s);
+	return rc;
 }

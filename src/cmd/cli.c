@@ -62,6 +62,18 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	return opt;
 }
 
+bool cli_common_opt(struct cli_common *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case CLI_OPT_DB: c->db = arg; return true;
+	case CLI_OPT_CONFIG: c->config = arg; return true;
+	case CLI_OPT_FROM: c->range.from = arg; return true;
+	case CLI_OPT_TO: c->range.to = arg; return true;
+	case CLI_OPT_LAST: c->range.last = arg; return true;
+	default: return false;
+	}
+}
+
 bool cli_color(int fd)
 {
 	const char *no = getenv("NO_COLOR");

@@ -54,6 +54,51 @@ struct cli_range {
 	const char *from, *to, *last;
 };
 
+/* The options several commands share, as given (NULL when absent).  A
+ * command lists the ones it takes in its struct option table with the
+ * CLI_OPTION_* entries below and hands every option to cli_common_opt()
+ * before its own switch. */
+struct cli_common {
+	const char *db;              /* --db PATH */
+	const char *config;          /* --config FILE */
+	struct cli_range range;      /* --from T, --to T, --last D */
+};
+
+/* Option codes of the shared options: above every character, so that they
+ * never collide with a command's own short codes. */
+enum {
+	CLI_OPT_DB = 0x100,
+	CLI_OPT_CONFIG,
+	CLI_OPT_FROM,
+	CLI_OPT_TO,
+	CLI_OPT_LAST,
+};
+
+#define CLI_OPTION_DB { "db", required_argument, NULL, CLI_OPT_DB }
+#define CLI_OPTION_CONFIG { "config", required_argument, NULL, CLI_OPT_CONFIG }
+#define CLI_OPTIONS_RANGE \
+	{ "from", required_argument, NULL, CLI_OPT_FROM }, \
+	{ "to", required_argument, NULL, CLI_OPT_TO }, \
+	{ "last", required_argument, NULL, CLI_OPT_LAST }
+
+/* Records opt (with its value arg, getopt's optarg) in c when it is one of
+ * the shared options.  Returns true when it was (the caller goes on to the
+ * next option), false for the command's own options. */
+bool cli_common_opt(struct cli_common *c, int opt, const char *arg);
+
+/* The --help lines of --db and --config, and the paragraph on how every
+ * command finds its database (session.h implements it). */
+#define CLI_HELP_DB \
+	"  --db PATH         database file (default: agent.db of the configuration,\n" \
+	"                    else kernelsight.db)\n"
+#define CLI_HELP_CONFIG \
+	"  --config FILE     YAML configuration (default: $KSIGHT_CONFIG, else\n" \
+	"                    /etc/ksight/ksight.yaml if present)\n"
+#define CLI_HELP_DB_ORDER \
+	"The database is --db PATH, else agent.db of the configuration (--config FILE,\n" \
+	"else $KSIGHT_CONFIG, else /etc/ksight/ksight.yaml when it exists), else\n" \
+	"kernelsight.db in this directory.\n"
+
 struct store;
 
 /* Resolves a time range against the data in s: --from/--to (dates or epoch

@@ -164,6 +164,117 @@ static double shown_score(const struct anomaly_result *r, double threshold)
 	return s;
 }
 
+/* Reading one CSV file: where we are in it and what came before. */
+struct scorer {
+	const char *name;            /* the file, or "<stdin>", for messages */
+	struct anomaly *det;
+	double threshold;
+	bool explain;
+	char *copy;                  /* the line as read (split_csv cuts the line itself) */
+	size_t copy_cap;
+	bool header_done;
+	int ts_col, val_col;
+	unsigned long lineno, stepped_back;
+	int64_t latest_ts;
+};
+
+/* Scores one line (its end of line already cut, len bytes): prints the
+ * header before the first, then one output row per data row.  Returns
+ * EXIT_OK, or EXIT_FAIL after naming the line. */
+static int score_line(struct scorer *sc, char *line, size_t len)
+{
+	char *field[MAX_FIELDS];
+	size_t raw_off[MAX_FIELDS], raw_len[MAX_FIELDS];
+	struct anomaly_result res;
+	int64_t ts;
+	double value;
+	int nf, r;
+
+	if (strlen(line) != len)
+		return cli_fail("detect", "%s:%lu: NUL byte in the line; is this a text CSV file?", sc->name, sc->lineno);
+	if (!line[strspn(line, " \t")])
+		return EXIT_OK;
+	if (len >= sc->copy_cap) {
+		free(sc->copy);
+		sc->copy_cap = len + 1;
+		if (!(sc->copy = malloc(sc->copy_cap)))
+			return cli_fail("detect", "out of memory");
+	}
+	memcpy(sc->copy, line, len + 1);
+	nf = split_csv(line, field, raw_off, raw_len);
+	if (nf < 0)
+		return cli_fail("detect", "%s:%lu: malformed quoted field", sc->name, sc->lineno);
+	if (!sc->header_done) {
+		sc->header_done = true;
+		printf("timestamp,value,anomaly_score%s\n", sc->explain ? ",expected,low,high,kind" : "");
+		if (nf < 2)
+			return cli_fail("detect", "%s:%lu: expected a header line with timestamp and value columns, got '%s'",
+					sc->name, sc->lineno, sc->copy);
+		/* A first line that reads as a row is a row (no header). */
+		if (!(parse_time_ns(trim(field[0]), &ts) == 0 && parse_double(trim(field[1]), &value) == 0)) {
+			header_columns(field, nf, &sc->ts_col, &sc->val_col);
+			return EXIT_OK;
+		}
+	}
+	if (nf <= sc->ts_col || nf <= sc->val_col)
+		return cli_fail("detect", "%s:%lu: expected at least %d columns, got %d", sc->name, sc->lineno,
+				(sc->ts_col > sc->val_col ? sc->ts_col : sc->val_col) + 1, nf);
+	if ((r = parse_time_ns(trim(field[sc->ts_col]), &ts)))
+		return cli_fail("detect", "%s:%lu: timestamp '%s' %s", sc->name, sc->lineno, field[sc->ts_col],
+				r == -ERANGE ? "is out of range" : "is not a date-time or epoch number");
+	if (parse_double(trim(field[sc->val_col]), &value))
+		return cli_fail("detect", "%s:%lu: value '%s' is not a finite number", sc->name, sc->lineno,
+				field[sc->val_col]);
+	/* The detector wants time that never goes back; rows are kept in
+	 * file order, each at the latest time seen so far. */
+	if (ts < sc->latest_ts) {
+		if (!sc->stepped_back++)
+			fprintf(stderr, "ksight detect: warning: %s:%lu: timestamp '%s' is earlier than a row "
+				"before it (the clock stepped back); scoring in file order\n",
+				sc->name, sc->lineno, trim(field[sc->ts_col]));
+		ts = sc->latest_ts;
+	}
+	sc->latest_ts = ts;
+	if ((r = anomaly__update(sc->det, ts, value, &res)))
+		return cli_fail("detect", "%s:%lu: %s", sc->name, sc->lineno, strerror(-r));
+	printf("%.*s,%.*s,%.6f", (int)raw_len[sc->ts_col], sc->copy + raw_off[sc->ts_col],
+	       (int)raw_len[sc->val_col], sc->copy + raw_off[sc->val_col], shown_score(&res, sc->threshold));
+	if (sc->explain)
+		printf(",%.6g,%.6g,%.6g,%s", res.expected, res.low, res.high, kind_name(res.kind));
+	putchar('\n');
+	return EXIT_OK;
+}
+
+/* Scores every line of in; EXIT_OK or EXIT_FAIL (printed). */
+static int score_file(struct scorer *sc, FILE *in)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = EXIT_OK;
+
+	while (rc == EXIT_OK && (len = getline(&line, &cap, in)) >= 0) {
+		sc->lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (sc->lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3)) {   /* UTF-8 BOM */
+			len -= 3;
+			memmove(line, line + 3, (size_t)len + 1);
+		}
+		rc = score_line(sc, line, (size_t)len);
+	}
+	free(line);
+	if (rc)
+		return rc;
+	if (ferror(in))
+		return cli_fail("detect", "cannot read %s: %s", sc->name, strerror(errno));
+	if (!sc->header_done)
+		return cli_fail("detect", "%s is empty: expected a header line and timestamp,value rows", sc->name);
+	if (fflush(stdout) || ferror(stdout))
+		return cli_fail("detect", "cannot write the output: %s", strerror(errno));
+	return EXIT_OK;
+}
+
 int cmd_detect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -173,18 +284,11 @@ int cmd_detect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct scorer sc = { .ts_col = 0, .val_col = 1, .latest_ts = INT64_MIN };
 	struct anomaly_params params;
-	struct anomaly *det = NULL;
-	const char *path, *name;
-	bool explain = false;
-	FILE *in = NULL;
-	char *line = NULL, *copy = NULL;
-	size_t cap = 0, copy_cap = 0;
-	bool header_done = false;
-	ssize_t len;
-	unsigned long lineno = 0, stepped_back = 0;
-	int64_t latest_ts = INT64_MIN;
-	int ts_col = 0, val_col = 1, opt, rc = EXIT_FAIL;
+	const char *path;
+	FILE *in;
+	int opt, rc;
 
 	anomaly_params_series(&params);
 	while ((opt = cli_getopt("detect", argc, argv, "h", opts)) != -1) {
@@ -197,7 +301,7 @@ int cmd_detect(int argc, char **argv)
 			if (parse_duration_ns(optarg, &params.period_ns))
 				return cli_usage_error("detect", "--period: '%s' is not a duration", optarg);
 			break;
-		case 'e': explain = true; break;
+		case 'e': sc.explain = true; break;
 		case 'h': usage(); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -206,120 +310,17 @@ int cmd_detect(int argc, char **argv)
 		return cli_usage_error("detect", optind == argc ? "missing FILE.csv (or - for stdin)"
 							: "give one FILE.csv");
 	path = argv[optind];
-	name = strcmp(path, "-") ? path : "<stdin>";
-	in = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!in)
+	sc.name = strcmp(path, "-") ? path : "<stdin>";
+	sc.threshold = params.threshold;
+	if (!(in = strcmp(path, "-") ? fopen(path, "r") : stdin))
 		return cli_fail("detect", "cannot open %s: %s", path, strerror(errno));
-	det = anomaly__new(&params);
-	if (!det) {
+	if (!(sc.det = anomaly__new(&params)))
 		rc = cli_fail("detect", "cannot create the detector: %s", strerror(errno));
-		goto cleanup;
-	}
-
-	while ((len = getline(&line, &cap, in)) >= 0) {
-		char *field[MAX_FIELDS];
-		size_t raw_off[MAX_FIELDS], raw_len[MAX_FIELDS];
-		struct anomaly_result res;
-		int64_t ts;
-		double value;
-		int nf, r;
-
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3)) {   /* UTF-8 BOM */
-			len -= 3;
-			memmove(line, line + 3, (size_t)len + 1);
-		}
-		if (strlen(line) != (size_t)len) {
-			cli_fail("detect", "%s:%lu: NUL byte in the line; is this a text CSV file?", name, lineno);
-			goto cleanup;
-		}
-		if (!line[strspn(line, " \t")])
-			continue;
-		if ((size_t)len >= copy_cap) {
-			free(copy);
-			copy_cap = (size_t)len + 1;
-			copy = malloc(copy_cap);
-			if (!copy) {
-				cli_fail("detect", "out of memory");
-				goto cleanup;
-			}
-		}
-		memcpy(copy, line, (size_t)len + 1);
-		nf = split_csv(line, field, raw_off, raw_len);
-		if (nf < 0) {
-			cli_fail("detect", "%s:%lu: malformed quoted field", name, lineno);
-			goto cleanup;
-		}
-		if (!header_done) {
-			header_done = true;
-			printf("timestamp,value,anomaly_score%s\n", explain ? ",expected,low,high,kind" : "");
-			if (nf < 2) {
-				cli_fail("detect", "%s:%lu: expected a header line with timestamp and value columns, got '%s'",
-					 name, lineno, copy);
-				goto cleanup;
-			}
-			/* A first line that reads as a row is a row (no header). */
-			if (!(parse_time_ns(trim(field[0]), &ts) == 0 && parse_double(trim(field[1]), &value) == 0)) {
-				header_columns(field, nf, &ts_col, &val_col);
-				continue;
-			}
-		}
-		if (nf <= ts_col || nf <= val_col) {
-			cli_fail("detect", "%s:%lu: expected at least %d columns, got %d", name, lineno,
-				 (ts_col > val_col ? ts_col : val_col) + 1, nf);
-			goto cleanup;
-		}
-		r = parse_time_ns(trim(field[ts_col]), &ts);
-		if (r) {
-			cli_fail("detect", "%s:%lu: timestamp '%s' %s", name, lineno, field[ts_col],
-				 r == -ERANGE ? "is out of range" : "is not a date-time or epoch number");
-			goto cleanup;
-		}
-		if (parse_double(trim(field[val_col]), &value)) {
-			cli_fail("detect", "%s:%lu: value '%s' is not a finite number", name, lineno, field[val_col]);
-			goto cleanup;
-		}
-		/* The detector wants time that never goes back; rows are kept in
-		 * file order, each at the latest time seen so far. */
-		if (ts < latest_ts) {
-			if (!stepped_back++)
-				fprintf(stderr, "ksight detect: warning: %s:%lu: timestamp '%s' is earlier than a row "
-					"before it (the clock stepped back); scoring in file order\n",
-					name, lineno, trim(field[ts_col]));
-			ts = latest_ts;
-		}
-		latest_ts = ts;
-		r = anomaly__update(det, ts, value, &res);
-		if (r) {
-			cli_fail("detect", "%s:%lu: %s", name, lineno, strerror(-r));
-			goto cleanup;
-		}
-		printf("%.*s,%.*s,%.6f", (int)raw_len[ts_col], copy + raw_off[ts_col],
-		       (int)raw_len[val_col], copy + raw_off[val_col], shown_score(&res, params.threshold));
-		if (explain)
-			printf(",%.6g,%.6g,%.6g,%s", res.expected, res.low, res.high, kind_name(res.kind));
-		putchar('\n');
-	}
-	if (ferror(in)) {
-		cli_fail("detect", "cannot read %s: %s", name, strerror(errno));
-		goto cleanup;
-	}
-	if (!header_done) {
-		cli_fail("detect", "%s is empty: expected a header line and timestamp,value rows", name);
-		goto cleanup;
-	}
-	if (fflush(stdout) || ferror(stdout)) {
-		cli_fail("detect", "cannot write the output: %s", strerror(errno));
-		goto cleanup;
-	}
-	rc = EXIT_OK;
-cleanup:
-	free(line);
-	free(copy);
-	anomaly__free(det);
-	if (in && in != stdin)
+	else
+		rc = score_file(&sc, in);
+	free(sc.copy);
+	anomaly__free(sc.det);
+	if (in != stdin)
 		fclose(in);
 	return rc;
 }

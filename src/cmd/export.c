@@ -15,13 +15,14 @@
 #include "../lib/json.h"
 #include "../store/parquet.h"
 #include "cmd.h"
+#include "session.h"
 
 #define NWINDOWS 3
 static const uint32_t windows[NWINDOWS] = { 60, 300, 900 };
 
 static void usage(void)
 {
-	printf("usage: ksight export --features [--db PATH] [--from T] [--to T | --last D]\n"
+	printf("usage: ksight export --features [--db PATH | --config FILE] [--from T] [--to T | --last D]\n"
 	       "                     [--format csv|parquet|json] [--out FILE]\n"
 	       "\n"
 	       "Exports the samples the agent judges (one per metric and tick: see\n"
@@ -43,14 +44,17 @@ static void usage(void)
 	       "metadata: Parquet key 'ksight.baselines' (JSON), the 'metadata' member of\n"
 	       "the JSON document, or FILE.baselines.json beside a CSV file.\n"
 	       "\n"
+	       CLI_HELP_DB_ORDER
+	       "\n"
 	       "Options:\n"
-	       "  --features       export the features (the only export so far)\n"
-	       "  --db PATH        database (default kernelsight.db)\n"
-	       "  --from T, --to T range ('2026-01-02 15:04:05', ISO 8601 or epoch; default all)\n"
-	       "  --last D         the last D of the data (e.g. 30m)\n"
-	       "  --format F       csv (default), parquet or json\n"
-	       "  --out FILE       output file (default stdout; parquet needs a file)\n"
-	       "  -h, --help       this help\n"
+	       "  --features        export the features (the only export so far)\n"
+	       CLI_HELP_DB
+	       CLI_HELP_CONFIG
+	       "  --from T, --to T  range ('2026-01-02 15:04:05', ISO 8601 or epoch; default all)\n"
+	       "  --last D          the last D of the data (e.g. 30m)\n"
+	       "  --format F        csv (default), parquet or json\n"
+	       "  --out FILE        output file (default stdout; parquet needs a file)\n"
+	       "  -h, --help        this help\n"
 	       "\n"
 	       "Examples:\n"
 	       "  ksight export --features --out features.csv\n"
@@ -280,23 +284,23 @@ static int write_features(struct out *o, const struct history *set, const struct
 	return rc;
 }
 
-static int run(const char *db, const struct cli_range *range, enum format format, const char *out_path)
+static int run(struct session *ses, const struct cli_range *range, enum format format, const char *out_path)
 {
+	const char *db = ses->cfg.db_path;
 	struct history set = { 0 };
 	struct metric_meta *meta = NULL;
 	struct out o = { .format = format, .jbuf = BUF_INIT };
 	struct buf meta_buf = BUF_INIT;
 	struct json mj;
 	char err[STORE_ERR_MAX];
-	struct store *s = NULL;
+	struct store *s;
 	int64_t from, to;
 	int32_t off = utc_offset();
 	int rc;
 
-	if (store__open(db, STORE_READ_ONLY, &s, err)) {
-		rc = cli_fail("export", "%s", err);
+	if ((rc = session__open_store(ses, STORE_READ_ONLY)))
 		goto cleanup;
-	}
+	s = ses->store;
 	if ((rc = cli_time_range("export", s, range, &from, &to)))
 		goto cleanup;
 	if (history__load(&set, s, from, to, err)) {
@@ -406,7 +410,6 @@ cleanup:
 	buf_free(&meta_buf);
 	free(meta);
 	history__free(&set);
-	store__close(s);
 	return rc;
 }
 
@@ -414,28 +417,26 @@ int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "features", no_argument, NULL, 'F' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "last", required_argument, NULL, 'l' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
+		CLI_OPTIONS_RANGE,
 		{ "format", required_argument, NULL, 'm' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_range range = { 0 };
-	const char *db = "kernelsight.db", *out = NULL;
+	struct cli_common common = { 0 };
+	const char *out = NULL;
 	enum format format = F_CSV;
+	struct session s;
 	bool features = false;
-	int opt;
+	int opt, rc;
 
 	while ((opt = cli_getopt("export", argc, argv, "ho:", opts)) != -1) {
+		if (cli_common_opt(&common, opt, optarg))
+			continue;
 		switch (opt) {
 		case 'F': features = true; break;
-		case 'd': db = optarg; break;
-		case 'f': range.from = optarg; break;
-		case 't': range.to = optarg; break;
-		case 'l': range.last = optarg; break;
 		case 'o': out = optarg; break;
 		case 'm':
 			if (!strcmp(optarg, "csv"))
@@ -457,5 +458,8 @@ int cmd_export(int argc, char **argv)
 		return cli_usage_error("export", "say what to export: --features");
 	if (format == F_PARQUET && !out)
 		return cli_usage_error("export", "--format parquet needs --out FILE");
-	return run(db, &range, format, out);
+	if (!(rc = session__init(&s, "export", &common, SESSION_DB_ONLY)))
+		rc = run(&s, &common.range, format, out);
+	session__close(&s);
+	return rc;
 }

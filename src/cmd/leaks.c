@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "../collect/collector.h"
-#include "../config/config.h"
 #include "../lib/buf.h"
 #include "../lib/json.h"
 #include "../lib/parse.h"
@@ -22,10 +21,11 @@
 #include "../scrape/procfs.h"
 #include "../store/store.h"
 #include "cmd.h"
+#include "session.h"
 
 static void usage(void)
 {
-	printf("usage: ksight leaks [--db PATH] [--json]\n"
+	printf("usage: ksight leaks [--db PATH | --config FILE] [--json]\n"
 	       "       ksight leaks --live [--duration TIME] [--json] [--config FILE]\n"
 	       "\n"
 	       "Lists processes whose memory grows like a leak: the growth pattern (linear,\n"
@@ -39,13 +39,16 @@ static void usage(void)
 	       "only that tracer, without a database, and prints suspects as they are found\n"
 	       "(needs root, or CAP_BPF + CAP_PERFMON).\n"
 	       "\n"
+	       CLI_HELP_DB_ORDER
+	       "\n"
 	       "Options:\n"
-	       "  --db PATH        database file (default: kernelsight.db)\n"
-	       "  --json           JSON: an array (database), one object per line (--live)\n"
-	       "  --live           trace now instead of reading the database\n"
-	       "  --duration TIME  with --live: stop after TIME (e.g. 30, 30s, 5m)\n"
-	       "  --config FILE    with --live: YAML configuration (tracers.rss.* keys)\n"
-	       "  -h, --help       this help\n"
+	       CLI_HELP_DB
+	       CLI_HELP_CONFIG
+	       "                    (with --live: its tracers.rss.* settings)\n"
+	       "  --json            JSON: an array (database), one object per line (--live)\n"
+	       "  --live            trace now instead of reading the database\n"
+	       "  --duration TIME   with --live: stop after TIME (e.g. 30, 30s, 5m)\n"
+	       "  -h, --help        this help\n"
 	       "\n"
 	       "Examples:\n"
 	       "  ksight leaks\n"
@@ -282,28 +285,27 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 	return 0;
 }
 
-static int list(const char *db, bool json)
+static int list(struct session *s, bool json)
 {
-	struct store *store = NULL;
+	const char *db = s->cfg.db_path;
+	struct store *store;
 	char err[STORE_ERR_MAX];
 	struct lister l = { .json = json };
 	struct store_query_cb cb = { NULL, on_row, &l };
 	int64_t has_table = 0;
 	int rc;
 
-	if (store__open(db, STORE_READ_ONLY, &store, err))
-		return cli_fail("leaks", "%s", err);
+	if ((rc = session__open_store(s, STORE_READ_ONLY)))
+		return rc;
+	store = s->store;
 	if (store__query_int(store, "SELECT count(*) FROM sqlite_master WHERE name = 'memory_growth_events'",
-			     &has_table, err) || !has_table) {
-		store__close(store);
+			     &has_table, err) || !has_table)
 		return cli_fail("leaks", "%s has no memory_growth_events table: it was written by an older ksight; "
 				"run 'ksight agent --db %s' to add it", db, db);
-	}
 	json_init(&l.j, &l.out);
 	if (json)
 		json_arr_begin(&l.j);
 	rc = store__query(store, list_sql, &cb, err);
-	store__close(store);
 	if (json) {
 		json_arr_end(&l.j);
 		fwrite(l.out.data, 1, l.out.len, stdout);
@@ -367,49 +369,34 @@ static void live_tick(void *ctx, struct collector *c, struct batch *b, int64_t n
 	batch__clear(b);        /* no database: nothing else wants the rows */
 }
 
-static int live(const char *config_path, int64_t duration_ns, bool json)
+/* --live: the rss tracer alone, no database; s holds the configuration. */
+static int live(struct session *s, int64_t duration_ns, bool json)
 {
 	bool tracers[TRACER_COUNT] = { [TRACER_rss] = true };
 	bool scrapers[SCRAPER_COUNT] = { 0 };
 	struct collector_opts opts = { tracers, scrapers, true };
 	struct live lv = { .json = json };
 	struct collector_hooks hooks = { .on_tick = live_tick, .ctx = &lv };
-	struct collector *col = NULL;
-	char err[CONFIG_ERR_MAX];
-	struct config cfg;
 	struct tracer *t;
 	int rc;
 
-	config__defaults(&cfg);
-	if (config_path && config__load(&cfg, config_path, err)) {
-		fprintf(stderr, "ksight leaks: bad configuration: %s\n", err);
-		config__free(&cfg);
-		return EXIT_USAGE;
-	}
-	if ((rc = collector__open(&cfg, &opts, &col))) {
-		config__free(&cfg);
-		return cli_fail("leaks", "cannot start the collector: %s", strerror(-rc));
-	}
-	t = collector__tracer(col, TRACER_rss);
+	if ((rc = session__start_collector(s, &opts)))
+		goto cleanup;
+	t = collector__tracer(s->col, TRACER_rss);
 	if (!t->enabled) {
 		rc = cli_fail("leaks", "cannot trace RSS: %s%s", t->reason,
-			      strstr(t->reason, "not permitted") ? " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
+			      t->state == SOURCE_OFF_DENIED ? " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
 		goto cleanup;
 	}
 	if (!json)
 		fprintf(stderr, "ksight leaks: watching every process's memory%s (Ctrl-C stops)\n",
 			duration_ns ? " for the given duration" : "");
-	rc = collector__run(col, NULL, duration_ns, &hooks);
-	if (rc) {
-		rc = cli_fail("leaks", "event loop failed: %s", strerror(-rc));
+	if ((rc = session__run(s, duration_ns, &hooks)))
 		goto cleanup;
-	}
 	if (!json)
 		fprintf(stderr, "ksight leaks: %zu row%s\n", lv.rows, lv.rows == 1 ? "" : "s");
 	rc = EXIT_OK;
 cleanup:
-	collector__close(col);
-	config__free(&cfg);
 	buf_free(&lv.out);
 	return rc;
 }
@@ -417,25 +404,26 @@ cleanup:
 int cmd_leaks(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
 		{ "json", no_argument, NULL, 'j' },
 		{ "live", no_argument, NULL, 'l' },
 		{ "duration", required_argument, NULL, 't' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *config_path = NULL;
+	struct cli_common common = { 0 };
 	bool json = false, is_live = false;
 	int64_t duration_ns = 0;
-	int opt;
+	struct session s;
+	int opt, rc;
 
 	while ((opt = cli_getopt("leaks", argc, argv, "h", opts)) != -1) {
+		if (cli_common_opt(&common, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'd': db = optarg; break;
 		case 'j': json = true; break;
 		case 'l': is_live = true; break;
-		case 'c': config_path = optarg; break;
 		case 't':
 			if (parse_duration_ns(optarg, &duration_ns) || duration_ns <= 0)
 				return cli_usage_error("leaks", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
@@ -447,11 +435,12 @@ int cmd_leaks(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("leaks", "unexpected argument '%s'", argv[optind]);
-	if (is_live && db)
+	if (is_live && common.db)
 		return cli_usage_error("leaks", "--live does not read a database; drop --db");
-	if (!is_live && (duration_ns || config_path))
-		return cli_usage_error("leaks", "%s only applies with --live", duration_ns ? "--duration" : "--config");
-	if (is_live)
-		return live(config_path, duration_ns, json);
-	return list(db ? db : "kernelsight.db", json);
+	if (!is_live && duration_ns)
+		return cli_usage_error("leaks", "--duration only applies with --live");
+	if (!(rc = session__init(&s, "leaks", &common, is_live ? SESSION_SETTINGS : SESSION_DB_ONLY)))
+		rc = is_live ? live(&s, duration_ns, json) : list(&s, json);
+	session__close(&s);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #include "../lib/json.h"
 #include "../store/store.h"
 #include "cmd.h"
+#include "session.h"
 
 enum format { FMT_TABLE, FMT_JSON, FMT_CSV };
 
@@ -202,17 +203,20 @@ static int on_row(void *ctx, int ncols, const struct batch_value *values)
 
 static void usage(void)
 {
-	printf("usage: ksight query [--db PATH] [--json | --csv] SQL\n"
+	printf("usage: ksight query [--db PATH | --config FILE] [--json | --csv] SQL\n"
 	       "\n"
 	       "Runs SQL on the database through a read-only connection: statements that\n"
 	       "would write are refused.  A malformed statement prints SQLite's message and\n"
 	       "exits with 1.  `ksight schema` lists the tables and columns.\n"
 	       "\n"
+	       CLI_HELP_DB_ORDER
+	       "\n"
 	       "Options:\n"
-	       "  --db PATH   database file (default: kernelsight.db)\n"
-	       "  --json      one JSON array of row objects\n"
-	       "  --csv       CSV with a header line (RFC 4180 quoting)\n"
-	       "  -h, --help  this help\n"
+	       CLI_HELP_DB
+	       CLI_HELP_CONFIG
+	       "  --json            one JSON array of row objects\n"
+	       "  --csv             CSV with a header line (RFC 4180 quoting)\n"
+	       "  -h, --help        this help\n"
 	       "\n"
 	       "Examples:\n"
 	       "  ksight query 'select event, count(*) from process_events group by event'\n"
@@ -224,22 +228,24 @@ static void usage(void)
 int cmd_query(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = "kernelsight.db";
+	struct cli_common common = { 0 };
 	struct printer p = { .format = FMT_TABLE };
 	char err[STORE_ERR_MAX];
-	struct store *store = NULL;
+	struct session s;
 	struct store_query_cb cb = { on_columns, on_row, &p };
 	int opt, rc;
 
 	while ((opt = cli_getopt("query", argc, argv, "h", opts)) != -1) {
+		if (cli_common_opt(&common, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'd': db = optarg; break;
 		case 'j': p.format = FMT_JSON; break;
 		case 'c': p.format = FMT_CSV; break;
 		case 'h': usage(); return EXIT_OK;
@@ -248,22 +254,21 @@ int cmd_query(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("query", optind == argc ? "missing SQL" : "give the SQL as one argument (quote it)");
-	if (store__open(db, STORE_READ_ONLY, &store, err))
-		return cli_fail("query", "%s", err);
+	if ((rc = session__init(&s, "query", &common, SESSION_DB_ONLY)) ||
+	    (rc = session__open_store(&s, STORE_READ_ONLY)))
+		goto out;
 	json_init(&p.json, &p.out);
 	if (p.format == FMT_JSON)
 		putchar('[');
-	rc = store__query(store, argv[optind], &cb, err);
-	if (p.format == FMT_JSON) {
+	rc = store__query(s.store, argv[optind], &cb, err) ? cli_fail("query", "%s", err) : EXIT_OK;
+	if (p.format == FMT_JSON)
 		puts("]");
-	} else if (p.format == FMT_TABLE && !rc) {
+	else if (p.format == FMT_TABLE && !rc)
 		flush_table(&p);
-	}
+out:
 	free_columns(&p);
 	buf_free(&p.cells);
 	buf_free(&p.out);
-	store__close(store);
-	if (rc)
-		return cli_fail("query", "%s", err);
-	return EXIT_OK;
+	session__close(&s);
+	return rc;
 }

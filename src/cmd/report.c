@@ -8,10 +8,12 @@
 #include "../analysis/report.h"
 #include "../lib/clock.h"
 #include "cmd.h"
+#include "session.h"
 
 static void usage(void)
 {
-	printf("usage: ksight report [--db PATH] [--from T] [--to T | --last D] --out DIR\n"
+	printf("usage: ksight report [--db PATH | --config FILE] [--from T] [--to T | --last D]\n"
+	       "                     --out DIR\n"
 	       "\n"
 	       "Writes DIR/index.html, one self-contained page (the chart library and the data\n"
 	       "are inside it: it opens offline, from a file) with the views of a capture:\n"
@@ -26,8 +28,11 @@ static void usage(void)
 	       "none, the range is replayed through the same detectors and the page says so.\n"
 	       "DIR is created if missing.\n"
 	       "\n"
+	       CLI_HELP_DB_ORDER
+	       "\n"
 	       "Options:\n"
-	       "  --db PATH         database (default kernelsight.db)\n"
+	       CLI_HELP_DB
+	       CLI_HELP_CONFIG
 	       "  --from T, --to T  range ('2026-01-02 15:04:05', ISO 8601 or epoch; default all)\n"
 	       "  --last D          the last D of the data (e.g. 1h)\n"
 	       "  --out DIR         where index.html goes (required)\n"
@@ -41,28 +46,25 @@ static void usage(void)
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "last", required_argument, NULL, 'l' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
+		CLI_OPTIONS_RANGE,
 		{ "out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_range range = { 0 };
-	const char *db = "kernelsight.db", *out = NULL;
+	struct cli_common common = { 0 };
+	const char *out = NULL;
 	char err[STORE_ERR_MAX];
 	struct report_stats st;
-	struct store *s = NULL;
+	struct session s;
 	int64_t from, to, t0;
 	int opt, rc;
 
 	while ((opt = cli_getopt("report", argc, argv, "ho:", opts)) != -1) {
+		if (cli_common_opt(&common, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'd': db = optarg; break;
-		case 'f': range.from = optarg; break;
-		case 't': range.to = optarg; break;
-		case 'l': range.last = optarg; break;
 		case 'o': out = optarg; break;
 		case 'h': usage(); return EXIT_OK;
 		default: return EXIT_USAGE;
@@ -72,16 +74,16 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
 	if (!out)
 		return cli_usage_error("report", "--out DIR is required");
-	if (store__open(db, STORE_READ_ONLY, &s, err))
-		return cli_fail("report", "%s", err);
-	if ((rc = cli_time_range("report", s, &range, &from, &to)))
+	if ((rc = session__init(&s, "report", &common, SESSION_DB_ONLY)) ||
+	    (rc = session__open_store(&s, STORE_READ_ONLY)) ||
+	    (rc = cli_time_range("report", s.store, &common.range, &from, &to)))
 		goto cleanup;
 	if (mkdir(out, 0755) && errno != EEXIST) {
 		rc = cli_fail("report", "cannot create %s: %s", out, strerror(errno));
 		goto cleanup;
 	}
 	t0 = clock_mono_ns();
-	if (report__write(s, from, to, out, &st, err)) {
+	if (report__write(s.store, from, to, out, &st, err)) {
 		rc = cli_fail("report", "%s", err);
 		goto cleanup;
 	}
@@ -91,6 +93,6 @@ int cmd_report(int argc, char **argv)
 	       (double)(clock_mono_ns() - t0) / 1e9);
 	rc = EXIT_OK;
 cleanup:
-	store__close(s);
+	session__close(&s);
 	return rc;
 }

@@ -48,6 +48,7 @@
 #include "../store/store.h"
 #include "cmd.h"
 #include "run.h"
+#include "session.h"
 
 #define TICK_NS (100 * NSEC_PER_MSEC)
 #define SETTLE_TICKS 2          /* ticks to wait for exit records still on their way */
@@ -73,7 +74,7 @@ static void usage(void)
 	       "                     ksight-run-<UTC time>.parquet in this directory)\n"
 	       "  --no-parquet       do not write a Parquet file\n"
 	       "  --db PATH          also append the run to this database (tables runs and\n"
-	       "                     run_processes)\n"
+	       "                     run_processes; no database without it)\n"
 	       "  --json             print a JSON summary on stdout after the job's own output\n"
 	       "  --exclude-shells   leave out sh, bash, dash and zsh processes (except CMD);\n"
 	       "                     their children hang under their nearest other ancestor\n"
@@ -383,19 +384,178 @@ static void fill_unknown_starts(struct run *r)
 	}
 }
 
-static int write_db(const char *db, struct store *store, const struct run *r, const char *parquet)
+/* Appends the run to the session's database; EXIT_OK or EXIT_FAIL (printed). */
+static int write_db(struct session *ses, const struct run *r, const char *parquet)
 {
 	struct batch b;
 	char err[STORE_ERR_MAX];
-	int rc;
+	int e;
 
 	batch__init(&b);
 	run__batch(r, &b, parquet);
-	rc = store__write_batch(store, &b, err);
+	e = store__write_batch(ses->store, &b, err);
 	batch__free(&b);
-	if (rc)
-		cli_fail("run", "cannot write the run to %s: %s", db, err);
-	return rc;
+	if (e)
+		return cli_fail("run", "cannot write the run to %s: %s", ses->cfg.db_path, err);
+	return EXIT_OK;
+}
+
+/* The flags of ksight run. */
+struct run_flags {
+	struct cli_common common;    /* --db */
+	const char *parquet;         /* --parquet FILE, or NULL */
+	bool no_parquet, json, exclude_shells, quiet;
+	int64_t timeout_ns;          /* 0: no --timeout */
+};
+
+/* One ksight run, from the fork of the job to the last output line. */
+struct run_cmd {
+	struct run_flags f;
+	char **argv;                 /* CMD [ARGS...] */
+	struct session ses;
+	struct job job;
+	bool spawned;                /* the job is forked but not exec'd yet */
+	char *parquet_path;          /* NULL with --no-parquet */
+	struct parquet_writer *pw;
+	struct run_state s;
+};
+
+/* Steps 1 and 2: the job, first (its copy of ksight is as small as it
+ * gets), then the outputs, so that a bad --parquet or --db fails before
+ * CMD runs. */
+static int start_job(struct run_cmd *c)
+{
+	sigset_t orig_mask;
+	int err;
+
+	pthread_sigmask(SIG_SETMASK, NULL, &orig_mask);
+	if ((err = job_spawn(&c->job, c->argv, &orig_mask)))
+		return cli_fail("run", "cannot fork: %s", strerror(-err));
+	c->spawned = true;
+	signal(SIGPIPE, SIG_IGN);
+	/* The terminal hanging up should not cost the job its record. */
+	signal(SIGHUP, SIG_IGN);
+	if (!c->f.no_parquet) {
+		c->parquet_path = c->f.parquet ? strdup(c->f.parquet) : default_parquet_path(clock_real_ns());
+		if (!c->parquet_path)
+			abort();
+		if ((err = run_parquet__open(c->parquet_path, &c->pw)))
+			return cli_fail("run", "cannot write %s: %s", c->parquet_path, strerror(-err));
+	}
+	return c->f.common.db ? session__open_store(&c->ses, STORE_READ_WRITE) : EXIT_OK;
+}
+
+/* Step 3: the proc tracer, following the job. */
+static int start_tracer(struct run_cmd *c)
+{
+	bool tracers[TRACER_COUNT] = { [TRACER_proc] = true };
+	bool scrapers[SCRAPER_COUNT] = { false };
+	struct run_state *s = &c->s;
+	int rc;
+
+	proc_tracer_follow(&(struct proc_follow_opts){ .root_pid = (uint32_t)c->job.pid,
+						       .exclude_shells = c->f.exclude_shells });
+	if ((rc = session__start_collector(&c->ses, &(struct collector_opts){ tracers, scrapers, true })))
+		return rc;
+	s->col = c->ses.col;
+	s->tracer = collector__tracer(s->col, TRACER_proc);
+	if (!s->tracer->enabled)
+		return cli_fail("run", "cannot trace processes: %s%s", s->tracer->reason,
+				geteuid() ? " (ksight run needs root, or CAP_BPF and CAP_PERFMON)" : "");
+	s->quiet = c->f.quiet;
+	run__init(&s->run, (uint32_t)c->job.pid, (uint32_t)getpid(), c->argv, clock_real_ns());
+	s->run.exclude_shells = c->f.exclude_shells;
+	proc_tracer_set_consumer(s->tracer, on_record, s);
+	return EXIT_OK;
+}
+
+/* Step 4: lets the job exec; a failure is CMD's exit status, as a shell's
+ * (127: not found, 126: not executable). */
+static int release_job(struct run_cmd *c)
+{
+	int exec_errno = job_release(&c->job);
+	const char *cmd = c->argv[0];
+
+	if (!exec_errno) {
+		c->spawned = false;          /* CMD runs: from now on it is the user's */
+		return EXIT_OK;
+	}
+	waitpid(c->job.pid, NULL, 0);
+	c->spawned = false;
+	if (exec_errno == ENOENT && !strchr(cmd, '/'))
+		cli_fail("run", "cannot run '%s': command not found in PATH", cmd);
+	else
+		cli_fail("run", "cannot run '%s': %s", cmd, strerror(exec_errno));
+	return exec_errno == ENOENT ? 127 : 126;
+}
+
+/* Step 5: traces until the job is over, then ends the model with what the
+ * kernel still tracks and what ksight itself used. */
+static int trace(struct run_cmd *c)
+{
+	struct run_state *s = &c->s;
+	struct collector_hooks hooks = { .on_tick = on_tick, .on_signal = on_signal, .ctx = s };
+	struct rusage ru;
+	uint32_t *alive;
+	int rc, nalive;
+
+	if ((rc = session__run(&c->ses, c->f.timeout_ns, &hooks)))
+		return rc;
+	reap_root(s);
+	s->run.timed_out = !s->done && c->f.timeout_ns > 0;
+	collector__drain(s->col);
+	if (!(alive = calloc(FOLLOWED_MAX, sizeof(*alive))))
+		abort();
+	nalive = proc_tracer_followed(s->tracer, alive, FOLLOWED_MAX);
+	s->run.records_lost = tracer__lost(s->tracer, true) + s->tracer->stats_total[KS_STAT_RATE_LIMITED];
+	fill_unknown_starts(&s->run);
+	run__finish(&s->run, alive, nalive > 0 ? (size_t)nalive : 0, clock_real_ns());
+	free(alive);
+	s->col = c->ses.col = collector__close(c->ses.col);
+	getrusage(RUSAGE_SELF, &ru);
+	s->run.self_cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * NSEC_PER_SEC +
+			     (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * NSEC_PER_USEC;
+	s->run.self_peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
+	return EXIT_OK;
+}
+
+/* Step 6: Parquet, the database, the summary and the JSON.  Returns CMD's
+ * exit status; an output failure alone is a runtime error. */
+static int write_outputs(struct run_cmd *c)
+{
+	struct run *r = &c->s.run;
+	struct run_outputs out = { 0 };
+	bool failed = false;
+	int err;
+
+	if (c->pw) {
+		err = run_parquet__write(r, c->pw, c->f.common.db);
+		c->pw = NULL;
+		if (err) {
+			cli_fail("run", "cannot write %s: %s; no file was left there", c->parquet_path, strerror(-err));
+			failed = true;
+		} else {
+			out.parquet = c->parquet_path;
+			out.parquet_rows = (int64_t)r->rows;
+		}
+	}
+	if (c->ses.store) {
+		if (write_db(&c->ses, r, out.parquet))
+			failed = true;
+		else
+			out.db = c->ses.cfg.db_path;
+	}
+	if (!c->f.quiet)
+		run__print_summary(r, &out, stderr, cli_color(STDERR_FILENO), summary_width());
+	if (c->f.json) {
+		struct buf j = BUF_INIT;
+
+		run__json(r, &out, &j);
+		fflush(stdout);
+		printf("%s\n", j.data);
+		buf_free(&j);
+	}
+	return failed && r->exit_status == 0 ? EXIT_FAIL : r->exit_status;
 }
 
 int cmd_run(int argc, char **argv)
@@ -403,7 +563,7 @@ int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "parquet", required_argument, NULL, 'p' },
 		{ "no-parquet", no_argument, NULL, 'P' },
-		{ "db", required_argument, NULL, 'd' },
+		CLI_OPTION_DB,
 		{ "json", no_argument, NULL, 'j' },
 		{ "exclude-shells", no_argument, NULL, 'x' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -411,32 +571,21 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *parquet_arg = NULL, *db = NULL;
-	bool no_parquet = false, json = false, exclude_shells = false, quiet = false;
-	int64_t timeout_ns = 0;
-	char *parquet_path = NULL, serr[STORE_ERR_MAX];
-	struct parquet_writer *pw = NULL;
-	struct store *store = NULL;
-	struct run_state s = { 0 };
-	struct run_outputs out = { 0 };
-	struct job job = { .go_fd = -1, .err_fd = -1 };
-	struct config cfg;
-	sigset_t orig_mask;
-	bool spawned = false, outputs_failed = false;
-	int opt, rc = EXIT_FAIL, exec_errno;
-	uint32_t *alive = NULL;
-	int nalive;
+	struct run_cmd c = { .job = { .go_fd = -1, .err_fd = -1 } };
+	struct run_flags *f = &c.f;
+	int opt, rc;
 
 	while ((opt = cli_getopt("run", argc, argv, "+h", opts)) != -1) {
+		if (cli_common_opt(&f->common, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'p': parquet_arg = optarg; break;
-		case 'P': no_parquet = true; break;
-		case 'd': db = optarg; break;
-		case 'j': json = true; break;
-		case 'x': exclude_shells = true; break;
-		case 'q': quiet = true; break;
+		case 'p': f->parquet = optarg; break;
+		case 'P': f->no_parquet = true; break;
+		case 'j': f->json = true; break;
+		case 'x': f->exclude_shells = true; break;
+		case 'q': f->quiet = true; break;
 		case 't':
-			if (parse_duration_ns(optarg, &timeout_ns) || timeout_ns <= 0)
+			if (parse_duration_ns(optarg, &f->timeout_ns) || f->timeout_ns <= 0)
 				return cli_usage_error("run", "--timeout: '%s' is not a duration (e.g. 30, 30s, 5m)",
 						       optarg);
 			break;
@@ -446,159 +595,25 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind == argc)
 		return cli_usage_error("run", "missing the command to run: ksight run [options] -- CMD [ARGS...]");
-	if (parquet_arg && no_parquet)
+	if (f->parquet && f->no_parquet)
 		return cli_usage_error("run", "--parquet and --no-parquet contradict each other");
-	if (parquet_arg && !parquet_arg[0])
+	if (f->parquet && !f->parquet[0])
 		return cli_usage_error("run", "--parquet needs a file name");
+	c.argv = argv + optind;
+	/* The built-in settings, not a configuration file's: what a run
+	 * records does not depend on the host's agent. */
+	session__init(&c.ses, "run", &f->common, SESSION_DEFAULTS);
+	c.ses.cfg.interval_ns = TICK_NS;
+	c.ses.cfg.tracers[TRACER_proc].rate_cap = 0;   /* a run must not drop processes on purpose */
 
-	config__defaults(&cfg);
-	cfg.interval_ns = TICK_NS;
-	cfg.tracers[TRACER_proc].rate_cap = 0;   /* a run must not drop processes on purpose */
-
-	/* 1. the job, first: its copy of ksight is as small as it gets */
-	pthread_sigmask(SIG_SETMASK, NULL, &orig_mask);
-	if ((rc = job_spawn(&job, argv + optind, &orig_mask))) {
-		rc = cli_fail("run", "cannot fork: %s", strerror(-rc));
-		goto cleanup;
-	}
-	spawned = true;
-	signal(SIGPIPE, SIG_IGN);
-	/* The terminal hanging up should not cost the job its record. */
-	signal(SIGHUP, SIG_IGN);
-
-	/* 2. outputs */
-	if (!no_parquet) {
-		parquet_path = parquet_arg ? strdup(parquet_arg) : default_parquet_path(clock_real_ns());
-		if (!parquet_path)
-			abort();
-		if ((rc = run_parquet__open(parquet_path, &pw))) {
-			rc = cli_fail("run", "cannot write %s: %s", parquet_path, strerror(-rc));
-			goto cleanup;
-		}
-	}
-	if (db && store__open(db, STORE_READ_WRITE, &store, serr)) {
-		rc = cli_fail("run", "%s", serr);
-		goto cleanup;
-	}
-
-	/* 3. the tracer, following the job */
-	proc_tracer_follow(&(struct proc_follow_opts){ .root_pid = (uint32_t)job.pid,
-						       .exclude_shells = exclude_shells });
-	{
-		bool tracers[TRACER_COUNT] = { [TRACER_proc] = true };
-		bool scrapers[SCRAPER_COUNT] = { false };
-		struct collector_opts copts = { tracers, scrapers, true };
-
-		if ((rc = collector__open(&cfg, &copts, &s.col))) {
-			rc = cli_fail("run", "cannot start the tracer: %s", strerror(-rc));
-			goto cleanup;
-		}
-	}
-	s.tracer = collector__tracer(s.col, TRACER_proc);
-	if (!s.tracer->enabled) {
-		rc = cli_fail("run", "cannot trace processes: %s%s", s.tracer->reason,
-			      geteuid() ? " (ksight run needs root, or CAP_BPF and CAP_PERFMON)" : "");
-		goto cleanup;
-	}
-	s.quiet = quiet;
-	run__init(&s.run, (uint32_t)job.pid, (uint32_t)getpid(), argv + optind, clock_real_ns());
-	s.run.exclude_shells = exclude_shells;
-	proc_tracer_set_consumer(s.tracer, on_record, &s);
-
-	/* 4. go */
-	exec_errno = job_release(&job);
-	if (exec_errno) {
-		const char *cmd = argv[optind];
-
-		waitpid(job.pid, NULL, 0);
-		spawned = false;
-		if (exec_errno == ENOENT && !strchr(cmd, '/'))
-			cli_fail("run", "cannot run '%s': command not found in PATH", cmd);
-		else
-			cli_fail("run", "cannot run '%s': %s", cmd, strerror(exec_errno));
-		rc = exec_errno == ENOENT ? 127 : 126;
-		goto cleanup;
-	}
-	spawned = false;             /* CMD runs: from now on it is the user's */
-
-	/* 5. trace until the job is over */
-	{
-		struct collector_hooks hooks = { .on_tick = on_tick, .on_signal = on_signal, .ctx = &s };
-
-		rc = collector__run(s.col, NULL, timeout_ns, &hooks);
-		if (rc) {
-			rc = cli_fail("run", "event loop failed: %s", strerror(-rc));
-			goto cleanup;
-		}
-	}
-	reap_root(&s);
-	s.run.timed_out = !s.done && timeout_ns > 0;
-	collector__drain(s.col);
-	alive = calloc(FOLLOWED_MAX, sizeof(*alive));
-	if (!alive)
-		abort();
-	nalive = proc_tracer_followed(s.tracer, alive, FOLLOWED_MAX);
-	if (nalive < 0)
-		nalive = 0;
-	s.run.records_lost = tracer__lost(s.tracer, true) + s.tracer->stats_total[KS_STAT_RATE_LIMITED];
-	fill_unknown_starts(&s.run);
-	run__finish(&s.run, alive, (size_t)nalive, clock_real_ns());
-	s.col = collector__close(s.col);
-
-	{
-		struct rusage ru;
-
-		getrusage(RUSAGE_SELF, &ru);
-		s.run.self_cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * NSEC_PER_SEC +
-				    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * NSEC_PER_USEC;
-		s.run.self_peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
-	}
-
-	/* 6. outputs */
-	if (pw) {
-		int64_t rows = (int64_t)s.run.rows;
-
-		rc = run_parquet__write(&s.run, pw, db);
-		pw = NULL;
-		if (rc) {
-			cli_fail("run", "cannot write %s: %s; no file was left there", parquet_path, strerror(-rc));
-			outputs_failed = true;
-		} else {
-			out.parquet = parquet_path;
-			out.parquet_rows = rows;
-		}
-	}
-	if (store) {
-		if (write_db(db, store, &s.run, out.parquet))
-			outputs_failed = true;
-		else
-			out.db = db;
-	}
-	if (!quiet)
-		run__print_summary(&s.run, &out, stderr, cli_color(STDERR_FILENO), summary_width());
-	if (json) {
-		struct buf j = BUF_INIT;
-
-		run__json(&s.run, &out, &j);
-		fflush(stdout);
-		printf("%s\n", j.data);
-		buf_free(&j);
-	}
-	/* The job's own failure wins; an output failure alone is a runtime
-	 * error. */
-	rc = s.run.exit_status;
-	if (outputs_failed && rc == 0)
-		rc = EXIT_FAIL;
-cleanup:
-	if (spawned)
-		job_abandon(&job);
-	free(alive);
-	parquet_writer__abort(pw);
-	store__close(store);
-	collector__close(s.col);
-	if (s.run.argv)
-		run__free(&s.run);
-	free(parquet_path);
-	config__free(&cfg);
+	if (!(rc = start_job(&c)) && !(rc = start_tracer(&c)) && !(rc = release_job(&c)) && !(rc = trace(&c)))
+		rc = write_outputs(&c);
+	if (c.spawned)
+		job_abandon(&c.job);
+	parquet_writer__abort(c.pw);
+	session__close(&c.ses);
+	if (c.s.run.argv)
+		run__free(&c.s.run);
+	free(c.parquet_path);
 	return rc;
 }

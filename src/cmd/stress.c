@@ -19,6 +19,7 @@
 #include "../store/store.h"
 #include "../store/writer.h"
 #include "cmd.h"
+#include "session.h"
 
 #define TYPES 10
 
@@ -137,8 +138,10 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  --duration TIME   load duration (default 60s)\n"
-	       "  --db PATH         database to create (default ksight-stress-<time>.db here)\n"
-	       "  --config FILE     collector configuration (YAML)\n"
+	       "  --db PATH         database to create (default ksight-stress-<time>.db here;\n"
+	       "                    never agent.db of the configuration)\n"
+	       CLI_HELP_CONFIG
+	       "                    (its tracers.* and scrapers.* settings apply)\n"
 	       "  -h, --help        this help\n"
 	       "\n"
 	       "Examples:\n"
@@ -148,117 +151,83 @@ static void usage(void)
 	       "                                    order by latency_ns desc limit 10'\n");
 }
 
-int cmd_stress(int argc, char **argv)
+/* Colours for the report; none when stdout is not a terminal. */
+static void set_colors(void)
 {
-	static const struct option opts[] = {
-		{ "duration", required_argument, NULL, 't' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL, *config_path = NULL;
-	char dbbuf[PATH_MAX], dir[PATH_MAX], err[CONFIG_ERR_MAX], serr[STORE_ERR_MAX];
-	struct load loads[LOAD_COUNT];
-	struct config cfg;
-	struct store *store = NULL, *reader = NULL;
-	struct collector *col = NULL;
-	struct writer *writer = NULL;
-	struct writer_stats ws;
-	struct progress prog = { 0 };
-	int64_t duration_ns = 60 * NSEC_PER_SEC, total = 0, scrape_errors = 0, kernel_drops = 0;
-	int opt, nloads = 0, captured = 0, missing_supported = 0, rc = EXIT_FAIL;
 	bool color = cli_color(STDOUT_FILENO);
 
-	while ((opt = cli_getopt("stress", argc, argv, "h", opts)) != -1) {
-		switch (opt) {
-		case 't':
-			if (parse_duration_ns(optarg, &duration_ns) || duration_ns < NSEC_PER_SEC)
-				return cli_usage_error("stress", "--duration: '%s' is not a duration of at least 1s", optarg);
-			break;
-		case 'd': db = optarg; break;
-		case 'c': config_path = optarg; break;
-		case 'h': usage(); return EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("stress", "unexpected argument '%s'", argv[optind]);
 	green = color ? "\033[32m" : "";
 	red = color ? "\033[31m" : "";
 	bold = color ? "\033[1m" : "";
 	reset = color ? "\033[0m" : "";
-	config__defaults(&cfg);
-	if (config_path && config__load(&cfg, config_path, err)) {
-		fprintf(stderr, "ksight stress: bad configuration: %s\n", err);
-		config__free(&cfg);
-		return EXIT_USAGE;
-	}
-	if (!db) {
-		time_t now = time(NULL);
-		struct tm tm;
+}
 
-		localtime_r(&now, &tm);
-		strftime(dbbuf, sizeof(dbbuf), "ksight-stress-%Y%m%d-%H%M%S.db", &tm);
-		db = dbbuf;
-	}
-	config__set_str(&cfg.db_path, db);
-
-	printf("%sKernelSight stress test%s: all collectors + generated load + validation\n\n", bold, reset);
+/* [1/6]: root and BTF, or why not. */
+static int check_prerequisites(void)
+{
 	printf("[1/6] Checking prerequisites\n");
-	if (geteuid() != 0) {
-		cli_fail("stress", "needs root for the eBPF tracers (run with sudo)");
-		goto cleanup;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		cli_fail("stress", "no kernel BTF at /sys/kernel/btf/vmlinux: the tracers cannot load");
-		goto cleanup;
-	}
+	if (geteuid() != 0)
+		return cli_fail("stress", "needs root for the eBPF tracers (run with sudo)");
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return cli_fail("stress", "no kernel BTF at /sys/kernel/btf/vmlinux: the tracers cannot load");
 	printf("  %s✓%s root, kernel BTF\n", green, reset);
 	printf("  stress-ng: %s, fio: %s\n", access("/usr/bin/stress-ng", X_OK) ? "not installed (built-in load)" : "found",
 	       access("/usr/bin/fio", X_OK) ? "not installed (built-in load)" : "found");
+	return EXIT_OK;
+}
+
+/* [2/6]: a new database, never one that exists; *dir is its directory
+ * (where the disk workload writes). */
+static int create_database(struct session *s, char dir[PATH_MAX])
+{
+	char *slash;
+	int rc;
 
 	printf("[2/6] Initializing database\n");
-	if (!access(db, F_OK)) {
-		cli_fail("stress", "%s already exists; choose a new --db", db);
-		goto cleanup;
-	}
-	if (store__open(db, STORE_READ_WRITE, &store, serr)) {
-		cli_fail("stress", "%s", serr);
-		goto cleanup;
-	}
-	printf("  %s✓%s %s\n", green, reset, db);
-	{
-		char *slash;
+	if (!access(s->cfg.db_path, F_OK))
+		return cli_fail("stress", "%s already exists; choose a new --db", s->cfg.db_path);
+	if ((rc = session__open_store(s, STORE_READ_WRITE)))
+		return rc;
+	printf("  %s✓%s %s\n", green, reset, s->cfg.db_path);
+	if (!realpath(s->cfg.db_path, dir))
+		snprintf(dir, PATH_MAX, ".");
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	return EXIT_OK;
+}
 
-		if (!realpath(db, dir))
-			snprintf(dir, sizeof(dir), ".");
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir)
-			*slash = '\0';
-	}
+/* [3/6]: every collector, each shown on or off with its reason, and the
+ * writer. */
+static int start_collectors(struct session *s)
+{
+	int rc;
 
 	printf("[3/6] Starting collectors\n");
-	if (collector__open(&cfg, NULL, &col)) {
-		cli_fail("stress", "cannot start the collectors");
-		goto cleanup;
-	}
+	if ((rc = session__start_collector(s, NULL)))
+		return rc;
 	for (int i = 0; i < TRACER_COUNT; i++) {
-		struct tracer *t = collector__tracer(col, i);
+		struct tracer *t = collector__tracer(s->col, i);
 
 		printf("  %s%s%s tracer  %-10s %s\n", t->enabled ? green : red, t->enabled ? "✓" : "✗", reset,
 		       t->ops->name, t->enabled ? (t->note[0] ? t->note : "") : t->reason);
 	}
 	for (int i = 0; i < SCRAPER_COUNT; i++) {
-		struct scraper *s = collector__scraper(col, i);
+		struct scraper *sc = collector__scraper(s->col, i);
 
-		printf("  %s%s%s scraper %-10s %s\n", s->enabled ? green : red, s->enabled ? "✓" : "✗", reset,
-		       s->ops->name, s->enabled ? "" : s->reason);
+		printf("  %s%s%s scraper %-10s %s\n", sc->enabled ? green : red, sc->enabled ? "✓" : "✗", reset,
+		       sc->ops->name, sc->enabled ? "" : sc->reason);
 	}
-	if (writer__start(store, cfg.queue_bytes, &writer)) {
-		cli_fail("stress", "cannot start the writer");
-		goto cleanup;
-	}
+	return session__start_writer(s);
+}
+
+/* [4/6] and [5/6]: the workloads, and the collectors' loop while they
+ * run. */
+static void generate_load(struct session *s, const char *dir, int64_t duration_ns)
+{
+	struct load loads[LOAD_COUNT];
+	struct progress prog = { 0 };
+	int nloads = 0;
 
 	printf("[4/6] Starting workloads\n");
 	for (int k = 0; k < LOAD_COUNT; k++) {
@@ -267,28 +236,45 @@ int cmd_stress(int argc, char **argv)
 			nloads++;
 		}
 	}
-
 	printf("[5/6] Generating load (%llds)\n", (long long)(duration_ns / NSEC_PER_SEC));
 	fflush(stdout);
 	prog.start_ns = clock_mono_ns();
 	prog.duration_ns = duration_ns;
 	prog.tty = isatty(STDOUT_FILENO);
-	{
-		struct collector_hooks hooks = { on_tick, on_signal, &prog };
-
-		collector__run(col, writer, duration_ns, &hooks);
-	}
+	session__run(s, duration_ns, &(struct collector_hooks){ on_tick, on_signal, &prog });
 	if (prog.tty)
 		putchar('\n');
 	load_stop_all(loads, nloads);
+}
 
-	printf("[6/6] Stopping collectors and analyzing results\n\n");
-	writer = writer__stop(writer, 30 * NSEC_PER_SEC, &ws);
-	store = store__close(store);
-	if (store__open(db, STORE_READ_ONLY, &reader, serr)) {
-		cli_fail("stress", "%s", serr);
-		goto cleanup;
+/* Why a type recorded nothing, and whether this kernel could have it:
+ * a tracer whose hook is missing here is not a failure. */
+static const char *why_empty(struct collector *col, int type, bool *ret_supported)
+{
+	struct tracer *t;
+	struct scraper *sc;
+
+	*ret_supported = true;
+	if (!types[type].tracer) {
+		sc = collector__scraper(col, scraper_find(types[type].collector));
+		return sc->enabled ? NULL : sc->reason;
 	}
+	t = collector__tracer(col, tracer_find(types[type].collector));
+	if (t->enabled)
+		return NULL;
+	*ret_supported = t->state != SOURCE_OFF_MISSING;
+	return t->reason;
+}
+
+/* [6/6]: what the database holds, per type, and the verdict.  ws: the
+ * writer's final figures. */
+static int report(struct session *s, const struct writer_stats *ws)
+{
+	struct store *reader = s->store;
+	int64_t total = 0, scrape_errors = 0, kernel_drops = 0;
+	int captured = 0, missing_supported = 0;
+	bool clean;
+
 	store__query_int(reader, "select coalesce(sum(drops), 0) from collector_stats where kind='scraper'",
 			 &scrape_errors, NULL);
 	store__query_int(reader, "select coalesce(sum(drops), 0) from collector_stats where kind='tracer'",
@@ -305,22 +291,9 @@ int cmd_stress(int argc, char **argv)
 	printf("Total rows collected: %lld\n\nEvent types captured:\n\n", (long long)total);
 	for (int i = 0; i < TYPES; i++) {
 		int64_t n = count_rows(reader, types[i].table);
-		const char *why = NULL;
-		bool supported = true;
+		bool supported;
+		const char *why = why_empty(s->col, i, &supported);
 
-		if (types[i].tracer) {
-			struct tracer *t = collector__tracer(col, tracer_find(types[i].collector));
-
-			if (!t->enabled) {
-				why = t->reason;
-				supported = !strstr(why, "not in this kernel");
-			}
-		} else {
-			struct scraper *s = collector__scraper(col, scraper_find(types[i].collector));
-
-			if (!s->enabled)
-				why = s->reason;
-		}
 		if (n > 0) {
 			captured++;
 			printf("  %s✓%s %-26s %9lld rows  (%s)\n", green, reset, types[i].table, (long long)n,
@@ -338,56 +311,105 @@ int cmd_stress(int argc, char **argv)
 	printf("\n───────────────────────────────────────────────────────────────\n");
 	printf("Captured: %d/%d event types\n", captured, TYPES);
 	printf("Parse errors: %lld   insert errors: %llu   rows dropped by the store: %llu   kernel drops: %lld\n",
-	       (long long)scrape_errors, (unsigned long long)ws.write_errors, (unsigned long long)ws.rows_dropped,
+	       (long long)scrape_errors, (unsigned long long)ws->write_errors, (unsigned long long)ws->rows_dropped,
 	       (long long)kernel_drops);
-	if (captured == TYPES && !scrape_errors && !ws.write_errors && !ws.rows_dropped) {
+	clean = !scrape_errors && !ws->write_errors && !ws->rows_dropped;
+	if (captured == TYPES && clean) {
 		printf("\n%s%s✓ SUCCESS%s - all %d event types captured\n", bold, green, reset, TYPES);
-		rc = EXIT_OK;
-	} else if (!missing_supported && !scrape_errors && !ws.write_errors && !ws.rows_dropped) {
+		return EXIT_OK;
+	}
+	if (!missing_supported && clean) {
 		printf("\n%s✓ SUCCESS for this kernel%s - %d/%d captured; the rest are not supported here (see above)\n",
 		       green, reset, captured, TYPES);
-		rc = EXIT_OK;
-	} else {
-		printf("\n%s%s✗ PARTIAL%s - %d/%d captured", bold, red, reset, captured, TYPES);
-		if (missing_supported)
-			printf("; %d supported type(s) recorded nothing", missing_supported);
-		if (scrape_errors || ws.write_errors || ws.rows_dropped)
-			printf("; parse/insert errors or dropped rows");
-		printf("\n");
+		return EXIT_OK;
 	}
+	printf("\n%s%s✗ PARTIAL%s - %d/%d captured", bold, red, reset, captured, TYPES);
+	if (missing_supported)
+		printf("; %d supported type(s) recorded nothing", missing_supported);
+	if (!clean)
+		printf("; parse/insert errors or dropped rows");
+	printf("\n");
+	return EXIT_FAIL;
+}
+
+/* The samples after the verdict: the slowest syscalls and the page faults. */
+static void print_samples(struct session *s)
+{
+	struct print_ctx pc = { 0 };
 
 	printf("\nSample slow syscalls:\n");
-	{
-		struct print_ctx pc = { 0 };
-		struct store_query_cb cb = { NULL, print_slow, &pc };
-
-		store__query(reader, "select comm, syscall_name, latency_ns / 1e6 from syscall_events "
-				     "order by latency_ns desc limit 5", &cb, NULL);
-		if (!pc.rows)
-			printf("  (none)\n");
-	}
+	store__query(s->store, "select comm, syscall_name, latency_ns / 1e6 from syscall_events "
+			       "order by latency_ns desc limit 5", &(struct store_query_cb){ NULL, print_slow, &pc },
+		     NULL);
+	if (!pc.rows)
+		printf("  (none)\n");
 	printf("\nPage fault summary:\n");
-	{
-		struct print_ctx pc = { 0 };
-		struct store_query_cb cb = { NULL, print_faults, &pc };
-
-		/* Mean latency weighted by each interval's count. */
-		store__query(reader,
-			     "select 'minor', sum(minor), sum(minor_avg_us * minor) / sum(case when minor_avg_us "
-			     "is not null then minor end) from page_fault_stats "
-			     "union all select 'major', sum(major), sum(major_avg_us * major) / sum(case when "
-			     "major_avg_us is not null then major end) from page_fault_stats", &cb, NULL);
-	}
+	/* Mean latency weighted by each interval's count. */
+	store__query(s->store,
+		     "select 'minor', sum(minor), sum(minor_avg_us * minor) / sum(case when minor_avg_us "
+		     "is not null then minor end) from page_fault_stats "
+		     "union all select 'major', sum(major), sum(major_avg_us * major) / sum(case when "
+		     "major_avg_us is not null then major end) from page_fault_stats",
+		     &(struct store_query_cb){ NULL, print_faults, &pc }, NULL);
 	printf("\n═══════════════════════════════════════════════════════════════\n");
-	printf("Database: %s\n", db);
+	printf("Database: %s\n", s->cfg.db_path);
 	printf("Explore:  %s query --db %s \"select * from io_latency_stats order by timestamp desc limit 5\"\n",
-	       program_invocation_name, db);
-cleanup:
-	load_stop_all(loads, nloads);
-	writer__stop(writer, 10 * NSEC_PER_SEC, NULL);
-	collector__close(col);
-	store__close(store);
-	store__close(reader);
-	config__free(&cfg);
+	       program_invocation_name, s->cfg.db_path);
+}
+
+int cmd_stress(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "duration", required_argument, NULL, 't' },
+		CLI_OPTION_DB,
+		CLI_OPTION_CONFIG,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_common common = { 0 };
+	char dbbuf[PATH_MAX], dir[PATH_MAX];
+	struct session s;
+	struct writer_stats ws;
+	int64_t duration_ns = 60 * NSEC_PER_SEC;
+	int opt, rc;
+
+	while ((opt = cli_getopt("stress", argc, argv, "h", opts)) != -1) {
+		if (cli_common_opt(&common, opt, optarg))
+			continue;
+		switch (opt) {
+		case 't':
+			if (parse_duration_ns(optarg, &duration_ns) || duration_ns < NSEC_PER_SEC)
+				return cli_usage_error("stress", "--duration: '%s' is not a duration of at least 1s", optarg);
+			break;
+		case 'h': usage(); return EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("stress", "unexpected argument '%s'", argv[optind]);
+	set_colors();
+	/* A fresh database each time, never the agent's. */
+	if (!common.db) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		strftime(dbbuf, sizeof(dbbuf), "ksight-stress-%Y%m%d-%H%M%S.db", &tm);
+		common.db = dbbuf;
+	}
+	if ((rc = session__init(&s, "stress", &common, SESSION_SETTINGS)))
+		goto out;
+	printf("%sKernelSight stress test%s: all collectors + generated load + validation\n\n", bold, reset);
+	if ((rc = check_prerequisites()) || (rc = create_database(&s, dir)) || (rc = start_collectors(&s)))
+		goto out;
+	generate_load(&s, dir, duration_ns);
+	printf("[6/6] Stopping collectors and analyzing results\n\n");
+	session__stop_writer(&s, 30 * NSEC_PER_SEC, &ws);
+	if ((rc = session__open_store(&s, STORE_READ_ONLY)))
+		goto out;
+	rc = report(&s, &ws);
+	print_samples(&s);
+out:
+	session__close(&s);
 	return rc;
 }

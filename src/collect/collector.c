@@ -155,7 +155,9 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 			memset(&c->tracers[i], 0, sizeof(c->tracers[i]));
 			c->tracers[i].ops = tracer_table[i];
 			c->tracers[i].id = i;
-			snprintf(c->tracers[i].reason, sizeof(c->tracers[i].reason), "disabled by configuration");
+			c->tracers[i].state = SOURCE_OFF_CONFIG;
+			snprintf(c->tracers[i].reason, sizeof(c->tracers[i].reason), "%s",
+				 source_state_name(SOURCE_OFF_CONFIG));
 			continue;
 		}
 		tracer__open(&c->tracers[i], i, &c->sink);
@@ -166,7 +168,9 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 		if (!c->scraper_selected[i]) {
 			memset(&c->scrapers[i], 0, sizeof(c->scrapers[i]));
 			c->scrapers[i].ops = scraper_table[i];
-			snprintf(c->scrapers[i].reason, sizeof(c->scrapers[i].reason), "disabled by configuration");
+			c->scrapers[i].state = SOURCE_OFF_CONFIG;
+			snprintf(c->scrapers[i].reason, sizeof(c->scrapers[i].reason), "%s",
+				 source_state_name(SOURCE_OFF_CONFIG));
 			continue;
 		}
 		scraper__open(&c->scrapers[i], i, cfg->root);

@@ -35,14 +35,17 @@ int scraper__open(struct scraper *s, enum scraper_id id, const char *root)
 	s->root = root ? root : "";
 	if (s->ops->priv_size && !(s->priv = calloc(1, s->ops->priv_size))) {
 		snprintf(s->reason, sizeof(s->reason), "out of memory");
+		s->state = SOURCE_OFF_FAILED;
 		return -ENOMEM;
 	}
 	if (s->ops->probe && (err = s->ops->probe(s)) < 0) {
 		if (!s->reason[0])
 			snprintf(s->reason, sizeof(s->reason), "%s", strerror(-err));
+		s->state = SOURCE_OFF_MISSING;
 		return err;
 	}
 	s->enabled = true;
+	s->state = SOURCE_ON;
 	return 0;
 }
 

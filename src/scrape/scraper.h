@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "source.h"
+
 struct batch;
 
 #define SCRAPERS(X) \
@@ -55,7 +57,8 @@ struct scraper {
 	const char *root;             /* filesystem prefix, "" for the live system */
 	void *priv;
 	bool enabled;
-	char reason[200];
+	enum source_state state;      /* SOURCE_ON exactly when enabled, else the kind of reason */
+	char reason[200];             /* disabled: why; enabled: why the last read failed, or "" */
 	uint64_t rows, rows_total;    /* per interval / since start */
 	uint64_t errors, errors_total;
 	double cost_ms;
@@ -65,7 +68,9 @@ extern const struct scraper_ops *const scraper_table[SCRAPER_COUNT];
 
 int scraper_find(const char *name);
 /* Sets up s for source id reading under root.  Returns 0, or a negative
- * errno with s disabled and s->reason filled (s must still be destroyed). */
+ * errno with s disabled, s->reason filled and s->state SOURCE_OFF_MISSING
+ * (the probe says the source cannot exist here) or SOURCE_OFF_FAILED (s must
+ * still be destroyed). */
 int scraper__open(struct scraper *s, enum scraper_id id, const char *root);
 /* Runs one scrape, counting rows and errors. */
 void scraper__run(struct scraper *s, struct batch *b, int64_t now_ns);
