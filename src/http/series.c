@@ -122,7 +122,7 @@ static void build_sql(void)
 		struct buf from = BUF_INIT, sql = BUF_INIT;
 		const char *const *needs = series[i].needs;
 
-		rollup__from(&from, series[i].table, needs, 1, 2, 4, 5);
+		rollup__from(&from, series[i].table, needs, "?1", "?2", "?4", "?5");
 		buf_printf(&sql, series[i].sql, from.data);
 		series_sql[i] = strdup(sql.data);
 		if (!series_sql[i])

@@ -125,9 +125,9 @@ static void build_sql(void)
 		struct buf a = BUF_INIT, b = BUF_INIT, sql = BUF_INIT;
 
 		if (s->table != NONE)
-			rollup__from(&a, s->table, s->needs, 1, 2, 4, 5);
+			rollup__from(&a, s->table, s->needs, "?1", "?2", "?4", "?5");
 		if (s->table2 != NONE)
-			rollup__from(&b, s->table2, s->needs2, 1, 2, 6, 7);
+			rollup__from(&b, s->table2, s->needs2, "?1", "?2", "?6", "?7");
 		if (s->table == NONE)
 			buf_adds(&sql, s->sql);
 		else

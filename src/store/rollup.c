@@ -562,8 +562,8 @@ bool rollup__has_column(enum table_id t, const char *name)
 	return rtables[t].rolled && col_index(&rtables[t], name) >= 0;
 }
 
-void rollup__from(struct buf *sql, enum table_id t, const char *const *cols, int since, int until, int hour,
-		  int minute)
+void rollup__from(struct buf *sql, enum table_id t, const char *const *cols, const char *since, const char *until,
+		  const char *hour, const char *minute)
 {
 	const struct rtable *rt;
 
@@ -583,15 +583,15 @@ void rollup__from(struct buf *sql, enum table_id t, const char *const *cols, int
 		}
 		switch (tier) {
 		case TIER_HOUR:
-			buf_printf(sql, " FROM %s WHERE timestamp >= ?%d AND timestamp < min(?%d, ?%d)",
+			buf_printf(sql, " FROM %s WHERE timestamp >= %s AND timestamp < min(%s, %s)",
 				   rt->table[TIER_HOUR].name, since, hour, until);
 			break;
 		case TIER_MINUTE:
-			buf_printf(sql, " FROM %s WHERE timestamp >= max(?%d, ?%d) AND timestamp < min(?%d, ?%d)",
+			buf_printf(sql, " FROM %s WHERE timestamp >= max(%s, %s) AND timestamp < min(%s, %s)",
 				   rt->table[TIER_MINUTE].name, since, hour, minute, until);
 			break;
 		default:
-			buf_printf(sql, " FROM %s WHERE timestamp >= max(?%d, ?%d) AND timestamp < ?%d)",
+			buf_printf(sql, " FROM %s WHERE timestamp >= max(%s, %s) AND timestamp < %s)",
 				   schema_tables[t].name, since, minute, until);
 			break;
 		}

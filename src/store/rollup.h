@@ -109,13 +109,14 @@ int rollup__plan(struct store *s, enum table_id t, int64_t since, int64_t until,
 
 /* Appends to sql a parenthesised relation over t in the shape of its
  * rollup tables with the columns cols (NULL-terminated; "timestamp" comes
- * first by itself): the hour rows in [?since, ?hour), minute rows in
- * [?hour, ?minute) and raw rows, each presented as a rollup of one row
- * (samples 1, X_min = X_max = X ...), in [?minute, ?until).  The
- * arguments are parameter numbers for the caller to bind (a tier_plan's
- * splits).  Asserts that t has rollups and that every column exists. */
-void rollup__from(struct buf *sql, enum table_id t, const char *const *cols, int since, int until, int hour,
-		  int minute);
+ * first by itself): the hour rows in [since, hour), minute rows in
+ * [hour, minute) and raw rows, each presented as a rollup of one row
+ * (samples 1, X_min = X_max = X ...), in [minute, until).  The bounds
+ * are SQL expressions: parameters ("?4") for the caller to bind with a
+ * tier_plan's splits, or numbers.  Asserts that t has rollups and that
+ * every column exists. */
+void rollup__from(struct buf *sql, enum table_id t, const char *const *cols, const char *since, const char *until,
+		  const char *hour, const char *minute);
 
 /* True when the rollup tables of t have a column called name. */
 bool rollup__has_column(enum table_id t, const char *name);

@@ -417,7 +417,7 @@ static void test_rollups(void)
 		bool same = true;
 
 		buf_adds(&sql, "SELECT sum(count) FROM ");
-		rollup__from(&sql, T_SYSCALL_STATS, cols, 1, 2, 3, 4);
+		rollup__from(&sql, T_SYSCALL_STATS, cols, "?1", "?2", "?3", "?4");
 		for (int k = 0; k < 3; k++) {
 			struct tier_plan plan;
 			struct store_stmt *st;
