@@ -1,7 +1,10 @@
-/* retention CAPTURE DB DAYS [MAX_BYTES]: drives the real store, writer and
- * retention through DAYS of simulated time at 1 s ticks, replaying the
- * row mix of CAPTURE (a short `ksight agent` run on this host) tick after
- * tick with timestamps moved to the simulated clock, which ends now.  For
+/* retention CAPTURE DB DAYS [MAX_BYTES [ROWS]]: drives the real store,
+ * writer and retention through DAYS of simulated time at 1 s ticks,
+ * replaying the row mix of CAPTURE (a short `ksight agent` run on this
+ * host) tick after tick with timestamps moved to the simulated clock,
+ * which ends now.  With ROWS, the rows of events and of per-process
+ * tables are thinned evenly (every table keeps its share of them) so a
+ * tick holds about ROWS rows; the per-tick tables are kept whole.  For
  * bench/retention.sh.
  *
  * Retention runs in the writer thread as in the agent.  Between batches
@@ -25,6 +28,7 @@
 
 #include "../src/lib/clock.h"
 #include "../src/store/retention.h"
+#include "../src/store/rollup.h"
 #include "../src/store/store.h"
 #include "../src/store/writer.h"
 
@@ -59,7 +63,15 @@ struct loader {
 	struct capture *c;
 	enum table_id t;
 	int at;                     /* tick of the last row (rows come in time order) */
+	double keep;                /* share of this table's rows kept */
+	int64_t seen;               /* rows of the table so far */
 };
+
+/* Tables thinned to reach ROWS: one row per event or per process. */
+static bool thinnable(enum table_id t)
+{
+	return rollup__class(t) == ROLLUP_EVENTS || t == T_PROCESS_CPU_STATS || t == T_PAGE_FAULT_STATS;
+}
 
 static void copy_value(struct batch *b, const struct batch_value *v)
 {
@@ -84,6 +96,10 @@ static int load_row(void *ctx, int ncols, const struct batch_value *v)
 		l->at++;
 	if (ts > c->tick_ts[l->at])
 		return 0;
+	/* Evenly: keep the row when the kept count steps up. */
+	l->seen++;
+	if ((int64_t)(l->seen * l->keep) == (int64_t)((l->seen - 1) * l->keep))
+		return 0;
 	b = &c->ticks[l->at];
 	batch__row(b, l->t);
 	batch__int(b, ts - c->tick_ts[l->at]);
@@ -105,10 +121,11 @@ static int collect_tick(void *ctx, int ncols, const struct batch_value *v)
 
 /* Reads the capture: its ticks are the timestamps of memory_metrics; the
  * first two (start-up) are left out. */
-static int load_capture(const char *path, struct capture *c, char *err)
+static int load_capture(const char *path, struct capture *c, double rows, char *err)
 {
 	struct store *s;
 	struct store_query_cb ticks = { NULL, collect_tick, c };
+	double keep = 1, fixed = 0, thin = 0;
 	int rc;
 
 	if ((rc = store__open(path, STORE_READ_ONLY, &s, err)))
@@ -122,9 +139,24 @@ static int load_capture(const char *path, struct capture *c, char *err)
 	}
 	for (int i = 0; i < c->nticks; i++)
 		batch__init(&c->ticks[i]);
+	if (rows > 0) {
+		for (int t = 0; t < T_COUNT && !rc; t++) {
+			char sql[256];
+			int64_t n = 0;
+
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE timestamp > %lld AND timestamp <= %lld",
+				 schema_tables[t].name, (long long)(c->tick_ts[0] - NSEC_PER_SEC),
+				 (long long)c->tick_ts[c->nticks - 1]);
+			rc = store__query_int(s, sql, &n, err);
+			*(thinnable(t) ? &thin : &fixed) += (double)n / c->nticks;
+		}
+		keep = thin > 0 && rows < fixed + thin ? (rows > fixed ? (rows - fixed) / thin : 0) : 1;
+		printf("capture rows_per_tick %.1f (per-tick tables %.1f, events and processes %.1f): keeping %.3f of the latter\n",
+		       fixed + thin, fixed, thin, keep);
+	}
 	for (int t = 0; t < T_COUNT && !rc; t++) {
 		const struct table *tab = &schema_tables[t];
-		struct loader l = { c, t, 0 };
+		struct loader l = { c, t, 0, thinnable(t) ? keep : 1, 0 };
 		struct store_query_cb cb = { NULL, load_row, &l };
 		char sql[2048];
 		size_t n;
@@ -182,16 +214,24 @@ int main(int argc, char **argv)
 	int64_t days, start, wall0;
 
 	if (argc < 4 || (days = atoll(argv[3])) <= 0) {
-		fprintf(stderr, "usage: retention CAPTURE DB DAYS [MAX_BYTES]\n");
+		fprintf(stderr, "usage: retention CAPTURE DB DAYS [MAX_BYTES [ROWS]]\n");
 		return 2;
 	}
 	if (argc > 4)
 		rcfg.max_bytes = strtoull(argv[4], NULL, 10);
-	if (load_capture(argv[1], &cap, err)) {
+	if (load_capture(argv[1], &cap, argc > 5 ? atof(argv[5]) : 0, err)) {
 		fprintf(stderr, "retention: %s: %s\n", argv[1], err);
 		return 1;
 	}
-	printf("capture rows_per_tick %.1f ticks %d\n", (double)cap.rows / cap.nticks, cap.nticks);
+	printf("replay rows_per_tick %.1f ticks %d\n", (double)cap.rows / cap.nticks, cap.nticks);
+	for (int t = 0; t < T_COUNT; t++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k < cap.nticks; k++)
+			n += cap.ticks[k].tables[t].rows;
+		if (n)
+			printf("mix %s %.1f\n", schema_tables[t].name, (double)n / cap.nticks);
+	}
 	/* The simulation ends now, on a whole second. */
 	start = (clock_real_ns() / NSEC_PER_SEC - days * 86400) * NSEC_PER_SEC;
 	sim_real = start;
@@ -211,7 +251,7 @@ int main(int argc, char **argv)
 	b = writer__submit(w, NULL);
 	writer__stats(w, &day_start);
 	wall0 = clock_mono_ns();
-	printf("day db_bytes rows_written rows_pruned lag_p99_ms lag_max_ms step_max_ms retention_ms wall_s\n");
+	printf("day db_bytes rows_written rows_pruned lag_p99_ms lag_max_ms step_max_ms retention_ms wall_s rollup_ms prune_ms vacuum_ms\n");
 	fflush(stdout);
 	for (int64_t day = 0; day < days; day++) {
 		double lag_max = 0;
@@ -244,11 +284,13 @@ int main(int argc, char **argv)
 		}
 		writer__stats(w, &ws);
 		qsort(lags, (size_t)nlags, sizeof(lags[0]), cmp_double);
-		printf("%lld %lld %llu %llu %.2f %.2f %.2f %.0f %.1f\n", (long long)day + 1,
+		printf("%lld %lld %llu %llu %.2f %.2f %.2f %.0f %.1f %.0f %.0f %.0f\n", (long long)day + 1,
 		       (long long)store__file_bytes(argv[2]), (unsigned long long)(ws.rows_written - day_start.rows_written),
 		       (unsigned long long)(ws.retention.rows_pruned - day_start.retention.rows_pruned), lags[nlags * 99 / 100],
 		       lag_max, ws.retention.step_ms_max, ws.retention.ms - day_start.retention.ms,
-		       (double)(clock_mono_ns() - day_wall) / 1e9);
+		       (double)(clock_mono_ns() - day_wall) / 1e9, ws.retention.rollup_ms - day_start.retention.rollup_ms,
+		       ws.retention.prune_ms - day_start.retention.prune_ms,
+		       ws.retention.vacuum_ms - day_start.retention.vacuum_ms);
 		fflush(stdout);
 		day_start = ws;
 	}

@@ -635,10 +635,19 @@ int retention__step(struct retention *r, int64_t *ret_wait_ns, char *err)
 	tick_clock(r);
 	*ret_wait_ns = NSEC_PER_SEC;
 	rc = rollup_step(r, err);
-	if (!rc)
+	r->stats.rollup_ms += (double)(clock_mono_ns() - t0) / 1e6;
+	if (!rc) {
+		int64_t t1 = clock_mono_ns();
+
 		rc = age_step(r, err);
+		r->stats.prune_ms += (double)(clock_mono_ns() - t1) / 1e6;
+	}
 	if (!rc && (r->capping || r->vacuuming || r->mono >= r->size_recheck)) {
+		int64_t t1 = clock_mono_ns();
+		bool vacuum = r->vacuuming;
+
 		rc = size_step(r, err);
+		*(vacuum || r->vacuuming ? &r->stats.vacuum_ms : &r->stats.prune_ms) += (double)(clock_mono_ns() - t1) / 1e6;
 		r->size_recheck = r->mono + SIZE_RECHECK_NS;
 	}
 	if (rc < 0) {

@@ -50,6 +50,7 @@ struct retention_stats {
 	uint64_t bytes_freed;         /* file bytes given back to the filesystem */
 	uint64_t steps;
 	double ms, step_ms_max;       /* time in steps, the longest one */
+	double rollup_ms, prune_ms, vacuum_ms;   /* of which rolling up, deleting, giving pages back */
 	int64_t cap_bytes;            /* the cap in force now (configured, or lowered when the filesystem is nearly full) */
 	int64_t db_bytes;             /* file and WAL at the last check */
 	int64_t minute_mark, hour_mark;   /* rollups are complete before these (the oldest table's) */
