@@ -5,9 +5,17 @@
 #   make test       deps + build + every test (prove)
 #   make bench      deps + build + benchmarks (tables on stdout)
 #   make deps       install Debian and npm dependencies (idempotent)
+#   make fuzz       build every libFuzzer target (t/fuzz/) and run each for
+#                   FUZZ_SECONDS (default 60), FUZZ_JOBS at a time (default 1)
 #   V=1             show the commands
+#   SANITIZE=1      build ksight, the unit, BPF and replay tests with ASan and
+#                   UBSan in .output-san/ (make test SANITIZE=1 runs them)
 
 OUTPUT := .output
+ifeq ($(SANITIZE),1)
+OUTPUT := .output-san
+endif
+KSIGHT_BIN := $(if $(filter 1,$(SANITIZE)),$(OUTPUT)/ksight,ksight)
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
@@ -23,8 +31,14 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -g -O2
-CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	  -D_GNU_SOURCE -Isrc -I$(OUTPUT)/bpf -I$(OUTPUT)/bench -MMD -MP
+# Every runtime error is fatal: a test that hits one fails.
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+CFLAGS += $(SANITIZE_FLAGS)
+endif
+WARN_FLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	      -D_GNU_SOURCE -Isrc -I$(OUTPUT)/bpf -I$(OUTPUT)/bench -MMD -MP
+CFLAGS += $(WARN_FLAGS)
 LDLIBS := -lbpf -lelf -lz -lsqlite3 -lyaml -lzstd -ljansson -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I$(OUTPUT) -Isrc/bpf
@@ -48,16 +62,16 @@ HELPERS := $(patsubst t/helpers/%.c,$(OUTPUT)/t/helpers/%,$(wildcard t/helpers/*
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(OUTPUT)/bench/%.skel.h,$(wildcard bench/*.bpf.c))
 
-.PHONY: all deps run test test-unit bench clean check
+.PHONY: all deps run test test-unit bench clean check fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: ksight
+all: $(KSIGHT_BIN)
 
 deps:
 	$(Q)./tools/deps.sh
 
-ksight: $(OBJS)
+$(KSIGHT_BIN): $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -126,6 +140,11 @@ $(OUTPUT)/t/bpf/%.t: $(OUTPUT)/t/bpf/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Helpers are the workloads tests measure, not what they test: never
+# sanitized (ASan's own clone at exit would be one more fork to count).
+$(OUTPUT)/t/helpers/%: CFLAGS := $(filter-out $(SANITIZE_FLAGS),$(CFLAGS))
+$(OUTPUT)/t/helpers/%.o: CFLAGS := $(filter-out $(SANITIZE_FLAGS),$(CFLAGS))
+
 $(OUTPUT)/t/helpers/%: $(OUTPUT)/t/helpers/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lpthread -lm -o $@
@@ -134,18 +153,73 @@ $(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# ---- fuzzing ----------------------------------------------------------------
+#
+# One target per file in t/fuzz/ (t/lib/fuzz.h says what they share), built
+# twice from the same source: with libFuzzer, clang, ASan and UBSan into
+# .output/fuzz/<target> (make fuzz), and with t/lib/fuzz_replay.c into
+# $(OUTPUT)/t/fuzz/<target>.t, a test that feeds t/fuzz/corpus/<target>/
+# through the same entry point (make test).  A target that #includes a
+# source file (to reach its static functions) links without that file's
+# object.
+FUZZ_TARGETS := $(patsubst t/fuzz/%.c,%,$(wildcard t/fuzz/*.c))
+FUZZ_REPLAYS := $(patsubst %,$(OUTPUT)/t/fuzz/%.t,$(FUZZ_TARGETS))
+FUZZ_OUT := .output/fuzz
+FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	       -fno-omit-frame-pointer $(WARN_FLAGS)
+FUZZ_LIB_OBJS := $(patsubst $(OUTPUT)/%,$(FUZZ_OUT)/%,$(LIB_OBJS))
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+fuzz_included = $(patsubst %.c,%.o,$(shell sed -n 's|^\#include "\.\./\.\./\(src/[^"]*\.c\)".*|\1|p' t/fuzz/$(1).c))
+
+$(FUZZ_OUT)/%.o: %.c | $(SKELS) $(OUTPUT)/bpf/syscall_names.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_OUT)/assets.o: $(OUTPUT)/assets.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+# The replay build of a target may check more, slowly (parquet_writer reads
+# its files back with DuckDB).
+$(OUTPUT)/t/fuzz/%.o: CFLAGS += -DFUZZ_REPLAY
+
+define FUZZ_RULES
+$(FUZZ_OUT)/$(1): $(FUZZ_OUT)/t/fuzz/$(1).o $(filter-out $(addprefix $(FUZZ_OUT)/,$(call fuzz_included,$(1))),$(FUZZ_LIB_OBJS))
+	$$(call msg,FUZZ-LD,$$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $$^ $(LDLIBS) -o $$@
+
+$(OUTPUT)/t/fuzz/$(1).t: $(OUTPUT)/t/fuzz/$(1).o $(OUTPUT)/t/lib/fuzz_replay.o \
+		$(filter-out $(addprefix $(OUTPUT)/,$(call fuzz_included,$(1))),$(LIB_OBJS))
+	$$(call msg,LINK,$$@)
+	$(Q)$(CC) $(CFLAGS) $$^ $(LDLIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULES,$(t))))
+
+fuzz-build: $(FUZZ_BINS)
+
+# Runs every target (or FUZZ_TARGETS="a b") at nice 19; see tools/fuzz.sh.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)./tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
 bench-build: ksight $(HELPERS) $(BENCH_BINS)
 
-build-tests: ksight $(UNIT_TESTS) $(BPF_TESTS) $(HELPERS)
+build-tests: $(KSIGHT_BIN) $(UNIT_TESTS) $(BPF_TESTS) $(HELPERS) $(FUZZ_REPLAYS)
 
-# Every test: unit (no root), BPF (real kernel), end to end.  REQUIRE_BPF=1
-# turns "needs root/BPF" skips into failures (CI sets it).
+# Every test: unit (no root), BPF (real kernel), the fuzz corpora, end to
+# end.  REQUIRE_BPF=1 turns "needs root/BPF" skips into failures (CI sets
+# it).  SANITIZE=1 runs the same tests on the ASan + UBSan build.
 test: deps
 	$(Q)$(MAKE) --no-print-directory build-tests
-	$(Q)prove --timer $(PROVE_FLAGS) $(UNIT_TESTS) $(BPF_TESTS) $(wildcard t/e2e/*.t)
+	$(Q)KSIGHT=$(abspath $(KSIGHT_BIN)) prove --timer $(PROVE_FLAGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZ_REPLAYS) \
+		$(wildcard t/e2e/*.t)
 
-test-unit: $(UNIT_TESTS)
-	$(Q)prove $(PROVE_FLAGS) $(UNIT_TESTS)
+test-unit: $(UNIT_TESTS) $(FUZZ_REPLAYS)
+	$(Q)prove $(PROVE_FLAGS) $(UNIT_TESTS) $(FUZZ_REPLAYS)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory ksight
@@ -160,6 +234,7 @@ check:
 		--suppress=missingIncludeSystem --suppress='unknownMacro:*.bpf.c' --inline-suppr -Isrc src t bench
 
 clean:
-	$(Q)rm -rf $(OUTPUT) ksight
+	$(Q)rm -rf .output .output-san ksight
 
--include $(OBJS:.o=.d) $(wildcard $(OUTPUT)/t/*/*.d) $(wildcard $(OUTPUT)/bench/*.d)
+-include $(OBJS:.o=.d) $(wildcard $(OUTPUT)/t/*/*.d) $(wildcard $(OUTPUT)/bench/*.d) \
+	$(shell find $(FUZZ_OUT) -name "*.d" 2>/dev/null)

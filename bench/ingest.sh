@@ -15,6 +15,7 @@ echo
 echo "| offered events/s | produced events/s | stored | lost | all stored after load end (s) | writer rows/s | writer vs ceiling |"
 echo "|---|---|---|---|---|---|---|"
 best=0
+best_produced=0
 for rate in 250000 500000 750000 1000000 0; do
 	count=$((rate * SECONDS_PER_RATE))
 	[ "$rate" -eq 0 ] && count=6000000
@@ -47,10 +48,13 @@ for rate in 250000 500000 750000 1000000 0; do
 	ratio=$(awk -v a="${writer:-0}" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }')
 	label=$rate; [ "$rate" -eq 0 ] && label="flat out"
 	echo "| $label | $produced | $stored | $lost | $lag | $writer | $ratio |"
-	if [ "$rate" -gt 0 ] && [ "$lost" -eq 0 ] && [ "$stored" -ge "$count" ]; then best=$rate; fi
+	if [ "$rate" -gt 0 ] && [ "$lost" -eq 0 ] && [ "$stored" -ge "$count" ]; then
+		best=$rate
+		[ "${produced:-0}" -gt "$best_produced" ] && best_produced=$produced
+	fi
 	rm -f "$db"*
 done
 echo
-echo "Sustained with 0 lost: **$best events/s** end to end (producer and agent share the 2 CPUs)."
+echo "Stored with 0 lost: **$best_produced events/s produced** end to end (the load generator's own measured rate at the highest offered rate with nothing lost: $best offered; producer and agent share the CPUs)."
 echo "Writer rows/s = rows committed / time inside the store's transactions: the pipeline's part that compares with the raw ceiling."
 echo "'All stored after load end' includes waiting for the next 1 s tick. 'Flat out' offers more than the writer takes: rows queue in memory up to agent.queue_bytes, and what is dropped beyond that is counted."

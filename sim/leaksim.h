@@ -42,6 +42,11 @@ struct shape {
 	double delay;        /* s before growth starts */
 	uint64_t seed;
 	double startup;      /* bytes mapped right after t = 0 (an exec'd program's loader) */
+	double jump;         /* s a burst's allocation takes (0: 20 ms) */
+	struct warmup {      /* on top of the shape: size bytes filled over fill s from at s, then held */
+		double size, fill, at;
+		bool exp;    /* filled with time constant fill / 3 instead of evenly */
+	} warm[2];
 };
 
 static inline double sim_noise(uint64_t seed, int64_t k)
@@ -56,10 +61,21 @@ static inline double sim_noise(uint64_t seed, int64_t k)
 
 static inline double shape_growth(const struct shape *s, double t);
 
+static inline double warmup_at(const struct warmup *w, double t)
+{
+	double g = t - w->at;
+
+	if (w->size <= 0 || g <= 0)
+		return 0;
+	if (w->exp)
+		return w->size * (1 - exp(-3 * g / w->fill));
+	return w->size * (g < w->fill ? g / w->fill : 1);
+}
+
 /* Footprint at t seconds. */
 static inline double shape_at(const struct shape *s, double t)
 {
-	return shape_growth(s, t) + (t > 0 ? s->startup : 0);
+	return shape_growth(s, t) + (t > 0 ? s->startup : 0) + warmup_at(&s->warm[0], t) + warmup_at(&s->warm[1], t);
 }
 
 static inline double shape_growth(const struct shape *s, double t)
@@ -82,10 +98,10 @@ static inline double shape_growth(const struct shape *s, double t)
 
 		return s->base + s->rate * (n * s->on + (c < s->on ? c : s->on));
 	}
-	case SH_BURST: {      /* size at 0, period, 2 period ...; each takes 20 ms to touch */
-		double n = floor(g / s->period), c = g - n * s->period;
+	case SH_BURST: {      /* size at 0, period, 2 period ...; each takes `jump` (20 ms) to touch */
+		double n = floor(g / s->period), c = g - n * s->period, j = s->jump > 0 ? s->jump : 0.02;
 
-		return s->base + s->size * (n + (c < 0.02 ? c / 0.02 : 1));
+		return s->base + s->size * (n + (c < j ? c / j : 1));
 	}
 	case SH_STEPS: {      /* size every period, touched at once */
 		double n = floor(g / s->period);
@@ -136,7 +152,8 @@ static inline double shape_true_rate(const struct shape *s, double t)
 }
 
 struct sim_result {
-	bool ever_flagged;
+	bool ever_flagged;            /* a suspect (leak) at some tick */
+	bool ever_watched;            /* watched (or a suspect) at some tick */
 	double first_ns;              /* series time of the first suspicion, s */
 	struct leak_verdict first;    /* verdict at the first suspicion */
 	struct leak_verdict last;     /* verdict at the end */
@@ -150,6 +167,7 @@ struct sim_opts {
 	double tick_phase;            /* s: ticks at phase + k * interval */
 	double jump;                  /* bytes */
 	double quantum;               /* counter granularity, bytes */
+	double born;                  /* s: when the process was born (0: at the series' start) */
 	/* stop at the first suspicion (latency runs) */
 	bool stop_at_first;
 	/* called at each tick with the current verdict */
@@ -185,7 +203,7 @@ static inline void leaksim_run(const struct shape *sh, const struct leak_params 
 	memset(r, 0, sizeof(*r));
 	q_prev = floor(shape_at(sh, 0) / o->quantum) * o->quantum;
 	last_push_v = q_prev;
-	s = leak_series__new(p, 0, (int64_t)q_prev);
+	s = leak_series__new(p, 0, (int64_t)(o->born * 1e9), (int64_t)q_prev);
 	for (double t = dt; t <= o->duration + 1e-9; t += dt) {
 		double q = floor(shape_at(sh, t) / o->quantum) * o->quantum;
 
@@ -225,6 +243,7 @@ static inline void leaksim_run(const struct shape *sh, const struct leak_params 
 			}
 			leak_series__advance(s, (int64_t)(t * 1e9));
 			leak_series__verdict(s, &v);
+			r->ever_watched |= v.leak || v.watching;
 			if (v.leak && !was) {
 				r->suspicions++;
 				if (!r->ever_flagged) {

@@ -8,11 +8,19 @@
  * record lost to a full ring buffer); then every series is advanced to the
  * tick and judged.
  *
- * Which verdicts become rows ('suspect', 'resolved', 'exited') and the
- * headroom each row carries are the detector's call (detect/leak_suspect.h);
- * this file reads the kernel side, feeds the detector, and reads what the
- * rows need from the system: the memory cgroup's limit and usage at that
- * moment (scrape/memcg.h), or MemAvailable when no limit applies.
+ * Which verdicts become rows ('watching', 'suspect', 'resolved', 'exited')
+ * and the headroom each row carries are the detector's call
+ * (detect/leak_suspect.h); this file reads the kernel side, feeds the
+ * detector, and reads what the rows need from the system: the memory
+ * cgroup's limit and usage at that moment (scrape/memcg.h), or MemAvailable
+ * when no limit applies; for a watched process every tick, since it is a
+ * suspect at once when it would reach that limit before its patience ends.
+ *
+ * Each series knows when its process's life began (detect/leak.h: the
+ * warm-up horizon): its start, or its exec when this tracer saw the process
+ * before.  The agent leaves itself out: its own growth in its first
+ * minutes is expected, and its memory is bounded and reported elsewhere
+ * (ksight_* metrics, collector_stats).
  */
 #include "rss.h"
 #include "rss_tracer.h"
@@ -62,6 +70,7 @@ struct rss_priv {
 	const char *root;
 	struct cgroup_resolver *cgroups;   /* for the mount points */
 	struct rss_tracer_counters counters;
+	uint32_t self;                 /* our own tgid: never tracked */
 	uint32_t *keys;
 	struct rss_state *values;
 };
@@ -92,18 +101,12 @@ static void put_int_or_null(struct batch *b, int64_t v, bool known)
 		batch__null(b);
 }
 
-/* Appends one memory_growth_events row for r with verdict v. */
-static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_verdict *v, enum leak_row row,
-		      bool refresh_limit)
+/* The headroom of r at verdict v, its memory cgroup read again first when
+ * refresh_limit (or never read). */
+static void headroom(struct rss_priv *p, struct rss_proc *r, const struct leak_verdict *v, bool refresh_limit,
+		     struct leak_headroom *h)
 {
-	struct rss_priv *p = t->priv;
-	struct tracer_sink *sink = t->sink;
-	struct batch *b = sink__batch(sink);
-	int64_t offset = sink__clock_offset(sink), limit;
-	struct leak_headroom h;
-	const char *path = NULL;
-	uint64_t cgid = 0, resolved_id;
-	bool cgid_known = false;
+	int64_t limit;
 
 	if (refresh_limit || !r->memcg_known) {
 		struct memcg_info m;
@@ -116,7 +119,23 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 	}
 	limit = r->memcg_known ? r->memcg.limit_bytes : -1;
 	leak_headroom(v, (int64_t)footprint_bytes(p, r->pages), limit, r->memcg_known ? r->memcg.usage_bytes : -1,
-		      limit >= 0 ? -1 : memcg_mem_available(p->root), &h);
+		      limit >= 0 ? -1 : memcg_mem_available(p->root), h);
+}
+
+/* Appends one memory_growth_events row for r with verdict v. */
+static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_verdict *v, enum leak_row row,
+		      bool refresh_limit)
+{
+	struct rss_priv *p = t->priv;
+	struct tracer_sink *sink = t->sink;
+	struct batch *b = sink__batch(sink);
+	int64_t offset = sink__clock_offset(sink);
+	struct leak_headroom h;
+	const char *path = NULL;
+	uint64_t cgid = 0, resolved_id;
+	bool cgid_known = false;
+
+	headroom(p, r, v, refresh_limit, &h);
 	if (r->memcg_known && r->memcg.version) {
 		path = r->memcg.path;
 		if (r->memcg.version == 1 && r->memcg_id) {
@@ -151,7 +170,8 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 	put_int_or_null(b, h.limit_bytes, h.limit_bytes >= 0);
 	batch__text(b, h.source);
 	put_int_or_null(b, h.headroom_bytes, h.headroom_bytes >= 0);
-	if (h.time_to_limit_s >= 0 && row == LEAK_ROW_SUSPECT)     /* a projection only while growing */
+	/* a projection only while growing */
+	if (h.time_to_limit_s >= 0 && (row == LEAK_ROW_SUSPECT || row == LEAK_ROW_WATCHING))
 		batch__real(b, h.time_to_limit_s);
 	else
 		batch__null(b);
@@ -167,14 +187,22 @@ static void report(struct tracer *t, struct rss_proc *r, int64_t now_mono)
 {
 	struct rss_priv *p = t->priv;
 	struct leak_verdict v;
+	struct leak_headroom h = { .time_to_limit_s = -1 };
 	enum leak_row row;
 	int64_t t0 = clock_mono_ns();
+	bool fresh = false;
 
 	leak_series__verdict(r->series, &v);
 	p->counters.detector_ns += (uint64_t)(clock_mono_ns() - t0);
-	row = leak_suspect__judge(&r->leak, &v, now_mono);
+	/* A watched process is a suspect at once when it would reach its
+	 * limit before its patience ends: that needs the limit now. */
+	if (leak_suspect__wants_limit(&r->leak, &v)) {
+		headroom(p, r, &v, true, &h);
+		fresh = true;
+	}
+	row = leak_suspect__judge(&r->leak, &v, h.time_to_limit_s, now_mono);
 	if (row != LEAK_ROW_NONE)
-		write_row(t, r, &v, row, true);
+		write_row(t, r, &v, row, !fresh);
 }
 
 /* The process is gone (exit, exec, or pid reuse): close its suspicion. */
@@ -182,7 +210,7 @@ static void finish(struct tracer *t, struct rss_proc *r)
 {
 	struct leak_verdict v;
 
-	if (!r->leak.suspect)
+	if (!r->leak.suspect && !r->leak.watching)
 		return;
 	v = r->leak.reported;
 	leak_series__refresh(r->series);
@@ -198,10 +226,17 @@ static struct rss_proc *track(struct tracer *t, uint32_t pid, uint64_t start_ns,
 {
 	struct rss_priv *p = t->priv;
 	struct rss_proc *r = u64map_get(&p->procs, pid);
+	uint64_t born_ns = start_ns;
 
 	if (r && r->start_ns == start_ns && r->origin_ns == origin_ns)
 		return r;
+	if (pid == p->self)
+		return NULL;
 	if (r) {
+		/* The same process with a new mm: it exec'd, a new program's
+		 * life begins. */
+		if (r->start_ns == start_ns)
+			born_ns = origin_ns;
 		finish(t, r);
 		leak_series__free(r->series);
 		memset(r, 0, sizeof(*r));
@@ -215,7 +250,8 @@ static struct rss_proc *track(struct tracer *t, uint32_t pid, uint64_t start_ns,
 	r->start_ns = start_ns;
 	r->origin_ns = origin_ns;
 	r->gen = p->gen;
-	r->series = leak_series__new(&p->params, (int64_t)origin_ns, (int64_t)(base_pages * p->page_size));
+	r->series = leak_series__new(&p->params, (int64_t)origin_ns, (int64_t)born_ns,
+				     (int64_t)(base_pages * p->page_size));
 	if (!r->series) {
 		u64map_del(&p->procs, pid);
 		free(r);
@@ -388,6 +424,8 @@ static int rss_open(struct tracer *t, const struct config *cfg)
 	p->params.resolution_ns = cfg->rss_interval_ns;
 	p->params.min_growth_bytes = cfg->leak_min_growth_bytes;
 	p->params.quiet_ns = cfg->leak_quiet_ns;
+	p->params.warmup_ns = cfg->leak_warmup_ns;
+	p->self = (uint32_t)getpid();
 	p->keys = calloc(BATCH_ENTRIES, sizeof(*p->keys));
 	p->values = calloc(BATCH_ENTRIES, sizeof(*p->values));
 	if (!p->keys || !p->values || cgroup_resolver__new(cfg->root, &p->cgroups))

@@ -7,13 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../detect/anomaly.h"
+#include "../detect/csv.h"
 #include "../lib/parse.h"
 #include "cmd.h"
-
-#define MAX_FIELDS 64
 
 static void usage(void)
 {
@@ -66,83 +64,6 @@ static void usage(void)
 	       "      ksight detect --explain -\n");
 }
 
-/* Splits line (modified in place) into at most MAX_FIELDS fields at commas;
- * a field may be double-quoted, with "" for a quote.  field[i] is the
- * unquoted value; the text as written is at offset raw_off[i] of the line
- * as it was, raw_len[i] bytes long.  Returns the number of fields, or -1
- * for a malformed quoted field. */
-static int split_csv(char *line, char **field, size_t *raw_off, size_t *raw_len)
-{
-	char *p = line;
-	int n = 0;
-
-	while (n < MAX_FIELDS) {
-		char *start = p, *out = p;
-
-		field[n] = out;
-		raw_off[n] = (size_t)(start - line);
-		if (*p == '"') {
-			for (p++;; p++) {
-				if (!*p)
-					return -1;
-				if (*p == '"') {
-					if (p[1] != '"')
-						break;
-					p++;
-				}
-				*out++ = *p;
-			}
-			p++;
-			if (*p && *p != ',')
-				return -1;
-		} else {
-			while (*p && *p != ',')
-				p++;
-			out = p;
-		}
-		raw_len[n] = (size_t)(p - start);
-		n++;
-		if (!*p) {
-			*out = '\0';
-			break;
-		}
-		*out = '\0';
-		p++;
-	}
-	return n;
-}
-
-static char *trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
-
-/* Uses the columns named timestamp (or time) and value when the header has
- * both; else the first two. */
-static void header_columns(char **field, int nf, int *ts_col, int *val_col)
-{
-	int t = -1, v = -1;
-
-	for (int i = 0; i < nf; i++) {
-		const char *h = trim(field[i]);
-
-		if (t < 0 && (!strcasecmp(h, "timestamp") || !strcasecmp(h, "time")))
-			t = i;
-		else if (v < 0 && !strcasecmp(h, "value"))
-			v = i;
-	}
-	if (t >= 0 && v >= 0) {
-		*ts_col = t;
-		*val_col = v;
-	}
-}
-
 static const char *kind_name(enum anomaly_kind kind)
 {
 	switch (kind) {
@@ -169,76 +90,45 @@ struct scorer {
 	const char *name;            /* the file, or "<stdin>", for messages */
 	struct anomaly *det;
 	double threshold;
-	bool explain;
-	char *copy;                  /* the line as read (split_csv cuts the line itself) */
-	size_t copy_cap;
-	bool header_done;
-	int ts_col, val_col;
-	unsigned long lineno, stepped_back;
+	bool explain, header_printed;
+	struct csv_reader csv;       /* lines -> rows (src/detect/csv.c) */
+	unsigned long stepped_back;
 	int64_t latest_ts;
 };
 
-/* Scores one line (its end of line already cut, len bytes): prints the
- * header before the first, then one output row per data row.  Returns
- * EXIT_OK, or EXIT_FAIL after naming the line. */
+/* Scores one line as getline() read it (len bytes, its end of line
+ * included or not, modified in place): prints the header before the first,
+ * then one output row per data row.  Returns EXIT_OK, or EXIT_FAIL after
+ * naming the line. */
 static int score_line(struct scorer *sc, char *line, size_t len)
 {
-	char *field[MAX_FIELDS];
-	size_t raw_off[MAX_FIELDS], raw_len[MAX_FIELDS];
+	char err[CSV_ERR_MAX];
 	struct anomaly_result res;
-	int64_t ts;
-	double value;
-	int nf, r;
+	struct csv_row row;
+	int r = csv_reader__line(&sc->csv, line, len, &row, err);
 
-	if (strlen(line) != len)
-		return cli_fail("detect", "%s:%lu: NUL byte in the line; is this a text CSV file?", sc->name, sc->lineno);
-	if (!line[strspn(line, " \t")])
-		return EXIT_OK;
-	if (len >= sc->copy_cap) {
-		free(sc->copy);
-		sc->copy_cap = len + 1;
-		if (!(sc->copy = malloc(sc->copy_cap)))
-			return cli_fail("detect", "out of memory");
-	}
-	memcpy(sc->copy, line, len + 1);
-	nf = split_csv(line, field, raw_off, raw_len);
-	if (nf < 0)
-		return cli_fail("detect", "%s:%lu: malformed quoted field", sc->name, sc->lineno);
-	if (!sc->header_done) {
-		sc->header_done = true;
+	if (sc->csv.header_done && !sc->header_printed) {
 		printf("timestamp,value,anomaly_score%s\n", sc->explain ? ",expected,low,high,kind" : "");
-		if (nf < 2)
-			return cli_fail("detect", "%s:%lu: expected a header line with timestamp and value columns, got '%s'",
-					sc->name, sc->lineno, sc->copy);
-		/* A first line that reads as a row is a row (no header). */
-		if (!(parse_time_ns(trim(field[0]), &ts) == 0 && parse_double(trim(field[1]), &value) == 0)) {
-			header_columns(field, nf, &sc->ts_col, &sc->val_col);
-			return EXIT_OK;
-		}
+		sc->header_printed = true;
 	}
-	if (nf <= sc->ts_col || nf <= sc->val_col)
-		return cli_fail("detect", "%s:%lu: expected at least %d columns, got %d", sc->name, sc->lineno,
-				(sc->ts_col > sc->val_col ? sc->ts_col : sc->val_col) + 1, nf);
-	if ((r = parse_time_ns(trim(field[sc->ts_col]), &ts)))
-		return cli_fail("detect", "%s:%lu: timestamp '%s' %s", sc->name, sc->lineno, field[sc->ts_col],
-				r == -ERANGE ? "is out of range" : "is not a date-time or epoch number");
-	if (parse_double(trim(field[sc->val_col]), &value))
-		return cli_fail("detect", "%s:%lu: value '%s' is not a finite number", sc->name, sc->lineno,
-				field[sc->val_col]);
+	if (r < 0)
+		return cli_fail("detect", "%s:%lu: %s", sc->name, sc->csv.lineno, err);
+	if (r == 0)
+		return EXIT_OK;
 	/* The detector wants time that never goes back; rows are kept in
 	 * file order, each at the latest time seen so far. */
-	if (ts < sc->latest_ts) {
+	if (row.ts < sc->latest_ts) {
 		if (!sc->stepped_back++)
 			fprintf(stderr, "ksight detect: warning: %s:%lu: timestamp '%s' is earlier than a row "
 				"before it (the clock stepped back); scoring in file order\n",
-				sc->name, sc->lineno, trim(field[sc->ts_col]));
-		ts = sc->latest_ts;
+				sc->name, sc->csv.lineno, row.ts_field);
+		row.ts = sc->latest_ts;
 	}
-	sc->latest_ts = ts;
-	if ((r = anomaly__update(sc->det, ts, value, &res)))
-		return cli_fail("detect", "%s:%lu: %s", sc->name, sc->lineno, strerror(-r));
-	printf("%.*s,%.*s,%.6f", (int)raw_len[sc->ts_col], sc->copy + raw_off[sc->ts_col],
-	       (int)raw_len[sc->val_col], sc->copy + raw_off[sc->val_col], shown_score(&res, sc->threshold));
+	sc->latest_ts = row.ts;
+	if ((r = anomaly__update(sc->det, row.ts, row.value, &res)))
+		return cli_fail("detect", "%s:%lu: %s", sc->name, sc->csv.lineno, strerror(-r));
+	printf("%.*s,%.*s,%.6f", (int)row.ts_len, row.ts_text, (int)row.value_len, row.value_text,
+	       shown_score(&res, sc->threshold));
 	if (sc->explain)
 		printf(",%.6g,%.6g,%.6g,%s", res.expected, res.low, res.high, kind_name(res.kind));
 	putchar('\n');
@@ -253,22 +143,14 @@ static int score_file(struct scorer *sc, FILE *in)
 	ssize_t len;
 	int rc = EXIT_OK;
 
-	while (rc == EXIT_OK && (len = getline(&line, &cap, in)) >= 0) {
-		sc->lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (sc->lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3)) {   /* UTF-8 BOM */
-			len -= 3;
-			memmove(line, line + 3, (size_t)len + 1);
-		}
+	while (rc == EXIT_OK && (len = getline(&line, &cap, in)) >= 0)
 		rc = score_line(sc, line, (size_t)len);
-	}
 	free(line);
 	if (rc)
 		return rc;
 	if (ferror(in))
 		return cli_fail("detect", "cannot read %s: %s", sc->name, strerror(errno));
-	if (!sc->header_done)
+	if (!sc->csv.header_done)
 		return cli_fail("detect", "%s is empty: expected a header line and timestamp,value rows", sc->name);
 	if (fflush(stdout) || ferror(stdout))
 		return cli_fail("detect", "cannot write the output: %s", strerror(errno));
@@ -284,7 +166,7 @@ int cmd_detect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct scorer sc = { .ts_col = 0, .val_col = 1, .latest_ts = INT64_MIN };
+	struct scorer sc = { .latest_ts = INT64_MIN };
 	struct anomaly_params params;
 	const char *path;
 	FILE *in;
@@ -314,11 +196,12 @@ int cmd_detect(int argc, char **argv)
 	sc.threshold = params.threshold;
 	if (!(in = strcmp(path, "-") ? fopen(path, "r") : stdin))
 		return cli_fail("detect", "cannot open %s: %s", path, strerror(errno));
+	csv_reader__init(&sc.csv);
 	if (!(sc.det = anomaly__new(&params)))
 		rc = cli_fail("detect", "cannot create the detector: %s", strerror(errno));
 	else
 		rc = score_file(&sc, in);
-	free(sc.copy);
+	csv_reader__free(&sc.csv);
 	anomaly__free(sc.det);
 	if (in != stdin)
 		fclose(in);

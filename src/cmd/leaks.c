@@ -1,7 +1,9 @@
 /* ksight leaks: processes suspected of leaking memory.
  *
  * From the database (default): one line per process the leak detector ever
- * suspected, current suspects first, from its memory_growth_events rows.
+ * suspected or watches now, current suspects first, from its
+ * memory_growth_events rows (a process only ever watched and no longer is
+ * was a warm-up: left out).
  * With --live: runs the rss tracer alone (no database) and prints each row
  * as the detector writes it, until Ctrl-C or --duration.
  */
@@ -32,8 +34,9 @@ static void usage(void)
 	       "accelerating, oscillating, burst), its rate, the detector's confidence, the\n"
 	       "memory cgroup limit that applies and when the process will reach it at this\n"
 	       "rate (or use up MemAvailable when it has no limit).  Current suspects come\n"
-	       "first; resolved ones stopped growing or freed the memory, exited ones ended\n"
-	       "(gone: ended while no agent was watching).\n"
+	       "first; watching: growth that may still be a warm-up (low confidence, not a\n"
+	       "suspect yet); resolved ones stopped growing or freed the memory, exited ones\n"
+	       "ended (gone: ended while no agent was watching).\n"
 	       "\n"
 	       "The agent finds them (rss tracer, table memory_growth_events).  --live runs\n"
 	       "only that tracer, without a database, and prints suspects as they are found\n"
@@ -221,10 +224,11 @@ static const char *const list_sql =
 	"       m.cgroup, f.first_ts, f.nrows"
 	"  FROM memory_growth_events m"
 	"  JOIN (SELECT pid, process_start, min(timestamp) AS first_ts, max(timestamp) AS last_ts,"
-	"               count(*) AS nrows"
+	"               count(*) AS nrows, max(status = 'suspect') AS suspected"
 	"          FROM memory_growth_events GROUP BY pid, process_start) f"
 	"    ON f.pid = m.pid AND f.process_start = m.process_start AND f.last_ts = m.timestamp"
-	" ORDER BY m.status = 'suspect' DESC, m.timestamp DESC";
+	" WHERE f.suspected OR m.status = 'watching'"
+	" ORDER BY m.status = 'suspect' DESC, m.status = 'watching' DESC, m.timestamp DESC";
 
 /* A suspect from the values of one memory_growth_events row, in the
  * column order of the queries and of live_row(): timestamp, pid, comm,
@@ -271,8 +275,8 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 		return 0;
 	suspect_of(v, &s);
 	s.rows = v[15].i;
-	/* A suspect whose process ended while no agent watched. */
-	if (!strcmp(s.status, "suspect") && !still_running(s.pid, s.process_start))
+	/* A suspect (or watched process) that ended while no agent watched. */
+	if ((!strcmp(s.status, "suspect") || !strcmp(s.status, "watching")) && !still_running(s.pid, s.process_start))
 		snprintf(s.status, sizeof(s.status), "gone");
 	if (l->json) {
 		json_suspect(&l->j, &s);

@@ -65,6 +65,7 @@ struct config {
 	uint64_t rss_max_processes; /* processes tracked at once (kernel map size) */
 	uint64_t leak_min_growth_bytes;
 	int64_t leak_quiet_ns;
+	int64_t leak_warmup_ns;     /* warm-up horizon (detect/leak.h) */
 	/* HTTP API, /metrics, dashboard */
 	bool http_enabled;
 	char *http_listen;           /* ADDR:PORT */

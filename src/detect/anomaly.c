@@ -475,8 +475,13 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 		return -EINVAL;
 	if (a->n && ts < a->last_ts)
 		return -ERANGE;
-	if (a->n)
-		season_interval(s, ts - a->last_ts);
+	if (a->n) {
+		/* ts >= last_ts, but the two may be further apart than int64
+		 * holds (1680 and 2260). */
+		uint64_t dt = (uint64_t)ts - (uint64_t)a->last_ts;
+
+		season_interval(s, dt > INT64_MAX ? INT64_MAX : (int64_t)dt);
+	}
 	a->last_ts = ts;
 
 	/* Seasonal residual, and which model explains the data better. */

@@ -221,10 +221,13 @@ int baseline__profile_parse(struct baseline *b, const char *json)
 		return -EINVAL;
 	while (*p == '[') {
 		struct baseline_hour h;
-		int hour, used;
+		int hour, used = 0;
 
-		if (sscanf(p, "[%d,%lf,%lf,%lf]%n", &hour, &h.n, &h.median, &h.p95, &used) != 4 ||
-		    hour < 0 || hour > 23) {
+		/* %n is set only when the closing ']' matched too: an entry
+		 * cut short leaves used at 0. */
+		if (sscanf(p, "[%d,%lf,%lf,%lf]%n", &hour, &h.n, &h.median, &h.p95, &used) != 4 || used <= 0 ||
+		    hour < 0 || hour > 23 || !(h.n >= 0 && isfinite(h.n)) || !isfinite(h.median) ||
+		    !isfinite(h.p95)) {
 			memset(b->hours, 0, sizeof(b->hours));
 			return -EINVAL;
 		}

@@ -84,7 +84,9 @@ double baseline__usual(const struct baseline *b, int64_t ts_ns, bool *ret_hourly
 int baseline__profile_json(const struct baseline *b, char *out, size_t size);
 
 /* Parses what baseline__profile_json wrote into b->hours.  Returns 0 or
- * -EINVAL (b->hours then all zero). */
+ * -EINVAL (b->hours then all zero) for anything else, such as an entry cut
+ * short, an hour outside 0-23, a negative sample count or a value that is
+ * not finite. */
 int baseline__profile_parse(struct baseline *b, const char *json);
 
 #endif

@@ -56,6 +56,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,11 @@ void leak_params_default(struct leak_params *p)
 	p->min_rate = 1024;
 	p->quiet_ns = 30000000000LL;
 	p->z_min = 1.64;
+	p->warmup_ns = 20000000000LL;
+	p->patience_ns = 1000000000LL;
+	p->patience_exp = 6;
+	p->accel_ratio = 2.0;
+	p->accel_fit = 0.3;
 }
 
 /* ---- small statistics ---- */
@@ -174,17 +180,6 @@ static double theil_sen(const double *x, const double *y, int m, double *z)
 	return n ? median(slopes, n) : 0;
 }
 
-/* Mann-Kendall z of a sequence against its index. */
-static double mk_z(const double *y, int m)
-{
-	double x[MAX_POINTS], z;
-
-	for (int i = 0; i < m; i++)
-		x[i] = i;
-	theil_sen(x, y, m, &z);
-	return z;
-}
-
 /* ---- one window ---- */
 
 struct analysis {
@@ -194,22 +189,97 @@ struct analysis {
 	enum leak_pattern pattern;
 	double rate, accel;
 	int64_t start_ns;         /* first bin of the growth segment */
+	int64_t anchor_ns;        /* where patience counts from (see scan_floor()) */
+	int64_t first_ep_ns;      /* where the first episode of growth in the window began */
+	double anchor_rate;       /* the growth's rate since then: sets the patience */
 	int64_t floor_start;      /* floor at the segment start */
 	int64_t max_gap_ns;       /* longest time between retained increments */
 	int runs;                 /* runs of growth separated by pauses */
+	double short_run;         /* the length of their shortest quarter, points */
 	double sigma;             /* noise of the window, bytes */
 	int64_t last_inc_ns;      /* time of the latest retained increment */
+	bool settled;             /* the growth began from a settled footprint (see leak.h) */
+	bool ongoing;             /* still growing: the latest increment is within 2.5 gaps (or 2 points) */
+	int seg, anchor, episodes;   /* the segment's first point, the anchor's, episodes of growth */
+	int step_at;              /* the top of one increment that carries most of the growth, or -1 */
 };
+
+/* Significance of the quadratic term needed (an F statistic with one
+ * degree of freedom: p < 0.002), and the share of a line's residual a
+ * quadratic may leave to keep a growth accelerating once it was. */
+#define ACCEL_F_MIN 10.0
+#define ACCEL_HOLD_FIT 0.8
+
+/* True when y over x grows faster and faster (see classify()); *ret_accel
+ * is then the acceleration, bytes/s^2.  A least-squares quadratic on
+ * polynomials orthogonal over x, so the two fits share one pass. */
+static bool accelerating(const struct leak_params *p, const double *x, const double *y, int m, bool was_accel,
+			 double *ret_accel)
+{
+	double mx = 0, my = 0, suu = 0, su3 = 0, suy = 0, a1, a0, sqq = 0, sqy = 0, b, c, rss_lin = 0, rss_quad, r0, r1;
+	double grain = (double)p->step_bytes * (double)p->step_bytes / 12;
+
+	for (int k = 0; k < m; k++) {
+		mx += x[k] / m;
+		my += y[k] / m;
+	}
+	for (int k = 0; k < m; k++) {
+		double u = x[k] - mx;
+
+		suu += u * u;
+		su3 += u * u * u;
+		suy += u * (y[k] - my);
+	}
+	if (suu <= 0)
+		return false;
+	a1 = su3 / suu;
+	a0 = suu / m;
+	for (int k = 0; k < m; k++) {
+		double u = x[k] - mx, q = u * u - a1 * u - a0;
+
+		sqq += q * q;
+		sqy += q * (y[k] - my);
+	}
+	if (sqq <= 0)
+		return false;
+	b = suy / suu;
+	c = sqy / sqq;
+	for (int k = 0; k < m; k++) {
+		double r = y[k] - my - b * (x[k] - mx);
+
+		rss_lin += r * r;
+	}
+	rss_quad = fmax(rss_lin - c * c * sqq, 0);
+	/* the slope of the quadratic at both ends of the segment */
+	r0 = b + c * (2 * (x[0] - mx) - a1);
+	r1 = b + c * (2 * (x[m - 1] - mx) - a1);
+	if (c <= 0 || r1 <= 0 || c * c * sqq < ACCEL_F_MIN * fmax(rss_quad / (m - 3), grain))
+		return false;
+	if (was_accel ? rss_quad > ACCEL_HOLD_FIT * rss_lin
+		      : rss_quad > p->accel_fit * rss_lin || (r0 > 0 && r1 < p->accel_ratio * r0))
+		return false;
+	*ret_accel = 2 * c;
+	return true;
+}
+
+/* The length of the shortest quarter of n runs of len[] (sorts len). */
+static double short_runs(double *len, int n)
+{
+	for (int i = 1; i < n; i++)          /* insertion sort: n <= 33 */
+		for (int j = i; j > 0 && len[j - 1] > len[j]; j--)
+			swap_d(&len[j - 1], &len[j]);
+	return len[(n - 1) / 4];
+}
 
 /* Pattern and rate of the growth segment (x in seconds from its start).
  * true_start says the segment begins where the series does, so a run of
  * growth at its very start really starts there rather than before the
  * window. */
 static void classify(const struct leak_params *p, const double *x, const double *y, int m, double ts_slope,
-		     bool true_start, struct analysis *a)
+		     bool true_start, bool was_accel, bool coarse, struct analysis *a)
 {
 	struct { int start, end; } runs[MAX_POINTS];
-	double d[MAX_POINTS], pos[MAX_POINTS], pause[MAX_POINTS], theta, med_pos;
+	double d[MAX_POINTS], pos[MAX_POINTS], pause[MAX_POINTS], len[MAX_POINTS], theta, med_pos, accel, spacing;
 	int npos = 0, nruns = 0, run_bins = 0, gap_bins = 0, drops = 0, npause = 0, rough = 0;
 
 	a->pattern = LEAK_LINEAR;
@@ -246,19 +316,40 @@ static void classify(const struct leak_params *p, const double *x, const double 
 	}
 	gap_bins = npause;
 	a->runs = nruns;
+	/* How long each run of growth lasted, in points: from the end of the
+	 * point before it (an empty bin stands at its end) to the last change
+	 * in its last point.  A jump that straddles a bin boundary lasts a
+	 * little more than one point, a run of growth over two bins two. */
+	spacing = m > 1 ? x[m - 1] / (m - 1) : 1;
+	for (int i = 0; i < nruns; i++)
+		len[i] = fmax(1, (x[runs[i].end] - x[runs[i].start - 1]) / spacing);
+	if (nruns) {
+		double sorted[MAX_POINTS];
+
+		memcpy(sorted, len, (size_t)nruns * sizeof(double));
+		a->short_run = short_runs(sorted, nruns);
+	}
 
 	/* Steps: runs of growth separated by flat pauses (not noise that
 	 * happens to dip), the level still going up. */
 	if (nruns >= 2 && a->resolvable && npause > 0 && median(pause, npause) <= 0.25 * theta && rough * 4 <= npause &&
 	    drops * 5 <= gap_bins) {
 		double mean_run = (double)run_bins / nruns, mean_gap = (double)gap_bins / (nruns - 1);
+		double period[MAX_POINTS], med_run, med_gap;
 
-		/* Bursts: growth within a bin or so, long pauses.  Runs of
-		 * growth: pauses at least a fifth of the time (a bin missing
-		 * here and there in steady growth is not a pause), and longer
-		 * than single bins between single bins (steps every other bin,
-		 * as huge pages make, are steady growth at this resolution). */
-		if (mean_run <= 1.5 && mean_gap >= 3 && mean_gap >= 2 * mean_run)
+		/* Bursts: growth within a bin or so, long pauses, told by how
+		 * long runs last (a quarter of them a point and a half at
+		 * most, half of them two) and the start-to-start period (a
+		 * pause of two coarse points is 16 bins).  Runs of growth: pauses at
+		 * least a fifth of the time (a bin missing here and there in
+		 * steady growth is not a pause), and longer than single bins
+		 * between single bins (steps every other bin, as huge pages
+		 * make, are steady growth at this resolution). */
+		for (int i = 1; i < nruns; i++)
+			period[i - 1] = runs[i].start - runs[i - 1].start;
+		med_run = median(len, nruns);
+		med_gap = median(period, nruns - 1) - a->short_run;
+		if (a->short_run <= 1.5 && med_run <= 2 && med_gap >= (coarse ? 2 : 3) && med_gap >= 2 * a->short_run)
 			a->pattern = LEAK_BURST;
 		else if (gap_bins * 4 >= run_bins && (mean_gap >= 1.5 || mean_run >= 2))
 			a->pattern = LEAK_OSCILLATING;
@@ -301,35 +392,21 @@ static void classify(const struct leak_params *p, const double *x, const double 
 		return;
 	}
 
-	/* Continuous growth: is it speeding up? */
-	if (m >= 6 && nruns <= 2) {
-		double half = x[m - 1] / 2, b1, b2, zd, xm1 = 0, xm2 = 0;
-		int n1 = 0, k2 = 0;
+	/* Continuous growth: is it speeding up?  A quadratic must leave much
+	 * less than a line does, significantly (against the counter's grain
+	 * at least), and the rate must grow accel_ratio times over the
+	 * segment; once shown, significant curvature keeps it. */
+	if (m >= 6 && nruns <= 2 && accelerating(p, x, y, m, was_accel, &accel)) {
+		int k0 = m - (m / 3 > 4 ? m / 3 : 4);
+		double xl = 0;
 
-		while (n1 < m && x[n1] <= half)
-			n1++;
-		k2 = n1 - 1;               /* the halves share the middle point */
-		if (n1 >= 3 && m - k2 >= 3) {
-			b1 = theil_sen(x, y, n1, NULL);
-			b2 = theil_sen(x + k2, y + k2, m - k2, NULL);
-			zd = mk_z(d + 1, m - 1);
-			for (int k = 0; k < n1; k++)
-				xm1 += x[k] / n1;
-			for (int k = k2; k < m; k++)
-				xm2 += x[k] / (m - k2);
-			if (b1 > 0 && b2 >= 1.6 * b1 && zd >= 1.28 && xm2 > xm1) {
-				int k0 = m - (m / 3 > 4 ? m / 3 : 4);
-				double xl = 0;
-
-				/* The slope of the last third is the rate at its
-				 * middle; carry it to now with the acceleration. */
-				for (int k = k0; k < m; k++)
-					xl += x[k] / (m - k0);
-				a->pattern = LEAK_ACCELERATING;
-				a->accel = (b2 - b1) / (xm2 - xm1);
-				a->rate = theil_sen(x + k0, y + k0, m - k0, NULL) + a->accel * (x[m - 1] - xl);
-			}
-		}
+		/* The slope of the last third is the rate at its middle; carry
+		 * it to now with the acceleration. */
+		for (int k = k0; k < m; k++)
+			xl += x[k] / (m - k0);
+		a->pattern = LEAK_ACCELERATING;
+		a->accel = accel;
+		a->rate = theil_sen(x + k0, y + k0, m - k0, NULL) + accel * (x[m - 1] - xl);
 	}
 }
 
@@ -367,6 +444,8 @@ struct window {
 	int64_t t[MAX_POINTS], v[MAX_POINTS], lo[MAX_POINTS], hi[MAX_POINTS];
 	int n;
 	bool from_origin;         /* the first point is the series' baseline */
+	bool coarse;              /* points of LEAK_COARSE_FACTOR bins */
+	bool from_birth;          /* ... and the process was born then (a new process, not one first seen) */
 };
 
 /* What the floor says: where the growth began and how much of it stayed. */
@@ -375,18 +454,35 @@ struct floor_scan {
 	int n_inc;                /* retained increments */
 	int64_t last_inc_ns;      /* time of the latest one, -1: none */
 	int64_t max_gap_ns;       /* longest time between two of them */
+	double median_gap_ns;     /* the typical time between two of them (0: fewer than two) */
+	double max_inc;           /* the largest one */
+	int max_inc_at;           /* its point */
 	double retained;          /* rise of the floor over the segment */
+	int64_t anchor_ns;        /* where the growth's patience counts from (see scan_floor()) */
+	int anchor;               /* ... its point */
+	int64_t first_ep_ns;      /* the start of the first episode */
+	double anchor_rate;       /* bytes/s the floor rose from there to the end */
+	int episodes;             /* runs of growth that carry a tenth of it or more */
 	double before;            /* highest value up to the segment start */
 	bool saturating;          /* the latest three increments shrink by 0.7x each */
+	int64_t f[MAX_POINTS];    /* the floor at each point */
 };
 
-static void scan_floor(const struct window *w, double step, struct floor_scan *fs)
-{
-	int64_t f[MAX_POINTS];
-	double run[MAX_POINTS] = { 0 }, nrun_min = 0;
-	int nrun = 0, n = w->n;
+/* Episodes of growth: increments with pauses of fewer than EPISODE_GAP
+ * bins (two coarse points) between them, carrying EPISODE_SHARE of the
+ * growth or more. */
+#define EPISODE_GAP 3
+#define EPISODE_SHARE 0.1
 
-	memset(fs, 0, sizeof(*fs));
+/* Scans the floor of window w; the segment starts at `start` (< 0: at the
+ * last point where the floor is at its minimum). */
+static void scan_floor(const struct window *w, double step, int start, struct floor_scan *fs)
+{
+	int64_t *f = fs->f;
+	double run[MAX_POINTS] = { 0 }, gaps[MAX_POINTS], nrun_min = 0;
+	int nrun = 0, ngaps = 0, n = w->n;
+
+	memset(fs, 0, offsetof(struct floor_scan, f));
 	fs->last_inc_ns = -1;
 	fs->before = -INFINITY;
 	f[n - 1] = w->lo[n - 1];
@@ -394,6 +490,8 @@ static void scan_floor(const struct window *w, double step, struct floor_scan *f
 		f[i] = w->lo[i] < f[i + 1] ? w->lo[i] : f[i + 1];
 	while (fs->s + 1 < n && f[fs->s + 1] == f[0])
 		fs->s++;
+	if (start >= 0)
+		fs->s = start;
 	for (int i = fs->s + 1; i < n; i++) {
 		double inc = (double)(f[i] - f[i - 1]);
 
@@ -405,6 +503,12 @@ static void scan_floor(const struct window *w, double step, struct floor_scan *f
 		if (inc > step) {
 			nrun_min = nrun_min > 0 ? fmin(nrun_min, inc) : inc;
 			fs->n_inc++;
+			if (inc > fs->max_inc) {
+				fs->max_inc = inc;
+				fs->max_inc_at = i;
+			}
+			if (fs->last_inc_ns >= 0)
+				gaps[ngaps++] = (double)(w->t[i] - fs->last_inc_ns);
 			if (fs->last_inc_ns >= 0 && w->t[i] - fs->last_inc_ns > fs->max_gap_ns)
 				fs->max_gap_ns = w->t[i] - fs->last_inc_ns;
 			fs->last_inc_ns = w->t[i];
@@ -413,6 +517,7 @@ static void scan_floor(const struct window *w, double step, struct floor_scan *f
 			nrun = 0;
 		}
 	}
+	fs->median_gap_ns = ngaps ? median(gaps, ngaps) : 0;
 	/* A cache filling up: three shrinking increments in a row, or (with
 	 * six points or more) the floor rising four times less in the second
 	 * half of the segment than in the first. */
@@ -427,6 +532,45 @@ static void scan_floor(const struct window *w, double step, struct floor_scan *f
 			fs->saturating = true;
 	}
 	fs->retained = (double)(f[n - 1] - f[fs->s]);
+	/* Where patience counts from: the start of the latest episode of
+	 * growth, or of the first when three or more repeat (a pattern, as
+	 * oscillating and burst leaks make; two steps are two warm-ups).  The
+	 * loader's first increment at a process's start is no episode, nor
+	 * are small rises (noise in the lows). */
+	{
+		double spacing = n > 1 ? (double)(w->t[n - 1] - w->t[0]) / (n - 1) : 1;
+		int first = -1, latest = -1, start = -1, prev = -1;
+		double grown = 0;
+
+		for (int i = fs->s + 1; i <= n; i++) {
+			bool inc = i < n && (double)(f[i] - f[i - 1]) > step && !(i == 1 && w->from_birth);
+
+			if (i < n && !inc)
+				continue;
+			if (start >= 0 && (i == n || (double)(w->t[i] - w->t[prev]) > (w->coarse ? 1.5 : EPISODE_GAP) * spacing)) {
+				if (grown >= EPISODE_SHARE * fs->retained) {
+					fs->episodes++;
+					if (first < 0)
+						first = start;
+					latest = start;
+				}
+				start = -1;
+			}
+			if (i == n)
+				break;
+			if (start < 0) {
+				start = i - 1;
+				grown = 0;
+			}
+			grown += (double)(f[i] - f[i - 1]);
+			prev = i;
+		}
+		fs->anchor = fs->episodes >= 3 ? first : latest >= 0 ? latest : fs->s;
+		fs->first_ep_ns = w->t[first >= 0 ? first : fs->s];
+		fs->anchor_ns = w->t[fs->anchor];
+		if (w->t[n - 1] > fs->anchor_ns)
+			fs->anchor_rate = (double)(f[n - 1] - f[fs->anchor]) / ((double)(w->t[n - 1] - fs->anchor_ns) / 1e9);
+	}
 	for (int i = 0; i <= fs->s; i++)
 		fs->before = fmax(fs->before, (double)w->hi[i]);
 }
@@ -516,16 +660,17 @@ static void test_trend(const double *x, const double *y, const double *dip, int 
 		tr->shape_ok = m >= (noisy ? 20 : 10) && tr->slope * sqrt(sxx) >= 6 * fmax(sigma_r, step / 2);
 }
 
-/* Analyses one window; min_points is the shortest segment judged,
+/* Analyses one window, its growth segment starting at point `start` (< 0:
+ * where the floor is last at its minimum); min_points is the shortest segment judged,
  * sigma_floor a noise level known from elsewhere, and `flagged` says a
  * suspicion is open (then rate and pattern are wanted even on thin
  * evidence, and saturation no longer matters). */
-static void analyse(const struct leak_params *p, const struct window *w, int min_points, double sigma_floor,
-		    bool flagged, struct analysis *a)
+static void analyse_from(const struct leak_params *p, const struct window *w, int start, int min_points,
+			 double sigma_floor, bool flagged, bool was_accel, int64_t born_ns, struct analysis *a)
 {
 	double x[MAX_POINTS], y[MAX_POINTS], dip[MAX_POINTS], step = (double)p->step_bytes;
 	double min_growth = (double)p->min_growth_bytes;
-	double growth, quiet, need;
+	double growth, quiet, need, recent;
 	struct floor_scan fs;
 	struct noise nz;
 	struct trend tr;
@@ -535,13 +680,38 @@ static void analyse(const struct leak_params *p, const struct window *w, int min
 	if (w->n < 4)
 		return;
 	assert(w->n <= MAX_POINTS);
-	scan_floor(w, step, &fs);
+	scan_floor(w, step, start, &fs);
+	a->seg = fs.s;
+	a->anchor = fs.anchor;
+	a->episodes = fs.episodes;
+	a->step_at = fs.max_inc > 0.5 * fs.retained ? fs.max_inc_at : -1;
 	measure_noise(w, step, sigma_floor, &nz);
 	a->sigma = nz.sigma;
 	a->last_inc_ns = fs.last_inc_ns;
 	a->max_gap_ns = fs.max_gap_ns;
 	a->start_ns = w->t[fs.s];
 	a->floor_start = w->lo[fs.s];
+	/* Still growing: the latest increment no further back than 2.5
+	 * typical gaps between increments, or two points (and, below, the
+	 * floor rising over that span as the rate says). */
+	recent = fmax(2.0 * (double)(w->t[w->n - 1] - w->t[0]) / (w->n - 1), 2.5 * fs.median_gap_ns);
+	a->ongoing = fs.last_inc_ns >= 0 && (double)(w->t[w->n - 1] - fs.last_inc_ns) <= recent;
+	/* Settled: the growth began when the process was old enough, and
+	 * flat (nothing retained added beyond a tenth of the growth) for the
+	 * horizon before (before the window: known flat only back to the
+	 * series' start; a process first seen long after its birth counts as
+	 * flat since). */
+	a->anchor_ns = fs.anchor_ns;
+	a->first_ep_ns = fs.first_ep_ns;
+	a->anchor_rate = fs.anchor_rate;
+	a->settled = a->anchor_ns - born_ns >= p->warmup_ns && (w->from_origin || a->anchor_ns - w->t[0] >= p->warmup_ns);
+	if (a->settled) {
+		int j = fs.anchor;
+
+		while (j > 0 && w->t[fs.anchor] - w->t[j - 1] <= p->warmup_ns)
+			j--;
+		a->settled = (double)(fs.f[fs.anchor] - fs.f[j]) <= fmax(step, EPISODE_SHARE * fs.retained);
+	}
 	a->conf = 0.45 * clamp01(fs.n_inc / 3.0) * clamp01(fs.retained / min_growth);
 	m = w->n - fs.s;
 	if ((!flagged && (fs.n_inc < 3 || fs.retained < min_growth || m < min_points)) || m < 4)
@@ -564,7 +734,24 @@ static void analyse(const struct leak_params *p, const struct window *w, int min
 		  (double)w->v[w->n - 1] - fs.before >= fmax(step, 2 * nz.sigma) && tr.slope >= p->min_rate &&
 		  (flagged || !fs.saturating) && fs.last_inc_ns >= 0 &&
 		  (double)(w->t[w->n - 1] - fs.last_inc_ns) <= quiet;
-	classify(p, x, y, m, tr.slope, w->from_origin && fs.s == 0, a);
+	/* One step is not a leak, whatever small rises come with it (the
+	 * loader at start, noise in the lows): no increment may carry more
+	 * than half of the growth before a suspicion opens. */
+	if (!flagged && fs.max_inc > 0.5 * fs.retained)
+		a->leak = false;
+	classify(p, x, y, m, tr.slope, w->from_origin && fs.s == 0, was_accel, w->coarse, a);
+	if (a->ongoing && a->rate > 0) {
+		/* Noise that ticks the floor up at the end of a step that is
+		 * over is no growth: the recent rise must be a quarter of what
+		 * the rate adds. */
+		int j = w->n - 1;
+		double dt;
+
+		while (j > fs.s && (double)(w->t[w->n - 1] - w->t[j]) < recent)
+			j--;
+		dt = (double)(w->t[w->n - 1] - w->t[j]) / 1e9;
+		a->ongoing = (double)(fs.f[w->n - 1] - fs.f[j]) >= fmax(step, 0.25 * a->rate * dt);
+	}
 	if (a->leak) {
 		double c_z = clamp01((tr.z - p->z_min) / (4 - p->z_min));
 		double c_n = clamp01((fs.n_inc - 3) / 7.0);
@@ -574,6 +761,24 @@ static void analyse(const struct leak_params *p, const struct window *w, int min
 	} else {
 		a->conf = fmin(a->conf, 0.49);
 	}
+}
+
+/* Analyses window w (see analyse_from()): the segment from the floor's
+ * minimum first; when that is no leak and holds a step (a warm-up) and then
+ * growth of another kind, what follows the step on its own: the latest of
+ * two episodes, or what comes after one increment that carries most of the
+ * growth.  Three episodes or more are one pattern and are not split, nor
+ * is anything while a suspicion is open (its shape wants the whole). */
+static void analyse(const struct leak_params *p, const struct window *w, int min_points, double sigma_floor,
+		    bool flagged, bool was_accel, int64_t born_ns, struct analysis *a)
+{
+	analyse_from(p, w, -1, min_points, sigma_floor, flagged, was_accel, born_ns, a);
+	if (a->leak || flagged)
+		return;
+	if (a->episodes == 2 && a->anchor > a->seg)
+		analyse_from(p, w, a->anchor, min_points, sigma_floor, flagged, was_accel, born_ns, a);
+	else if (a->step_at > a->seg && a->step_at < w->n - 4)
+		analyse_from(p, w, a->step_at, min_points, sigma_floor, flagged, was_accel, born_ns, a);
 }
 
 /* ---- rings and bins ---- */
@@ -664,7 +869,8 @@ static int64_t bin_of(const struct leak_series *s, int64_t time_ns)
 	return (time_ns - s->origin_ns) / s->params->resolution_ns;
 }
 
-struct leak_series *leak_series__new(const struct leak_params *params, int64_t origin_ns, int64_t base)
+struct leak_series *leak_series__new(const struct leak_params *params, int64_t origin_ns, int64_t born_ns,
+				     int64_t base)
 {
 	struct leak_series *s = calloc(1, sizeof(*s));
 	struct leak_point baseline = { origin_ns - 1, base, base, base };
@@ -674,6 +880,7 @@ struct leak_series *leak_series__new(const struct leak_params *params, int64_t o
 	assert(params->resolution_ns > 0);
 	s->params = params;
 	s->origin_ns = origin_ns;
+	s->born_ns = born_ns < origin_ns ? born_ns : origin_ns;
 	/* The baseline is a bin (and a coarse point) of its own just before
 	 * the origin, so growth right at the start shows as an increment. */
 	ring_push(&s->fine, LEAK_FINE_BINS, baseline);
@@ -747,6 +954,8 @@ static void fine_window(const struct leak_series *s, struct window *w)
 {
 	ring_copy(&s->fine, LEAK_FINE_BINS, w);
 	w->from_origin = w->n && w->t[0] == s->origin_ns - 1;
+	w->from_birth = w->from_origin && s->origin_ns - s->born_ns <= s->params->resolution_ns;
+	w->coarse = false;
 	if (s->open_has_sample) {
 		struct leak_point pt = s->open;
 
@@ -764,6 +973,8 @@ static void coarse_window(const struct leak_series *s, struct window *w)
 
 	ring_copy(&s->coarse, LEAK_COARSE_BINS, w);
 	w->from_origin = w->n && w->t[0] == s->origin_ns - 1;
+	w->from_birth = w->from_origin && s->origin_ns - s->born_ns <= s->params->resolution_ns;
+	w->coarse = true;
 	if (s->acc_bins >= LEAK_COARSE_FACTOR / 2) {
 		if (s->open_has_sample) {
 			part.t = s->open.t;
@@ -778,22 +989,24 @@ static void coarse_window(const struct leak_series *s, struct window *w)
 
 /* What the windows say now: the fine one first; the coarse one for slow
  * growth and long step periods, with the fine one's shape when it sees at
- * least two runs of growth. */
-static void assess(const struct leak_series *s, struct analysis *ret)
+ * least two runs of growth.  flagged: a suspicion or watch is open, so
+ * rate and pattern are wanted on thin evidence (see analyse()). */
+static void assess(const struct leak_series *s, bool flagged, struct analysis *ret)
 {
 	const struct leak_params *p = s->params;
-	bool flagged = s->verdict.leak;
+	const struct leak_verdict *vd = &s->verdict;
+	bool was_accel = (vd->leak || vd->watching) && vd->pattern == LEAK_ACCELERATING;
 	struct analysis fine, coarse, shape;
 	struct window w;
 
 	fine_window(s, &w);
-	analyse(p, &w, 4, 0, flagged, &fine);
+	analyse(p, &w, 4, 0, flagged, was_accel, s->born_ns, &fine);
 	if (fine.leak && fine.resolvable) {
 		*ret = fine;
 		return;
 	}
 	coarse_window(s, &w);
-	analyse(p, &w, 6, fine.sigma, false, &coarse);
+	analyse(p, &w, 6, fine.sigma, false, was_accel, s->born_ns, &coarse);
 	if (fine.leak) {
 		/* Increments too small to resolve per bin: the coarse view
 		 * knows the shape better. */
@@ -808,22 +1021,143 @@ static void assess(const struct leak_series *s, struct analysis *ret)
 	}
 	*ret = coarse;
 	fine_window(s, &w);
-	analyse(p, &w, 4, 0, true, &shape);
+	analyse(p, &w, 4, 0, true, was_accel, s->born_ns, &shape);
 	if (shape.runs >= 2 && shape.resolvable &&
 	    (shape.pattern == LEAK_BURST || shape.pattern == LEAK_OSCILLATING)) {
 		ret->pattern = shape.pattern;
 		ret->rate = shape.rate;
-	} else if (flagged && (s->verdict.pattern == LEAK_BURST || s->verdict.pattern == LEAK_OSCILLATING)) {
+	} else if ((ret->pattern == LEAK_BURST || ret->pattern == LEAK_OSCILLATING) && shape.runs >= 1 &&
+		   shape.resolvable) {
+		/* Coarse points see the rhythm but not how long a run lasts:
+		 * the fine window's runs say jumps or runs of growth. */
+		ret->pattern = shape.short_run <= 1.5 ? LEAK_BURST : LEAK_OSCILLATING;
+	} else if ((vd->leak || vd->watching) && (vd->pattern == LEAK_BURST || vd->pattern == LEAK_OSCILLATING)) {
 		/* Between two runs the fine window may hold only one: keep
 		 * the shape it saw, coarse points cannot tell it. */
-		ret->pattern = s->verdict.pattern;
+		ret->pattern = vd->pattern;
 	}
+}
+
+/* How long growth that began at a settled (or not) footprint, at this rate,
+ * is watched before it may be a leak (see leak.h). */
+static int64_t patience_of(const struct leak_params *p, bool settled, double rate)
+{
+	double wait;
+
+	if (!settled)
+		return p->warmup_ns;
+	wait = (double)p->patience_ns * pow(rate / (1024.0 * 1024.0), p->patience_exp);
+	return (int64_t)fmin(wait, (double)p->warmup_ns);
+}
+
+/* A watch is low confidence by definition: below 0.5, growing with the
+ * evidence. */
+static double watch_confidence(double evidence)
+{
+	return fmin(0.49, 0.5 * evidence);
+}
+
+/* Takes the rate, pattern and confidence of analysis a.  A new pattern must
+ * be seen twice in a row. */
+static void take(struct leak_series *s, const struct analysis *a)
+{
+	struct leak_verdict *vd = &s->verdict;
+
+	vd->rate = a->rate;
+	vd->accel = a->accel;
+	vd->evidence = a->conf;
+	vd->confidence = vd->leak ? a->conf : watch_confidence(a->conf);
+	if (a->pattern == vd->pattern) {
+		s->pending_pattern = LEAK_NONE;
+	} else if (s->pending_pattern == a->pattern) {
+		vd->pattern = a->pattern;
+		s->pending_pattern = LEAK_NONE;
+	} else {
+		s->pending_pattern = (uint8_t)a->pattern;
+	}
+	if (vd->pattern != LEAK_ACCELERATING)
+		vd->accel = 0;
+}
+
+/* Ends a suspicion or watch: only growth after now opens a new one. */
+static void resolve(struct leak_series *s, double confidence)
+{
+	struct leak_verdict *vd = &s->verdict;
+
+	vd->leak = vd->watching = false;
+	vd->confidence = confidence;
+	vd->evidence = 0;
+	s->resolved_ns = s->now_ns;
+}
+
+/* True when the footprint has grown since the watch's patience ended, as a
+ * leak at the rate of analysis a would: in the fine window, the latest
+ * value stands above the lowest one from the level when the patience ended
+ * on by half of what that rate adds in that time, by two counter steps and
+ * by four times the noise.  The noise is that of lows of three values, so
+ * a sawtooth faster than three bins on top of a leak is not taken for it. */
+static bool grew_since_patience(const struct leak_series *s, const struct analysis *a)
+{
+	const struct leak_verdict *vd = &s->verdict;
+	struct window w;
+	double lows[MAX_POINTS], d[MAX_POINTS], center, sigma;
+	int64_t low = INT64_MAX, since;
+	int from = 0, n;
+
+	fine_window(s, &w);
+	if (w.n < 5)
+		return false;
+	for (int i = 0; i < w.n; i++)
+		if (w.t[i] <= vd->patience_end_ns)
+			from = i;
+	for (int i = from; i < w.n; i++)
+		if (w.v[i] < low)
+			low = w.v[i];
+	n = w.n - 2;
+	for (int i = 0; i < n; i++)
+		lows[i] = fmin(fmin((double)w.v[i], (double)w.v[i + 1]), (double)w.v[i + 2]);
+	for (int i = 1; i < n; i++)
+		d[i - 1] = lows[i] - lows[i - 1];
+	center = median(d, n - 1);
+	for (int i = 1; i < n; i++)
+		d[i - 1] = fabs(lows[i] - lows[i - 1] - center);
+	sigma = 1.4826 * median(d, n - 1) / M_SQRT2;
+	since = vd->patience_end_ns > w.t[from] ? vd->patience_end_ns : w.t[from];
+	return (double)(w.v[w.n - 1] - low) >= fmax(fmax(2.0 * (double)s->params->step_bytes, 4 * sigma),
+						     0.5 * a->rate * (double)(s->now_ns - since) / 1e9);
+}
+
+/* Sets the patience of the open watch from analysis a: from the start of
+ * its growth (which moves to a new episode of growth, and back to the first
+ * when episodes repeat), for the fastest rate seen (a fill that slows down
+ * is no more patient a leak). */
+static void set_patience(struct leak_series *s, const struct analysis *a)
+{
+	/* Episodes are counted over the whole watch: a window may hold only
+	 * two of a slow rhythm. */
+	if (a->anchor_ns > s->last_anchor_ns) {
+		s->episodes += s->last_anchor_ns != INT64_MIN;
+		s->last_anchor_ns = a->anchor_ns;
+	}
+	if (a->episodes > s->episodes)
+		s->episodes = a->episodes;
+	if (s->episodes >= 3) {
+		s->anchor_ns = s->first_anchor_ns;
+		s->settled = s->first_settled;
+	} else {
+		s->anchor_ns = a->anchor_ns;
+		s->settled = a->settled;
+	}
+	s->watch_rate = fmax(s->watch_rate, a->anchor_rate);
+	s->verdict.patience_end_ns = s->anchor_ns + patience_of(s->params, s->settled, s->watch_rate);
 }
 
 /* Re-evaluates the suspicion after new data.  While one is open, the
  * windows are analysed again only every REFRESH_BINS bins (or sooner when
  * a pattern change waits for confirmation): rate and pattern move slowly,
- * and the checks that end a suspicion are cheap and run every time. */
+ * and the checks that end a suspicion are cheap and run every time.  A
+ * watch past its patience is judged afresh every bin until it becomes a
+ * leak or ends. */
 #define REFRESH_BINS 3
 
 static void evaluate(struct leak_series *s)
@@ -833,26 +1167,35 @@ static void evaluate(struct leak_series *s)
 	int64_t cur = vd->bytes, now = s->now_ns;
 	struct analysis a;
 
-	if (!vd->leak) {
-		assess(s, &a);
+	if (!vd->leak && !vd->watching) {
+		assess(s, false, &a);
 		s->assessed_bin = s->bin;
 		s->assessed_ns = now;
-		/* After a suspicion ended, only growth since then reopens one. */
-		if (a.leak && a.rate > 0 && a.last_inc_ns > s->resolved_ns) {
-			vd->leak = true;
+		/* After a suspicion ended, only growth since then reopens one,
+		 * and only while it goes on. */
+		if (a.leak && a.ongoing && a.rate > 0 && a.last_inc_ns > s->resolved_ns) {
+			s->watch_rate = 0;
+			s->first_anchor_ns = a.first_ep_ns;
+			s->first_settled = a.settled;
+			s->last_anchor_ns = INT64_MIN;
+			s->episodes = 1;
+			set_patience(s, &a);
+			/* No patience at all (no warm-up horizon): a leak at once. */
+			vd->leak = now >= vd->patience_end_ns &&
+				   (vd->patience_end_ns == s->anchor_ns || grew_since_patience(s, &a));
+			vd->watching = !vd->leak;
 			vd->detected_ns = now;
 			vd->growth_start_ns = a.start_ns;
 			vd->pattern = a.pattern;
-			vd->rate = a.rate;
-			vd->accel = a.accel;
-			vd->confidence = a.conf;
 			s->floor_at_start = a.floor_start;
 			s->high = cur;
 			s->last_high_ns = now;
 			s->max_gap_ns = a.max_gap_ns;
 			s->pending_pattern = LEAK_NONE;
+			take(s, &a);
 		} else {
 			vd->confidence = fmin(0.49, a.conf);
+			vd->evidence = 0;
 		}
 		return;
 	}
@@ -865,32 +1208,43 @@ static void evaluate(struct leak_series *s)
 	}
 	if ((double)(now - s->last_high_ns) > fmax((double)p->quiet_ns, 2.5 * (double)s->max_gap_ns) ||
 	    cur < s->floor_at_start + (s->high - s->floor_at_start) / 2) {
-		vd->leak = false;
-		vd->confidence = 0.25;
-		s->resolved_ns = now;
+		resolve(s, 0.25);
+		return;
+	}
+	if (vd->watching && now >= vd->patience_end_ns) {
+		/* Past its patience the growth is judged in full again (a
+		 * cache that filled and stopped fails here), and must have
+		 * grown since the patience ended. */
+		assess(s, false, &a);
+		s->assessed_bin = s->bin;
+		s->assessed_ns = now;
+		if (!a.leak || a.rate <= 0) {
+			/* Not a leak by the full test: it ends once the growth
+			 * stopped by its own rhythm (a fill that is over), not
+			 * between two steps of a leak. */
+			if (!a.ongoing)
+				resolve(s, fmin(0.49, a.conf));
+			return;
+		}
+		set_patience(s, &a);
+		if (a.ongoing && now >= vd->patience_end_ns && grew_since_patience(s, &a)) {
+			vd->leak = true;
+			vd->watching = false;
+			vd->detected_ns = now;
+		}
+		take(s, &a);
 		return;
 	}
 	if (s->bin - s->assessed_bin < REFRESH_BINS && s->pending_pattern == LEAK_NONE)
 		return;
-	assess(s, &a);
+	assess(s, true, &a);
 	s->assessed_bin = s->bin;
 	s->assessed_ns = now;
 	if (!a.leak || a.rate <= 0)
 		return;
-	vd->rate = a.rate;
-	vd->accel = a.accel;
-	vd->confidence = a.conf;
-	/* A new pattern must be seen twice in a row. */
-	if (a.pattern == vd->pattern) {
-		s->pending_pattern = LEAK_NONE;
-	} else if (s->pending_pattern == a.pattern) {
-		vd->pattern = a.pattern;
-		s->pending_pattern = LEAK_NONE;
-	} else {
-		s->pending_pattern = (uint8_t)a.pattern;
-	}
-	if (vd->pattern != LEAK_ACCELERATING)
-		vd->accel = 0;
+	if (vd->watching)
+		set_patience(s, &a);
+	take(s, &a);
 }
 
 void leak_series__refresh(struct leak_series *s)
@@ -908,7 +1262,7 @@ void leak_series__verdict(struct leak_series *s, struct leak_verdict *ret)
 	s->verdict.samples = s->samples;
 	*ret = s->verdict;
 	/* Between analyses an accelerating rate keeps accelerating. */
-	if (ret->leak && ret->pattern == LEAK_ACCELERATING)
+	if ((ret->leak || ret->watching) && ret->pattern == LEAK_ACCELERATING)
 		ret->rate += ret->accel * (double)(s->now_ns - s->assessed_ns) / 1e9;
 }
 

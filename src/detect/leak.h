@@ -25,17 +25,38 @@
  *    speeding up (accelerating), runs of growth separated by flat pauses
  *    (oscillating), rare one-bin jumps with long pauses (burst), otherwise
  *    linear.
- * Once declared, a suspicion lasts until growth has stopped for
+ *  - patience: leak-shaped growth is first only *watched* (a low-confidence
+ *    verdict, not a leak).  It becomes a leak once it has outlasted its
+ *    patience with growth after that, judged afresh (a cache that filled
+ *    and stopped fails then and the watch ends):
+ *      - a process is *settled* when it is at least params.warmup_ns old
+ *        and its footprint was flat (nothing retained added) for
+ *        params.warmup_ns before the growth began.  Growth from a settled
+ *        footprint at r MiB/s waits params.patience_ns x r^params.patience_exp,
+ *        at most params.warmup_ns (the defaults: 1 s at 1 MiB/s, 3 s at
+ *        1.2 MiB/s, the whole horizon from 1.65 MiB/s on): slow steady growth
+ *        is what leaks look like, a fast step in a settled process is more
+ *        often a fill that stops, and a leak fast enough to matter soon is
+ *        caught by urgency;
+ *      - any other growth (in a process's first warmup_ns, or soon after an
+ *        earlier step) is a warm-up until it outlasts params.warmup_ns.
+ *    Urgency overrides patience, but that is the caller's call: a watched
+ *    process that would reach its limit before patience_end_ns is a
+ *    suspect (leak_suspect.h);
+ *  - accelerating growth: a quadratic fit that leaves much less than a
+ *    line does, significantly, with a rate that grows params.accel_ratio
+ *    times over the segment; once shown it stays accelerating while the
+ *    curvature stays significant.
+ * Once declared, a suspicion (or watch) lasts until growth has stopped for
  * max(params.quiet_ns, 2.5 x the longest pause seen between new highs) or
  * half of the growth has been freed; only growth after that opens a new
  * one.
  *
- * What it cannot know: growth that lasts longer than the evidence needed
- * (three bins, about 2.5 s at the default resolution) before it is freed or
- * levels off looks like a leak until then, and is resolved afterwards.
- * Independent noise of several MB between samples can, right after a
- * process starts, look like the first seconds of a leak (about 2-3% of
- * such processes in the unit tests).
+ * What it cannot know: slow growth from a settled footprint (up to about
+ * 1.5 MiB/s) that lasts longer than the evidence needs (about 4 s) before
+ * it levels off or is freed looks like a leak until then, and is resolved
+ * afterwards; three steps of growth close together look like the runs of
+ * an oscillating leak.
  */
 #ifndef KS_LEAK_H
 #define KS_LEAK_H
@@ -63,21 +84,30 @@ struct leak_params {
 	double min_rate;            /* bytes/s; slower growth is not reported */
 	int64_t quiet_ns;           /* no new high for this long ends a suspicion */
 	double z_min;               /* Mann-Kendall z needed for a trend */
+	int64_t warmup_ns;          /* warm-up horizon (0: every process is settled) */
+	int64_t patience_ns;        /* patience for growth from a settled footprint at 1 MiB/s, ... */
+	double patience_exp;        /* ... growing as the rate to this power (up to warmup_ns) */
+	double accel_ratio;         /* accelerating: the rate grows this many times over the segment */
+	double accel_fit;           /* ... and a quadratic leaves at most this share of a line's residual */
 };
 
 /* Defaults: 1 s bins, 128 KiB step, 1 MiB growth, 1 KiB/s, 30 s quiet,
- * z 1.64 (one-sided p < 0.05). */
+ * z 1.64 (one-sided p < 0.05), and the constants chosen on the training
+ * seeds of bench/leak (docs/performance.md). */
 void leak_params_default(struct leak_params *p);
 
 struct leak_verdict {
-	bool leak;
-	double confidence;          /* [0, 1]; >= 0.5 exactly when leak */
+	bool leak;                  /* a suspect: leak-shaped growth that outlasted its patience */
+	bool watching;              /* leak-shaped growth still within its patience (never with leak) */
+	double confidence;          /* [0, 1]; >= 0.5 exactly when leak (watching: below) */
+	double evidence;            /* [0.5, 1] when leak or watching: what the shape alone says */
 	enum leak_pattern pattern;  /* LEAK_NONE unless leak (or resolved: the last one) */
 	double rate;                /* bytes/s: net growth rate (current rate when accelerating) */
 	double accel;               /* bytes/s^2 when accelerating, else 0 */
 	int64_t bytes;              /* latest value fed */
 	int64_t growth_start_ns;    /* when the growth under suspicion began (series clock) */
-	int64_t detected_ns;        /* when the suspicion was declared (series clock) */
+	int64_t detected_ns;        /* when the suspicion (or watch) was declared (series clock) */
+	int64_t patience_end_ns;    /* watching: when its patience ends, at the earliest (series clock) */
 	uint32_t samples;           /* samples fed since the origin */
 };
 
@@ -111,8 +141,16 @@ struct leak_series {
 	uint32_t acc_bins;
 	uint32_t samples;
 	bool dirty;                 /* fed since the last evaluation */
+	int64_t born_ns;            /* when the process's life began (series clock) */
 	/* the suspicion */
 	struct leak_verdict verdict;
+	bool settled;               /* the growth under watch began from a settled footprint */
+	int64_t anchor_ns;          /* its patience counts from here */
+	double watch_rate;          /* the fastest rate seen while watched: sets the patience */
+	int64_t first_anchor_ns;    /* where the watched growth's first episode began */
+	int64_t last_anchor_ns;     /* the latest episode's start seen */
+	bool first_settled;         /* the first episode began from a settled footprint */
+	int episodes;               /* episodes of growth seen while watched */
 	int64_t floor_at_start;     /* level when the growth began */
 	int64_t high;               /* highest value since then */
 	int64_t last_high_ns;
@@ -127,9 +165,12 @@ struct leak_series {
 
 /* Starts a series whose bins are aligned on origin_ns, with `base` as the
  * value just before the origin (the footprint when the process was first
- * seen; it is the baseline growth is measured from).  params must outlive
+ * seen; it is the baseline growth is measured from).  born_ns is when the
+ * process's life began (its start, or its exec): a process born long
+ * before it was first seen counts as flat until then.  params must outlive
  * the series.  Returns NULL when out of memory. */
-struct leak_series *leak_series__new(const struct leak_params *params, int64_t origin_ns, int64_t base);
+struct leak_series *leak_series__new(const struct leak_params *params, int64_t origin_ns, int64_t born_ns,
+				     int64_t base);
 
 /* Feeds one sample.  Samples must come in time order; one older than the
  * open bin is folded into the newest closed bin or ignored. */

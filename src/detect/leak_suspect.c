@@ -9,14 +9,28 @@ const char *leak_row_status(enum leak_row row)
 	case LEAK_ROW_SUSPECT: return "suspect";
 	case LEAK_ROW_RESOLVED: return "resolved";
 	case LEAK_ROW_EXITED: return "exited";
+	case LEAK_ROW_WATCHING: return "watching";
 	default: return NULL;
 	}
 }
 
-enum leak_row leak_suspect__judge(struct leak_suspect *s, const struct leak_verdict *v, int64_t now_ns)
+bool leak_suspect__wants_limit(const struct leak_suspect *s, const struct leak_verdict *v)
+{
+	return v->watching && !s->suspect;
+}
+
+enum leak_row leak_suspect__judge(struct leak_suspect *s, struct leak_verdict *v, double time_to_limit_s,
+				  int64_t now_ns)
 {
 	enum leak_row row = LEAK_ROW_NONE;
 
+	/* Urgency overrides patience; a suspect is not demoted. */
+	if (v->watching && (s->suspect || (time_to_limit_s >= 0 &&
+					   time_to_limit_s * 1e9 < (double)(v->patience_end_ns - now_ns)))) {
+		v->leak = true;
+		v->watching = false;
+		v->confidence = fmax(0.5, v->evidence);
+	}
 	if (v->leak) {
 		const struct leak_verdict *old = &s->reported;
 		int64_t since = now_ns - s->reported_ns;
@@ -27,11 +41,15 @@ enum leak_row leak_suspect__judge(struct leak_suspect *s, const struct leak_verd
 		     (moved >= LEAK_SUSPECT_RATE_CHANGE || fabs(v->confidence - old->confidence) >= LEAK_SUSPECT_CONF_CHANGE)) ||
 		    (since >= LEAK_SUSPECT_SETTLE_NS && moved >= LEAK_SUSPECT_RATE_SETTLE))
 			row = LEAK_ROW_SUSPECT;
-	} else if (s->suspect) {
+	} else if (v->watching) {
+		if (!s->watching || v->pattern != s->reported.pattern)
+			row = LEAK_ROW_WATCHING;
+	} else if (s->suspect || s->watching) {
 		row = LEAK_ROW_RESOLVED;
 	}
 	if (row != LEAK_ROW_NONE) {
 		s->suspect = row == LEAK_ROW_SUSPECT;
+		s->watching = row == LEAK_ROW_WATCHING;
 		s->reported = *v;
 		s->reported_ns = now_ns;
 	}
@@ -40,12 +58,13 @@ enum leak_row leak_suspect__judge(struct leak_suspect *s, const struct leak_verd
 
 enum leak_row leak_suspect__exit(struct leak_suspect *s, struct leak_verdict *v)
 {
-	if (!s->suspect)
+	if (!s->suspect && !s->watching)
 		return LEAK_ROW_NONE;
 	v->leak = false;
+	v->watching = false;
 	if (v->pattern == LEAK_NONE)
 		v->pattern = s->reported.pattern;
-	s->suspect = false;
+	s->suspect = s->watching = false;
 	return LEAK_ROW_EXITED;
 }
 

@@ -4,13 +4,20 @@
  * The leak detector (leak.h) gives a verdict whenever it is asked.  Its
  * caller records suspicions as rows (memory_growth_events), and this
  * decides when:
- *  - 'suspect' when a leak is first declared and when its pattern changes,
+ *  - 'watching' when leak-shaped growth is first watched (it may still be a
+ *    warm-up: the detector's patience), and when its pattern changes; a
+ *    low-confidence row, not a suspect;
+ *  - 'suspect' when a leak is first declared, or a watched process would
+ *    reach its limit before its patience ends (urgency overrides
+ *    patience), and when its pattern changes,
  *    its rate moves by LEAK_SUSPECT_RATE_CHANGE or its confidence by
  *    LEAK_SUSPECT_CONF_CHANGE (at most one such update per
  *    LEAK_SUSPECT_UPDATE_NS), or its rate by LEAK_SUSPECT_RATE_SETTLE after
  *    LEAK_SUSPECT_SETTLE_NS (so a first estimate does not linger);
- *  - 'resolved' when the detector ends the suspicion;
- *  - 'exited', with the final estimate, when a suspect's process is gone.
+ *  - 'resolved' when the detector ends the suspicion or watch;
+ *  - 'exited', with the final estimate, when a suspect's or a watched
+ *    process is gone.
+ * Once a suspect, a process stays one until the detector ends it.
  * Each row carries the headroom: to the memory cgroup's limit when there
  * is one, else to MemAvailable, and the projected time to use it up.
  */
@@ -33,27 +40,41 @@ enum leak_row {
 	LEAK_ROW_SUSPECT,
 	LEAK_ROW_RESOLVED,
 	LEAK_ROW_EXITED,
+	LEAK_ROW_WATCHING,
 };
 
-/* "suspect", "resolved", "exited" (the rows' status column); NULL for NONE. */
+/* "suspect", "resolved", "exited", "watching" (the rows' status column);
+ * NULL for NONE. */
 const char *leak_row_status(enum leak_row row);
 
 /* What the latest row about one process said.  Zeroed: no row yet. */
 struct leak_suspect {
 	bool suspect;                  /* the latest row says 'suspect' */
+	bool watching;                 /* the latest row says 'watching' */
 	struct leak_verdict reported;  /* what it said */
 	int64_t reported_ns;           /* when (the caller's clock) */
 };
 
-/* Judges verdict v at now_ns against what was reported: returns the row
- * now due (LEAK_ROW_SUSPECT or LEAK_ROW_RESOLVED), and records it as
- * reported, or LEAK_ROW_NONE. */
-enum leak_row leak_suspect__judge(struct leak_suspect *s, const struct leak_verdict *v, int64_t now_ns);
+/* True when judging verdict v needs the time to the limit: it is watched,
+ * and not a suspect already. */
+bool leak_suspect__wants_limit(const struct leak_suspect *s, const struct leak_verdict *v);
 
-/* The process is gone (exit, exec, pid reuse).  For a suspect: turns the
- * latest verdict *v into the final one (no longer a leak; the reported
- * pattern when the detector has none now), ends the suspicion and returns
- * LEAK_ROW_EXITED.  Otherwise LEAK_ROW_NONE, *v untouched. */
+/* Judges verdict *v at now_ns (the detector's clock) against what was
+ * reported: returns the row now due (LEAK_ROW_SUSPECT, LEAK_ROW_WATCHING or
+ * LEAK_ROW_RESOLVED), and records it as reported, or LEAK_ROW_NONE.
+ * time_to_limit_s is when the process reaches its limit at v's rate (< 0:
+ * unknown or not growing; needed only when leak_suspect__wants_limit()).
+ * A watched verdict that is to be reported as a suspect (urgent, or a
+ * suspect already) is turned into one in *v: leak, not watching, the
+ * confidence of its evidence (at least 0.5). */
+enum leak_row leak_suspect__judge(struct leak_suspect *s, struct leak_verdict *v, double time_to_limit_s,
+				  int64_t now_ns);
+
+/* The process is gone (exit, exec, pid reuse).  For a suspect or a watched
+ * process: turns the latest verdict *v into the final one (no longer a
+ * leak nor watched; the reported pattern when the detector has none now),
+ * ends the suspicion and returns LEAK_ROW_EXITED.  Otherwise LEAK_ROW_NONE,
+ * *v untouched. */
 enum leak_row leak_suspect__exit(struct leak_suspect *s, struct leak_verdict *v);
 
 /* How much memory is left and when it runs out. */

@@ -26,7 +26,8 @@ void buf_grow(struct buf *b, size_t extra)
 void buf_add(struct buf *b, const void *data, size_t len)
 {
 	buf_grow(b, len);
-	memcpy(b->data + b->len, data, len);
+	if (len)             /* an empty buf's data is NULL: memcpy may not be given it */
+		memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
 }

@@ -25,8 +25,28 @@ static void ynode_add(struct ynode *parent, struct ynode *child)
 	parent->items[parent->n++] = child;
 }
 
-/* Builds the node that starts with event ev (already parsed). */
-static int build(yaml_parser_t *p, yaml_event_t *ev, struct ynode **ret, char *err, size_t errlen)
+/* Refuses what no reader of ours can mean: a key that is not a plain
+ * name ({[a]: 1}), and a key given twice in one mapping (which one would
+ * win is a guess, and readers that append per key would take both). */
+static int check_key(const struct ynode *map, const struct ynode *key, char *err, size_t errlen)
+{
+	if (key->kind != Y_SCALAR) {
+		snprintf(err, errlen, "%d: a key must be a plain name, not a %s", key->line,
+			 key->kind == Y_MAP ? "mapping" : "list");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < map->n; i += 2)
+		if (!strcmp(map->items[i]->value, key->value)) {
+			snprintf(err, errlen, "%d: '%.100s' is given twice (first on line %d)", key->line, key->value,
+				 map->items[i]->line);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* Builds the node that starts with event ev (already parsed), depth
+ * levels below the top. */
+static int build(yaml_parser_t *p, yaml_event_t *ev, int depth, struct ynode **ret, char *err, size_t errlen)
 {
 	struct ynode *n = calloc(1, sizeof(*n));
 	yaml_event_type_t end;
@@ -47,6 +67,11 @@ static int build(yaml_parser_t *p, yaml_event_t *ev, struct ynode **ret, char *e
 		free(n);
 		return -EINVAL;
 	}
+	if (depth >= YTREE_DEPTH_MAX) {
+		snprintf(err, errlen, "%d: nested more than %d levels deep", n->line, YTREE_DEPTH_MAX);
+		free(n);
+		return -EINVAL;
+	}
 	for (;;) {
 		yaml_event_t child_ev;
 		struct ynode *child;
@@ -62,8 +87,10 @@ static int build(yaml_parser_t *p, yaml_event_t *ev, struct ynode **ret, char *e
 			yaml_event_delete(&child_ev);
 			break;
 		}
-		rc = build(p, &child_ev, &child, err, errlen);
+		rc = build(p, &child_ev, depth + 1, &child, err, errlen);
 		yaml_event_delete(&child_ev);
+		if (!rc && n->kind == Y_MAP && n->n % 2 == 0 && (rc = check_key(n, child, err, errlen)))
+			ytree_free(child);
 		if (rc) {
 			ytree_free(n);
 			return rc;
@@ -103,7 +130,7 @@ int ytree_parse(FILE *f, struct ynode **ret, char *err, size_t errlen)
 				rc = -EINVAL;
 				break;
 			}
-			rc = build(&p, &ev, &root, err, errlen);
+			rc = build(&p, &ev, 0, &root, err, errlen);
 		}
 		yaml_event_delete(&ev);
 		if (rc)

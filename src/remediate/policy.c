@@ -71,6 +71,7 @@ void policy__free(struct policy *p)
 
 struct reader {
 	char *err;
+	size_t errlen;
 	int rc;
 };
 
@@ -82,9 +83,9 @@ static int bad(struct reader *rd, const struct ynode *n, const char *fmt, ...)
 
 	if (rd->rc)
 		return rd->rc;
-	off = snprintf(rd->err, POLICY_ERR_MAX, "%d: ", n ? n->line : 0);
+	off = snprintf(rd->err, rd->errlen, "%d: ", n ? n->line : 0);
 	va_start(ap, fmt);
-	vsnprintf(rd->err + off, POLICY_ERR_MAX - (size_t)off, fmt, ap);
+	vsnprintf(rd->err + off, rd->errlen - (size_t)off, fmt, ap);
 	va_end(ap);
 	rd->rc = -EINVAL;
 	return rd->rc;
@@ -99,12 +100,37 @@ static const char *scalar(struct reader *rd, const struct ynode *n, const char *
 	return n->value;
 }
 
-static void get_duration(struct reader *rd, const struct ynode *n, const char *key, int64_t *out)
+#define SECOND 1000000000LL
+#define MINUTE (60 * SECOND)
+#define HOUR (60 * MINUTE)
+#define DAY (24 * HOUR)
+
+/* Upper bounds of the durations: far above any sensible value, and low
+ * enough that the times the engine adds them to (now + cooldown, ...)
+ * never overflow. */
+#define INTERVAL_MAX DAY
+#define SETTLE_MAX HOUR
+#define GRACE_MAX HOUR
+#define COOLDOWN_MAX (30 * DAY)
+#define TIME_TO_LIMIT_MAX (365 * DAY)
+#define LLM_TIMEOUT_MAX (10 * MINUTE)
+
+/* A duration up to max ("30d"-style, as parse_duration_ns reads). */
+static void get_duration(struct reader *rd, const struct ynode *n, const char *key, int64_t max, int64_t *out)
 {
 	const char *v = scalar(rd, n, key);
+	int64_t ns;
 
-	if (v && parse_duration_ns(v, out))
+	if (!v)
+		return;
+	if (parse_duration_ns(v, &ns))
 		bad(rd, n, "%s: '%s' is not a duration (e.g. 30s, 5m)", key, v);
+	else if (ns > max)
+		bad(rd, n, "%s: '%s' is more than %lld%s, the most it may be", key, v,
+		    (long long)(max % DAY == 0 ? max / DAY : max % HOUR == 0 ? max / HOUR : max / MINUTE),
+		    max % DAY == 0 ? "d" : max % HOUR == 0 ? "h" : "m");
+	else
+		*out = ns;
 }
 
 static void get_double(struct reader *rd, const struct ynode *n, const char *key, double lo, double hi, double *out)
@@ -145,7 +171,7 @@ static void get_list(struct reader *rd, const struct ynode *n, const char *key, 
 		bad(rd, n, "%s: expected a name or a list of names", key);
 		return;
 	}
-	if (count > POLICY_LIST_MAX) {
+	if (count > POLICY_LIST_MAX - *len) {
 		bad(rd, n, "%s: at most %d entries", key, POLICY_LIST_MAX);
 		return;
 	}
@@ -183,7 +209,7 @@ static void read_when(struct reader *rd, const struct ynode *when, struct rule *
 			else if (!strcmp(k, "max_time_to_limit")) {
 				int64_t ns = 0;
 
-				get_duration(rd, v, "when.leak.max_time_to_limit", &ns);
+				get_duration(rd, v, "when.leak.max_time_to_limit", TIME_TO_LIMIT_MAX, &ns);
 				r->max_time_to_limit_s = (double)ns / 1e9;
 			} else
 				bad(rd, trig->items[i], "unknown key 'when.leak.%s' (min_confidence, max_time_to_limit)", k);
@@ -262,11 +288,13 @@ static void read_rule(struct reader *rd, const struct ynode *n, struct rule *r)
 				else if (!strcmp(mk, "cgroup"))
 					get_list(rd, mv, "match.cgroup", r->cgroup, &r->ncgroup);
 				else if (!strcmp(mk, "user")) {
+					/* Counted from r->nuser, so get_list bounds the
+					 * total, not just this list. */
 					char *users[POLICY_LIST_MAX];
-					size_t nusers = 0;
+					size_t nusers = r->nuser;
 
 					get_list(rd, mv, "match.user", users, &nusers);
-					for (size_t u = 0; u < nusers; u++) {
+					for (size_t u = r->nuser; u < nusers; u++) {
 						if (!rd->rc && parse_i64(users[u], &r->user[r->nuser++]))
 							bad(rd, mv, "match.user: '%s' is not a numeric uid", users[u]);
 						free(users[u]);
@@ -312,9 +340,9 @@ static void read_rule(struct reader *rd, const struct ynode *n, struct rule *r)
 			get_int(rd, v, "weight", 1, 10000, &num);
 			r->cpu_weight = (uint64_t)num;
 		} else if (!strcmp(k, "grace")) {
-			get_duration(rd, v, "grace", &r->grace_ns);
+			get_duration(rd, v, "grace", GRACE_MAX, &r->grace_ns);
 		} else if (!strcmp(k, "cooldown")) {
-			get_duration(rd, v, "cooldown", &r->cooldown_ns);
+			get_duration(rd, v, "cooldown", COOLDOWN_MAX, &r->cooldown_ns);
 		} else {
 			bad(rd, n->items[i], "unknown rule key '%s' (name, when, match, action, nice, class, level, "
 					     "memory_high, weight, grace, cooldown)", k);
@@ -345,7 +373,7 @@ static void read_llm(struct reader *rd, const struct ynode *n, struct llm_config
 		else if (!strcmp(k, "key_file"))
 			get_string(rd, v, "llm.key_file", &llm->key_file);
 		else if (!strcmp(k, "timeout"))
-			get_duration(rd, v, "llm.timeout", &llm->timeout_ns);
+			get_duration(rd, v, "llm.timeout", LLM_TIMEOUT_MAX, &llm->timeout_ns);
 		else
 			bad(rd, n->items[i], "unknown key 'llm.%s' (url, model, key_file, timeout)", k);
 	}
@@ -362,8 +390,8 @@ static void read_llm(struct reader *rd, const struct ynode *n, struct llm_config
 
 int policy__load(struct policy *p, const char *path, char *err)
 {
-	struct reader rd = { err, 0 };
 	char inner[POLICY_ERR_MAX - 64] = "";
+	struct reader rd = { inner, sizeof(inner), 0 };
 	struct ynode *root = NULL;
 	FILE *f = fopen(path, "r");
 
@@ -371,7 +399,6 @@ int policy__load(struct policy *p, const char *path, char *err)
 		snprintf(err, POLICY_ERR_MAX, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	rd.err = inner;
 	rd.rc = ytree_parse(f, &root, inner, sizeof(inner));
 	fclose(f);
 	if (!rd.rc && root && root->kind != Y_MAP)
@@ -387,11 +414,11 @@ int policy__load(struct policy *p, const char *path, char *err)
 			if (m && mode_parse(m, &p->mode))
 				bad(&rd, v, "mode: '%s' is not observe, recommend or act", m);
 		} else if (!strcmp(k, "interval")) {
-			get_duration(&rd, v, "interval", &p->interval_ns);
+			get_duration(&rd, v, "interval", INTERVAL_MAX, &p->interval_ns);
 			if (!rd.rc && p->interval_ns < 1000000000LL)
 				bad(&rd, v, "interval: at least 1s");
 		} else if (!strcmp(k, "settle")) {
-			get_duration(&rd, v, "settle", &p->settle_ns);
+			get_duration(&rd, v, "settle", SETTLE_MAX, &p->settle_ns);
 		} else if (!strcmp(k, "max_actions_per_hour")) {
 			get_int(&rd, v, "max_actions_per_hour", 0, 3600, &num);
 			p->max_actions_per_hour = (uint32_t)num;

@@ -89,7 +89,8 @@ static bool list_whole_devices(struct scraper *s, struct diskstats_priv *p)
 		}
 		p->names[p->nnames++] = p->whole.data + off;
 	}
-	qsort(p->names, p->nnames, sizeof(*p->names), cmp_name);
+	if (p->nnames)       /* qsort and bsearch may not be given NULL, even for 0 */
+		qsort(p->names, p->nnames, sizeof(*p->names), cmp_name);
 	return true;
 }
 
@@ -98,6 +99,8 @@ static bool is_whole(const struct diskstats_priv *p, const char *name)
 {
 	char key[64], *k = key;
 
+	if (!p->nnames)
+		return false;
 	snprintf(key, sizeof(key), "%s", name);
 	for (char *c = key; *c; c++)
 		if (*c == '/')
@@ -143,6 +146,13 @@ static int64_t delta32(uint64_t now, uint64_t before)
 	return (int64_t)((uint32_t)now - (uint32_t)before);
 }
 
+/* A delta of 512-byte sectors in bytes; -1 (unknown) when unknown or too
+ * big to be one interval's I/O (it would overflow). */
+static int64_t sectors_to_bytes(int64_t sectors)
+{
+	return sectors < 0 || sectors > INT64_MAX / 512 ? -1 : sectors * 512;
+}
+
 static void put_disk(struct batch *b, int64_t now_ns, const struct disk *d, const struct disk *prev,
 		     int64_t interval_ns)
 {
@@ -175,8 +185,8 @@ static void put_disk(struct batch *b, int64_t now_ns, const struct disk *d, cons
 		put_int(b, i < d->nfields ? (int64_t)d->f[i] : -1);
 	put_rate(b, dt[D_READ_IOS], interval_ns);
 	put_rate(b, dt[D_WRITE_IOS], interval_ns);
-	put_rate(b, dt[D_READ_SECTORS] < 0 ? -1 : dt[D_READ_SECTORS] * 512, interval_ns);
-	put_rate(b, dt[D_WRITE_SECTORS] < 0 ? -1 : dt[D_WRITE_SECTORS] * 512, interval_ns);
+	put_rate(b, sectors_to_bytes(dt[D_READ_SECTORS]), interval_ns);
+	put_rate(b, sectors_to_bytes(dt[D_WRITE_SECTORS]), interval_ns);
 	put_ratio(b, dt[D_READ_TICKS], dt[D_READ_IOS], 1.0);
 	put_ratio(b, dt[D_WRITE_TICKS], dt[D_WRITE_IOS], 1.0);
 	if (dt[D_IO_TICKS] < 0 || interval_ns <= 0) {

@@ -41,20 +41,22 @@ static int find_path(char *text, int version, char *out, size_t size)
 
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *ctls, *save2 = NULL;
+		/* An empty path is the root. */
+		const char *path = c2 && c2[1] ? c2 + 1 : "/";
 
 		if (!c2)
 			continue;
 		*c1 = *c2 = '\0';
 		ctls = c1 + 1;
 		if (version == 2 && !strcmp(line, "0") && !*ctls) {
-			snprintf(out, size, "%s", c2 + 1);
+			snprintf(out, size, "%s", path);
 			return 0;
 		}
 		if (version != 1)
 			continue;
 		for (char *ctl = strtok_r(ctls, ",", &save2); ctl; ctl = strtok_r(NULL, ",", &save2))
 			if (!strcmp(ctl, "memory")) {
-				snprintf(out, size, "%s", c2 + 1);
+				snprintf(out, size, "%s", path);
 				return 0;
 			}
 	}
@@ -131,5 +133,6 @@ int64_t memcg_mem_available(const char *root)
 	if (n < 0)
 		return n;
 	kb = procfs_field(text, "MemAvailable");
-	return kb < 0 ? -EINVAL : kb * 1024;
+	/* Over 1 EiB is not a reading (and kb * 1024 would overflow). */
+	return kb < 0 || kb > 1LL << 50 ? -EINVAL : kb * 1024;
 }

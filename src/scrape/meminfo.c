@@ -2,13 +2,25 @@
  *
  * Values stay in kB as the kernel reports them.  used/cache/shared follow
  * free(1) (procps 4): cache = Cached + SReclaimable, used = total - free -
- * buffers - cache.  A field the kernel does not report is stored as NULL.
+ * buffers - cache.  A field the kernel does not report is stored as NULL,
+ * and so is one over KB_MAX, which no machine has: sums and differences of
+ * fields then stay far from overflowing.
  */
 #include <errno.h>
 
 #include "../store/batch.h"
 #include "procfs.h"
 #include "scraper.h"
+
+#define KB_MAX (1LL << 50)   /* 1 EiB */
+
+/* The field's value in kB, or -1 when absent, negative or over KB_MAX. */
+static int64_t kb(const char *text, const char *key)
+{
+	int64_t v = procfs_field(text, key);
+
+	return v > KB_MAX ? -1 : v;
+}
 
 static void put(struct batch *b, int64_t v)
 {
@@ -26,17 +38,17 @@ static int meminfo_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 
 	if (n < 0)
 		return (int)n;
-	total = procfs_field(text, "MemTotal");
-	free = procfs_field(text, "MemFree");
+	total = kb(text, "MemTotal");
+	free = kb(text, "MemFree");
 	if (total < 0 || free < 0)
 		return -EINVAL;
-	avail = procfs_field(text, "MemAvailable");
-	buffers = procfs_field(text, "Buffers");
-	cached = procfs_field(text, "Cached");
-	srecl = procfs_field(text, "SReclaimable");
+	avail = kb(text, "MemAvailable");
+	buffers = kb(text, "Buffers");
+	cached = kb(text, "Cached");
+	srecl = kb(text, "SReclaimable");
 	cache = (cached < 0 ? 0 : cached) + (srecl < 0 ? 0 : srecl);
-	swap_total = procfs_field(text, "SwapTotal");
-	swap_free = procfs_field(text, "SwapFree");
+	swap_total = kb(text, "SwapTotal");
+	swap_free = kb(text, "SwapFree");
 
 	batch__row(b, T_MEMORY_METRICS);
 	batch__int(b, now_ns);
@@ -51,22 +63,22 @@ static int meminfo_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	put(b, buffers);
 	put(b, cached);
 	batch__int(b, cache);
-	put(b, procfs_field(text, "Shmem"));
+	put(b, kb(text, "Shmem"));
 	put(b, srecl);
-	put(b, procfs_field(text, "Slab"));
-	put(b, procfs_field(text, "Active"));
-	put(b, procfs_field(text, "Inactive"));
-	put(b, procfs_field(text, "AnonPages"));
-	put(b, procfs_field(text, "Mapped"));
-	put(b, procfs_field(text, "Dirty"));
-	put(b, procfs_field(text, "Writeback"));
-	put(b, procfs_field(text, "Committed_AS"));
-	put(b, procfs_field(text, "CommitLimit"));
+	put(b, kb(text, "Slab"));
+	put(b, kb(text, "Active"));
+	put(b, kb(text, "Inactive"));
+	put(b, kb(text, "AnonPages"));
+	put(b, kb(text, "Mapped"));
+	put(b, kb(text, "Dirty"));
+	put(b, kb(text, "Writeback"));
+	put(b, kb(text, "Committed_AS"));
+	put(b, kb(text, "CommitLimit"));
 	put(b, swap_total);
 	put(b, swap_free);
 	put(b, swap_total >= 0 && swap_free >= 0 ? swap_total - swap_free : -1);
-	put(b, procfs_field(text, "HugePages_Total"));
-	put(b, procfs_field(text, "HugePages_Free"));
+	put(b, kb(text, "HugePages_Total"));
+	put(b, kb(text, "HugePages_Free"));
 	batch__end(b);
 	return 1;
 }

@@ -29,9 +29,10 @@
 #include "../store/batch.h"
 #include "procfs.h"
 #include "scraper.h"
+#include "sock_diag.h"
 
 /* Kernel TCP states (include/net/tcp_states.h); 12 is a request socket. */
-enum { S_ESTABLISHED = 1, S_SYN_RECV = 3, S_CLOSING = 11, S_NEW_SYN_RECV = 12, NSTATES = 13 };
+enum { S_ESTABLISHED = 1, S_SYN_RECV = 3, S_CLOSING = 11, S_NEW_SYN_RECV = 12, NSTATES = SOCK_DIAG_NSTATES };
 #define STATES_MASK (((1u << NSTATES) - 1) & ~1u)   /* 1..12, not BOUND_INACTIVE */
 #define RX_SIZE (32 * 1024)                         /* the kernel's dump chunk */
 
@@ -68,8 +69,7 @@ static int diag_dump(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES
 		return -errno;
 	for (;;) {
 		ssize_t got = recv(p->nl, p->rx, RX_SIZE, 0);
-		const struct nlmsghdr *h;
-		int len = (int)got;
+		int rc;
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -77,30 +77,8 @@ static int diag_dump(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES
 			return -errno;
 		if (got == 0)
 			return -EIO;
-		for (h = (const struct nlmsghdr *)p->rx; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			const struct inet_diag_msg *m;
-
-			if (h->nlmsg_seq != p->seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				int err = 0;
-
-				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
-					memcpy(&err, NLMSG_DATA(h), sizeof(err));
-				return err < 0 ? err : 0;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				return e->error < 0 ? e->error : -EIO;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
-				return -EBADMSG;
-			m = NLMSG_DATA(h);
-			if (m->idiag_state < NSTATES)
-				counts[m->idiag_state]++;
-		}
+		if ((rc = sock_diag_count(p->rx, (size_t)got, p->seq, counts)) <= 0)
+			return rc;
 	}
 }
 

@@ -14,7 +14,7 @@
 
 int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 {
-	char path[64], text[8192], *p, *save = NULL;
+	char path[64], text[8192], *p, *comm, *save = NULL;
 	struct pid_info info = { .pid = pid, .uid = -1 };
 	unsigned long flags = 0;
 	unsigned long long start_ticks = 0;
@@ -24,12 +24,14 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if ((n = procfs_read(root, path, text, sizeof(text))) < 0)
 		return (int)n;
-	/* comm may contain spaces and parentheses: it ends at the last ')'. */
+	/* comm may contain spaces and parentheses: it runs from the first '('
+	 * to the last ')'. */
 	p = strrchr(text, ')');
-	if (!p || !strchr(text, '('))
+	comm = strchr(text, '(');
+	if (!p || !comm || comm > p || !p[1])
 		return -EINVAL;
 	*p = '\0';
-	snprintf(info.comm, sizeof(info.comm), "%s", strchr(text, '(') + 1);
+	snprintf(info.comm, sizeof(info.comm), "%s", comm + 1);
 	/* state ppid pgrp session tty tpgid flags ... (field 3 on); starttime is
 	 * field 22, rss field 24 */
 	if (sscanf(p + 2, "%c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %*u %ld",
@@ -37,12 +39,16 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 		return -EINVAL;
 	{
 		struct timespec real, boot;
+		unsigned long long tick_ns = 1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK);
 
-		/* starttime counts clock ticks since boot */
+		/* starttime counts clock ticks since boot: more than a century of
+		 * them is not a process of this boot (and would overflow). */
+		if (start_ticks > 100ULL * 366 * 86400 * 1000000000ULL / tick_ns)
+			return -EINVAL;
 		clock_gettime(CLOCK_REALTIME, &real);
 		clock_gettime(CLOCK_BOOTTIME, &boot);
 		info.start_ns = (real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec) +
-				(int64_t)(start_ticks * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK)));
+				(int64_t)(start_ticks * tick_ns);
 	}
 	info.kthread = flags & PF_KTHREAD;
 	info.rss_bytes = rss_pages > 0 ? (uint64_t)rss_pages * (uint64_t)sysconf(_SC_PAGESIZE) : 0;

@@ -7,7 +7,8 @@
  * again).  Rates and percentages need two readings, so the first rows come
  * one tick after start, and a CPU that comes online gets its first row one
  * tick later.  A field that went backwards counts as 0: the kernel documents
- * that per-CPU iowait can decrease, and top(1) does the same.
+ * that per-CPU iowait can decrease, and top(1) does the same.  So does one
+ * that jumped by more than INT64_MAX / 8 ticks (not a reading).
  *
  * ctxt/s, forks/s and procs_running/blocked are system-wide and filled on
  * the 'cpu' row only.
@@ -125,7 +126,9 @@ static void put_row(struct batch *b, int64_t now_ns, const struct cpu_line *line
 
 	for (int f = 0; f < NFIELDS; f++) {
 		delta[f] = counter_delta(line->ticks[f], prev->ticks[f]);
-		if (delta[f] < 0)
+		/* Backwards, or a jump no interval can hold (the sum of the
+		 * fields would overflow): counts as 0. */
+		if (delta[f] < 0 || delta[f] > INT64_MAX / NFIELDS)
 			delta[f] = 0;
 		total += delta[f];
 	}

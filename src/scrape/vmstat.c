@@ -74,7 +74,10 @@ static int parse(const char *text, int64_t v[NV])
 			n = strtoull(line + len, &end, 10);
 			if (end == line + len || (*end && *end != '\n'))
 				return -EINVAL;
-			v[lines[k].column] = (v[lines[k].column] < 0 ? 0 : v[lines[k].column]) + (int64_t)n;
+			/* A counter or sum past int64 is not a reading. */
+			if (n > INT64_MAX || __builtin_add_overflow(v[lines[k].column] < 0 ? 0 : v[lines[k].column],
+								     (int64_t)n, &v[lines[k].column]))
+				return -EINVAL;
 			break;
 		}
 	}

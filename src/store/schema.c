@@ -432,8 +432,9 @@ static const struct column memory_growth_events[] = {
 	I("process_start", "ns since the Unix epoch when the process started (with pid, names the process)"),
 	I("cgroup_id", "id of the memory cgroup (v1 memory controller on hybrid systems, else cgroup2); NULL when unknown"),
 	S("cgroup", "memory cgroup path"),
-	S("status", "'suspect' (leak found, or its pattern, rate or confidence changed), 'resolved' (growth stopped or "
-		    "was freed), 'exited' (the process exited or exec'd while suspected)"),
+	S("status", "'watching' (leak-shaped growth that may still be a warm-up: low confidence, not a suspect), "
+		    "'suspect' (leak found, or its pattern, rate or confidence changed), 'resolved' (growth stopped or "
+		    "was freed), 'exited' (the process exited or exec'd while suspected or watched)"),
 	S("pattern", "'linear', 'accelerating', 'oscillating' (runs of growth with pauses) or 'burst' (rare large jumps)"),
 	R("growth_rate_bytes_per_s", "net growth of RSS + swap, bytes/s (the current rate when accelerating)"),
 	I("rss_bytes", "resident set: anon + file + shmem"),
@@ -441,7 +442,7 @@ static const struct column memory_growth_events[] = {
 	I("file_bytes", "resident file-backed memory"),
 	I("shmem_bytes", "resident shared memory"),
 	I("swap_bytes", "swapped out"),
-	R("confidence", "0 to 1; at least 0.5 while suspected"),
+	R("confidence", "0 to 1; at least 0.5 while suspected, below 0.5 while watched"),
 	I("limit_bytes", "the memory cgroup limit that applies (smallest up to the root); NULL when unlimited"),
 	S("limit_source", "'cgroup' (projected against limit_bytes) or 'memavailable' (unlimited: against MemAvailable)"),
 	I("headroom_bytes", "bytes left: limit - cgroup usage, or MemAvailable"),

@@ -62,7 +62,6 @@ int main(void)
 		   "ip netns exec %s ip link set lo up\n"
 		   "wait\n", ns, flow, ns, ns);
 	fclose(f);
-	free(flow);
 	chmod(script, 0755);
 	before = retrans_segs();
 	ktest_start(&k, tracers, NULL);

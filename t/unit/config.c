@@ -23,7 +23,7 @@ int main(void)
 	struct config cfg;
 	char err[CONFIG_ERR_MAX];
 
-	plan(22);
+	plan(24);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	config__defaults(&cfg);
@@ -55,16 +55,23 @@ int main(void)
 	ok(load_text(&cfg, "- just\n- a list\n", err) < 0 && strstr(err, "expected a mapping"),
 	   "a list at the top: %s", err);
 	ok(config__load(&cfg, "/nonexistent.yaml", err) < 0 && strstr(err, "No such file"), "missing file: %s", err);
+	/* Which of two values would win is a guess: refused (issue 13). */
+	ok(load_text(&cfg, "agent:\n  interval: 1s\n  db: a.db\n  interval: 2s\n", err) < 0 &&
+	   strstr(err, "c.yaml:4: 'interval' is given twice (first on line 2)"), "a duplicate key names both lines: %s", err);
+	ok(load_text(&cfg, "agent: {interval: 1s}\ntracers: {}\nagent: {db: x}\n", err) < 0 &&
+	   strstr(err, "c.yaml:3: 'agent' is given twice (first on line 1)"), "a duplicate section too: %s", err);
 
 	config__free(&cfg);
 	config__defaults(&cfg);
 	ok(cfg.rss_interval_ns == 1000000000 && cfg.rss_jump_bytes == 8 << 20 && cfg.rss_max_processes == 16384 &&
-	   cfg.leak_min_growth_bytes == 1 << 20 && cfg.leak_quiet_ns == 30000000000LL, "rss tracer defaults");
+	   cfg.leak_min_growth_bytes == 1 << 20 && cfg.leak_quiet_ns == 30000000000LL &&
+	   cfg.leak_warmup_ns == 20000000000LL, "rss tracer defaults");
 	ok(load_text(&cfg, "tracers:\n  rss:\n    enabled: true\n    interval: 500ms\n    jump: 16M\n"
-			   "    max_processes: 1000\n    min_growth: 4M\n    quiet: 1m\n", err) == 0,
+			   "    max_processes: 1000\n    min_growth: 4M\n    quiet: 1m\n    warmup: 0\n", err) == 0,
 	   "rss keys load: %s", err);
 	ok(cfg.rss_interval_ns == 500000000 && cfg.rss_jump_bytes == 16 << 20 && cfg.rss_max_processes == 1000 &&
-	   cfg.leak_min_growth_bytes == 4 << 20 && cfg.leak_quiet_ns == 60000000000LL, "rss keys applied");
+	   cfg.leak_min_growth_bytes == 4 << 20 && cfg.leak_quiet_ns == 60000000000LL && cfg.leak_warmup_ns == 0,
+	   "rss keys applied");
 	ok(load_text(&cfg, "tracers:\n  rss:\n    interval: 10ms\n", err) < 0 && strstr(err, ":3: tracers.rss.interval") &&
 	   strstr(err, "out of range"), "rss interval below 100ms refused: %s", err);
 	ok(load_text(&cfg, "tracers:\n  rss:\n    jump: lots\n", err) < 0 && strstr(err, "'lots' is not a size"),

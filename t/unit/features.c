@@ -41,7 +41,7 @@ int main(void)
 	struct trend tr;
 	struct baseline b;
 
-	plan(22);
+	plan(24);
 	srand(7);
 	for (int i = 0; i < 2000; i++) {
 		/* Ties and repeats too: a quarter of the values are small integers. */
@@ -121,6 +121,28 @@ int main(void)
 		ok(baseline__profile_json(&b, json, sizeof(json)) > 0 && baseline__profile_parse(&back, json) == 0 &&
 		   fabs(back.hours[2].median - b.hours[2].median) < 1e-6 * b.hours[2].median &&
 		   back.hours[5].n == 0, "the profile round-trips through JSON: %.60s...", json);
+	}
+
+	{
+		/* Stored profiles come from the database: whatever is there,
+		 * parsing must refuse it cleanly.  An entry cut short used to
+		 * leave the %n of its sscanf unset, and the parser stepped by
+		 * an uninitialised length (the agent crashed at start). */
+		static const char *const bad[] = {
+			"[[1,1,1,1", "[[1,1,1,1]", "[[1,1,1,1],[2,2,2", "[[24,1,1,1]]", "[[-1,1,1,1]]",
+			"[[1,-5,1,1]]", "[[1,nan,1,1]]", "[[1,1,inf,1]]", "[[1,1,1,-inf]]", "[x]",
+		};
+		struct baseline back;
+		int refused = 0, cleared = 0;
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memset(&back, 0x55, sizeof(back));
+			refused += baseline__profile_parse(&back, bad[i]) == -EINVAL;
+			cleared += back.hours[1].n == 0 && back.hours[1].median == 0 && back.hours[2].p95 == 0;
+		}
+		is(refused, sizeof(bad) / sizeof(bad[0]), "malformed stored profiles are refused (cut short, bad hour, "
+		   "negative count, not finite)");
+		is(cleared, sizeof(bad) / sizeof(bad[0]), "... and leave no hour set");
 	}
 	return done_testing();
 }

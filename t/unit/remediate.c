@@ -122,7 +122,7 @@ int main(void)
 	int64_t now = 1000 * NSEC_PER_SEC;
 	pid_t a, protected_pid, c, d;
 
-	plan(26);
+	plan(35);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	batch__init(&b);
@@ -254,6 +254,45 @@ int main(void)
 	ok(policy__load(&p, write_file("bad4.yaml", "mode: sometimes\n"), err) < 0 && strstr(err, ":1: mode"),
 	   "bad mode: %s", err);
 	policy__free(&p);
+	policy__defaults(&p);
+	{
+		/* What the fuzzer and a code review found (issue 13): duplicate
+		 * keys overflowed match.user, a key that is a list reached
+		 * strcmp as NULL, and durations had no upper bound (now +
+		 * grace wrapped).  Each is refused, naming its line. */
+		static const struct { const char *yaml, *want; } bad[] = {
+			{ "rules:\n  - name: a\n    when: {leak: {}}\n"
+			  "    match: {user: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16], user: [4000000000, 7]}\n"
+			  "    action: terminate\n", ":4: 'user' is given twice (first on line 4)" },
+			{ "settle: 1s\nmode: act\nsettle: 2s\n", ":3: 'settle' is given twice (first on line 1)" },
+			{ "rules:\n  - {[a]: 1}\n", ":2: a key must be a plain name, not a list" },
+			{ "{[a]: 1}\n", ":1: a key must be a plain name" },
+			{ "rules:\n  - name: a\n    when: {{x: 1}: 2}\n", ":3: a key must be a plain name, not a mapping" },
+			{ "rules:\n  - name: a\n    when: {leak: {}}\n    match: {comm: x}\n    action: terminate\n"
+			  "    grace: 100000d\n", ":6: grace: '100000d' is more than" },
+			{ "rules:\n  - name: a\n    when: {leak: {}}\n    action: notify\n    cooldown: 31d\n",
+			  ":5: cooldown: '31d' is more than" },
+			{ "settle: 2h\n", ":1: settle: '2h' is more than" },
+		};
+
+		/* A message longer than the reader's buffer (found by the
+		 * fuzzer: bad() wrote up to POLICY_ERR_MAX into a buffer 64
+		 * bytes shorter) is cut, not written past it. */
+		char long_url[1200];
+
+		snprintf(long_url, sizeof(long_url), "llm: {url: ftp://%0900d, model: m}\n", 0);
+		policy__defaults(&p);
+		ok(policy__load(&p, write_file("bad6.yaml", long_url), err) == -EINVAL && strstr(err, ":1: llm.url: 'ftp://00") &&
+		   strlen(err) < POLICY_ERR_MAX, "a long error message is cut to fit");
+		policy__free(&p);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			policy__defaults(&p);
+			err[0] = '\0';
+			ok(policy__load(&p, write_file("bad5.yaml", bad[i].yaml), err) == -EINVAL && strstr(err, bad[i].want),
+			   "refused with '%s': %s", bad[i].want, err);
+			policy__free(&p);
+		}
+	}
 	policy__defaults(&p);
 	ok(policy__load(&p, tap_src("config/policy.example.yaml"), err) == 0 && p.nrules == 3,
 	   "the shipped example policy loads (%s)", err);
