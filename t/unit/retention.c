@@ -3,10 +3,12 @@
  * the raw counts (per minute, per hour, and folded into '(other)'), the
  * byte cap holds and the file shrinks, raw rows go before rollups, a clock
  * stepped back or forward deletes nothing it should not, and readers that
- * mix tiers count every row once. */
+ * mix tiers count every row once (replay__run_tiered, which export reads
+ * through, too). */
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "../../src/analysis/replay.h"
 #include "../../src/bpf/hist.h"
 #include "../../src/lib/buf.h"
 #include "../../src/store/retention.h"
@@ -479,6 +481,87 @@ static void test_rollups(void)
 	batch__free(&b);
 }
 
+/* Replay across tiers: ticks and the first memory_metrics value. */
+struct tiered_seen {
+	int64_t ticks, first_ts, first_used;
+	unsigned used_col;
+	bool have;
+};
+
+static void seen_row(void *ctx, enum table_id t, const struct batch_value *v)
+{
+	struct tiered_seen *ts = ctx;
+
+	if (t == T_MEMORY_METRICS && !ts->have) {
+		ts->first_ts = v[0].i;
+		ts->first_used = v[ts->used_col].tag == V_INT ? v[ts->used_col].i : (int64_t)llround(v[ts->used_col].r);
+		ts->have = true;
+	}
+}
+
+static void seen_tick(void *ctx, int64_t ts_ns)
+{
+	(void)ts_ns;
+	((struct tiered_seen *)ctx)->ticks++;
+}
+
+/* The feature export's read: raw rows of the first half hour pruned, the
+ * replay reads minute rollups there (one tick per minute, the minute's
+ * mean) and raw ticks after. */
+static void test_replay_tiered(void)
+{
+	struct sim clk = { 1700000000 * SEC - 1700000000 * SEC % HOUR, 1000 * SEC };
+	struct retention_config cfg = defaults;
+	struct tiered_seen seen = { 0 };
+	struct replay_cb cb = { seen_row, seen_tick, &seen };
+	const struct table *mm = &schema_tables[T_MEMORY_METRICS];
+	int64_t t0 = clk.real;
+	char err[STORE_ERR_MAX];
+	struct retention *r;
+	struct store *s;
+	struct batch b;
+	enum tier tier = TIER_COUNT;
+	static struct minute_truth truth[62];
+
+	for (unsigned c = 0; c < mm->ncolumns; c++)
+		if (!strcmp(mm->columns[c].name, "used_kb"))
+			seen.used_col = c;
+	cfg.clock_ctx = &clk;
+	batch__init(&b);
+	open_both(path_in("replay.db"), &cfg, &s, &r);
+	for (int sec = 0; sec < 61 * 60; sec++) {
+		tick_rows(&b, t0 + sec * SEC + SEC / 2, &truth[sec / 60], true);
+		write_batch(s, &b);
+	}
+	clk.real = t0 + 62 * MIN + RETENTION_MARGIN_NS;
+	drain(r);
+	/* From the first raw row (half a second past the minute). */
+	if (replay__run_tiered(s, t0 + SEC / 2, t0 + 61 * MIN, &cb, &tier, err))
+		bail_out(err);
+	is((int)tier, TIER_RAW, "replay over raw rows reads them");
+	is(seen.ticks, 61 * 60, "one tick per raw second");
+	if (store__query(s, "DELETE FROM memory_metrics WHERE timestamp < (SELECT min(timestamp) FROM memory_metrics) + 1800000000000",
+			 NULL, err))
+		bail_out(err);
+	memset(&seen, 0, sizeof(seen));
+	for (unsigned c = 0; c < mm->ncolumns; c++)
+		if (!strcmp(mm->columns[c].name, "used_kb"))
+			seen.used_col = c;
+	if (replay__run_tiered(s, t0, t0 + 61 * MIN, &cb, &tier, err))
+		bail_out(err);
+	is((int)tier, TIER_MINUTE, "raw rows pruned: replay reads the minute rollups there");
+	/* Raw from the first whole minute after the oldest raw row (30 min
+	 * 0.5 s: 31 min), minute rows before. */
+	is(seen.ticks, 31 + 30 * 60, "31 minute ticks, then one per raw second, none twice");
+	is(seen.first_ts, t0, "the first tick is the first minute's");
+	is(seen.first_used, qint(s, "SELECT CAST(round(used_kb) AS INTEGER) FROM memory_metrics_1m WHERE timestamp = %lld",
+				 (long long)t0),
+	   "its memory_metrics value is the minute's mean");
+	retention__close(r);
+	store__close(s);
+	batch__free(&b);
+}
+
 /* --- 2: the cap holds with a tiny max_bytes, raw goes first --- */
 static void test_cap(void)
 {
@@ -646,10 +729,11 @@ static void test_clock_steps(void)
 
 int main(void)
 {
-	plan(38);
+	plan(44);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	test_rollups();
+	test_replay_tiered();
 	test_cap();
 	test_convert();
 	test_clock_steps();
