@@ -55,6 +55,14 @@ is "$(J .range.range)/$(J .range.step)" 3600/6 "the range selector switches to 1
 ok "and the charts redraw over it ($(J .range.points) memory points)" test "$(J .range.points)" -ge 1
 is "$(J .range30.range)/$(J .range30.step)" 2592000/4320 "the 30 d view asks for 72 min buckets"
 ok "and draws them ($(J .range30.points) memory points)" test "$(J .range30.points)" -ge 1
+# The rollups start with the first complete minute (10 s after it ends):
+# until then raw rows are the right answer.  Wait for it (up to 100 s).
+i=0
+while [ "$(sqlite3 "$TMP/dashboard.db" "select count(*) from rollup_marks where name = 'memory_metrics_1m'" 2>/dev/null)" != 1 ] &&
+      [ $i -lt 1000 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 is "$(curl -s "$URL/api/series?since=-30d&step=4320s" | jq -r '[.series[].tier] | unique | join(",")')" 1h \
    "which the agent answers from its per-hour tier"
 is "$(curl -s "$URL/api/series?since=-7d&step=1008s" | jq -r '[.series[].tier] | unique | join(",")')" 1m \
