@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #include "../detect/leak.h"
 #include "../detect/leak_suspect.h"
 #include "../lib/clock.h"
+#include "../lib/prom.h"
 #include "../lib/u64map.h"
 #include "../scrape/cgroup.h"
 #include "../scrape/memcg.h"
@@ -59,6 +61,8 @@ struct rss_proc {
 	struct leak_suspect leak;      /* what its latest row said */
 	struct memcg_info memcg;       /* as read for the latest row */
 	bool memcg_known;
+	double ttl_s;                  /* time to limit in the latest row (< 0: none) ... */
+	int64_t ttl_mono_ns;           /* ... as of then (CLOCK_MONOTONIC) */
 };
 
 struct rss_priv {
@@ -171,10 +175,14 @@ static void write_row(struct tracer *t, struct rss_proc *r, const struct leak_ve
 	batch__text(b, h.source);
 	put_int_or_null(b, h.headroom_bytes, h.headroom_bytes >= 0);
 	/* a projection only while growing */
-	if (h.time_to_limit_s >= 0 && (row == LEAK_ROW_SUSPECT || row == LEAK_ROW_WATCHING))
+	r->ttl_s = -1;
+	r->ttl_mono_ns = clock_mono_ns();
+	if (h.time_to_limit_s >= 0 && (row == LEAK_ROW_SUSPECT || row == LEAK_ROW_WATCHING)) {
 		batch__real(b, h.time_to_limit_s);
-	else
+		r->ttl_s = h.time_to_limit_s;
+	} else {
 		batch__null(b);
+	}
 	batch__int(b, v->growth_start_ns + offset);
 	batch__int(b, v->samples);
 	batch__end(b);
@@ -484,6 +492,41 @@ bool rss_tracer_tracks(const struct tracer *t, uint32_t tgid)
 	return p && u64map_get(&p->procs, tgid);
 }
 
+/* The leak detector now, as gauges without a pid label: how many processes
+ * it suspects and watches, and the shortest time to limit among suspects
+ * (+Inf when none): the projection of each one's latest row, less the time
+ * since (so it counts down at the rate the row was written with). */
+static void rss_metrics(struct tracer *t, struct prom *p)
+{
+	struct rss_priv *priv = t->priv;
+	int64_t now = clock_mono_ns();
+	uint64_t suspects = 0, watching = 0, key;
+	double ttl_min = INFINITY;
+	void *value;
+
+	for (size_t i = 0; u64map_next(&priv->procs, &i, &key, &value);) {
+		const struct rss_proc *r = value;
+
+		suspects += r->leak.suspect;
+		watching += r->leak.watching;
+		if (r->leak.suspect && r->ttl_s >= 0) {
+			double left = r->ttl_s - (double)(now - r->ttl_mono_ns) / 1e9;
+
+			ttl_min = fmin(ttl_min, left > 0 ? left : 0);
+		}
+	}
+	prom_family(p, "ksight_leak_suspects", PROM_GAUGE, "Processes the leak detector suspects of a leak now.");
+	prom_sample_u64(p, "", NULL, suspects);
+	prom_family(p, "ksight_leak_watching", PROM_GAUGE,
+		    "Processes with leak-shaped growth the detector watches (maybe a warm-up, not suspects yet).");
+	prom_sample_u64(p, "", NULL, watching);
+	prom_family(p, "ksight_leak_tracked_processes", PROM_GAUGE, "Processes whose RSS the leak detector follows.");
+	prom_sample_u64(p, "", NULL, priv->procs.len);
+	prom_family(p, "ksight_leak_time_to_limit_min_seconds", PROM_GAUGE,
+		    "Shortest projected time until a suspect reaches its memory limit (+Inf when no suspect has one).");
+	prom_sample(p, "", NULL, ttl_min);
+}
+
 const struct tracer_ops rss_tracer = {
 	.name = "rss",
 	.summary = "RSS per process (kmem:rss_stat) -> leak detector -> memory_growth_events",
@@ -492,5 +535,6 @@ const struct tracer_ops rss_tracer = {
 	.open = rss_open,
 	.start = rss_start,
 	.collect = rss_collect,
+	.metrics = rss_metrics,
 	.destroy = rss_destroy,
 };

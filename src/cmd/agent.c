@@ -336,7 +336,8 @@ static int start_http(struct agent *a)
 	snapshots__publish(a->snapshots, a->s.col, NULL, clock_real_ns());
 	if (http_server__start(a->http, a->snapshots, err))
 		return cli_fail("agent", "%s", err);
-	log_info("dashboard on http://%s/ (API: /api/health, Prometheus: /metrics)", http_server__address(a->http));
+	log_info("dashboard on %s://%s/ (API: /api/health, Prometheus: /metrics)", http_server__tls(a->http) ? "https" : "http",
+		 http_server__address(a->http));
 	return EXIT_OK;
 }
 

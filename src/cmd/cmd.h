@@ -26,10 +26,11 @@
 	X(schema, "list the tables and columns, with what each holds") \
 	X(actions, "the remediation agent's audit trail") \
 	X(baseline, "learn or show what is usual for every metric of this host") \
-	X(export, "export the per-metric features (csv, parquet, json) with their baselines") \
+	X(export, "export a table as Hive-partitioned Parquet, or the per-metric features") \
 	X(report, "write a self-contained HTML report of a capture") \
 	X(leaks, "processes whose memory grows like a leak, and when they hit their limit") \
-	X(run, "run a command and trace it and every process it starts")
+	X(run, "run a command and trace it and every process it starts") \
+	X(top, "a live view of the processes a running agent sees, ranked by CPU, run-queue wait, RSS growth or slow calls")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 COMMANDS(X)

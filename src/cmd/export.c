@@ -1,6 +1,11 @@
-/* ksight export --features: every metric's samples with rolling features
- * and its baseline, for users who train their own models.  One row per
- * metric and tick (long format), in CSV, JSON or Parquet. */
+/* ksight export: two exports.
+ *
+ * --features: every metric's samples with rolling features and its
+ * baseline, for users who train their own models.  One row per metric and
+ * tick (long format), in CSV, JSON or Parquet.
+ *
+ * --table NAME: a table's rows as Hive-partitioned Parquet for a data lake
+ * (export_table.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include "../lib/json.h"
 #include "../store/parquet.h"
 #include "cmd.h"
+#include "export_table.h"
 #include "session.h"
 
 #define NWINDOWS 3
@@ -24,8 +30,23 @@ static void usage(void)
 {
 	printf("usage: ksight export --features [--db PATH | --config FILE] [--from T] [--to T | --last D]\n"
 	       "                     [--format csv|parquet|json] [--out FILE]\n"
+	       "       ksight export --table NAME --out DIR [--host H] [--since-last]\n"
+	       "                     [--db PATH | --config FILE] [--from T] [--to T | --last D]\n"
 	       "\n"
-	       "Exports the samples the agent judges (one per metric and tick: see\n"
+	       "--table writes a table (any of `ksight schema`, or a view) as Parquet\n"
+	       "files in a Hive-style layout that DuckDB, Trino or Spark read across hosts:\n"
+	       "\n"
+	       "  DIR/table=NAME/host=H/date=YYYY-MM-DD/part-N.parquet\n"
+	       "\n"
+	       "one file per UTC day and host per run, each written under a temporary\n"
+	       "name and renamed when complete (N is the file's first timestamp, so a\n"
+	       "re-run replaces rather than duplicates).  Every file has the table's\n"
+	       "columns plus host and boot_id.  --since-last exports only rows newer than\n"
+	       "the last --since-last export into DIR (remembered in DIR/.ksight-export/),\n"
+	       "leaving the last 10 s for the next run: for a cron job or systemd timer\n"
+	       "(contrib/systemd/ksight-export.timer).\n"
+	       "\n"
+	       "--features exports the samples the agent judges (one per metric and tick: see\n"
 	       "docs/detection.md for the metrics) with features computed over each\n"
 	       "metric's own series, one row per metric and tick, ordered by metric then\n"
 	       "time:\n"
@@ -53,7 +74,11 @@ static void usage(void)
 	       CLI_HELP_DB_ORDER
 	       "\n"
 	       "Options:\n"
-	       "  --features        export the features (the only export so far)\n"
+	       "  --features        export the features\n"
+	       "  --table NAME      export table NAME as Hive-partitioned Parquet into --out DIR\n"
+	       "  --host H          host name in the layout and the rows (default: the\n"
+	       "                    database's newest boots row, else this host)\n"
+	       "  --since-last      only rows newer than the last --since-last export into DIR\n"
 	       CLI_HELP_DB
 	       CLI_HELP_CONFIG
 	       "  --from T, --to T  range ('2026-01-02 15:04:05', ISO 8601 or epoch; default all)\n"
@@ -65,7 +90,10 @@ static void usage(void)
 	       "Examples:\n"
 	       "  ksight export --features --out features.csv\n"
 	       "  ksight export --features --format parquet --out features.parquet --last 1h\n"
-	       "  duckdb -c \"select metric, avg(robust_z) from 'features.parquet' group by 1\"\n");
+	       "  duckdb -c \"select metric, avg(robust_z) from 'features.parquet' group by 1\"\n"
+	       "  ksight export --table process_events --out /var/lib/ksight/lake --since-last\n"
+	       "  duckdb -c \"select host, date, count(*) from read_parquet(\n"
+	       "      'lake/table=process_events/*/*/*.parquet', hive_partitioning=1) group by all\"\n");
 }
 
 enum format { F_CSV, F_JSON, F_PARQUET };
@@ -425,6 +453,9 @@ int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "features", no_argument, NULL, 'F' },
+		{ "table", required_argument, NULL, 'T' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "since-last", no_argument, NULL, 'S' },
 		CLI_OPTION_DB,
 		CLI_OPTION_CONFIG,
 		CLI_OPTIONS_RANGE,
@@ -437,7 +468,8 @@ int cmd_export(int argc, char **argv)
 	const char *out = NULL;
 	enum format format = F_CSV;
 	struct session s;
-	bool features = false;
+	bool features = false, since_last = false, format_given = false;
+	const char *table = NULL, *host = NULL;
 	int opt, rc;
 
 	while ((opt = cli_getopt("export", argc, argv, "ho:", opts)) != -1) {
@@ -446,7 +478,11 @@ int cmd_export(int argc, char **argv)
 		switch (opt) {
 		case 'F': features = true; break;
 		case 'o': out = optarg; break;
+		case 'T': table = optarg; break;
+		case 'H': host = optarg; break;
+		case 'S': since_last = true; break;
 		case 'm':
+			format_given = true;
 			if (!strcmp(optarg, "csv"))
 				format = F_CSV;
 			else if (!strcmp(optarg, "json"))
@@ -462,8 +498,25 @@ int cmd_export(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
+	if (features && table)
+		return cli_usage_error("export", "--features and --table are two exports: choose one");
+	if (table) {
+		struct export_table_opts eo = { .table = table, .out_dir = out, .host = host,
+						.range = &common.range, .since_last = since_last };
+
+		if (format_given && format != F_PARQUET)
+			return cli_usage_error("export", "--table writes Parquet only");
+		if (!out)
+			return cli_usage_error("export", "--table needs --out DIR");
+		if (!(rc = session__init(&s, "export", &common, SESSION_DB_ONLY)))
+			rc = export_table__run(&s, &eo);
+		session__close(&s);
+		return rc;
+	}
+	if (host || since_last)
+		return cli_usage_error("export", "--host and --since-last go with --table");
 	if (!features)
-		return cli_usage_error("export", "say what to export: --features");
+		return cli_usage_error("export", "say what to export: --features or --table NAME");
 	if (format == F_PARQUET && !out)
 		return cli_usage_error("export", "--format parquet needs --out FILE");
 	if (!(rc = session__init(&s, "export", &common, SESSION_DB_ONLY)))

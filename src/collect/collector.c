@@ -12,6 +12,8 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../config/config.h"
@@ -20,6 +22,7 @@
 #include "../scrape/cgroup.h"
 #include "../store/batch.h"
 #include "../store/writer.h"
+#include "../version.h"
 
 #define WATCH_MAX 8
 
@@ -49,6 +52,7 @@ struct collector {
 	int64_t last_tick_mono;
 	const struct signalfd_siginfo *siginfo;   /* during on_signal */
 	bool in_tick;                 /* tick() running: no early handover of the batch */
+	bool boot_written;            /* the boots row went with the first tick */
 };
 
 /* epoll tags: small integers; watches use WATCH_TAG + index. */
@@ -229,6 +233,44 @@ static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 	c->last_writer = ws;
 }
 
+/* The boots row: which host and which boot the rows that follow come from
+ * (ksight export --table needs it to label rows of many hosts).  Fields it
+ * cannot read are NULL. */
+static void add_boot_row(struct batch *b, int64_t opened, int64_t now)
+{
+	char id[64] = "";
+	struct utsname u;
+	struct timespec bt;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	bool have_u = uname(&u) == 0;
+
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = 0;
+		id[strcspn(id, "\n")] = 0;
+		fclose(f);
+	}
+	batch__row(b, T_BOOTS);
+	batch__int(b, opened);
+	if (id[0])
+		batch__text(b, id);
+	else
+		batch__null(b);
+	if (have_u) {
+		batch__text(b, u.nodename);
+		batch__text(b, u.release);
+	} else {
+		batch__null(b);
+		batch__null(b);
+	}
+	if (clock_gettime(CLOCK_BOOTTIME, &bt) == 0)
+		batch__int(b, now - (bt.tv_sec * NSEC_PER_SEC + bt.tv_nsec));
+	else
+		batch__null(b);
+	batch__text(b, KSIGHT_VERSION);
+	batch__end(b);
+}
+
 void collector__drain(struct collector *c)
 {
 	if (c->rb)
@@ -247,6 +289,10 @@ static void tick(struct collector *c, const struct collector_hooks *hooks)
 	collector__drain(c);
 	c->in_tick = true;
 	b = c->sink.batch;
+	if (!c->boot_written) {
+		add_boot_row(b, c->started_ns, now);
+		c->boot_written = true;
+	}
 	for (int i = 0; i < TRACER_COUNT; i++)
 		tracer__collect(&c->tracers[i], b, now);
 	for (int i = 0; i < SCRAPER_COUNT; i++)

@@ -70,6 +70,9 @@ struct config {
 	bool http_enabled;
 	char *http_listen;           /* ADDR:PORT */
 	char *http_token_file;       /* "" = no token (loopback only) */
+	char *http_tls_cert;         /* PEM certificate; "" = no TLS */
+	char *http_tls_key;          /* PEM private key (mode 0600) */
+	char *http_tls_client_ca;    /* PEM CA of client certificates; "" = none asked for */
 	uint64_t http_max_connections;
 	uint64_t http_threads;
 };

@@ -67,6 +67,12 @@ static void collector_metrics(struct prom *p, const struct snapshot *s)
 		collector_labels(&l, &s->collectors[i]);
 		prom_sample_u64(p, "", &l, s->collectors[i].enabled);
 	}
+	prom_family(p, "ksight_collector_configured", PROM_GAUGE,
+		    "1 when the configuration turns the collector on (then enabled 0 means it could not start).");
+	for (size_t i = 0; i < s->ncollectors; i++) {
+		collector_labels(&l, &s->collectors[i]);
+		prom_sample_u64(p, "", &l, s->collectors[i].configured);
+	}
 	prom_family(p, "ksight_collector_events_total", PROM_COUNTER,
 		    "Events a tracer observed or rows a scraper produced since the agent started.");
 	for (size_t i = 0; i < s->ncollectors; i++) {

@@ -23,6 +23,7 @@ static const char *const no_params[] = { NULL };
 static const char *const signals_params[] = { "type", "since", "until", "limit", "before", NULL };
 static const char *const window_params[] = { "window", "since", "until", NULL };
 static const char *const series_params[] = { "since", "until", "step", NULL };
+static const char *const processes_params[] = { "window", "sort", "limit", NULL };
 
 const struct route routes[] = {
 	{ "/api/health", route_health, no_params,
@@ -36,6 +37,8 @@ const struct route routes[] = {
 	{ "/api/diagnostics", route_diagnostics, no_params,
 	  "recent warnings, collector errors, store health, the configuration in use" },
 	{ "/api/series", route_series, series_params, "the dashboard's time series, averaged per step" },
+	{ "/api/processes", route_processes, processes_params,
+	  "the processes that ran over a window (default 10s), ranked by sort=cpu|runq|rss|slow, limit <= 1000" },
 	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick" },
 };
 

@@ -9,6 +9,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@
 #include "routes.h"
 #include "snapshot.h"
 #include "thread.h"
+#include "tls.h"
 
 #define REQUEST_BYTES_MAX (32 * 1024)
 #define IDLE_TIMEOUT_S 10
@@ -52,6 +54,10 @@ static struct {
 	enum MHD_Result (*add_response_header)(struct MHD_Response *resp, const char *header, const char *content);
 	enum MHD_Result (*queue_response)(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp);
 	void (*destroy_response)(struct MHD_Response *resp);
+	const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *conn,
+								enum MHD_ConnectionInfoType type, ...);
+	MHD_socket (*quiesce_daemon)(struct MHD_Daemon *daemon);
+	enum MHD_Result (*is_feature_supported)(enum MHD_FEATURE feature);
 } M;
 static char mhd_why[256];
 static int mhd_rc;
@@ -69,6 +75,9 @@ static void mhd_load_once(void)
 		{ "MHD_add_response_header", (void **)&M.add_response_header },
 		{ "MHD_queue_response", (void **)&M.queue_response },
 		{ "MHD_destroy_response", (void **)&M.destroy_response },
+		{ "MHD_get_connection_info", (void **)&M.get_connection_info },
+		{ "MHD_quiesce_daemon", (void **)&M.quiesce_daemon },
+		{ "MHD_is_feature_supported", (void **)&M.is_feature_supported },
 	};
 
 	mhd_rc = dynload("libmicrohttpd.so.12", "libmicrohttpd12", syms, sizeof(syms) / sizeof(syms[0]), mhd_why,
@@ -76,7 +85,7 @@ static void mhd_load_once(void)
 }
 
 /* Statuses counted per code in ksight_http_responses_total. */
-static const int counted_codes[] = { 200, 400, 401, 404, 405, 413, 500, 503 };
+static const int counted_codes[] = { 200, 400, 401, 403, 404, 405, 413, 500, 503 };
 #define NCODES (sizeof(counted_codes) / sizeof(counted_codes[0]))
 
 struct http_server {
@@ -86,6 +95,8 @@ struct http_server {
 	int listen_fd;
 	char address[80];
 	struct http_token token;           /* len 0: no token */
+	struct http_tls tls;               /* cert NULL: plain HTTP */
+	pthread_mutex_t tls_lock;          /* tls, against a reload */
 	unsigned max_connections;
 	/* atomics */
 	uint64_t connections;
@@ -128,6 +139,15 @@ int http_server__open(const struct config *cfg, struct http_server **ret, char *
 	if (cfg->http_token_file && cfg->http_token_file[0] &&
 	    (rc = http_token__read(&s->token, cfg->http_token_file, err)))
 		goto cleanup;
+	pthread_mutex_init(&s->tls_lock, NULL);
+	if (http_tls__wanted(cfg)) {
+		if (M.is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			rc = http_fail(err, -ENOTSUP, "http.tls: this libmicrohttpd was built without TLS (GnuTLS)");
+			goto cleanup;
+		}
+		if ((rc = http_tls__load(&s->tls, cfg, err)))
+			goto cleanup;
+	}
 	if (!http_address__is_loopback(ai->ai_addr) && !s->token.len) {
 		rc = http_fail(err, -EINVAL,
 			       "refusing to listen on %s: it is not a loopback address, so other hosts could read this "
@@ -157,6 +177,7 @@ cleanup:
 		freeaddrinfo(ai);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	http_tls__free(&s->tls);
 	free(s);
 	return rc;
 }
@@ -322,6 +343,13 @@ static enum MHD_Result dispatch(struct http_request *r, const struct route *rout
 	return respond(r, status, NULL);
 }
 
+static bool client_verified(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = M.get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+	return ci && http_tls__client_verified(ci->tls_session);
+}
+
 /* Markers for req_cls: where a request is. */
 static char headers_seen, answered;
 
@@ -357,8 +385,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	*req_cls = &answered;
 	*upload_data_size = 0;
 	r.now_ns = clock_real_ns();
-	if (s->token.len && !http_token__accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
-											MHD_HTTP_HEADER_AUTHORIZATION)))
+	if (s->tls.client_ca && !client_verified(conn))
+		status = http_error(&r, 403, NULL, "this server needs a client certificate signed by its http.tls.client_ca");
+	else if (s->token.len && !http_token__accepts(&s->token, M.lookup_connection_value(conn, MHD_HEADER_KIND,
+											     MHD_HTTP_HEADER_AUTHORIZATION)))
 		status = http_error(&r, 401, NULL, "this server needs a token: send 'Authorization: Bearer TOKEN'");
 	else if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		status = http_error(&r, 405, NULL, "method %s is not allowed: this server only reads (GET, HEAD)", method);
@@ -447,14 +477,24 @@ static void extra_metrics(void *ctx, struct prom *p)
 
 struct snapshots *http_server__snapshots(struct http_server *s) { return s->snapshots; }
 
-int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
+/* A daemon on a duplicate of the listening socket (s keeps its own, so a
+ * reload can start the next daemon before the last one stops), with TLS
+ * when t has a certificate. */
+static struct MHD_Daemon *daemon_start(struct http_server *s, const struct http_tls *t, char *err)
 {
 	unsigned threads = (unsigned)s->cfg->http_threads;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | (t->cert ? MHD_USE_TLS : 0);
+	int fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+	struct MHD_Daemon *d;
 
-	s->snapshots = sn;
-	s->daemon = M.start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+	if (fd < 0) {
+		http_fail(err, -errno, "cannot start the HTTP server on %s: %s", s->address, strerror(errno));
+		return NULL;
+	}
+	/* Options past MHD_OPTION_END are not read: the TLS ones go last. */
+	d = M.start_daemon(
+		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
 		/* Connections past the soft limit still get a 503; past this MHD closes them. */
 		MHD_OPTION_CONNECTION_LIMIT, s->max_connections + 64,
@@ -462,11 +502,60 @@ int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_BYTES_MAX,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		t->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, t->cert,
+		MHD_OPTION_HTTPS_MEM_KEY, t->key,
+		t->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, t->client_ca,
 		MHD_OPTION_END);
-	if (!s->daemon)
-		return http_fail(err, -EIO, "cannot start the HTTP server on %s", s->address);
-	s->listen_fd = -1;     /* the daemon owns and closes it */
+	if (!d) {
+		close(fd);
+		http_fail(err, -EIO, "cannot start the HTTP%s server on %s%s", t->cert ? "S" : "", s->address,
+			  t->cert ? " (is http.tls.key the key of http.tls.cert, both PEM?)" : "");
+	}
+	return d;
+}
+
+int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
+{
+	s->snapshots = sn;
+	if (!(s->daemon = daemon_start(s, &s->tls, err)))
+		return -EIO;
 	snapshots__set_extra(sn, extra_metrics, s);
+	return 0;
+}
+
+bool http_server__tls(const struct http_server *s) { return s->tls.cert != NULL; }
+
+int http_server__reload_tls(struct http_server *s, const struct config *cfg, char *err)
+{
+	struct http_tls next = { 0 }, old;
+	struct MHD_Daemon *d, *last;
+	MHD_socket q;
+	int rc;
+
+	if (!s->daemon || (!s->tls.cert && !http_tls__wanted(cfg)))
+		return 0;
+	if (!http_tls__wanted(cfg)) {
+		snprintf(err, HTTP_ERR_MAX, "http.tls: turning TLS off needs a restart; keeping the certificate");
+		return -EINVAL;
+	}
+	if ((rc = http_tls__load(&next, cfg, err)))
+		return rc;
+	if (!(d = daemon_start(s, &next, err))) {
+		http_tls__free(&next);
+		return -EIO;
+	}
+	/* The next daemon accepts from now on; the last one stops taking
+	 * connections, finishes, and gives its duplicate socket back. */
+	pthread_mutex_lock(&s->tls_lock);
+	last = s->daemon;
+	old = s->tls;
+	s->tls = next;
+	__atomic_store_n(&s->daemon, d, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->tls_lock);
+	if ((q = M.quiesce_daemon(last)) != MHD_INVALID_SOCKET)
+		close(q);
+	M.stop_daemon(last);
+	http_tls__free(&old);
 	return 0;
 }
 
@@ -480,6 +569,8 @@ struct http_server *http_server__stop(struct http_server *s)
 	}
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	http_tls__free(&s->tls);
+	pthread_mutex_destroy(&s->tls_lock);
 	free(s);
 	return NULL;
 }

@@ -52,6 +52,16 @@ const char *http_server__address(const struct http_server *s);
  * and frees s; NULL is fine.  Returns NULL. */
 struct http_server *http_server__stop(struct http_server *s);
 
+/* True when the server speaks HTTPS (http.tls.cert). */
+bool http_server__tls(const struct http_server *s);
+
+/* Re-reads http.tls.cert, .key and .client_ca from cfg (SIGHUP: certificates
+ * rotate) and moves to a new daemon on the same socket; the old one stops
+ * taking connections and finishes the ones it has.  On any error (a file
+ * missing or too open, a key that does not fit) the server keeps what it
+ * had and err says why.  0 when nothing changes (no TLS before or now). */
+int http_server__reload_tls(struct http_server *s, const struct config *cfg, char *err);
+
 /* For the server's own files (address.c, auth.c): writes the message into
  * err (HTTP_ERR_MAX bytes) and returns code. */
 int http_fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -12,7 +12,7 @@
  *   raw only  agent_cycles, baselines: retention.raw, no rollups (the newest
  *             baseline of each metric always stays).
  *   records   findings and audit trail (anomalies, agent_actions,
- *             memory_growth_events, runs, run_processes): kept as long as
+ *             memory_growth_events, runs, run_processes, boots): kept as long as
  *             the per-hour tier.
  *
  * A rollup table starts with the source table's columns, under the same

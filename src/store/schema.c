@@ -473,6 +473,15 @@ static const struct column run_processes[] = {
 	I("major_faults", "major page faults of all its threads"),
 };
 
+static const struct column boots[] = {
+	I("timestamp", "when an agent or ksight run started collecting into this database (its first tick), ns since the Unix epoch"),
+	S("boot_id", "the kernel's boot id (/proc/sys/kernel/random/boot_id): every row from this timestamp to the next boots row was taken during this boot"),
+	S("host", "host name (uname -n)"),
+	S("kernel", "kernel release (uname -r)"),
+	I("boot_time", "when the host booted, ns since the Unix epoch (the wall clock minus CLOCK_BOOTTIME)"),
+	S("ksight_version", "ksight version"),
+};
+
 static const struct column runs[] = {
 	I("timestamp", "run start, ns since the Unix epoch (= start_time)"),
 	I("run_id", "identifies the run: its start time in ns, unique per host"),
@@ -564,6 +573,8 @@ const struct table schema_tables[T_COUNT] = {
 	TABLE(T_RUN_PROCESSES, "run_processes",
 	      "ksight run: one row per process of a traced job, with what it cost.", run_processes),
 	TABLE(T_RUNS, "runs", "ksight run: one row per run: command, host, times, exit status, counts.", runs),
+	TABLE(T_BOOTS, "boots",
+	      "One row each time a collector starts on this database: which host and which boot the rows after it come from (ksight export --table writes them as host and boot_id).", boots),
 };
 
 int schema_column(const struct table *t, const char *name)

@@ -62,6 +62,7 @@ enum table_id {
 	T_MEMORY_GROWTH_EVENTS,
 	T_RUN_PROCESSES,
 	T_RUNS,
+	T_BOOTS,
 	T_COUNT
 };
 
