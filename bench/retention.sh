@@ -35,7 +35,7 @@ echo "Row mix: a ${CAPTURE} s \`ksight agent\` capture on this host (all collect
 echo
 echo "| table | rows per tick |"
 echo "|---|---|"
-for t in $("$KSIGHT" schema | sed -n 's/^\([a-z_0-9]*\): .*/\1/p'); do
+for t in $("$KSIGHT" schema | sed '/^Rollup tiers/q' | sed -n 's/^\([a-z_0-9]*\): .*/\1/p'); do
 	n=$(q "$BTMP/capture.db" "select count(*) from $t")
 	[ "$n" -gt 0 ] && printf '| %s | %s |\n' "$t" "$(awk -v n="$n" -v t="$ticks" 'BEGIN { printf "%.1f", n / (t + 2) }')"
 done
