@@ -107,14 +107,14 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	uint32_t keys[SYSCALL_MAX], next;
 	__u32 count = SYSCALL_MAX;
 	uint64_t epoch = p->skel->bss->max_epoch;
-	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
+	int64_t interval = p->last_tick_ns ? t->mono_ns - p->last_tick_ns : 0;
 	uint64_t cur[HIST_BUCKETS], delta[HIST_BUCKETS];
 
 	if (bpf_map_lookup_batch(fd, NULL, &next, keys, p->totals, &count, NULL) && errno != ENOENT)
 		return -errno;
 	/* Later calls start a new interval for max_ns. */
 	p->skel->bss->max_epoch = epoch + 1;
-	p->last_tick_ns = now_ns;
+	p->last_tick_ns = t->mono_ns;
 
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t nr = keys[i];

@@ -29,6 +29,7 @@
 	X(export, "export a table as Hive-partitioned Parquet, or the per-metric features") \
 	X(report, "write a self-contained HTML report of a capture") \
 	X(leaks, "processes whose memory grows like a leak, and when they hit their limit") \
+	X(status, "is an agent collecting into the database, and how is it doing") \
 	X(run, "run a command and trace it and every process it starts") \
 	X(top, "a live view of the processes a running agent sees, ranked by CPU, run-queue wait, RSS growth or slow calls")
 

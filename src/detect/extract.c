@@ -154,7 +154,7 @@ static void counter(struct extract *x, int64_t ts, const struct batch_row *r, un
 void extract__row(struct extract *x, enum table_id t, const struct batch_value *v)
 {
 	const struct batch_row row = { &x->cols[t], v }, *r = &row;
-	int64_t ts = batch_row__timestamp(r);
+	int64_t ts = batch_row__timestamp(r) - x->ts_shift;
 	char label[32], what[64];
 	const char *lv;
 	double a, b, ms;

@@ -56,6 +56,9 @@ struct extract {
 	extract_sample_fn fn;
 	void *ctx;
 	int64_t prev_tick;                      /* 0 before the first tick */
+	/* Subtracted from every row's timestamp: the wall clock's steps since
+	 * the start (watch__clock_step), so that rates and seasons run on. */
+	int64_t ts_shift;
 	/* labels seen */
 	char devices[EXTRACT_MAX_LABELS][32];
 	char ifaces[EXTRACT_MAX_LABELS][32];

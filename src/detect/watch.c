@@ -321,7 +321,7 @@ static void on_release(void *ctx, const struct correlated *r)
 	else
 		w->stats.notices++;
 	batch__row(b, T_ANOMALIES);
-	batch__int(b, d->ts);
+	batch__int(b, d->ts + w->x.ts_shift);      /* back on the wall clock */
 	batch__text(b, m->name);
 	put_real(b, d->value);
 	put_real(b, d->expected);
@@ -375,7 +375,7 @@ static void snapshot(struct watch *w, int64_t now_ns, struct batch *b)
 
 		/* Nothing worth keeping before the estimators start. */
 		if (m->bl.n >= 1 && m->bl.nexact >= BASELINE_EXACT)
-			watch_baseline_row(b, now_ns, m->name, "agent", m->unit, &m->bl);
+			watch_baseline_row(b, now_ns + w->x.ts_shift, m->name, "agent", m->unit, &m->bl);
 	}
 	w->stats.snapshots++;
 	w->last_save = now_ns;
@@ -401,20 +401,28 @@ static void close_tick(struct watch *w, int64_t now_ns, struct batch *out)
 		snapshot(w, now_ns, out);
 }
 
+void watch__clock_step(struct watch *w, int64_t step_ns)
+{
+	w->x.ts_shift += step_ns;
+}
+
 void watch__end_tick(struct watch *w, int64_t now_ns, struct batch *out)
 {
+	now_ns -= w->x.ts_shift;
 	extract__end_tick(&w->x, now_ns);
 	close_tick(w, now_ns, out);
 }
 
 void watch__tick(struct watch *w, const struct batch *in, struct batch *out, int64_t now_ns)
 {
+	now_ns -= w->x.ts_shift;
 	extract__batch(&w->x, in, now_ns);      /* ends the extractor's tick */
 	close_tick(w, now_ns, out);
 }
 
 void watch__finish(struct watch *w, int64_t now_ns, struct batch *out)
 {
+	now_ns -= w->x.ts_shift;
 	w->out = out;
 	correlator__release(&w->corr, now_ns, true, on_release, w);
 	w->out = NULL;

@@ -79,6 +79,14 @@ void watch__tick(struct watch *w, const struct batch *in, struct batch *out, int
 void watch__row(struct watch *w, enum table_id t, const struct batch_value *v);
 void watch__end_tick(struct watch *w, int64_t now_ns, struct batch *out);
 
+/* The wall clock stepped by step_ns (negative: back) before the tick that
+ * comes next.  The detectors keep their own unbroken timeline: row
+ * timestamps and now_ns are taken step_ns earlier from then on (so a step
+ * is neither a rate nor a season change, and a step back does not make
+ * every sample look older than the last), and the anomalies and baselines
+ * rows they write are put back on the wall clock.  Steps add up. */
+void watch__clock_step(struct watch *w, int64_t step_ns);
+
 /* Appends every held detection (without waiting for the window) and a
  * baseline snapshot; for the end of a run. */
 void watch__finish(struct watch *w, int64_t now_ns, struct batch *out);

@@ -1,5 +1,6 @@
 /* /proc/<pid>/{stat,status,cgroup} reader (see pid.h). */
 #include "pid.h"
+#include "../lib/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,16 +39,15 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 		   &info.state, &info.ppid, &flags, &start_ticks, &rss_pages) != 5)
 		return -EINVAL;
 	{
-		struct timespec real, boot;
+		struct timespec boot;
 		unsigned long long tick_ns = 1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK);
 
 		/* starttime counts clock ticks since boot: more than a century of
 		 * them is not a process of this boot (and would overflow). */
 		if (start_ticks > 100ULL * 366 * 86400 * 1000000000ULL / tick_ns)
 			return -EINVAL;
-		clock_gettime(CLOCK_REALTIME, &real);
 		clock_gettime(CLOCK_BOOTTIME, &boot);
-		info.start_ns = (real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec) +
+		info.start_ns = clock_real_ns() - (boot.tv_sec * 1000000000LL + boot.tv_nsec) +
 				(int64_t)(start_ticks * tick_ns);
 	}
 	info.kthread = flags & PF_KTHREAD;

@@ -12,8 +12,9 @@
 
 static const struct column collector_stats[] = {
 	TS,
-	S("collector", "tracer, scraper or store name"),
-	S("kind", "'tracer', 'scraper', 'store' or 'detector'"),
+	S("collector", "tracer, scraper or store name, 'detect', or 'clock'"),
+	S("kind", "'tracer', 'scraper', 'store', 'detector' or 'clock' (a row only at a tick that saw the wall clock "
+		  "step: reason says by how much, events_total counts the steps so far)"),
 	I("enabled", "1 when running, 0 when disabled"),
 	S("reason", "why it is disabled; for a running tracer, what it cannot provide here and why"),
 	I("events", "events or rows produced in this interval"),

@@ -5,7 +5,8 @@
 //   node t/lib/browser.mjs URL SCREENSHOT.png [WAIT_POINTS] [AUTH_HEADER]
 //
 // Waits (up to 30 s) until every chart has at least WAIT_POINTS points
-// (default 3) and two live updates happened, then prints one JSON object:
+// (default 3), three live updates happened and the leak panel has its first
+// answer, then prints one JSON object:
 //   {"status": HTTP status of the page, "points": {chart: n}, "series_px": {chart: pixels in the series colours},
 //    "screenshot_ink": share of screenshot pixels unlike the page background,
 //    "updates": n, "errors": [console errors and CSP violations],
@@ -46,6 +47,10 @@ try {
 		await page.waitForFunction((n) => {
 			const k = window.ksight;
 			if (!k || k.state.updates < 3) return false;
+			// the leak panel's first answer (it asks every 2 s; on a busy
+			// machine the first may come after the charts fill)
+			const note = document.getElementById('leaks-note');
+			if (note && /^(loading|no answer)/.test(note.textContent)) return false;
 			return Object.keys(k.charts).every((c) => k.points(c) >= n);
 		}, want, { timeout: 30000, polling: 250 });
 	} catch (e) {

@@ -254,18 +254,65 @@ static uint64_t run_syscalls(struct found *f, double calls, double errors, doubl
 	return ws.ratios_discounted;
 }
 
+/* Normal ticks with the wall clock stepped back an hour at tick 3000 and
+ * forward two hours at tick 3300, the watch told of each step (tell) or
+ * not.  Returns the samples judged after the first step; *f gets the rows. */
+static uint64_t run_stepped(struct found *f, bool tell)
+{
+	struct watch *w = new_watch(0);
+	struct watch_stats before, after;
+	struct batch b;
+	int64_t shift = 0;
+
+	memset(f, 0, sizeof(*f));
+	batch__init(&b);
+	memset(&before, 0, sizeof(before));
+	for (int i = 0; i < 3600; i++) {
+		struct tick t = normal();
+		int64_t step = i == 3000 ? -3600 * SEC : i == 3300 ? 7200 * SEC : 0;
+
+		if (step) {
+			shift += step;
+			if (tell)
+				watch__clock_step(w, step);
+		}
+		if (i == 3000)
+			watch__stats(w, &before);
+		tick(w, &b, T0 + i * SEC + shift, &t);
+		collect(&b, f);
+	}
+	watch__finish(w, T0 + 3600 * SEC + shift, &b);
+	collect(&b, f);
+	watch__stats(w, &after);
+	batch__free(&b);
+	watch__free(w);
+	return after.samples - before.samples;
+}
+
 int main(void)
 {
 	struct found f;
 	int k;
 	char dir[] = "/tmp/ksight-watch.XXXXXX";
 
-	plan(29);
+	plan(33);
 	srand(42);
 
 	run(&f, 4500, NULL);
 	is(f.alerts, 0, "normal: 75 minutes of noisy, steady metrics raise no alert");
 	ok(f.rows <= 1, "and at most one lone notice (%d)", f.rows);
+
+	{
+		uint64_t told = run_stepped(&f, true), blind;
+
+		is(f.alerts, 0, "clock steps (an hour back, then two forward): no alert");
+		ok(f.rows <= 1, "and at most one lone notice (%d)", f.rows);
+		blind = run_stepped(&f, false);
+		ok(told >= 600 * 5, "told of the steps, the detectors judge every sample after them (%llu)",
+		   (unsigned long long)told);
+		ok(blind < told / 2, "not told, a step back leaves them blind (%llu judged): the test sees the difference",
+		   (unsigned long long)blind);
+	}
 
 	run(&f, 3600, spike);
 	is(count_metric(&f, "io.read_p95_us{device=vda}"), 1, "spike: one anomaly row for the disk's read p95");
