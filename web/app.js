@@ -140,6 +140,10 @@
       badge.textContent = h.status;
       badge.className = 'badge ' + h.status;
       badge.title = h.problems.join('\n');
+      // The detectors' probation: one line until they can judge.
+      const learning = $('#learning');
+      learning.hidden = !h.learning || h.learning.ready;
+      learning.textContent = learning.hidden ? '' : h.learning.text;
       const body = $('#collectors-table tbody');
       body.replaceChildren();
       for (const c of h.collectors) {

@@ -179,6 +179,20 @@ static void watch_stats_row(struct agent *a, struct batch *b, int64_t now_ns, do
 	a->watch_drops = drops;
 }
 
+/* The detectors' learning progress, for /api/health and /metrics. */
+static void publish_learning(struct agent *a)
+{
+	struct watch_learning w;
+
+	if (!a->watch)
+		return;
+	watch__learning(a->watch, &w);
+	snapshots__set_learning(a->snapshots, &(struct snapshot_learning){
+		.enabled = true, .samples = w.samples, .needed = w.needed, .metrics_learning = w.metrics_learning,
+		.metrics_ready = w.metrics_ready, .metrics_seeded = w.metrics_seeded,
+		.seeded_from_ns = w.seeded_from_ns });
+}
+
 /* Every tick: judge the batch, publish it to HTTP, tell the user when the
  * database starts refusing writes and when it recovers (rows wait in
  * memory meanwhile, see writer.h), and let remediation look. */
@@ -250,8 +264,10 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 		watch__tick(a->watch, b, b, now_ns);
 		watch_stats_row(a, b, now_ns, (double)(clock_mono_ns() - t0) / 1e6);
 	}
-	if (a->snapshots)
+	if (a->snapshots) {
+		publish_learning(a);
 		snapshots__publish(a->snapshots, c, b, now_ns);
+	}
 	writer__stats(a->s.writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
@@ -642,6 +658,7 @@ static int start_http(struct agent *a)
 	if ((e = snapshots__new(&a->s.cfg, a->s.writer, &a->snapshots)))
 		return cli_fail("agent", "cannot start the HTTP server: %s", strerror(-e));
 	snapshots__set_remediation(a->snapshots, remediation_status, a->engine);
+	publish_learning(a);
 	snapshots__publish(a->snapshots, a->s.col, NULL, clock_real_ns());
 	if (http_server__start(a->http, a->snapshots, err))
 		return cli_fail("agent", "%s", err);

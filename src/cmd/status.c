@@ -311,6 +311,8 @@ static void report_agent(struct report *r, int running, const struct agent_info 
 		     h->nproblems ? ":" : "");
 		for (int i = 0; i < h->nproblems; i++)
 			line(r, "", "- %s", h->problems[i]);
+		if (h->learning[0])
+			line(r, "detection", "%s", h->learning);
 	}
 	if (r->json) {
 		json_key(&r->j, "running");

@@ -113,6 +113,9 @@ void health_fetch(const char *url, const char *token, int timeout_s, struct heal
 	db = json_object_get(doc, "database");
 	if (json_is_integer(json_object_get(db, "cap_bytes")) && json_integer_value(json_object_get(db, "cap_bytes")) > 0)
 		ret->cap_bytes = json_integer_value(json_object_get(db, "cap_bytes"));
+	if (json_string_value(json_object_get(json_object_get(doc, "learning"), "text")))
+		snprintf(ret->learning, sizeof(ret->learning), "%s",
+			 json_string_value(json_object_get(json_object_get(doc, "learning"), "text")));
 	ret->body = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 out:

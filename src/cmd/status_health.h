@@ -14,6 +14,7 @@ struct health {
 	char problems[HEALTH_PROBLEMS_MAX][300];
 	int nproblems;
 	int64_t cap_bytes;            /* database.cap_bytes, -1 when the agent has no cap */
+	char learning[200];           /* learning.text ("learning: 212 of 512 samples ..."); "" when none */
 	char *body;                   /* the JSON as it came (200 only), owned; free() it */
 };
 

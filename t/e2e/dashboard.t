@@ -12,7 +12,7 @@
 require_bpf
 command -v chromium >/dev/null || skip_all "no chromium (make deps installs Debian's)"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (make deps installs it from npm)"
-plan 32
+plan 33
 
 # Direct writes to a file on a real disk (not tmpfs): block I/O latency rows.
 IO=$TOP/.output/dashboard-io.$$
@@ -43,6 +43,8 @@ is "$(J '.requests_elsewhere | length')" 0 "nothing fetched from anywhere but th
 is "$(J .collector_rows)" "$(ncollectors)" "the collectors table lists all $(ncollectors) collectors"
 like "$(J .text.status)" "^(ok|degraded)$" "the status badge shows the agent's health"
 like "$(J .text.host)" "Linux $(uname -r)" "the header names the host's kernel"
+like "$(J .text.learning)" "^learning: [0-9]+ of 512 samples \\(about [0-9]+ minutes left\\)$" \
+	"a fresh agent's learning line is near the top: $(J .text.learning)"
 like "$(J '.text["leaks-note"]')" "leak|Leak" "the leak panel says what the detector knows"
 ok "top slow syscalls are listed ($(J .slow_rows))" test "$(J .slow_rows)" -ge 1
 
@@ -79,5 +81,5 @@ like "$(jq -r '(.status | tostring) + " " + (.errors | join(" "))' "$TMP/token.j
 node "$TOP/t/lib/browser.mjs" "$URL/" "$TMP/token.png" 1 \
 	"Basic $(printf 'me:%s' "$TOKEN" | base64 | tr -d '\n')" >"$TMP/token.json" 2>/dev/null
 is "$?" 0 "with the token as its Basic password the dashboard loads and fills"
-is "$(jq -r '.errors | length' "$TMP/token.json")" 0 "without errors"
+is "$(jq -r '.errors | length' "$TMP/token.json")" 0 "without errors ($(jq -r '.errors | join("; ")' "$TMP/token.json"))"
 done_testing

@@ -75,7 +75,7 @@ try {
 			}
 			res.series_px[name] = lit;
 		}
-		for (const id of ['status', 'host', 'leaks-note', 'updated'])
+		for (const id of ['status', 'host', 'leaks-note', 'updated', 'learning'])
 			res.text[id] = (document.getElementById(id) || {}).textContent;
 		res.collector_rows = document.querySelectorAll('#collectors-table tbody tr').length;
 		res.slow_rows = document.querySelectorAll('#slow-table tbody tr').length;

@@ -295,7 +295,7 @@ int main(void)
 	int k;
 	char dir[] = "/tmp/ksight-watch.XXXXXX";
 
-	plan(33);
+	plan(39);
 	srand(42);
 
 	run(&f, 4500, NULL);
@@ -450,6 +450,50 @@ int main(void)
 			watch_format_value(baseline__usual(c, T0, &hourly), "us", text, sizeof(text));
 			ok(!strncmp(text, "2.0 ms", 6) || !strncmp(text, "1.9 ms", 6) || !strncmp(text, "2.1 ms", 6),
 			   "and says the usual read p95 is about 2 ms (%s)", text);
+		}
+		{
+			/* Learning progress, and detectors seeded from the stored baselines. */
+			struct watch_learning lw, l2, lf;
+			struct watch *fresh = watch__new(&p);
+			struct found f2, f3;
+			struct batch bf;
+
+			watch__learning(w, &lw);
+			ok(lw.samples == 512 && lw.needed == 512 && lw.metrics_learning == 0 && lw.metrics_ready == ws.metrics &&
+			   lw.metrics_seeded == 0, "after 1300 ticks: ready, %u metrics, none seeded", lw.metrics_ready);
+			watch__learning(w2, &l2);
+			ok(l2.samples == 0 && l2.metrics_ready + l2.metrics_learning == 0,
+			   "loaded baselines and no tick yet: no metric seen");
+			batch__clear(&b);
+			memset(&f2, 0, sizeof(f2));
+			memset(&f3, 0, sizeof(f3));
+			batch__init(&bf);
+			for (int i = 0; i < 20; i++) {
+				struct tick t = normal();
+
+				if (i == 3)
+					t.read_p95_us = 20000;
+				tick(w2, &b, T0 + (2000 + i) * SEC, &t);
+				tick(fresh, &bf, T0 + (2000 + i) * SEC, &t);
+				collect(&b, &f2);
+				collect(&bf, &f3);
+				if (i == 0) {
+					watch__learning(w2, &l2);
+					watch__learning(fresh, &lf);
+				}
+			}
+			ok(l2.samples == 512 && l2.metrics_seeded == l2.metrics_ready && l2.metrics_seeded >= 5,
+			   "seeded: ready at the first tick (%llu of 512, %u seeded, %u learning)",
+			   (unsigned long long)l2.samples, l2.metrics_seeded, l2.metrics_learning);
+			ok(l2.seeded_from_ns > T0 + 1100 * SEC && l2.seeded_from_ns < T0 + 1300 * SEC,
+			   "from the snapshot that covers up to tick %lld", (long long)((l2.seeded_from_ns - T0) / SEC));
+			ok(lf.samples == 1 && lf.metrics_ready == 0 && lf.metrics_learning > 5 && lf.metrics_seeded == 0 &&
+			   lf.seeded_from_ns == 0, "fresh: learning, %llu of 512 samples, %u metrics, %u ready, %u seeded",
+			   (unsigned long long)lf.samples, lf.metrics_learning, lf.metrics_ready, lf.metrics_seeded);
+			ok(count_metric(&f2, "io.read_p95_us{device=vda}") == 1 && f3.rows == 0,
+			   "a spike at the 4th tick is flagged by the seeded watch only (%d rows, %d)", f2.rows, f3.rows);
+			batch__free(&bf);
+			watch__free(fresh);
 		}
 		store__close(s);
 		batch__free(&b);
