@@ -192,7 +192,7 @@ ok "SIGHUP: host a serves its new certificate ($old -> $new)" test -n "$new" -a 
 t0=$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=up{job=\"ksight\",instance=\"$PEER_a:7777\"}" | jq -r '.data.result[0].value[0]')
 i=0
 while [ "$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=up{job=\"ksight\",instance=\"$PEER_a:7777\"}" | jq -r '.data.result[0].value[1]')" != 1 ] ||
-      [ "$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=timestamp(up{job=\"ksight\",instance=\"$PEER_a:7777\"})" | jq -r '.data.result[0].value[1] | floor')" -le "${t0%.*}" ]; do
+      [ "$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=timestamp(up{job=\"ksight\",instance=\"$PEER_a:7777\"})" | jq -r '.data.result[0].value[1] | tonumber | floor')" -le "${t0%.*}" ]; do
 	[ $i -lt 150 ] || break
 	sleep 0.2
 	i=$((i + 1))
