@@ -165,7 +165,12 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	# and tests, so the test only fails on a second (the slowest is in the
 	# diag above and in docs/security.md).
 	within "$max_ms" 0 999 "the slowest /metrics took $max_ms ms (issue's goal: 100 ms, asserted: < 1 s)"
-	within "$hwm" 0 $((64 * 1024 - 1)) "the agent's peak RSS stayed under its documented 64 MiB cap ($((hwm / 1024)) MiB)"
+	if ldd "$KSIGHT" 2>/dev/null | grep -q libasan; then
+		# make test SANITIZE=1: ASan's shadow memory and quarantine are several times the agent's own.
+		skip "peak RSS under ASan ($((hwm / 1024)) MiB) is not the agent's: the 64 MiB cap is checked on the normal build"
+	else
+		within "$hwm" 0 $((64 * 1024 - 1)) "the agent's peak RSS stayed under its documented 64 MiB cap ($((hwm / 1024)) MiB)"
+	fi
 	curl -s "$URL/metrics" >"$TMP/abuse.prom"
 	refused=$(sed -n 's/^ksight_http_connections_shut_total{reason="client_limit"} //p' "$TMP/abuse.prom")
 	within "${refused:-0}" $((200 - 64)) 200 "one user's connections past http.max_client_connections (64) are shut ($refused)"
