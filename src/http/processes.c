@@ -11,7 +11,9 @@
  * older than the agent that never made a slow call), when it started (its
  * latest fork or exec, else the leak row's process_start: with the pid it names
  * the process for GET /api/process), and how many exits in the window
- * failed (non-zero code or a signal).  The ranking picks one of four constant
+ * failed (non-zero code or a signal).  Its name is the comm of that fork or
+ * exec (a CPU row may carry a thread's name), else the CPU, slow-call or
+ * leak row's.  The ranking picks one of four constant
  * ORDER BY clauses; the window and the limit are bound parameters.  Rows
  * name processes, so a server with a token asks for it here as everywhere.
  */
@@ -29,10 +31,9 @@
 
 #define W " WHERE timestamp > ?1 AND timestamp <= ?2"
 #define PROCESSES_SQL(order) \
-	"WITH cpu AS (SELECT pid, sum(oncpu_ns) AS oncpu, sum(runq_wait_ns) AS runq, " \
+	"WITH cpu AS (SELECT pid, max(comm) AS comm, sum(oncpu_ns) AS oncpu, sum(runq_wait_ns) AS runq, " \
 	"sum(voluntary_switches) AS vol, sum(involuntary_switches) AS invol FROM process_cpu_stats" W \
 	" GROUP BY pid), " \
-	"named AS (SELECT pid, comm, max(timestamp) FROM process_cpu_stats" W " GROUP BY pid), " \
 	"slow AS (SELECT pid, max(comm) AS comm, count(*) AS n, sum(latency_ns) AS ns, max(cgroup) AS cgroup " \
 	"FROM syscall_events" W \
 	" GROUP BY pid), " \
@@ -42,12 +43,12 @@
 	" AND event = 'exit' GROUP BY pid), " \
 	"ev AS (SELECT pid, cgroup, max(timestamp) FROM process_events WHERE timestamp > ?2 - 86400000000000 " \
 	"AND timestamp <= ?2 AND cgroup IS NOT NULL AND pid IN (SELECT pid FROM pids) GROUP BY pid), " \
-	"born AS (SELECT pid, max(timestamp) AS ts FROM process_events WHERE timestamp > ?2 - 86400000000000 " \
+	"born AS (SELECT pid, comm, max(timestamp) AS ts FROM process_events WHERE timestamp > ?2 - 86400000000000 " \
 	"AND timestamp <= ?2 AND event IN ('fork', 'exec') AND pid IN (SELECT pid FROM pids) GROUP BY pid), " \
 	"mem AS (SELECT pid, comm, cgroup, process_start, status, rss_bytes, growth_rate_bytes_per_s AS rate, time_to_limit_s AS ttl, " \
 	"max(timestamp) FROM memory_growth_events WHERE timestamp <= ?2 AND pid IN (SELECT pid FROM pids) " \
 	"GROUP BY pid) " \
-	"SELECT pids.pid, coalesce(named.comm, slow.comm, mem.comm), coalesce(cpu.oncpu, 0) / 1e9, " \
+	"SELECT pids.pid, coalesce(born.comm, cpu.comm, slow.comm, mem.comm), coalesce(cpu.oncpu, 0) / 1e9, " \
 	"coalesce(cpu.oncpu, 0) * 100.0 / ?3, coalesce(cpu.runq, 0) / 1e9, coalesce(cpu.vol, 0), " \
 	"coalesce(cpu.invol, 0), coalesce(faults.minor, 0), coalesce(faults.major, 0), coalesce(slow.n, 0), " \
 	"coalesce(slow.ns, 0) / 1e9, mem.rss_bytes, mem.status, " \
@@ -58,7 +59,7 @@
 	"FROM pids LEFT JOIN cpu ON cpu.pid = pids.pid LEFT JOIN slow ON slow.pid = pids.pid " \
 	"LEFT JOIN faults ON faults.pid = pids.pid LEFT JOIN mem ON mem.pid = pids.pid " \
 	"LEFT JOIN exits ON exits.pid = pids.pid LEFT JOIN ev ON ev.pid = pids.pid " \
-	"LEFT JOIN born ON born.pid = pids.pid LEFT JOIN named ON named.pid = pids.pid " \
+	"LEFT JOIN born ON born.pid = pids.pid " \
 	"ORDER BY " order " DESC, pids.pid LIMIT ?4"
 
 static const struct ranking {
