@@ -19,7 +19,7 @@
 require_bpf
 command -v chromium >/dev/null || skip_all "no chromium (make deps installs Debian's)"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (make deps installs it from npm)"
-plan 24
+plan 30
 
 # deadline SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds.
 deadline() {
@@ -114,6 +114,20 @@ marked() {  # the explanation of the clicked mark is among those shown
 		"$TMP/page.json" >/dev/null
 }
 ok "a click on a mark on the $(J .steps.mark.chart) chart shows its explanation" marked
+
+# The timeline route itself, on the process the agent terminated.
+get "/api/process?pid=$LP"
+is "$STATUS" 200 "GET /api/process?pid=LEAKY answers"
+is "$(jqb '[.events[] | select(.kind == "process") | .what + " " + .detail] | join(", ")')" \
+   "exit killed by signal 15, exec $TMP/leaky linear --rate 5M --duration 120" "with its exec and its exit by SIGTERM"
+like "$(jqb '[.events[] | select(.kind == "action") | .what] | reverse | join(" ")')" "^executing done" \
+   "and the remediation steps about it, in order"
+get "/api/process"
+is "$STATUS $(jqb .parameter)" "400 pid" "no pid: 400 naming the parameter"
+get "/api/process?pid=$LP&limit=1001"
+is "$STATUS $(jqb .parameter)" "400 limit" "limit above 1000: 400"
+get "/api/process?pid=$LP&stat=1"
+is "$STATUS" 400 "an unknown parameter: 400"
 
 is "$(J '.steps.width.wide | join(", ")')/$(J .steps.width.scroll_width)" "/1280" "no element wider than 1280 px, no horizontal scroll"
 is "$(J '.console_errors | join("; ")')" "" "no console errors"
