@@ -5,6 +5,9 @@
 #   make test       deps + build + every test (prove)
 #   make bench      deps + build + benchmarks (tables on stdout)
 #   make deps       install Debian and npm dependencies (idempotent)
+#   make install    the binary, /etc/ksight, the systemd unit (PREFIX, DESTDIR;
+#                   docs/service.md); make uninstall removes them but the
+#                   configuration and the data
 #   make fuzz       build every libFuzzer target (t/fuzz/) and run each for
 #                   FUZZ_SECONDS (default 60), FUZZ_JOBS at a time (default 1)
 #   V=1             show the commands
@@ -62,7 +65,17 @@ HELPERS := $(patsubst t/helpers/%.c,$(OUTPUT)/t/helpers/%,$(wildcard t/helpers/*
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(OUTPUT)/bench/%.skel.h,$(wildcard bench/*.bpf.c))
 
-.PHONY: all deps run test test-unit bench clean check fuzz fuzz-build
+.PHONY: all deps run test test-unit bench clean check fuzz fuzz-build install uninstall
+
+# make install: where things go (DESTDIR is prepended to each).  The
+# configuration stays in /etc whatever the prefix (services read it there);
+# systemd searches $(PREFIX)/lib/systemd/system for /usr and /usr/local.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/ksight
+STATEDIR ?= /var/lib/ksight
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -228,6 +241,40 @@ run: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)./bench/run $(BENCH)
+
+# The configuration is installed only when absent (an operator's edits stay);
+# the example's agent.db points into the state directory.
+install: ksight
+	$(call msg,INSTALL,$(DESTDIR)$(BINDIR)/ksight)
+	$(Q)install -D -m 0755 ksight $(DESTDIR)$(BINDIR)/ksight
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/ksight $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/ksight/ksight.yaml ]; then \
+		echo "  keeping $(DESTDIR)$(SYSCONFDIR)/ksight/ksight.yaml"; \
+	else \
+		sed -e 's|^  db: kernelsight.db  *#.*|  db: $(STATEDIR)/kernelsight.db  # SQLite database (the unit'"'"'s StateDirectory)|' \
+			-e 's|^# Use with: .*|# Read by ksight.service and by every ksight command run without --config.|' \
+			config/ksight.example.yaml > $(DESTDIR)$(SYSCONFDIR)/ksight/ksight.yaml && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/ksight/ksight.yaml; \
+	fi
+	$(Q)install -m 0644 config/policy.example.yaml $(DESTDIR)$(SYSCONFDIR)/ksight/policy.example.yaml
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		-e 's|@STATEDIR@|$(STATEDIR)|g' contrib/systemd/ksight.service > $(DESTDIR)$(UNITDIR)/ksight.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/ksight.service
+	$(Q)for u in ksight-export.service ksight-export.timer; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+			-e 's|@STATEDIR@|$(STATEDIR)|g' contrib/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(Q)install -m 0644 docs/service.md docs/fleet.md README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)echo "  then: systemctl daemon-reload && systemctl enable --now ksight && ksight status"
+	$(Q)echo "  hourly Parquet export (docs/fleet.md): systemctl enable --now ksight-export.timer"
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/ksight $(DESTDIR)$(UNITDIR)/ksight.service \
+		$(DESTDIR)$(UNITDIR)/ksight-export.service $(DESTDIR)$(UNITDIR)/ksight-export.timer \
+		$(DESTDIR)$(DOCDIR)/service.md $(DESTDIR)$(DOCDIR)/fleet.md $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	$(Q)echo "  kept $(DESTDIR)$(SYSCONFDIR)/ksight and $(STATEDIR) (the configuration and the data)"
 
 check:
 	$(Q)cppcheck --quiet --enable=warning,performance,portability --std=c11 \

@@ -41,6 +41,9 @@ start_agent "$BTMP/agent.log" --db "$BTMP/http.db" --listen 127.0.0.1:0
 i=0
 while ! grep -qs "dashboard on" "$BTMP/agent.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 URL=$(sed -n 's|.*dashboard on \(http://[^/]*\)/.*|\1|p' "$BTMP/agent.log")
+# Per-process rows need the token the agent printed (docs/security.md).
+TOKEN=$(sed -n 's|.*dashboard on http://[^/]*/?token=\([0-9a-f]*\).*|\1|p' "$BTMP/agent.log")
+AUTH="Authorization: Bearer $TOKEN"
 sleep 2
 started=$(date +%s%N)
 drops_before=$(drops "$URL")
@@ -56,14 +59,14 @@ request = function()
 end
 LUA
 
-load "ksight /api/signals?type=syscall_events&limit=100 (newest rows)" 50 "$URL/api/signals?type=syscall_events&limit=100"
-FIRST_TS=$first_ts LAST_TS=$last_ts load "ksight /api/signals, a random deep page per request (always a query)" 50 "$URL" -s "$BTMP/pages.lua"
+load "ksight /api/signals?type=syscall_events&limit=100 (newest rows)" 50 "$URL/api/signals?type=syscall_events&limit=100" -H "$AUTH"
+FIRST_TS=$first_ts LAST_TS=$last_ts load "ksight /api/signals, a random deep page per request (always a query)" 50 "$URL" -s "$BTMP/pages.lua" -H "$AUTH"
 load "ksight /metrics (every collector on)" 1 "$URL/metrics"
 load "ksight /metrics" 10 "$URL/metrics"
 drops_after=$(drops "$URL")
 metrics_series=$(curl -s "$URL/metrics" | grep -vc '^#')
 metrics_kb=$(curl -s "$URL/metrics" | wc -c | awk '{ printf "%.0f", $1 / 1024 }')
-render_ms=$(curl -s "$URL/api/agent/status" | jq .agent.metrics_render_ms)
+render_ms=$(curl -s -H "$AUTH" "$URL/api/agent/status" | jq .agent.metrics_render_ms)
 rss_mb=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' /proc/$AGENT_PID/status)
 stop_agent
 stored_drops=$(q "$BTMP/http.db" "select coalesce(sum(drops), 0) from collector_stats where timestamp >= $started")

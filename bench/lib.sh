@@ -49,6 +49,29 @@ mount_tracefs() {
 	[ -e /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
 }
 
+# foreign_hooks PATTERN: how many BPF programs other processes have on the
+# tracepoints matching PATTERN (an ERE of names, e.g. 'sys_enter|sys_exit').
+# Another agent's program on a hook changes what every run on this machine
+# measures (the empty floor is then already paid), so the cost benches wait
+# for the hooks to be free.
+foreign_hooks() {
+	bpftool perf list 2>/dev/null | awk -v re="^($1)\$" '$NF ~ re' | wc -l
+}
+
+# wait_quiet PATTERN: waits up to QUIET_WAIT seconds (default 60) until no
+# other process has a program on those hooks; false when they stay busy.
+wait_quiet() {
+	i=0
+	while [ "$(foreign_hooks "$1")" -gt 0 ]; do
+		[ $i -lt $((${QUIET_WAIT:-60} * 4)) ] || return 1
+		sleep 0.25
+		i=$((i + 1))
+	done
+}
+
+# load_avg: the 1-minute load average now
+load_avg() { cut -d' ' -f1 /proc/loadavg; }
+
 # free_port: a TCP port free on 127.0.0.1 now
 free_port() {
 	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'

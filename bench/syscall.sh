@@ -1,68 +1,117 @@
 #!/bin/sh
-# Syscall tracing cost on a getppid loop (ns per call, median of runs pinned
-# to one CPU), side by side in one run: nothing attached; the floors (empty
-# programs; the clock floor of any per-call latency tracer); the ksight
-# syscall tracer alone (full per-syscall histograms + slow-call events);
-# libbpf-tools syscount -L; the bpftrace histogram one-liner.
+# Syscall tracing cost on a getppid loop pinned to one CPU, side by side in
+# one run: the floors (empty programs; the clock's own cost; a task-storage
+# timestamp; the syscall tracer's design without its histograms: a per-CPU
+# slot moved to task storage at a switch inside the call), the ksight
+# syscall tracer alone (every call into the per-syscall histograms,
+# slow-call events with their on-CPU / run-queue / blocked / sleep split),
+# libbpf-tools syscount -L and the bpftrace histogram one-liner.
+#
+# The loop reports its own CPU time per call: the programs run in its
+# context, and on a shared machine wall time would also count the time it
+# waits for the CPU.  Every measurement is paired with one of the bare loop
+# just before it and the cost is the median of the paired differences, so
+# a machine that changes speed during the run moves both sides.  A pair is
+# only measured once no other process has a program on sys_enter/sys_exit
+# (another agent there would already pay the floor for us); pairs measured
+# while one stayed are left out and counted.
 . "$(dirname "$0")/lib.sh"
-N=${SYSCALL_CALLS:-2000000}
-ROUNDS=${SYSCALL_ROUNDS:-3}
+N=${SYSCALL_CALLS:-1000000}
+ROUNDS=${SYSCALL_ROUNDS:-5}
 CPU=$(( $(nproc) - 1 ))
+HOOKS='sys_enter|sys_exit'
 mount_tracefs
-
-loop() { for i in 1 2 3; do taskset -c "$CPU" "$HELPERS/sysloop" "$N"; done | awk '{print $2}' | median; }
 
 printf 'detect:\n  enabled: false\nhttp:\n  enabled: false\ntracers:\n  rss: {enabled: false}\n  proc: {enabled: false}\n  blockio: {enabled: false}\n  sched: {enabled: false}\n  pagefault: {enabled: false}\n  tcp: {enabled: false}\nscrapers:\n' > "$BTMP/syscall.yaml"
 for s in meminfo loadavg stat diskstats net_dev net_tcp net_snmp pressure vmstat; do
 	printf '  %s: {enabled: false}\n' "$s" >> "$BTMP/syscall.yaml"
 done
 
-for r in $(seq "$ROUNDS"); do
-	echo "base $(loop)" >> "$BTMP/res"
-	echo "floor $("$BENCH_BIN/floor" -- sh -c "for i in 1 2 3; do taskset -c $CPU $HELPERS/sysloop $N; done" | awk '{print $2}' | median)" >> "$BTMP/res"
-	echo "clock $("$BENCH_BIN/floor" --clock -- sh -c "for i in 1 2 3; do taskset -c $CPU $HELPERS/sysloop $N; done" | awk '{print $2}' | median)" >> "$BTMP/res"
-	start_agent "$BTMP/agent.log" --config "$BTMP/syscall.yaml" --db "$BTMP/syscall.db"
-	echo "ksight $(loop)" >> "$BTMP/res"
-	stop_agent
-	rm -f "$BTMP/syscall.db"*
-	if command -v syscount >/dev/null; then
+KEYS="floor ktime clock slot ksight"
+missing=""
+if ! command -v syscount >/dev/null; then
+	missing="$missing syscount -L: not installed (Debian: libbpf-tools)."
+elif [ ! -e /sys/kernel/tracing/events ]; then
+	missing="$missing syscount -L: tracefs is not mounted at /sys/kernel/tracing and could not be (it attaches classic tracepoints)."
+else
+	KEYS="$KEYS syscount"
+fi
+if command -v bpftrace >/dev/null; then KEYS="$KEYS bpftrace"; else missing="$missing bpftrace: not installed."; fi
+
+loop() { taskset -c "$CPU" "$HELPERS/sysloop" "$N" | awk '{print $4}'; }
+floor_loop() { "$BENCH_BIN/floor" "$@" -- taskset -c "$CPU" "$HELPERS/sysloop" "$N" | awk '{print $4}'; }
+
+# measure KEY: the loop's CPU ns per call with KEY attached
+measure() {
+	case $1 in
+	floor) floor_loop ;;
+	ktime|clock|slot) floor_loop "--$1" ;;
+	ksight)
+		start_agent "$BTMP/agent.log" --config "$BTMP/syscall.yaml" --db "$BTMP/syscall.db"
+		loop
+		stop_agent
+		rm -f "$BTMP/syscall.db"* ;;
+	syscount)
 		stdbuf -oL syscount -L > "$BTMP/syscount.log" 2>&1 &
 		sp=$!
-		wait_line "$BTMP/syscount.log" "Tracing" && echo "syscount $(loop)" >> "$BTMP/res"
-		kill -INT $sp; wait $sp 2>/dev/null || true
-	fi
-	if command -v bpftrace >/dev/null; then
+		wait_line "$BTMP/syscount.log" "Tracing" && loop
+		kill -INT $sp; wait $sp 2>/dev/null || true ;;
+	bpftrace)
 		bpftrace -e 'tracepoint:raw_syscalls:sys_enter { @s[tid] = nsecs; }
 			tracepoint:raw_syscalls:sys_exit /@s[tid]/ { @h[args->id] = hist(nsecs - @s[tid]); delete(@s[tid]); }' \
 			> "$BTMP/bpftrace.log" 2>&1 &
 		bp=$!
-		wait_line "$BTMP/bpftrace.log" "Attaching" && sleep 1 && echo "bpftrace $(loop)" >> "$BTMP/res"
-		kill -INT $bp; wait $bp 2>/dev/null || true
-	fi
-done
+		wait_line "$BTMP/bpftrace.log" "Attaching" && sleep 1 && loop
+		kill -INT $bp; wait $bp 2>/dev/null || true ;;
+	esac
+}
 
-val() { awk -v k="$1" '$1 == k { print $2 }' "$BTMP/res" | median; }
-base=$(val base)
-floor=$(val floor)
-sc=$(val syscount)
-bt=$(val bpftrace)
-echo "## Syscall tracing overhead (getppid loop, $N calls x 3 per measurement, $ROUNDS rounds, CPU $CPU)"
+load_start=$(load_avg)
+busy=0
+for r in $(seq "$ROUNDS"); do
+	# a different order every round, so slow drift of the machine spreads
+	keys=$(echo $KEYS | tr ' ' '\n' | awk -v r="$r" '{ k[NR] = $0 } END { for (i = 0; i < NR; i++) print k[(i + r) % NR + 1] }')
+	for k in $keys; do
+		if ! wait_quiet "$HOOKS"; then
+			busy=$((busy + 1))
+			continue
+		fi
+		b=$(loop)
+		v=$(measure "$k")
+		[ -n "$v" ] && echo "$k $b $v" >> "$BTMP/res"
+	done
+done
+load_end=$(load_avg)
+
+# added KEY: median over its pairs of (with - without); base KEY: median without
+added() { awk -v k="$1" '$1 == k { print $3 - $2 }' "$BTMP/res" | median; }
+base=$(awk '{ print $2 }' "$BTMP/res" | median)
+floor=$(added floor)
+sc=$(added syscount)
+bt=$(added bpftrace)
+echo "## Syscall tracing overhead"
 echo
-echo "| what is attached | ns/call | added ns | added vs empty floor | added vs syscount -L | added vs bpftrace |"
+echo "getppid loop pinned to CPU $CPU, $N calls per measurement, $ROUNDS rounds; the loop's CPU time per call. The bare loop: $base ns per call. Load average $load_start at the start, $load_end at the end."
+echo
+echo "| what is attached | added ns per call | vs empty floor | vs syscount -L | vs bpftrace | pairs |"
 echo "|---|---|---|---|---|---|"
-for k in base floor clock ksight syscount bpftrace; do
-	v=$(val $k)
-	[ -n "$v" ] || continue
-	awk -v k="$k" -v v="$v" -v b="$base" -v f="$floor" -v s="${sc:-0}" -v t="${bt:-0}" 'BEGIN {
-		name["base"] = "nothing"; name["floor"] = "empty tp_btf programs (the floor)";
+for k in floor ktime clock slot ksight syscount bpftrace; do
+	a=$(added $k)
+	[ -n "$a" ] || continue
+	n=$(awk -v k="$k" '$1 == k' "$BTMP/res" | wc -l)
+	awk -v k="$k" -v a="$a" -v f="$floor" -v s="${sc:-0}" -v t="${bt:-0}" -v n="$n" 'BEGIN {
+		name["floor"] = "empty tp_btf programs (the floor)";
+		name["ktime"] = "clock reads alone: one at entry, one at exit";
 		name["clock"] = "clock floor: task-storage timestamp + latency";
-		name["ksight"] = "**ksight syscall tracer**"; name["syscount"] = "libbpf-tools syscount -L";
-		name["bpftrace"] = "bpftrace histogram one-liner";
-		a = v - b
-		r1 = (f - b > 0) ? sprintf("%.2fx", a / (f - b)) : "-"
-		r2 = (s - b > 0) ? sprintf("%.2fx", a / (s - b)) : "-"
-		r3 = (t - b > 0) ? sprintf("%.2fx", a / (t - b)) : "-"
-		printf "| %s | %.1f | %+.1f | %s | %s | %s |\n", name[k], v, a, r1, r2, r3 }'
+		name["slot"] = "slot floor: per-CPU slot timestamp, to task storage at a switch inside the call (the tracer'"'"'s design)";
+		name["ksight"] = "**ksight syscall tracer** (histograms, slow calls with their split)";
+		name["syscount"] = "libbpf-tools syscount -L"; name["bpftrace"] = "bpftrace histogram one-liner";
+		r1 = f > 0 ? sprintf("%.2fx", a / f) : "-"
+		r2 = s > 0 ? sprintf("%.2fx", a / s) : "-"
+		r3 = t > 0 ? sprintf("%.2fx", a / t) : "-"
+		printf "| %s | %+.1f | %s | %s | %s | %d |\n", name[k], a, r1, r2, r3, n }'
 done
 echo
-echo "Medians over rounds of the median of 3 runs. The clock floor shows what two bpf_ktime_get_ns() reads and a task-storage slot cost on this machine."
+echo "Added: the median over rounds of (loop with it attached - the bare loop just before). Measured only while no other process had a program on sys_enter/sys_exit; ${busy} measurements were left out because one stayed for ${QUIET_WAIT:-60} s."
+[ -z "$missing" ] || echo "Missing peers:$missing"
+[ -z "${BENCH_RAW:-}" ] || cat "$BTMP/res" >&2

@@ -139,6 +139,9 @@
 
   async function getJSON(url) {
     const r = await fetch(url, { cache: 'no-store' });
+    // Per-process data needs the agent's token, which the page receives
+    // as a cookie by being opened at the address the agent printed.
+    if (r.status === 401) throw new Error('this page needs the agent\u2019s token: open the address the agent printed at start (' + location.origin + '/?token=\u2026)');
     if (!r.ok) throw new Error(url + ': ' + r.status);
     return r.json();
   }
@@ -202,6 +205,10 @@
       badge.textContent = h.status;
       badge.className = 'badge ' + h.status;
       badge.title = h.problems.join('\n');
+      // The detectors' probation, in the strip (the agent's own words).
+      seen.learning = h.learning;
+      if (h.learning) strip('learning', h.learning.text, h.learning.ready ? 'ok' : 'warn');
+      else if (h.learning === null) strip('learning', 'detection is off', 'warn');
       const body = $('#collectors-table tbody');
       body.replaceChildren();
       const off = [];
@@ -264,7 +271,7 @@
           for (const r of l.suspects) row(body, leakCols.map(([, f, c]) => { const v = f(r); return [v, c, v == null ? null : String(v)]; }));
         }
       }
-      learning(s);
+      if (seen.learning === undefined) learning(s);
       remediationSummary(s.remediation);
     } catch (e) {
       $('#leaks-note').textContent = 'no answer: ' + e.message;
@@ -502,8 +509,14 @@
       const s = await getJSON('/api/stats?window=' + state.range + 's');
       const body = $('#slow-table tbody');
       body.replaceChildren();
-      for (const r of s.slow_syscalls.slice(0, 5))
-        row(body, [r.syscall, [r.slow_calls, 'num'], [r.max_ms == null ? null : human_s(r.max_ms / 1e3), 'num']]);
+      // Ranked by the time the calls did not choose (on the CPU, waiting
+      // for it, blocked): a read waiting for input is not listed.
+      for (const r of s.slow_syscalls.slice(0, 5)) {
+        const parts = [r.oncpu_ms, r.runq_ms, r.blocked_ms];
+        const total = parts.reduce((a, b) => a + (b || 0), 0);
+        row(body, [r.syscall, [r.slow_calls, 'num'], [r.max_ms == null ? null : human_s(r.max_ms / 1e3), 'num'],
+                   [total > 0 ? parts.map((p) => Math.round(100 * (p || 0) / total) + '%').join(' / ') : null, 'num']]);
+      }
     } catch (e) { /* the chart above says whether the agent answers */ }
   }
 

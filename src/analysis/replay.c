@@ -14,6 +14,19 @@ struct replay {
 	bool open;                      /* a tick is in progress */
 };
 
+/* True when the database has column c of table t: one written by an older
+ * ksight (opened read-only, so not migrated) lacks the newer ones, which
+ * replay as NULL. */
+static bool has_column(struct store *s, const struct table *t, const char *c)
+{
+	char sql[256];
+	int64_t n = 1;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", t->name, c);
+	store__query_int(s, sql, &n, NULL);
+	return n > 0;
+}
+
 static int on_row(void *ctx, int ncols, const struct batch_value *v)
 {
 	struct replay *r = ctx;
@@ -54,7 +67,8 @@ int replay__run(struct store *s, int64_t from_ns, int64_t to_ns, const struct re
 
 		buf_printf(&sql, "%sSELECT %u, timestamp", k ? " UNION ALL " : "", k);
 		for (unsigned c = 0; c < width; c++)
-			buf_printf(&sql, ", %s", c < tab->ncolumns ? tab->columns[c].name : "NULL");
+			buf_printf(&sql, ", %s", c < tab->ncolumns && has_column(s, tab, tab->columns[c].name) ?
+						 tab->columns[c].name : "NULL");
 		buf_printf(&sql, " FROM %s WHERE timestamp BETWEEN %lld AND %lld", tab->name,
 			   (long long)from_ns, (long long)to_ns);
 	}

@@ -2,12 +2,14 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "../detect/extract.h"
@@ -382,10 +384,19 @@ static void names_of(struct report *r, struct names *n, const char *sql)
 #define RX (long long)r->bucket, (long long)r->bucket
 #define RW (long long)r->from, (long long)r->to
 
+/* The report has no agent configuration: slow means the default threshold. */
+#define SLOW_NS ((long long)EXTRACT_SYSCALL_SLOW_NS)
+
 static void views(struct report *r)
 {
 	struct names dev = { 0 }, ifs = { 0 };
 	char match[256], title[128], lit[256];
+	int64_t split = 0;
+	const char *inv;
+
+	store__query_int(r->s, "SELECT count(*) FROM pragma_table_info('syscall_events') WHERE name = 'sleep_ns'",
+			 &split, NULL);
+	inv = split ? "(latency_ns - coalesce(sleep_ns, 0))" : "latency_ns";
 
 	json_key(&r->j, "charts");
 	json_arr_begin(&r->j);
@@ -480,20 +491,37 @@ static void views(struct report *r)
 
 	json_key(&r->j, "tables");
 	json_arr_begin(&r->j);
-	table(r, "Syscalls", "Slow syscalls: latency distribution",
-	      "SELECT CASE WHEN latency_ns < 20e6 THEN '10-20 ms' WHEN latency_ns < 50e6 THEN '20-50 ms'"
-	      " WHEN latency_ns < 100e6 THEN '50-100 ms' WHEN latency_ns < 200e6 THEN '100-200 ms'"
-	      " WHEN latency_ns < 500e6 THEN '200-500 ms' WHEN latency_ns < 1e9 THEN '0.5-1 s'"
-	      " WHEN latency_ns < 5e9 THEN '1-5 s' ELSE '5 s and more' END AS latency, count(*) AS calls"
-	      " FROM syscall_events WHERE " W " AND latency_ns >= 0 GROUP BY 1 ORDER BY min(latency_ns)", RW);
+	/* Slow calls rank by the time they did not choose: on the CPU, waiting
+	 * for it, blocked (latency less sleep_ns; databases from before the
+	 * split count whole).  A read waiting 100 s for input is not slow: it
+	 * is in the "waiting" table instead. */
+	table(r, "Syscalls", "Slow syscalls: time not asleep by choice (on CPU + run queue + blocked)",
+	      "SELECT CASE WHEN x < 20e6 THEN '10-20 ms' WHEN x < 50e6 THEN '20-50 ms'"
+	      " WHEN x < 100e6 THEN '50-100 ms' WHEN x < 200e6 THEN '100-200 ms'"
+	      " WHEN x < 500e6 THEN '200-500 ms' WHEN x < 1e9 THEN '0.5-1 s'"
+	      " WHEN x < 5e9 THEN '1-5 s' ELSE '5 s and more' END AS time, count(*) AS calls"
+	      " FROM (SELECT %s AS x FROM syscall_events WHERE " W ") WHERE x >= %lld GROUP BY 1 ORDER BY min(x)",
+	      inv, RW, SLOW_NS);
 	table(r, "Syscalls", "Top slow syscalls",
-	      "SELECT syscall_name AS syscall, count(*) AS slow_calls, round(max(latency_ns) / 1e6, 1) AS max_ms,"
-	      " round(avg(latency_ns) / 1e6, 1) AS avg_ms, sum(ret < 0) AS errors FROM syscall_events WHERE " W
-	      " GROUP BY 1 ORDER BY max(latency_ns) DESC LIMIT 15", RW);
+	      "SELECT syscall_name AS syscall, count(*) AS slow_calls, round(max(%s) / 1e6, 1) AS max_ms,"
+	      " round(avg(%s) / 1e6, 1) AS avg_ms, round(sum(%s) / 1e6, 1) AS oncpu_ms, round(sum(%s) / 1e6, 1) AS runq_ms,"
+	      " round(sum(%s) / 1e6, 1) AS blocked_ms, sum(ret < 0) AS errors FROM syscall_events WHERE " W
+	      " AND %s >= %lld GROUP BY 1 ORDER BY sum(%s) DESC LIMIT 15",
+	      inv, inv, split ? "oncpu_ns" : "NULL", split ? "runq_ns" : "NULL", split ? "blocked_ns" : "NULL", RW, inv,
+	      SLOW_NS, inv);
 	table(r, "Syscalls", "Slowest calls",
 	      "SELECT datetime(timestamp / 1000000000, 'unixepoch') AS time, comm, pid, syscall_name AS syscall,"
-	      " round(latency_ns / 1e6, 1) AS latency_ms, ret FROM syscall_events WHERE " W
-	      " ORDER BY latency_ns DESC LIMIT 15", RW);
+	      " round(%s / 1e6, 1) AS not_asleep_ms, round(latency_ns / 1e6, 1) AS latency_ms,"
+	      " round(%s / 1e6, 1) AS oncpu_ms, round(%s / 1e6, 1) AS runq_ms, round(%s / 1e6, 1) AS blocked_ms,"
+	      " round(%s / 1e6, 1) AS sleep_ms, ret FROM syscall_events WHERE " W " AND %s >= %lld"
+	      " ORDER BY %s DESC LIMIT 15",
+	      inv, split ? "oncpu_ns" : "NULL", split ? "runq_ns" : "NULL", split ? "blocked_ns" : "NULL",
+	      split ? "sleep_ns" : "NULL", RW, inv, SLOW_NS, inv);
+	if (split)
+		table(r, "Syscalls", "Waiting, not slow: calls that spent their time asleep by choice (input, timers, children)",
+		      "SELECT syscall_name AS syscall, count(*) AS calls, round(max(latency_ns) / 1e6, 1) AS max_ms,"
+		      " round(sum(sleep_ns) / 1e9, 1) AS asleep_s FROM syscall_events WHERE " W " AND %s < %lld"
+		      " GROUP BY 1 ORDER BY 2 DESC LIMIT 15", RW, inv, SLOW_NS);
 	table(r, "Page faults", "Sampled page faults by type",
 	      "SELECT coalesce(fault_type, 'unknown') AS type, count(*) AS sampled,"
 	      " round(avg(latency_ns) / 1e3, 1) AS avg_us FROM page_fault_events WHERE " W " GROUP BY 1 ORDER BY 2 DESC", RW);
@@ -575,6 +603,59 @@ static const char page_js[] =
 	"  st.textContent=plots.length+' charts, '+drawn+' drawn, '+total+' points, '+D.anomalies.length+' anomalies';},50);\n"
 	"})();\n";
 
+/* Creates "DIR/.index.html.RANDOM.tmp" for writing: O_EXCL|O_NOFOLLOW, so
+ * a file or symlink someone planted in DIR (a shared output directory,
+ * ksight run as root) is never written through, and a random name, so it
+ * cannot be planted in advance.  Mode 0666 less the umask. */
+static int create_tmp(const char *dir, char *tmp, size_t size, FILE **ret)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		unsigned char r[8];
+		int fd;
+
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return errno ? -errno : -EIO;
+		if ((size_t)snprintf(tmp, size, "%s/.index.html.%02x%02x%02x%02x%02x%02x%02x%02x.tmp", dir, r[0], r[1],
+				     r[2], r[3], r[4], r[5], r[6], r[7]) >= size)
+			return -ENAMETOOLONG;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return -errno;
+		if (!(*ret = fdopen(fd, "w"))) {
+			int rc = -errno;
+
+			close(fd);
+			unlink(tmp);
+			return rc;
+		}
+		return 0;
+	}
+	return -EEXIST;
+}
+
+/* Rewrites every '<' in b as the JSON escape \u003c (buf aborts when out
+ * of memory).  Returns 0. */
+static int escape_lt(struct buf *b)
+{
+	struct buf out = BUF_INIT;
+	size_t start = 0;
+
+	if (!memchr(b->data, '<', b->len))
+		return 0;
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '<') {
+			buf_add(&out, b->data + start, i - start);
+			buf_adds(&out, "\\u003c");
+			start = i + 1;
+		}
+	buf_add(&out, b->data + start, b->len - start);
+	buf_free(b);
+	*b = out;
+	return 0;
+}
+
 static int write_all(FILE *f, const void *data, size_t len)
 {
 	return fwrite(data, 1, len, f) == len ? 0 : -EIO;
@@ -615,18 +696,15 @@ int report__write(struct store *s, int64_t from_ns, int64_t to_ns, const char *d
 	json_obj_end(&r.j);
 	if ((rc = r.rc))
 		goto cleanup;
-	/* The JSON sits in a <script> element: "</" must not appear in it. */
-	for (size_t i = 0; i + 1 < r.data.len; i++)
-		if (r.data.data[i] == '<' && r.data.data[i + 1] == '/') {
-			buf_add(&r.data, "", 1);        /* room for one byte */
-			memmove(r.data.data + i + 2, r.data.data + i + 1, r.data.len - i - 2);
-			r.data.data[i + 1] = '\\';
-		}
+	/* The JSON sits in a <script> element: no '<' may appear in it, or a
+	 * process named "<!--<script>" (or "</script>") ends or changes the
+	 * element.  '<' only occurs inside JSON strings, where \u003c means
+	 * the same character. */
+	if ((rc = escape_lt(&r.data)))
+		goto cleanup;
 	snprintf(path, sizeof(path), "%s/index.html", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.index.html.tmp", dir);
-	if (!(f = fopen(tmp, "w"))) {
-		rc = -errno;
-		snprintf(err, STORE_ERR_MAX, "cannot write %.200s: %s", tmp, strerror(errno));
+	if ((rc = create_tmp(dir, tmp, sizeof(tmp), &f))) {
+		snprintf(err, STORE_ERR_MAX, "cannot create a temporary file in %.200s: %s", dir, strerror(-rc));
 		goto cleanup;
 	}
 	fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"

@@ -91,10 +91,10 @@ static int blockio_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	uint32_t devs[DEVICES_PER_TICK];
 	size_t ndevs = 0;
 	struct blockio_key key, next, *prevkey = NULL;
-	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
+	int64_t interval = p->last_tick_ns ? t->mono_ns - p->last_tick_ns : 0;
 
 	p->skel->bss->max_epoch = epoch + 1;
-	p->last_tick_ns = now_ns;
+	p->last_tick_ns = t->mono_ns;
 	while (bpf_map_get_next_key(fd, prevkey, &next) == 0) {
 		struct io_sum cur = { 0 }, *prev;
 		uint64_t id = (uint64_t)next.dev << 3 | next.op, max = 0;

@@ -129,11 +129,11 @@ static int pagefault_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 {
 	struct pagefault_priv *p = t->priv;
 	uint32_t was = p->skel->bss->active;
-	struct procs_ctx pc = { b, now_ns, p->last_tick_ns ? now_ns - p->last_tick_ns : 0,
+	struct procs_ctx pc = { b, now_ns, p->last_tick_ns ? t->mono_ns - p->last_tick_ns : 0,
 				p->skel->bss->completion_hooks };
 
 	p->skel->bss->active = !was;
-	p->last_tick_ns = now_ns;
+	p->last_tick_ns = t->mono_ns;
 	return tracer__drain_procs(t, was ? p->skel->maps.procs1 : p->skel->maps.procs0, PF_COUNTERS, proc_row,
 				   &pc);
 }

@@ -127,12 +127,12 @@ static int sched_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	struct sched_priv *p = t->priv;
 	uint64_t epoch = p->skel->bss->max_epoch;
 	uint32_t was = p->skel->bss->active;
-	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
+	int64_t interval = p->last_tick_ns ? t->mono_ns - p->last_tick_ns : 0;
 
 	/* New events go to the other map and the next interval's maximum. */
 	p->skel->bss->active = !was;
 	p->skel->bss->max_epoch = epoch + 1;
-	p->last_tick_ns = now_ns;
+	p->last_tick_ns = t->mono_ns;
 	totals_row(t, b, now_ns, interval, epoch);
 	{
 		struct procs_ctx pc = { b, now_ns, interval };

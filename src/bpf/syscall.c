@@ -1,5 +1,6 @@
 /* Syscall tracer, user side: per-interval latency distribution per syscall
- * -> syscall_stats, slow calls -> syscall_events.
+ * -> syscall_stats, slow calls with their latency split (on CPU, run queue,
+ * blocked, sleep) -> syscall_events.
  *
  * The kernel keeps cumulative per-CPU counters; every tick this side reads
  * the totals of all syscalls (one batch lookup), then the histograms of only
@@ -35,7 +36,8 @@ struct syscall_priv {
 	uint64_t *hist;                   /* HIST_BUCKETS * ncpus */
 };
 
-static const char *const hooks[] = { "sys_enter", "sys_exit", NULL };
+/* sched_switch and sched_wakeup follow a call off the CPU and back. */
+static const char *const hooks[] = { "sys_enter", "sys_exit", "sched_switch", "sched_wakeup", NULL };
 
 const char *syscall_name(uint32_t nr)
 {
@@ -72,6 +74,10 @@ static int on_event(struct tracer *t, const void *data, size_t size)
 	batch__int(b, (int64_t)e->latency_ns);
 	batch__int(b, e->ret);
 	sink__put_cgroup(sink, b, &e->task);
+	batch__int(b, (int64_t)e->oncpu_ns);
+	batch__int(b, (int64_t)e->runq_ns);
+	batch__int(b, (int64_t)e->blocked_ns);
+	batch__int(b, (int64_t)e->sleep_ns);
 	batch__end(b);
 	sink__rows_added(sink);
 	return 0;
@@ -107,14 +113,14 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	uint32_t keys[SYSCALL_MAX], next;
 	__u32 count = SYSCALL_MAX;
 	uint64_t epoch = p->skel->bss->max_epoch;
-	int64_t interval = p->last_tick_ns ? now_ns - p->last_tick_ns : 0;
+	int64_t interval = p->last_tick_ns ? t->mono_ns - p->last_tick_ns : 0;
 	uint64_t cur[HIST_BUCKETS], delta[HIST_BUCKETS];
 
 	if (bpf_map_lookup_batch(fd, NULL, &next, keys, p->totals, &count, NULL) && errno != ENOENT)
 		return -errno;
 	/* Later calls start a new interval for max_ns. */
 	p->skel->bss->max_epoch = epoch + 1;
-	p->last_tick_ns = now_ns;
+	p->last_tick_ns = t->mono_ns;
 
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t nr = keys[i];
@@ -289,7 +295,8 @@ static void syscall_destroy(struct tracer *t)
 
 const struct tracer_ops syscall_tracer = {
 	.name = "syscall",
-	.summary = "per-syscall latency distribution -> syscall_stats, slow calls -> syscall_events",
+	.summary = "per-syscall latency distribution -> syscall_stats, slow calls split into on-CPU, run queue, "
+		   "blocked and sleep time -> syscall_events",
 	.hooks = hooks,
 	.priv_size = sizeof(struct syscall_priv),
 	.open = syscall_open,

@@ -265,7 +265,7 @@ void tracer__collect(struct tracer *t, struct batch *b, int64_t now_ns)
 
 	if (!t->enabled)
 		return;
-	t0 = clock_mono_ns();
+	t->mono_ns = t0 = clock_mono_ns();
 	read_kernel_stats(t);
 	if (t->ops->collect)
 		err = t->ops->collect(t, b, now_ns);

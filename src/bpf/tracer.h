@@ -121,6 +121,9 @@ struct tracer {
 	uint64_t errors_total;
 	double cost_ms;                        /* collect time this interval */
 	uint64_t map_bytes;                    /* kernel memory of its maps, read at start */
+	/* CLOCK_MONOTONIC when the current collect began: what intervals are
+	 * measured on, so that a step of the wall clock is not a rate. */
+	int64_t mono_ns;
 };
 
 extern const struct tracer_ops *const tracer_table[TRACER_COUNT];

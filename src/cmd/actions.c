@@ -24,6 +24,8 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 		"trigger", "target_pid", "target_comm", "target_cgroup", "explanation", "projection", "evidence",
 		"result", "llm_narrative" };
 	struct printer *p = ctx;
+	struct batch_value shown[16] = { 0 };
+	struct buf esc[16] = { 0 };
 	char when[32];
 	time_t secs;
 	struct tm tm;
@@ -47,6 +49,17 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 		buf_reset(&p->out);
 		return 0;
 	}
+	/* Table output: names, paths and LLM text with control characters
+	 * escaped (they come from processes and a remote model). */
+	for (int c = 0; c < ncols && c < 16; c++) {
+		shown[c] = v[c];
+		if (v[c].tag == V_TEXT) {
+			cli_escape(&esc[c], v[c].s, v[c].len);
+			shown[c].s = esc[c].data ? esc[c].data : "";
+			shown[c].len = esc[c].len;
+		}
+	}
+	v = shown;
 	secs = (time_t)(v[0].i / 1000000000LL);
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
@@ -68,6 +81,8 @@ static int on_row(void *ctx, int ncols, const struct batch_value *v)
 	       v[14].tag == V_TEXT ? v[14].s : "");
 	if (v[15].tag == V_TEXT)
 		printf("                         LLM (advisory): %.*s\n", (int)v[15].len, v[15].s);
+	for (int c = 0; c < 16; c++)
+		buf_free(&esc[c]);
 	return 0;
 }
 

@@ -1,13 +1,18 @@
 /* ksight agent: run every collector into the database until stopped. */
 #include <errno.h>
+#include <linux/capability.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <malloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/caps.h"
 #include "../remediate/engine.h"
 #include "../remediate/policy.h"
 #include "../collect/collector.h"
@@ -17,11 +22,13 @@
 #include "../http/server.h"
 #include "../http/snapshot.h"
 #include "../lib/clock.h"
+#include "../lib/notify.h"
 #include "../lib/log.h"
 #include "../lib/parse.h"
 #include "../scrape/cgroup.h"
 #include "../store/store.h"
 #include "../store/writer.h"
+#include "agent_file.h"
 #include "cmd.h"
 #include "session.h"
 
@@ -30,6 +37,7 @@ static void usage(void)
 	printf("usage: ksight agent [--db PATH] [--duration TIME] [--config FILE] [--interval TIME]\n"
 	       "                    [--policy FILE] [--mode observe|recommend|act]\n"
 	       "                    [--listen ADDR:PORT] [--token-file FILE] [--no-http]\n"
+	       "                    [--ready-fd N]\n"
 	       "\n"
 	       "Collects kernel telemetry (eBPF tracers and /proc scrapers) into a SQLite\n"
 	       "database, one transaction per tick, until Ctrl-C, SIGTERM or --duration.\n"
@@ -41,6 +49,12 @@ static void usage(void)
 	       "http://127.0.0.1:7777/ unless --no-http.  Its remediation agent explains what\n"
 	       "it finds and, per the policy's rules and mode, recommends or acts\n"
 	       "(agent_actions table, `ksight actions`).\n"
+	       "\n"
+	       "SIGHUP reloads the configuration and the policy (an invalid file keeps the\n"
+	       "ones in use, and the error names its line); SIGINT and SIGTERM stop it after\n"
+	       "storing the tick under way.  Under systemd (Type=notify) it says READY=1 once\n"
+	       "the tracers are loaded and the first tick is stored, and pings the watchdog\n"
+	       "from its tick loop.  `ksight status` tells whether it runs.\n"
 	       "\n"
 	       CLI_HELP_DB_ORDER
 	       "\n"
@@ -58,6 +72,9 @@ static void usage(void)
 	       "  --token-file FILE every request must carry the token in FILE (Authorization:\n"
 	       "                    Bearer TOKEN, or as the password of HTTP Basic in a browser)\n"
 	       "  --no-http         no HTTP server\n"
+	       "  --ready-fd N      write \"ready\" and a newline to file descriptor N (then\n"
+	       "                    close it) once the tracers are loaded and the first tick\n"
+	       "                    is stored: scripts and tests wait on it, not on a sleep\n"
 	       "  --help-config     list every configuration key with its default\n"
 	       "  -h, --help        this help\n"
 	       "\n"
@@ -74,7 +91,7 @@ static void usage(void)
 /* The agent's pieces around its session, released by agent_free(). */
 struct agent {
 	struct session s;
-	struct policy policy;
+	struct policy *policy;             /* in force (the engine's) */
 	enum agent_mode mode;
 	struct http_server *http;          /* NULL with --no-http */
 	struct snapshots *snapshots;       /* NULL without HTTP */
@@ -84,6 +101,18 @@ struct agent {
 	bool failing;
 	uint64_t dropped;
 	uint64_t watch_drops;
+	/* lifecycle */
+	const struct agent_flags *flags;   /* re-applied over the file at each reload */
+	struct agent_file *file;           /* <db>.agent, locked while we run */
+	struct policy *retired[8];         /* replaced by a reload, still used by actions in progress */
+	size_t nretired;
+	uint64_t ticks;                    /* ticks handed to the writer */
+	uint64_t clock_steps;              /* wall-clock steps passed on to the detectors */
+	int ready_fd;                      /* --ready-fd, -1 once told (or never asked) */
+	bool ready;
+	int64_t watchdog_ns;               /* $WATCHDOG_USEC, 0: no watchdog */
+	int64_t watchdog_last;             /* CLOCK_MONOTONIC of the last ping */
+	int64_t status_last;               /* ... of the last STATUS= line */
 };
 
 /* The flags, before the configuration is read. */
@@ -92,6 +121,7 @@ struct agent_flags {
 	const char *listen, *token_file, *policy, *mode;
 	int64_t interval_ns;               /* 0: the configuration's */
 	int64_t duration_ns;               /* 0: until stopped */
+	int ready_fd;                      /* --ready-fd, -1: none */
 	bool no_http;
 };
 
@@ -152,22 +182,95 @@ static void watch_stats_row(struct agent *a, struct batch *b, int64_t now_ns, do
 	a->watch_drops = drops;
 }
 
+/* The detectors' learning progress, for /api/health and /metrics. */
+static void publish_learning(struct agent *a)
+{
+	struct watch_learning w;
+
+	if (!a->watch)
+		return;
+	watch__learning(a->watch, &w);
+	snapshots__set_learning(a->snapshots, &(struct snapshot_learning){
+		.enabled = true, .samples = w.samples, .needed = w.needed, .metrics_learning = w.metrics_learning,
+		.metrics_ready = w.metrics_ready, .metrics_seeded = w.metrics_seeded,
+		.seeded_from_ns = w.seeded_from_ns });
+}
+
 /* Every tick: judge the batch, publish it to HTTP, tell the user when the
  * database starts refusing writes and when it recovers (rows wait in
  * memory meanwhile, see writer.h), and let remediation look. */
+/* Steps of the wall clock the collector saw (it logged them): the
+ * detectors and the remediation engine keep measuring durations across. */
+static void follow_clock(struct agent *a, struct collector *c)
+{
+	const struct clock_steps *cs = collector__clock_steps(c);
+
+	if (cs->steps == a->clock_steps)
+		return;
+	a->clock_steps = cs->steps;
+	if (a->watch)
+		watch__clock_step(a->watch, cs->last_step_ns);
+	if (a->engine)
+		engine__clock_step(a->engine, cs->last_step_ns);
+}
+
+/* Once: the tracers are loaded and this first tick is stored (committed
+ * now rather than at the end of the tick), so whoever waits for the agent
+ * finds data.  Then systemd's READY=1 and the --ready-fd line. */
+static void say_ready(struct agent *a, struct collector *c)
+{
+	int rc;
+
+	collector__commit(c, 10 * NSEC_PER_SEC, &rc);
+	if (rc && rc != -ENOTCONN)
+		log_warn("the first tick is not stored yet (%s); saying ready all the same", strerror(-rc));
+	a->ready = true;
+	notify__sendf("READY=1\nSTATUS=collecting into %s", a->s.cfg.db_path);
+	if (a->ready_fd >= 0) {
+		if (write(a->ready_fd, "ready\n", 6) != 6)
+			log_warn("--ready-fd %d: %s", a->ready_fd, strerror(errno));
+		close(a->ready_fd);
+		a->ready_fd = -1;
+	}
+	log_info("ready: tracers loaded, first tick stored");
+}
+
+/* systemd's watchdog, from the loop that must keep running: a stuck tick
+ * (a hung scrape, a deadlock) stops the pings and systemd restarts us. */
+static void keep_alive(struct agent *a)
+{
+	int64_t mono = clock_mono_ns();
+
+	if (a->watchdog_ns && mono - a->watchdog_last >= a->watchdog_ns / 2) {
+		notify__send("WATCHDOG=1");
+		a->watchdog_last = mono;
+	}
+	if (mono - a->status_last >= 60 * NSEC_PER_SEC) {
+		struct writer_stats ws;
+
+		writer__stats(a->s.writer, &ws);
+		notify__sendf("STATUS=%llu ticks, %llu rows stored, %llu lost", (unsigned long long)a->ticks,
+			      (unsigned long long)ws.rows_written, (unsigned long long)ws.rows_dropped);
+		a->status_last = mono;
+	}
+}
+
 static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now_ns)
 {
 	struct agent *a = ctx;
 	struct writer_stats ws;
 
+	follow_clock(a, c);
 	if (a->watch) {
 		int64_t t0 = clock_mono_ns();
 
 		watch__tick(a->watch, b, b, now_ns);
 		watch_stats_row(a, b, now_ns, (double)(clock_mono_ns() - t0) / 1e6);
 	}
-	if (a->snapshots)
+	if (a->snapshots) {
+		publish_learning(a);
 		snapshots__publish(a->snapshots, c, b, now_ns);
+	}
 	writer__stats(a->s.writer, &ws);
 	if (ws.last_error && !a->failing)
 		log_error("cannot write to the database: %s; keeping rows in memory and retrying every second",
@@ -181,6 +284,10 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 	a->dropped = ws.rows_dropped;
 	if (a->engine)
 		engine__tick(a->engine, c, b, now_ns);
+	a->ticks++;
+	if (!a->ready)
+		say_ready(a, c);
+	keep_alive(a);
 }
 
 static void remediation_say(void *ctx, enum engine_say level, const char *line)
@@ -204,29 +311,14 @@ static int load_baseline(void *ctx, const struct baseline_row *row)
 	return rc == -E2BIG ? 0 : rc;  /* past the metric cap: not loaded, not fatal */
 }
 
-/* The configuration file, then the flags over it, then the policy. */
-static int configure(struct agent *a, const struct agent_flags *f)
+/* The flags over the configuration read from the file (at start and at
+ * each reload). */
+static void apply_flags(const struct agent_flags *f, struct config *cfg)
 {
-	struct config *cfg = &a->s.cfg;
-	char err[CONFIG_ERR_MAX];
-	int rc;
-
-	if ((rc = session__init(&a->s, "agent", &f->common, SESSION_SETTINGS)))
-		return rc;
 	if (f->policy)
 		config__set_str(&cfg->policy_path, f->policy);
 	if (f->mode)
 		config__set_str(&cfg->agent_mode, f->mode);
-	if (cfg->policy_path[0] && policy__load(&a->policy, cfg->policy_path, err)) {
-		fprintf(stderr, "ksight agent: bad policy: %s\n", err);
-		return EXIT_USAGE;
-	}
-	a->mode = a->policy.mode;
-	if (cfg->agent_mode[0] && mode_parse(cfg->agent_mode, &a->mode)) {
-		fprintf(stderr, "ksight agent: bad configuration: remediation.mode '%s' is not observe, recommend or act\n",
-			cfg->agent_mode);
-		return EXIT_USAGE;
-	}
 	if (f->interval_ns)
 		cfg->interval_ns = f->interval_ns;
 	if (f->listen)
@@ -235,6 +327,232 @@ static int configure(struct agent *a, const struct agent_flags *f)
 		config__set_str(&cfg->http_token_file, f->token_file);
 	if (f->no_http)
 		cfg->http_enabled = false;
+	if (f->common.db)
+		config__set_str(&cfg->db_path, f->common.db);
+}
+
+/* The policy cfg names (the built-in one when none) and the mode: the
+ * configuration's remediation.mode, else the policy's.  On error returns
+ * a negative errno with "file:line: what" in err; *ret is the caller's to
+ * free with policy_free() either way. */
+static int load_policy(const struct config *cfg, struct policy **ret, enum agent_mode *ret_mode, char *err)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	int rc;
+
+	*ret = p;
+	if (!p)
+		return -ENOMEM;
+	policy__defaults(p);
+	if (cfg->policy_path[0] && (rc = policy__load(p, cfg->policy_path, err)))
+		return rc;
+	*ret_mode = p->mode;
+	if (cfg->agent_mode[0] && mode_parse(cfg->agent_mode, ret_mode)) {
+		snprintf(err, CONFIG_ERR_MAX, "remediation.mode '%s' is not observe, recommend or act",
+			 cfg->agent_mode);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct policy *policy_free(struct policy *p)
+{
+	if (p) {
+		policy__free(p);
+		free(p);
+	}
+	return NULL;
+}
+
+/* The configuration file, then the flags over it, then the policy. */
+static int configure(struct agent *a, const struct agent_flags *f)
+{
+	char err[CONFIG_ERR_MAX];
+	int rc;
+
+	if ((rc = session__init(&a->s, "agent", &f->common, SESSION_SETTINGS)))
+		return rc;
+	apply_flags(f, &a->s.cfg);
+	if ((rc = load_policy(&a->s.cfg, &a->policy, &a->mode, err))) {
+		fprintf(stderr, "ksight agent: bad %s: %s\n", rc == -EINVAL && !strncmp(err, "remediation.mode", 16) ?
+			"configuration" : "policy", err);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+struct setting {
+	char *key, *value;
+};
+
+struct settings {
+	struct setting *v;
+	size_t n, cap;
+};
+
+static void setting_add(void *ctx, const char *key, const char *value)
+{
+	struct settings *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct setting *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].key = strdup(key);
+	l->v[l->n].value = strdup(value);
+	l->n++;
+}
+
+static void settings_free(struct settings *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+}
+
+/* Says which settings changed that only a restart applies (everything but
+ * remediation.*: the collectors, the store and the HTTP server were set
+ * up from them), and takes the new remediation values into the running
+ * configuration. */
+static void settings_changed(struct agent *a, const struct config *fresh)
+{
+	struct settings old = { 0 }, now = { 0 };
+	int later = 0;
+
+	config__each(&a->s.cfg, setting_add, &old);
+	config__each(fresh, setting_add, &now);
+	for (size_t i = 0; i < old.n && i < now.n; i++) {
+		if (!old.v[i].key || !now.v[i].key || !strcmp(old.v[i].value ? old.v[i].value : "",
+								 now.v[i].value ? now.v[i].value : ""))
+			continue;
+		if (!strncmp(now.v[i].key, "remediation.", 12) || !strncmp(now.v[i].key, "http.tls.", 9))
+			continue;
+		log_warn("reload: %s changed from '%s' to '%s': that takes a restart (systemctl restart ksight)",
+			 now.v[i].key, old.v[i].value, now.v[i].value);
+		later++;
+	}
+	settings_free(&old);
+	settings_free(&now);
+	config__set_str(&a->s.cfg.policy_path, fresh->policy_path);
+	config__set_str(&a->s.cfg.agent_mode, fresh->agent_mode);
+	config__set_str(&a->s.cfg.http_tls_cert, fresh->http_tls_cert);
+	config__set_str(&a->s.cfg.http_tls_key, fresh->http_tls_key);
+	config__set_str(&a->s.cfg.http_tls_client_ca, fresh->http_tls_client_ca);
+	(void)later;
+}
+
+/* Frees the policies a reload replaced once no action in progress uses
+ * them; with force, all of them (at exit). */
+static void retire_policies(struct agent *a, bool force)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < a->nretired; i++) {
+		if (!force && a->engine && engine__uses_policy(a->engine, a->retired[i]))
+			a->retired[kept++] = a->retired[i];
+		else
+			policy_free(a->retired[i]);
+	}
+	a->nretired = kept;
+}
+
+/* SIGHUP: the configuration file and the policy are read again.  The
+ * policy and the remediation mode take effect at once; other settings
+ * changed are named as needing a restart.  Any error (with its file and
+ * line) keeps everything in use.  Runs between two ticks in the loop's
+ * thread, so no row waits or is lost. */
+static void reload(struct agent *a)
+{
+	struct config fresh;
+	struct policy *pol = NULL;
+	enum agent_mode mode = MODE_OBSERVE;
+	char err[CONFIG_ERR_MAX];
+	const char *path = a->s.cfg.path;
+	int rc;
+
+	notify__sendf("RELOADING=1\nMONOTONIC_USEC=%lld", (long long)(clock_mono_ns() / 1000));
+	log_info("SIGHUP: reloading %s%s", path ? path : "(no configuration file)",
+		 a->s.cfg.policy_path[0] ? " and the policy" : "");
+	config__defaults(&fresh);
+	if (path && (rc = config__load(&fresh, path, err))) {
+		log_error("reload failed: %s; the configuration and policy in use stay", err);
+		goto out;
+	}
+	apply_flags(a->flags, &fresh);
+	if ((rc = load_policy(&fresh, &pol, &mode, err))) {
+		log_error("reload failed: %s; the configuration and policy in use stay", err);
+		goto out;
+	}
+	if (a->engine && (rc = engine__set_policy(a->engine, pol, mode, err, sizeof(err)))) {
+		log_error("reload failed: %s; the configuration and policy in use stay", err);
+		goto out;
+	}
+	settings_changed(a, &fresh);
+	retire_policies(a, false);
+	if (a->nretired == sizeof(a->retired) / sizeof(a->retired[0]))
+		retire_policies(a, true);   /* not reached with fewer than 8 actions in progress */
+	a->retired[a->nretired++] = a->policy;
+	a->policy = pol;
+	a->mode = mode;
+	pol = NULL;
+	log_info("reloaded: remediation mode %s, %zu rule(s)%s%s", mode_name(a->mode), a->policy->nrules,
+		 a->policy->path ? " from " : "", a->policy->path ? a->policy->path : "");
+	if (a->http) {
+		char herr[HTTP_ERR_MAX];
+
+		/* Certificates rotate: the new files, or the old ones when they fail. */
+		if (http_server__reload_tls(a->http, &fresh, herr))
+			log_error("reload failed: %s; the TLS certificate and key in use stay", herr);
+		else if (http_server__tls(a->http))
+			log_info("reloaded the TLS certificate %s", fresh.http_tls_cert);
+	}
+out:
+	policy_free(pol);
+	config__free(&fresh);
+	notify__sendf("READY=1\nSTATUS=collecting into %s", a->s.cfg.db_path);
+}
+
+/* SIGHUP reloads; SIGINT and SIGTERM stop after a last tick (the collector
+ * runs it), so the interval under way is stored too. */
+static bool on_signal(void *ctx, struct collector *c, int signo)
+{
+	struct agent *a = ctx;
+
+	(void)c;
+	if (signo == SIGHUP) {
+		reload(a);
+		return false;
+	}
+	if (signo != SIGINT && signo != SIGTERM)
+		return false;
+	log_info("%s: stopping after this tick", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	notify__send("STOPPING=1");
+	return true;
+}
+
+/* Takes the database's agent file (agent_file.h): one agent per database,
+ * and `ksight status` finds it. */
+static int claim(struct agent *a)
+{
+	struct agent_info other = { 0 };
+	int e;
+
+	if (!strcmp(a->s.cfg.db_path, ":memory:"))
+		return EXIT_OK;
+	e = agent_file__claim(a->s.cfg.db_path, clock_real_ns(), &a->file, &other);
+	if (e == -EBUSY)
+		return cli_fail("agent", "another agent (pid %d) is already collecting into %s; stop it first, or "
+				"give this one another --db", (int)other.pid, a->s.cfg.db_path);
+	if (e)
+		return cli_fail("agent", "cannot create %s" AGENT_FILE_SUFFIX " (%s): it tells `ksight status` that "
+				"an agent runs", a->s.cfg.db_path, strerror(-e));
 	return EXIT_OK;
 }
 
@@ -274,6 +592,7 @@ static int start_watch(struct agent *a)
 	p.window_ns = cfg->detect_window_ns;
 	p.save_every_ns = cfg->detect_save_every_ns;
 	p.half_life_s = (double)cfg->detect_half_life_ns / 1e9;
+	p.syscall_slow_ns = (int64_t)cfg->syscall_slow_ns;
 	p.utc_offset_s = localtime_r(&now, &tm) ? (int32_t)tm.tm_gmtoff : 0;
 	if (!(a->watch = watch__new(&p)))
 		return cli_fail("agent", "cannot start the detectors: %s", strerror(errno));
@@ -306,6 +625,28 @@ static void announce(struct agent *a)
 		 program_invocation_name, cfg->db_path);
 }
 
+/* The capabilities the mode needs from here on (lib/caps.h): BPF is
+ * loaded and attached, the port bound, the files open. */
+static int drop_capabilities(struct agent *a)
+{
+	uint64_t keep = CAPS_BIT(CAP_DAC_READ_SEARCH) | CAPS_BIT(CAP_SYS_PTRACE);
+	char err[160], names[160];
+
+	for (size_t i = 0; a->mode == MODE_ACT && i < a->policy->nrules; i++) {
+		enum action_kind k = a->policy->rules[i].action;
+
+		if (k == ACTION_TERMINATE)
+			keep |= CAPS_BIT(CAP_KILL);
+		else if (k == ACTION_RENICE || k == ACTION_IONICE)
+			keep |= CAPS_BIT(CAP_SYS_NICE);
+	}
+	if (caps__keep_only(keep, err, sizeof(err)))
+		return cli_fail("agent", "cannot drop capabilities: %s", err);
+	caps__names(caps__effective(), names, sizeof(names));
+	log_info("capabilities kept for mode %s: %s", mode_name(a->mode), names);
+	return EXIT_OK;
+}
+
 static int start_remediation(struct agent *a)
 {
 	const struct cgroup_resolver *cg = collector__cgroups(a->s.col);
@@ -314,10 +655,20 @@ static int start_remediation(struct agent *a)
 				  cg ? cgroup_resolver__cpucg_mount(cg) : "", remediation_say, NULL };
 	char err[CONFIG_ERR_MAX];
 
-	if (engine__new(&a->policy, a->mode, &env, &a->engine, err, sizeof(err)))
+	struct engine_restored got;
+	char serr[STORE_ERR_MAX];
+
+	if (engine__new(a->policy, a->mode, &env, &a->engine, err, sizeof(err)))
 		return cli_fail("agent", "cannot start the remediation agent: %s", err);
-	log_info("remediation: mode %s, %zu rule(s)%s%s", mode_name(a->mode), a->policy.nrules,
-		 a->policy.path ? " from " : "", a->policy.path ? a->policy.path : "");
+	log_info("remediation: mode %s, %zu rule(s)%s%s", mode_name(a->mode), a->policy->nrules,
+		 a->policy->path ? " from " : "", a->policy->path ? a->policy->path : "");
+	/* A restart carries on where the last agent on this database stopped. */
+	if (engine__restore(a->engine, a->s.store, clock_real_ns(), &got, serr))
+		log_warn("cannot read what the last agent decided (%s): cooldowns and the hourly budget start afresh",
+			 serr);
+	else if (got.cooldowns || got.budget_used || got.suspects)
+		log_info("remediation carries on: %zu cooldown(s) still running, %zu action(s) in the last hour, "
+			 "%zu leak suspect(s) still alive", got.cooldowns, got.budget_used, got.suspects);
 	return EXIT_OK;
 }
 
@@ -333,11 +684,27 @@ static int start_http(struct agent *a)
 	if ((e = snapshots__new(&a->s.cfg, a->s.writer, &a->snapshots)))
 		return cli_fail("agent", "cannot start the HTTP server: %s", strerror(-e));
 	snapshots__set_remediation(a->snapshots, remediation_status, a->engine);
+	publish_learning(a);
 	snapshots__publish(a->snapshots, a->s.col, NULL, clock_real_ns());
 	if (http_server__start(a->http, a->snapshots, err))
 		return cli_fail("agent", "%s", err);
-	log_info("dashboard on %s://%s/ (API: /api/health, Prometheus: /metrics)", http_server__tls(a->http) ? "https" : "http",
-		 http_server__address(a->http));
+	/* The one place the agent's own token is shown: whoever reads the log
+	 * (root, the journal's readers) may open the dashboard. */
+	if (http_server__own_token(a->http))
+		log_info("dashboard on %s://%s/?token=%s (API: /api/health, Prometheus: /metrics; the token, also in "
+			 "%s, opens per-process data)", http_server__tls(a->http) ? "https" : "http",
+			 http_server__address(a->http), http_server__own_token(a->http),
+			 http_server__token_path(a->http)[0] ? http_server__token_path(a->http) : "memory only");
+	else
+		log_info("dashboard on %s://%s/ (API: /api/health, Prometheus: /metrics)",
+			 http_server__tls(a->http) ? "https" : "http", http_server__address(a->http));
+	if (a->file) {
+		char url[160];
+
+		snprintf(url, sizeof(url), "%s://%s", http_server__tls(a->http) ? "https" : "http",
+			 http_server__address(a->http));
+		agent_file__set_url(a->file, url);
+	}
 	return EXIT_OK;
 }
 
@@ -359,8 +726,9 @@ static int finish(struct agent *a)
 	}
 	a->http = http_server__stop(a->http);
 	session__stop_writer(&a->s, 10 * NSEC_PER_SEC, &ws);
-	log_info("stopped after %.1fs: %llu rows stored, %llu lost%s%s",
-		 (double)(clock_mono_ns() - a->s.started_ns) / 1e9, (unsigned long long)ws.rows_written,
+	log_info("stopped after %.1fs: %llu ticks, %llu rows stored, %llu lost%s%s",
+		 (double)(clock_mono_ns() - a->s.started_ns) / 1e9, (unsigned long long)a->ticks,
+		 (unsigned long long)ws.rows_written,
 		 (unsigned long long)ws.rows_dropped, ws.last_error ? "; last write error: " : "",
 		 ws.last_error ? ws.last_error_msg : "");
 	return ws.rows_dropped || ws.last_error ? EXIT_FAIL : EXIT_OK;
@@ -372,7 +740,11 @@ static void agent_free(struct agent *a)
 	snapshots__free(a->snapshots);
 	engine__free(a->engine);
 	watch__free(a->watch);
-	policy__free(&a->policy);
+	retire_policies(a, true);
+	policy_free(a->policy);
+	agent_file__release(a->file);
+	if (a->ready_fd >= 0)
+		close(a->ready_fd);
 	session__close(&a->s);
 }
 
@@ -389,12 +761,14 @@ int cmd_agent(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "no-http", no_argument, NULL, 'N' },
+		{ "ready-fd", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agent_flags f = { 0 };
-	struct agent a = { 0 };
+	struct agent_flags f = { .ready_fd = -1 };
+	struct agent a = { .ready_fd = -1, .flags = &f };
 	enum agent_mode mode;
+	uint64_t u;
 	int opt, rc, run_rc;
 
 	while ((opt = cli_getopt("agent", argc, argv, "h", opts)) != -1) {
@@ -415,6 +789,11 @@ int cmd_agent(int argc, char **argv)
 		case 'l': f.listen = optarg; break;
 		case 'T': f.token_file = optarg; break;
 		case 'N': f.no_http = true; break;
+		case 'R':
+			if (parse_u64(optarg, &u) || u > INT_MAX || fcntl((int)u, F_GETFD) < 0)
+				return cli_usage_error("agent", "--ready-fd: '%s' is not an open file descriptor", optarg);
+			f.ready_fd = (int)u;
+			break;
 		case 't':
 			if (parse_duration_ns(optarg, &f.duration_ns) || f.duration_ns <= 0)
 				return cli_usage_error("agent", "--duration: '%s' is not a duration (e.g. 30, 30s, 5m)",
@@ -428,18 +807,31 @@ int cmd_agent(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("agent", "unexpected argument '%s'", argv[optind]);
 
-	policy__defaults(&a.policy);
+	/* Everything the agent creates (database, its -wal and -shm, the
+	 * token) is for root and its group only: the rows hold every argv. */
+	umask(027);
+	if (f.ready_fd >= 0) {
+		/* Ours alone: not inherited by what the agent runs. */
+		fcntl(f.ready_fd, F_SETFD, FD_CLOEXEC);
+		a.ready_fd = f.ready_fd;
+	}
 	if ((rc = configure(&a, &f)) || (rc = open_http(&a, f.listen != NULL)) ||
-	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) ||
+	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) || (rc = claim(&a)) ||
 	    (a.s.cfg.detect_enabled && (rc = start_watch(&a))) || (rc = session__start_collector(&a.s, NULL)))
 		goto out;
 	announce(&a);
-	if ((rc = start_remediation(&a)) || (rc = session__start_writer(&a.s)) || (rc = start_http(&a)))
+	/* Before any thread starts: capabilities are per thread. */
+	if ((rc = drop_capabilities(&a)) || (rc = start_remediation(&a)) || (rc = session__start_writer(&a.s)) || (rc = start_http(&a)))
 		goto out;
 	/* Loading the tracers parsed the kernel's BTF (~20 MB, freed since):
 	 * give the freed heap back rather than carry it for the agent's life. */
 	malloc_trim(0);
-	run_rc = session__run(&a.s, f.duration_ns, &(struct collector_hooks){ .on_tick = on_tick, .ctx = &a });
+	if ((a.watchdog_ns = notify__watchdog_ns()) && a.watchdog_ns / 2 <= a.s.cfg.interval_ns)
+		log_warn("the watchdog period (%gs) is not more than twice agent.interval (%gs): systemd may "
+			 "restart a healthy agent; raise WatchdogSec=", (double)a.watchdog_ns / 1e9,
+			 (double)a.s.cfg.interval_ns / 1e9);
+	run_rc = session__run(&a.s, f.duration_ns, &(struct collector_hooks){ .on_tick = on_tick,
+			      .on_signal = on_signal, .ctx = &a });
 	rc = finish(&a);
 	if (run_rc)
 		rc = run_rc;

@@ -80,3 +80,33 @@ bool cli_color(int fd)
 
 	return isatty(fd) && !(no && no[0]);
 }
+
+void cli_escape(struct buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n')
+			buf_adds(out, "\\n");
+		else if (c == '\t')
+			buf_adds(out, "\\t");
+		else if (c == '\r')
+			buf_adds(out, "\\r");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(out, "\\x%02x", c);
+		else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f)
+			buf_printf(out, "\\u%04x", (unsigned char)s[++i]);
+		else
+			buf_addc(out, (char)c);
+	}
+}
+
+const char *cli_escape_to(char *out, size_t size, const char *s, size_t len)
+{
+	struct buf b = BUF_INIT;
+
+	cli_escape(&b, s, len);
+	snprintf(out, size, "%.*s", (int)b.len, b.data ? b.data : "");
+	buf_free(&b);
+	return out;
+}

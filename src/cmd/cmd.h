@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../lib/buf.h"
 #include "../version.h"
 
 #define EXIT_OK 0
@@ -29,6 +30,7 @@
 	X(export, "export a table as Hive-partitioned Parquet, or the per-metric features") \
 	X(report, "write a self-contained HTML report of a capture") \
 	X(leaks, "processes whose memory grows like a leak, and when they hit their limit") \
+	X(status, "is an agent collecting into the database, and how is it doing") \
 	X(run, "run a command and trace it and every process it starts") \
 	X(top, "a live view of the processes a running agent sees, ranked by CPU, run-queue wait, RSS growth or slow calls")
 
@@ -112,5 +114,15 @@ int cli_time_range(const char *cmd, struct store *s, const struct cli_range *r, 
 
 /* True when colour output is allowed on fd (a TTY and NO_COLOR unset). */
 bool cli_color(int fd);
+
+/* Appends s[len] to out with control characters escaped, for text shown on
+ * a terminal: C0 and DEL as \n, \t, \r or \xNN, C1 (UTF-8 U+0080..U+009F)
+ * as \u0080..\u009f; everything else (UTF-8 included) as is.  A process named
+ * $'\e]0;x\a' would otherwise retitle (or worse) the admin's terminal.
+ * --json and --csv output stays exact: only table output uses this. */
+void cli_escape(struct buf *out, const char *s, size_t len);
+
+/* cli_escape into out[size] (cut to fit); returns out. */
+const char *cli_escape_to(char *out, size_t size, const char *s, size_t len);
 
 #endif

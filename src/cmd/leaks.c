@@ -131,7 +131,7 @@ static void print_header(void)
 
 static void print_line(const struct suspect *s)
 {
-	char rate[32], rss[32], limit[48], ttl[32], first[32], lim[32];
+	char rate[32], rss[32], limit[48], ttl[32], first[32], lim[32], comm[4 * 64], cgroup[4 * 256];
 
 	human_bytes(rate, sizeof(rate) - 2, s->rate);
 	strcat(rate, "/s");
@@ -147,8 +147,11 @@ static void print_line(const struct suspect *s)
 	}
 	human_seconds(ttl, sizeof(ttl), s->has_ttl ? s->ttl : -1);
 	human_time(first, sizeof(first), s->first_ns);
-	printf("%-7" PRId64 "  %-15s  %-8s  %-12s  %11s  %10s  %4.2f  %-22s  %9s  %-19s  %s\n", s->pid, s->comm,
-	       s->status, s->pattern, rate, rss, s->confidence, limit, ttl, first, s->cgroup[0] ? s->cgroup : "-");
+	/* comm and cgroup come from the processes themselves: escaped. */
+	cli_escape_to(comm, sizeof(comm), s->comm, strlen(s->comm));
+	cli_escape_to(cgroup, sizeof(cgroup), s->cgroup, strlen(s->cgroup));
+	printf("%-7" PRId64 "  %-15s  %-8s  %-12s  %11s  %10s  %4.2f  %-22s  %9s  %-19s  %s\n", s->pid, comm,
+	       s->status, s->pattern, rate, rss, s->confidence, limit, ttl, first, cgroup[0] ? cgroup : "-");
 }
 
 static void json_suspect(struct json *j, const struct suspect *s)

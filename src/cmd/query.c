@@ -127,8 +127,16 @@ static int on_columns(void *ctx, int ncols, const char *const *names)
 	p->width = calloc((size_t)ncols, sizeof(*p->width));
 	p->numeric = calloc((size_t)ncols, sizeof(*p->numeric));
 	for (int c = 0; c < ncols; c++) {
-		p->names[c] = strdup(names[c]);
-		p->width[c] = strlen(names[c]);
+		if (p->format == FMT_TABLE) {
+			struct buf shown = BUF_INIT;
+
+			cli_escape(&shown, names[c], strlen(names[c]));
+			buf_addc(&shown, '\0');
+			p->names[c] = buf_detach(&shown);
+		} else {
+			p->names[c] = strdup(names[c]);
+		}
+		p->width[c] = strlen(p->names[c]);
 		p->numeric[c] = true;
 	}
 	if (p->format == FMT_CSV) {
@@ -182,12 +190,13 @@ static int on_row(void *ctx, int ncols, const struct batch_value *values)
 		for (int c = 0; c < ncols; c++) {
 			size_t before = p->cells.len, len;
 
-			value_text(&values[c], &p->cells);
+			/* Text as a terminal should see it: one line, control
+			 * characters escaped (a name can hold terminal escapes). */
+			if (values[c].tag == V_TEXT)
+				cli_escape(&p->cells, values[c].s, values[c].len);
+			else
+				value_text(&values[c], &p->cells);
 			len = p->cells.len - before;
-			/* Keep cells on one line. */
-			for (size_t i = before; i < p->cells.len; i++)
-				if (p->cells.data[i] == '\n' || p->cells.data[i] == '\t')
-					p->cells.data[i] = ' ';
 			buf_addc(&p->cells, '\0');
 			if (len > p->width[c])
 				p->width[c] = len;

@@ -349,13 +349,17 @@ static void display_name(const struct run_proc *p, struct buf *out)
 {
 	const char *s = p->cmdline, *space, *slash;
 
+	/* Shown on a terminal: control characters escaped (cli_escape). */
 	if (!s || !s[0]) {
-		buf_printf(out, "[%s]", p->comm);
+		buf_addc(out, '[');
+		cli_escape(out, p->comm, strlen(p->comm));
+		buf_addc(out, ']');
 		return;
 	}
 	space = strchr(s, ' ');
 	slash = memrchr(s, '/', space ? (size_t)(space - s) : strlen(s));
-	buf_adds(out, slash && slash[1] && slash[1] != ' ' ? slash + 1 : s);
+	s = slash && slash[1] && slash[1] != ' ' ? slash + 1 : s;
+	cli_escape(out, s, strlen(s));
 }
 
 static unsigned name_width(const struct style *st)
@@ -459,7 +463,11 @@ static void group_line(struct tree_state *ts, const struct run_proc *first, cons
 		snprintf(status, sizeof(status), "%zu running", open);
 	else
 		snprintf(status, sizeof(status), "ok");
-	snprintf(name, sizeof(name), "%zu x %s", n, comm);
+	{
+		char shown[4 * 64];
+
+		snprintf(name, sizeof(name), "%zu x %s", n, cli_escape_to(shown, sizeof(shown), comm, strlen(comm)));
+	}
 	tree_line(ts->st, "", depth, name, fmt_ns(time, t, sizeof(t)), fmt_ns(cpu, c, sizeof(c)),
 		  fmt_bytes(rss, r, sizeof(r)), status, open ? YELLOW : "");
 	ts->lines++;
@@ -627,8 +635,9 @@ void run__print_summary(const struct run *r, const struct run_outputs *out, FILE
 	if (r->peak_rss) {
 		struct buf line = BUF_INIT;
 
-		buf_printf(&line, "        largest peak RSS %s: pid %u %s",
-			   fmt_bytes(r->peak_rss->peak_rss_bytes, a, sizeof(a)), r->peak_rss->pid, r->peak_rss->comm);
+		buf_printf(&line, "        largest peak RSS %s: pid %u ",
+			   fmt_bytes(r->peak_rss->peak_rss_bytes, a, sizeof(a)), r->peak_rss->pid);
+		cli_escape(&line, r->peak_rss->comm, strlen(r->peak_rss->comm));
 		fprintf(f, "%s\n", line.data);
 		buf_free(&line);
 	}

@@ -50,6 +50,7 @@ struct collector {
 	size_t nwatches;
 	struct writer_stats last_writer;
 	int64_t last_tick_mono;
+	struct clock_steps clock;     /* wall-clock steps seen at ticks */
 	const struct signalfd_siginfo *siginfo;   /* during on_signal */
 	bool in_tick;                 /* tick() running: no early handover of the batch */
 	bool boot_written;            /* the boots row went with the first tick */
@@ -88,6 +89,7 @@ struct batch *collector__batch(struct collector *c) { return c->sink.batch; }
 const struct cgroup_resolver *collector__cgroups(const struct collector *c) { return c->sink.cgroups; }
 int64_t collector__started_ns(const struct collector *c) { return c->started_ns; }
 const struct signalfd_siginfo *collector__siginfo(const struct collector *c) { return c->siginfo; }
+const struct clock_steps *collector__clock_steps(const struct collector *c) { return &c->clock; }
 
 struct batch *collector__commit(struct collector *c, int64_t timeout_ns, int *ret_rc)
 {
@@ -124,7 +126,8 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	if (opts)
 		c->opts = *opts;
 	c->epfd = c->tickfd = c->deadlinefd = c->sigfd = c->stopfd = -1;
-	c->sink = (struct tracer_sink){ .offset_ns = clock_mono_to_real_offset(), .cfg = cfg,
+	clock_steps__check(&c->clock);
+	c->sink = (struct tracer_sink){ .offset_ns = c->clock.offset_ns, .cfg = cfg,
 					.rows_added = sink_rows_added, .add_ringbuf = sink_add_ringbuf };
 	c->started_ns = clock_real_ns();
 	c->sink.batch = malloc(sizeof(*c->sink.batch));
@@ -137,6 +140,7 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	c->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -268,18 +272,38 @@ void collector__drain(struct collector *c)
 		ring_buffer__consume(c->rb);
 }
 
+/* The wall clock moved by step_ns against the monotonic one (NTP, date -s):
+ * said once, and a collector_stats row 'clock' records it.  Rows keep
+ * wall-clock timestamps; intervals and rates come from the monotonic clock,
+ * so they do not see the step. */
+static void clock_stepped(struct collector *c, struct batch *b, int64_t now, int64_t step_ns)
+{
+	char what[TRACER_REASON_MAX];
+
+	snprintf(what, sizeof(what), "the wall clock stepped %s%.3f s", step_ns > 0 ? "+" : "", (double)step_ns / 1e9);
+	log_warn("%s (NTP or date -s?); timestamps follow it, intervals and rates do not (%llu step%s so far)",
+		 what, (unsigned long long)c->clock.steps, c->clock.steps == 1 ? "" : "s");
+	if (!c->opts.quiet_stats)
+		batch__collector_stats(b, &(struct collector_stats_row){
+			.timestamp = now, .collector = "clock", .kind = "clock", .enabled = true, .reason = what,
+			.events = 1, .events_total = c->clock.steps });
+}
+
 static void tick(struct collector *c, const struct collector_hooks *hooks)
 {
+	int64_t step = clock_steps__check(&c->clock);
 	int64_t now = clock_real_ns();
-	int64_t offset = clock_mono_to_real_offset();
+	int64_t mono = clock_mono_ns();
 	struct batch *b;
 
 	/* Follow wall-clock steps (NTP, settimeofday) for later records. */
-	if (llabs(offset - c->sink.offset_ns) > NSEC_PER_MSEC)
-		c->sink.offset_ns = offset;
+	if (llabs(c->clock.offset_ns - c->sink.offset_ns) > NSEC_PER_MSEC)
+		c->sink.offset_ns = c->clock.offset_ns;
 	collector__drain(c);
 	c->in_tick = true;
 	b = c->sink.batch;
+	if (step)
+		clock_stepped(c, b, now, step);
 	if (!c->boot_written) {
 		add_boot_row(b, c->started_ns, now);
 		c->boot_written = true;
@@ -287,7 +311,7 @@ static void tick(struct collector *c, const struct collector_hooks *hooks)
 	for (int i = 0; i < TRACER_COUNT; i++)
 		tracer__collect(&c->tracers[i], b, now);
 	for (int i = 0; i < SCRAPER_COUNT; i++)
-		scraper__run(&c->scrapers[i], b, now);
+		scraper__run_at(&c->scrapers[i], b, now, mono);
 	if (!c->opts.quiet_stats)
 		add_stats_rows(c, b, now);
 	if (hooks && hooks->on_tick)
@@ -414,7 +438,8 @@ int collector__run(struct collector *c, struct writer *w, int64_t duration_ns,
 						stop |= hooks->on_signal(hooks->ctx, c, (int)si.ssi_signo);
 						c->siginfo = NULL;
 					} else
-						stop |= si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM;
+						stop |= si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
+							si.ssi_signo == SIGHUP;
 				}
 				break;
 			default:

@@ -12,8 +12,14 @@
  * that it keeps current (batch, clock offset) and implements (early
  * handover of a big batch, ring buffer registration).
  *
- * collector__open() blocks SIGINT, SIGTERM and SIGCHLD in the calling thread
- * (they arrive through the signalfd), so call it before starting threads.
+ * collector__open() blocks SIGINT, SIGTERM, SIGHUP and SIGCHLD in the calling
+ * thread (they arrive through the signalfd), so call it before starting
+ * threads.  Without an on_signal hook SIGINT, SIGTERM and SIGHUP stop the
+ * loop after a last tick, so that no signal loses the interval under way.
+ *
+ * Timestamps are wall clock; intervals and rates use CLOCK_MONOTONIC.  A
+ * step of the wall clock (clock.h) is logged, counted and recorded as a
+ * collector_stats row 'clock' at the tick that sees it.
  */
 #ifndef KS_COLLECTOR_H
 #define KS_COLLECTOR_H
@@ -33,7 +39,7 @@ struct collector_hooks {
 	/* After collection, before the batch goes to the writer. */
 	void (*on_tick)(void *ctx, struct collector *c, struct batch *b, int64_t now_ns);
 	/* A blocked signal arrived; return true to stop the loop.  Without
-	 * this hook SIGINT and SIGTERM stop it.  collector__siginfo() tells
+	 * this hook SIGINT, SIGTERM and SIGHUP stop it.  collector__siginfo() tells
 	 * who sent it. */
 	bool (*on_signal)(void *ctx, struct collector *c, int signo);
 	void *ctx;
@@ -79,5 +85,8 @@ int64_t collector__started_ns(const struct collector *c);
 /* Inside on_signal: the signal being handled (sender, si_code), else NULL. */
 struct signalfd_siginfo;
 const struct signalfd_siginfo *collector__siginfo(const struct collector *c);
+/* The wall-clock steps seen so far (clock.h). */
+struct clock_steps;
+const struct clock_steps *collector__clock_steps(const struct collector *c);
 
 #endif

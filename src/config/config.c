@@ -95,6 +95,9 @@ static const struct key keys[] = {
 	  "ADDR:PORT to listen on; an address other than loopback needs http.token_file" },
 	{ "http.token_file", K_STRING, OFF(http_token_file), 0, 0, "",
 	  "file holding the bearer token every request must carry (16 characters or more)" },
+	{ "http.allowed_hosts", K_STRING, OFF(http_allowed_hosts), 0, 0, "",
+	  "comma-separated names (NAME or NAME:PORT) the Host header may carry besides the listen address and "
+	  "localhost: a reverse proxy's or this host's DNS name; anything else gets 421 (DNS rebinding)" },
 	{ "http.tls.cert", K_STRING, OFF(http_tls_cert), 0, 0, "",
 	  "PEM certificate (chain) to serve HTTPS with; needs http.tls.key; re-read on SIGHUP" },
 	{ "http.tls.key", K_STRING, OFF(http_tls_key), 0, 0, "",
@@ -103,6 +106,8 @@ static const struct key keys[] = {
 	  "PEM CA: when set, every request needs a client certificate it signed (mutual TLS)" },
 	{ "http.max_connections", K_U64, OFF(http_max_connections), 1, 10000, "128",
 	  "open connections served at once; requests on more get 503" },
+	{ "http.max_client_connections", K_U64, OFF(http_max_client_connections), 1, 10000, "64",
+	  "connections one client may hold (a local user on loopback, else an address); more are shut at once" },
 	{ "http.threads", K_U64, OFF(http_threads), 1, 64, "2",
 	  "threads serving requests, each with its own read-only database connection" },
 };

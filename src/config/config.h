@@ -66,10 +66,12 @@ struct config {
 	bool http_enabled;
 	char *http_listen;           /* ADDR:PORT */
 	char *http_token_file;       /* "" = no token (loopback only) */
+	char *http_allowed_hosts;    /* Host names accepted besides the listen address, comma-separated */
 	char *http_tls_cert;         /* PEM certificate; "" = no TLS */
 	char *http_tls_key;          /* PEM private key (mode 0600) */
 	char *http_tls_client_ca;    /* PEM CA of client certificates; "" = none asked for */
 	uint64_t http_max_connections;
+	uint64_t http_max_client_connections;  /* per local uid on loopback, else per address */
 	uint64_t http_threads;
 };
 

@@ -91,7 +91,8 @@ struct anomaly {
 	double err_local, err_season;
 	uint64_t nerr;
 	bool use_season;
-	uint64_t n;
+	uint64_t n;             /* samples, seeded ones included */
+	uint64_t seeded;        /* of which seeded (anomaly__seed) */
 	int64_t last_ts;
 	uint64_t since_alarm;
 	uint32_t calm;          /* samples in a row scored under half the threshold */
@@ -460,6 +461,19 @@ uint64_t anomaly__samples(const struct anomaly *a)
 	return a->n;
 }
 
+int anomaly__seed(struct anomaly *a, const double *values, size_t n)
+{
+	if (a->n)
+		return -EBUSY;
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(values[i]))
+			return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		rollq_push(&a->local, values[i]);
+	a->n = a->seeded = n;
+	return 0;
+}
+
 int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_result *ret)
 {
 	struct season *s = &a->season;
@@ -473,9 +487,9 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 
 	if (!isfinite(x))
 		return -EINVAL;
-	if (a->n && ts < a->last_ts)
+	if (a->n > a->seeded && ts < a->last_ts)
 		return -ERANGE;
-	if (a->n) {
+	if (a->n > a->seeded) {
 		/* ts >= last_ts, but the two may be further apart than int64
 		 * holds (1680 and 2260). */
 		uint64_t dt = (uint64_t)ts - (uint64_t)a->last_ts;
@@ -520,6 +534,12 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 		return 0;
 	ret->score = fmax(v->point, lik);
 	ret->kind = v->point >= lik ? v->kind : ANOMALY_PATTERN;
+	if (a->seeded && a->n - a->seeded <= a->params.probation) {
+		/* Seeded: the window judges single values, but the pattern
+		 * score knows only the real samples so far. */
+		ret->score = v->point;
+		ret->kind = v->kind;
+	}
 	if (a->n <= a->params.probation) {
 		ret->score = 0;
 	} else if (ret->score >= threshold) {

@@ -159,7 +159,18 @@ struct anomaly *anomaly__new(const struct anomaly_params *params);
 int anomaly__update(struct anomaly *a, int64_t timestamp_ns, double value,
 		    struct anomaly_result *ret);
 
-/* Samples accepted so far. */
+/* Starts a fresh detector (no sample yet) from n values of a stored
+ * baseline (baseline__seed_values) as if they had been its first samples:
+ * they fill the window behind the median, the scale and the recent range,
+ * and count towards probation, so with n >= probation single values are
+ * judged from the first real sample on.  They have no timestamps: the
+ * seasonal model starts with the real samples, and the pattern score
+ * (which needs the series' own rhythm) stays off until `probation` real
+ * samples have come.  Returns 0, -EBUSY once a sample was fed, or -EINVAL
+ * for a value that is not finite (nothing is seeded then). */
+int anomaly__seed(struct anomaly *a, const double *values, size_t n);
+
+/* Samples accepted so far, seeded ones included. */
 uint64_t anomaly__samples(const struct anomaly *a);
 
 /* Frees a; accepts NULL; returns NULL. */

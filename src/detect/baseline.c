@@ -242,3 +242,44 @@ int baseline__profile_parse(struct baseline *b, const char *json)
 	}
 	return 0;
 }
+
+static size_t gcd(size_t a, size_t b)
+{
+	while (b) {
+		size_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+int baseline__seed_values(const struct baseline *b, double *out, size_t n)
+{
+	static const double at[] = { 0, 0.05, 0.25, 0.5, 0.75, 0.95, 1 };
+	double q[7] = { b->min, b->p05, b->median - b->mad, b->median, b->median + b->mad, b->p95, b->max };
+	size_t step;
+
+	if (!baseline__ready(b) || n < 2 || n > INT32_MAX)
+		return -EINVAL;
+	for (int i = 0; i < 7; i++)
+		if (!isfinite(q[i]))
+			return -EINVAL;
+	/* The online estimators are only near each other: keep them in order. */
+	for (int i = 1; i < 7; i++)
+		q[i] = fmax(q[i], q[i - 1]);
+	/* A step near n times the golden ratio's fraction, coprime to n, visits
+	 * every k once and spreads neighbours in i far apart in k. */
+	for (step = (size_t)(n * 0.6180339887) | 1; gcd(step, n) != 1; step++)
+		;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i * step % n;
+		double u = (double)k / (double)(n - 1);
+		int j = 1;
+
+		while (j < 6 && u > at[j])
+			j++;
+		out[i] = q[j - 1] + (q[j] - q[j - 1]) * (u - at[j - 1]) / (at[j] - at[j - 1]);
+	}
+	return (int)n;
+}

@@ -64,6 +64,15 @@ void baseline__update(struct baseline *b, int64_t ts_ns, double v);
 void baseline__from_values(struct baseline *b, double *values, const int64_t *ts, size_t n,
 			   int32_t utc_offset_s);
 
+/* Fills out[0..n) with n >= 2 values spread like b's distribution, for
+ * seeding a detector (anomaly__seed): the quantiles at k / (n - 1), read
+ * off a piecewise-linear curve through min, p05, median - MAD, median,
+ * median + MAD, p95 and max (so the extremes are among them), in an order
+ * that spreads every stretch of them over the whole range.  Returns n, or
+ * -EINVAL when b is not ready (baseline__ready) or a statistic is not
+ * finite. */
+int baseline__seed_values(const struct baseline *b, double *out, size_t n);
+
 /* Local hour (0-23) of ts_ns. */
 int baseline_hour_of(int64_t ts_ns, int32_t utc_offset_s);
 

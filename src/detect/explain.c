@@ -135,6 +135,29 @@ static bool compare(const struct explain_input *in, char *buf, size_t size)
 	return false;
 }
 
+/* "TCP retransmits are", "reads on vda are", but "read throughput on vda
+ * is": plural when a word of the subject (before " on ", " of ", " in " or
+ * " (") ends in s but not ss ("process creation" stays singular). */
+static bool plural(const char *what)
+{
+	static const char *const cuts[] = { " on ", " of ", " in ", " (" };
+	size_t end = strlen(what);
+
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		const char *c = strstr(what, cuts[i]);
+
+		if (c && (size_t)(c - what) < end)
+			end = (size_t)(c - what);
+	}
+	for (size_t i = 0; i < end; i++) {
+		bool word_end = i + 1 == end || what[i + 1] == ' ';
+
+		if (word_end && what[i] == 's' && !(i > 0 && what[i - 1] == 's'))
+			return true;
+	}
+	return false;
+}
+
 void explain_detection(const struct explain_input *in, char *buf, size_t size)
 {
 	char value[32], part[96], lim[32];
@@ -149,7 +172,7 @@ void explain_detection(const struct explain_input *in, char *buf, size_t size)
 		snprintf(part, sizeof(part), ", expected about %s", lim);
 		shown = false;
 	}
-	snprintf(buf, size, "%s is %s%s", in->what, value, part);
+	snprintf(buf, size, "%s %s %s%s", in->what, plural(in->what) ? "are" : "is", value, part);
 	if (shown)
 		return;
 	len = strlen(buf);

@@ -64,6 +64,8 @@ static const char *const psi_cols[] = { [PSI_RESOURCE] = "resource", [PSI_SOME] 
 	[PSI_FULL] = "full_stall_pct", NULL };
 enum { PROC_EVENT };
 static const char *const proc_cols[] = { [PROC_EVENT] = "event", NULL };
+enum { SLOW_LATENCY, SLOW_SLEEP };
+static const char *const slow_cols[] = { [SLOW_LATENCY] = "latency_ns", [SLOW_SLEEP] = "sleep_ns", NULL };
 static const char *const no_cols[] = { NULL };
 
 static const char *const *const columns_of[T_COUNT] = {
@@ -71,7 +73,7 @@ static const char *const *const columns_of[T_COUNT] = {
 	[T_VMSTAT_METRICS] = vm_cols, [T_SCHED_EVENTS] = sched_cols, [T_SYSCALL_STATS] = syscall_cols,
 	[T_IO_LATENCY_STATS] = iolat_cols, [T_BLOCK_STATS] = block_cols, [T_NETWORK_INTERFACE_STATS] = net_cols,
 	[T_TCP_STATS] = tcp_cols, [T_TCP_RETRANSMIT_STATS] = retrans_cols, [T_PRESSURE_METRICS] = psi_cols,
-	[T_PROCESS_EVENTS] = proc_cols, [T_SYSCALL_EVENTS] = no_cols,
+	[T_PROCESS_EVENTS] = proc_cols, [T_SYSCALL_EVENTS] = slow_cols,
 };
 
 void extract__init(struct extract *x, extract_sample_fn fn, void *ctx)
@@ -79,6 +81,7 @@ void extract__init(struct extract *x, extract_sample_fn fn, void *ctx)
 	memset(x, 0, sizeof(*x));
 	x->fn = fn;
 	x->ctx = ctx;
+	x->syscall_slow_ns = EXTRACT_SYSCALL_SLOW_NS;
 	trend__init(&x->available, 60LL * 1000000000);
 	for (unsigned k = 0; k < extract_ntables; k++)
 		batch_cols__init(&x->cols[extract_tables[k]], extract_tables[k], columns_of[extract_tables[k]]);
@@ -154,7 +157,7 @@ static void counter(struct extract *x, int64_t ts, const struct batch_row *r, un
 void extract__row(struct extract *x, enum table_id t, const struct batch_value *v)
 {
 	const struct batch_row row = { &x->cols[t], v }, *r = &row;
-	int64_t ts = batch_row__timestamp(r);
+	int64_t ts = batch_row__timestamp(r) - x->ts_shift;
 	char label[32], what[64];
 	const char *lv;
 	double a, b, ms;
@@ -295,9 +298,15 @@ void extract__row(struct extract *x, enum table_id t, const struct batch_value *
 		else if (batch_row__text_is(r, PROC_EVENT, "exit"))
 			x->exits++;
 		break;
-	case T_SYSCALL_EVENTS:
-		x->slow_syscalls++;
+	case T_SYSCALL_EVENTS: {
+		/* Slow is what the call did not choose: on the CPU, waiting for
+		 * it, blocked.  Rows from before the split count whole. */
+		int64_t latency = batch_row__int(r, SLOW_LATENCY, 0);
+
+		if (latency - batch_row__int(r, SLOW_SLEEP, 0) >= x->syscall_slow_ns)
+			x->slow_syscalls++;
 		break;
+	}
 	default:
 		break;
 	}

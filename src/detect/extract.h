@@ -30,6 +30,8 @@
 #include "features.h"
 
 #define EXTRACT_MAX_LABELS 8
+/* tracers.syscall.slow_threshold's default (see syscall_slow_ns below). */
+#define EXTRACT_SYSCALL_SLOW_NS 10000000
 #define EXTRACT_NAME_MAX 96
 
 struct metric_sample {
@@ -55,7 +57,14 @@ bool extract_is_event_table(enum table_id t);
 struct extract {
 	extract_sample_fn fn;
 	void *ctx;
+	/* syscall.slow_per_s counts the syscall_events rows whose latency,
+	 * less the time asleep by choice (sleep_ns), is at least this: a
+	 * read waiting 100 s for input is not a slow call. */
+	int64_t syscall_slow_ns;
 	int64_t prev_tick;                      /* 0 before the first tick */
+	/* Subtracted from every row's timestamp: the wall clock's steps since
+	 * the start (watch__clock_step), so that rates and seasons run on. */
+	int64_t ts_shift;
 	/* labels seen */
 	char devices[EXTRACT_MAX_LABELS][32];
 	char ifaces[EXTRACT_MAX_LABELS][32];
@@ -71,7 +80,8 @@ struct extract {
 	struct batch_cols cols[T_COUNT];        /* the columns read, per table read */
 };
 
-/* Sets x up to call fn(ctx, sample) for every sample. */
+/* Sets x up to call fn(ctx, sample) for every sample; syscall_slow_ns
+ * starts at EXTRACT_SYSCALL_SLOW_NS (the caller may change it). */
 void extract__init(struct extract *x, extract_sample_fn fn, void *ctx);
 
 /* One row of table t; v holds its columns in schema order (schema.h). */

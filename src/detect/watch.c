@@ -27,6 +27,8 @@ struct wmetric {
 	int64_t last_ts;                /* its latest sample judged... */
 	double last_value, last_low, last_high;  /* ...and the detector's range for it */
 	const char *numerator;          /* a ratio: the metric of its numerator, else NULL */
+	bool stored;                    /* bl came from the database (watch__set_baseline) */
+	bool seeded;                    /* det started from it */
 };
 
 /* Ratios of two counts, by their numerator.  When one moves only because
@@ -55,6 +57,8 @@ struct watch {
 	struct batch *out;              /* during release */
 	struct watch_stats stats;
 	uint64_t tick_start_samples;
+	int64_t seeded_from_ns;         /* newest stored baseline a detector started from */
+	uint64_t *scratch;              /* max_metrics entries, for watch__learning */
 };
 
 void watch_params_default(struct watch_params *p)
@@ -66,6 +70,7 @@ void watch_params_default(struct watch_params *p)
 	p->half_life_s = BASELINE_HALF_LIFE_S;
 	p->save_every_ns = 600LL * 1000000000;
 	p->max_metrics = 512;
+	p->syscall_slow_ns = EXTRACT_SYSCALL_SLOW_NS;
 }
 
 static void on_sample(void *ctx, const struct metric_sample *s);
@@ -88,13 +93,18 @@ struct watch *watch__new(const struct watch_params *params)
 		return NULL;            /* errno says why */
 	anomaly__free(probe);
 	w = calloc(1, sizeof(*w));
-	if (!w || !(w->metrics = calloc(params->max_metrics, sizeof(*w->metrics)))) {
+	if (!w || !(w->metrics = calloc(params->max_metrics, sizeof(*w->metrics))) ||
+	    !(w->scratch = calloc(params->max_metrics, sizeof(*w->scratch)))) {
+		if (w)
+			free(w->metrics);
 		free(w);
 		errno = ENOMEM;
 		return NULL;
 	}
 	w->params = *params;
 	extract__init(&w->x, on_sample, w);
+	if (params->syscall_slow_ns >= 0)
+		w->x.syscall_slow_ns = params->syscall_slow_ns;
 	correlator__init(&w->corr, params->window_ns, params->min_groups);
 	return w;
 }
@@ -110,6 +120,7 @@ struct watch *watch__free(struct watch *w)
 	for (uint32_t i = 0; i < w->ngroups; i++)
 		free(w->groups[i]);
 	free(w->metrics);
+	free(w->scratch);
 	u64map_free(&w->by_name);
 	free(w);
 	return NULL;
@@ -192,6 +203,7 @@ int watch__set_baseline(struct watch *w, const char *name, const char *unit, con
 	m->bl.half_life_s = w->params.half_life_s;
 	m->bl.utc_offset_s = w->params.utc_offset_s;
 	m->bl.nexact = BASELINE_EXACT;          /* estimators continue from it */
+	m->stored = true;
 	return 0;
 }
 
@@ -216,6 +228,21 @@ static bool numerator_moved(const struct watch *w, const struct wmetric *m, cons
 	return up ? n->last_value > n->last_high : n->last_value < n->last_low;
 }
 
+/* Starts m's fresh detector from its stored baseline, when that one is
+ * ready: enough values for the whole probation (and the window). */
+static void seed(struct watch *w, struct wmetric *m)
+{
+	size_t n = w->params.anomaly.probation > 512 ? w->params.anomaly.probation : 512;
+	double *v = malloc(n * sizeof(*v));
+
+	if (v && baseline__seed_values(&m->bl, v, n) > 0 && !anomaly__seed(m->det, v, n)) {
+		m->seeded = true;
+		if (m->bl.to_ns > w->seeded_from_ns)
+			w->seeded_from_ns = m->bl.to_ns;
+	}
+	free(v);
+}
+
 static void on_sample(void *ctx, const struct metric_sample *s)
 {
 	struct watch *w = ctx;
@@ -233,6 +260,8 @@ static void on_sample(void *ctx, const struct metric_sample *s)
 			w->stats.metrics_dropped++;
 			return;
 		}
+		if (m->stored)
+			seed(w, m);
 	}
 	if (anomaly__update(m->det, s->ts, s->value, &r))
 		return;
@@ -321,7 +350,7 @@ static void on_release(void *ctx, const struct correlated *r)
 	else
 		w->stats.notices++;
 	batch__row(b, T_ANOMALIES);
-	batch__int(b, d->ts);
+	batch__int(b, d->ts + w->x.ts_shift);      /* back on the wall clock */
 	batch__text(b, m->name);
 	put_real(b, d->value);
 	put_real(b, d->expected);
@@ -375,7 +404,7 @@ static void snapshot(struct watch *w, int64_t now_ns, struct batch *b)
 
 		/* Nothing worth keeping before the estimators start. */
 		if (m->bl.n >= 1 && m->bl.nexact >= BASELINE_EXACT)
-			watch_baseline_row(b, now_ns, m->name, "agent", m->unit, &m->bl);
+			watch_baseline_row(b, now_ns + w->x.ts_shift, m->name, "agent", m->unit, &m->bl);
 	}
 	w->stats.snapshots++;
 	w->last_save = now_ns;
@@ -401,20 +430,28 @@ static void close_tick(struct watch *w, int64_t now_ns, struct batch *out)
 		snapshot(w, now_ns, out);
 }
 
+void watch__clock_step(struct watch *w, int64_t step_ns)
+{
+	w->x.ts_shift += step_ns;
+}
+
 void watch__end_tick(struct watch *w, int64_t now_ns, struct batch *out)
 {
+	now_ns -= w->x.ts_shift;
 	extract__end_tick(&w->x, now_ns);
 	close_tick(w, now_ns, out);
 }
 
 void watch__tick(struct watch *w, const struct batch *in, struct batch *out, int64_t now_ns)
 {
+	now_ns -= w->x.ts_shift;
 	extract__batch(&w->x, in, now_ns);      /* ends the extractor's tick */
 	close_tick(w, now_ns, out);
 }
 
 void watch__finish(struct watch *w, int64_t now_ns, struct batch *out)
 {
+	now_ns -= w->x.ts_shift;
 	w->out = out;
 	correlator__release(&w->corr, now_ns, true, on_release, w);
 	w->out = NULL;
@@ -426,4 +463,44 @@ void watch__stats(const struct watch *w, struct watch_stats *ret)
 	*ret = w->stats;
 	ret->metrics = w->nmetrics;
 	ret->labels_dropped = w->x.labels_dropped;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+void watch__learning(const struct watch *w, struct watch_learning *ret)
+{
+	uint64_t needed = w->params.anomaly.probation;
+	uint32_t n = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->needed = needed;
+	ret->seeded_from_ns = w->seeded_from_ns;
+	for (uint32_t i = 0; i < w->nmetrics; i++) {
+		const struct wmetric *m = w->metrics[i];
+		uint64_t got;
+
+		if (!m->det)
+			continue;       /* a stored baseline, no sample yet */
+		got = anomaly__samples(m->det);
+		got = got < needed ? got : needed;
+		w->scratch[n++] = got;
+		if (got < needed)
+			ret->metrics_learning++;
+		else
+			ret->metrics_ready++;
+		ret->metrics_seeded += m->seeded;
+	}
+	if (!n)
+		return;
+	if (!ret->metrics_learning) {
+		ret->samples = needed;
+		return;
+	}
+	qsort(w->scratch, n, sizeof(*w->scratch), cmp_u64);
+	ret->samples = w->scratch[(n - 1) / 2];        /* the lower median */
 }

@@ -4,7 +4,10 @@
  * rows replayed from the database), extracts per-metric samples
  * (extract.h), and for each metric
  *   - feeds its streaming detector (anomaly.h), created at its first
- *     sample, with the watch's parameters;
+ *     sample, with the watch's parameters, and seeded from the metric's
+ *     stored baseline when there is a ready one (anomaly__seed), so that
+ *     a restarted agent, or one started on a database where `ksight
+ *     baseline learn` ran, judges that metric from its first tick;
  *   - updates its baseline (baseline.h), learnt online with decay, which
  *     may start from one loaded from the database (watch__set_baseline);
  * holds the detections for the correlation window (correlate.h) and then
@@ -36,6 +39,7 @@ struct watch_params {
 	int64_t save_every_ns;          /* baseline snapshots (default 10 min; 0: only watch__finish) */
 	int32_t utc_offset_s;           /* for the hours of the time-of-day profile */
 	uint32_t max_metrics;           /* default 512 */
+	int64_t syscall_slow_ns;        /* slow calls, not counting sleep (default: extract's) */
 };
 
 struct watch_stats {
@@ -49,6 +53,24 @@ struct watch_stats {
 	uint64_t held_dropped;          /* detections past the correlator's capacity */
 	uint64_t ratios_discounted;     /* detections of a ratio that only its denominator explains */
 	uint64_t snapshots;             /* baseline snapshots appended */
+};
+
+/* How far the detectors are from judging anything (watch__learning).  A
+ * detector flags nothing until it has seen `needed` samples (the
+ * probation, 512 at 1 s: 8.5 minutes), unless a stored baseline seeded it.
+ * Metrics start at different times (a disk appears, the first TCP
+ * retransmit), so the progress of the whole is the median metric's:
+ * `samples` is the lower median, over the metrics seen so far, of each
+ * one's samples capped at `needed`.  The slowest metric would make a late
+ * newcomer put the whole agent back to learning; the median moves with
+ * the bulk of them, and metrics_learning counts those still short. */
+struct watch_learning {
+	uint64_t samples;               /* the median metric's, at most needed */
+	uint64_t needed;                /* the probation */
+	uint32_t metrics_learning;      /* metrics seen with fewer than needed */
+	uint32_t metrics_ready;         /* metrics seen with needed or more */
+	uint32_t metrics_seeded;        /* of the metrics seen, started from a stored baseline */
+	int64_t seeded_from_ns;         /* the newest such baseline's last sample; 0: none */
 };
 
 struct watch;
@@ -79,11 +101,23 @@ void watch__tick(struct watch *w, const struct batch *in, struct batch *out, int
 void watch__row(struct watch *w, enum table_id t, const struct batch_value *v);
 void watch__end_tick(struct watch *w, int64_t now_ns, struct batch *out);
 
+/* The wall clock stepped by step_ns (negative: back) before the tick that
+ * comes next.  The detectors keep their own unbroken timeline: row
+ * timestamps and now_ns are taken step_ns earlier from then on (so a step
+ * is neither a rate nor a season change, and a step back does not make
+ * every sample look older than the last), and the anomalies and baselines
+ * rows they write are put back on the wall clock.  Steps add up. */
+void watch__clock_step(struct watch *w, int64_t step_ns);
+
 /* Appends every held detection (without waiting for the window) and a
  * baseline snapshot; for the end of a run. */
 void watch__finish(struct watch *w, int64_t now_ns, struct batch *out);
 
 void watch__stats(const struct watch *w, struct watch_stats *ret);
+
+/* The learning progress (see struct watch_learning); a sort of at most
+ * max_metrics numbers while some metric is still learning. */
+void watch__learning(const struct watch *w, struct watch_learning *ret);
 
 /* Appends one `baselines` row for metric (source 'agent' or 'learn'). */
 void watch_baseline_row(struct batch *b, int64_t ts_ns, const char *metric, const char *source,

@@ -1,31 +1,28 @@
-/* Token authentication for the HTTP server (see auth.h): reading and
- * checking the token file, the constant-time comparison, and the base64
- * decoding that HTTP Basic needs. */
+/* Token authentication for the HTTP server (see auth.h): reading, making
+ * and checking the token file, the constant-time comparison, the base64
+ * decoding that HTTP Basic needs and the cookie the dashboard keeps. */
 #include "auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "../lib/secret.h"
 #include "server.h"
 
 int http_token__read(struct http_token *t, const char *path, char *err)
 {
-	char buf[HTTP_TOKEN_MAX + 2];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[HTTP_TOKEN_MAX + 2], why[HTTP_ERR_MAX - 32];
+	ssize_t n = secret_file__read(path, buf, sizeof(buf), why, sizeof(why));
 
-	if (fd < 0)
-		return http_fail(err, -EINVAL, "http.token_file: cannot read %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n < 0)
-		return http_fail(err, -EINVAL, "http.token_file: cannot read %s: %s", path, strerror(errno));
-	buf[n] = '\0';
+		return http_fail(err, n == -ENOENT ? -ENOENT : -EINVAL, "http.token_file: %s", why);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = '\0';
 	if (n > HTTP_TOKEN_MAX)
@@ -112,4 +109,54 @@ bool http_token__accepts(const struct http_token *t, const char *h)
 		return token_equal(t, colon + 1, (size_t)(decoded + n - colon - 1));
 	}
 	return false;
+}
+
+int http_token__load_or_create(struct http_token *t, const char *path, char *err)
+{
+	unsigned char random[HTTP_TOKEN_GENERATED / 2];
+	char text[HTTP_TOKEN_GENERATED + 2], why[HTTP_ERR_MAX - 32];
+	int rc;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		rc = http_token__read(t, path, err);
+		if (rc != -ENOENT)
+			return rc;
+		if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+			return http_fail(err, -EIO, "cannot make a token: getrandom: %s", strerror(errno));
+		for (size_t i = 0; i < sizeof(random); i++)
+			snprintf(text + 2 * i, 3, "%02x", random[i]);
+		strcat(text, "\n");
+		rc = secret_file__create(path, text, why, sizeof(why));
+		if (rc && rc != -EEXIST)
+			return http_fail(err, rc, "cannot keep the HTTP token: %s (set http.token_file, or give --db "
+					 "a directory this user may write)", why);
+		/* Created, or another agent made it first: read what is there. */
+	}
+	return http_fail(err, -EIO, "cannot keep the HTTP token: %s keeps changing", path);
+}
+
+bool http_token__cookie_accepts(const struct http_token *t, const char *cookies, const char *name)
+{
+	size_t nlen = strlen(name);
+	bool found = false;
+
+	/* "a=1; ksight_token_7777=TOKEN; b=2" */
+	for (const char *c = cookies; c && *c;) {
+		const char *end = strchr(c, ';');
+		size_t len = end ? (size_t)(end - c) : strlen(c);
+
+		while (len && *c == ' ') {
+			c++;
+			len--;
+		}
+		if (len > nlen && !strncmp(c, name, nlen) && c[nlen] == '=')
+			found |= token_equal(t, c + nlen + 1, len - nlen - 1);
+		c = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
+bool http_token__equals(const struct http_token *t, const char *given)
+{
+	return given && token_equal(t, given, strlen(given));
 }

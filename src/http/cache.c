@@ -7,6 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Body bytes held by every thread's cache (atomic). */
+static size_t cached_bytes;
+
+size_t http_cache__bytes(void) { return __atomic_load_n(&cached_bytes, __ATOMIC_RELAXED); }
+
+/* Empties e (its body lives on while a response sends it). */
+static void drop(struct http_cache_entry *e)
+{
+	if (!e->body)
+		return;
+	__atomic_sub_fetch(&cached_bytes, e->body->len, __ATOMIC_RELAXED);
+	http_body__put(e->body);
+	e->body = NULL;
+}
+
+/* This cache's least recently used entry, or NULL when it is empty. */
+static struct http_cache_entry *oldest(struct http_cache *c)
+{
+	struct http_cache_entry *e = NULL;
+
+	for (int i = 0; i < HTTP_CACHE_ENTRIES; i++)
+		if (c->entries[i].body && (!e || c->entries[i].last_use < e->last_use))
+			e = &c->entries[i];
+	return e;
+}
+
 struct http_body *http_body__get(struct http_body *b)
 {
 	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
@@ -31,9 +57,18 @@ void http_cache__used(struct http_cache *c, struct http_cache_entry *e) { e->las
 
 void http_cache__put(struct http_cache *c, const char *key, int64_t version, const char *data, size_t len)
 {
-	struct http_cache_entry *e = http_cache__find(c, key);
+	struct http_cache_entry *e = http_cache__find(c, key), *old;
 	struct http_body *b;
 
+	if (e)
+		drop(e);                 /* key's older answer never outlives this call */
+	if (len > HTTP_CACHE_BYTES_MAX / 4)
+		return;
+	/* Room for len: this thread's oldest answers go first. */
+	while (http_cache__bytes() + len > HTTP_CACHE_BYTES_MAX && (old = oldest(c)))
+		drop(old);
+	if (http_cache__bytes() + len > HTTP_CACHE_BYTES_MAX)
+		return;
 	if (!e) {
 		e = &c->entries[0];
 		for (int i = 1; i < HTTP_CACHE_ENTRIES && e->body; i++)
@@ -48,7 +83,8 @@ void http_cache__put(struct http_cache *c, const char *key, int64_t version, con
 	if (len)
 		memcpy(b->data, data, len);
 	b->data[len] = '\0';
-	http_body__put(e->body);
+	drop(e);
+	__atomic_add_fetch(&cached_bytes, len, __ATOMIC_RELAXED);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->version = version;
 	e->body = b;
@@ -57,8 +93,6 @@ void http_cache__put(struct http_cache *c, const char *key, int64_t version, con
 
 void http_cache__clear(struct http_cache *c)
 {
-	for (int i = 0; i < HTTP_CACHE_ENTRIES; i++) {
-		http_body__put(c->entries[i].body);
-		c->entries[i].body = NULL;
-	}
+	for (int i = 0; i < HTTP_CACHE_ENTRIES; i++)
+		drop(&c->entries[i]);
 }

@@ -2,7 +2,9 @@
  *
  * From the latest snapshot only (no database query): status, version,
  * uptime, kernel, every collector with enabled or disabled and why, its
- * events and drops, and the database's size and write health.  "status"
+ * events and drops, the database's size and write health, and how far the
+ * detectors are from judging ("learning", null when detection is off;
+ * see src/detect/watch.h for what "samples" means).  "status"
  * is "ok", or "degraded" with the reasons when a configured collector is
  * off, events were lost in the last interval, or the database refuses
  * writes.
@@ -37,6 +39,40 @@ static void collector_json(struct json *j, const struct snapshot_collector *c)
 	json_uint(j, c->events_last);
 	json_key(j, "drops_last_interval");
 	json_uint(j, c->drops_last);
+	json_obj_end(j);
+}
+
+static void learning_json(struct json *j, const struct snapshot *s)
+{
+	const struct snapshot_learning *l = &s->learning;
+	char text[160];
+
+	if (!l->enabled) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_key(j, "ready");
+	json_bool(j, l->samples >= l->needed);
+	json_key(j, "samples");
+	json_uint(j, l->samples);
+	json_key(j, "needed");
+	json_uint(j, l->needed);
+	json_key(j, "seconds_left");
+	json_double(j, snapshot_learning_left_s(l, s->interval_ns));
+	json_key(j, "metrics_learning");
+	json_uint(j, l->metrics_learning);
+	json_key(j, "metrics_ready");
+	json_uint(j, l->metrics_ready);
+	json_key(j, "metrics_seeded");
+	json_uint(j, l->metrics_seeded);
+	json_key(j, "seeded_from");
+	if (l->seeded_from_ns)
+		json_double(j, (double)l->seeded_from_ns / 1e9);
+	else
+		json_null(j);
+	json_key(j, "text");
+	json_str(j, snapshot_learning_text(l, s->interval_ns, text, sizeof(text)));
 	json_obj_end(j);
 }
 
@@ -91,6 +127,8 @@ int route_health(struct http_request *r)
 	for (size_t i = 0; i < s->ncollectors; i++)
 		collector_json(&j, &s->collectors[i]);
 	json_arr_end(&j);
+	json_key(&j, "learning");
+	learning_json(&j, s);
 	json_key(&j, "database");
 	json_obj_begin(&j);
 	http_json_database(&j, r);

@@ -130,6 +130,33 @@ static void store_metrics(struct prom *p, const struct snapshot *s)
 	prom_sample(p, "", NULL, (double)s->db_bytes);
 }
 
+/* How far the detectors are from judging (watch.h's struct watch_learning). */
+static void learning_metrics(struct prom *p, const struct snapshot *s)
+{
+	const struct snapshot_learning *l = &s->learning;
+	struct prom_labels lb;
+
+	if (!l->enabled)
+		return;
+	prom_family(p, "ksight_detect_learning_samples", PROM_GAUGE,
+		    "Samples the median metric's detector has seen, at most the probation.");
+	prom_sample_u64(p, "", NULL, l->samples);
+	prom_family(p, "ksight_detect_learning_needed_samples", PROM_GAUGE,
+		    "Samples a detector needs before it flags anything (the probation).");
+	prom_sample_u64(p, "", NULL, l->needed);
+	prom_family(p, "ksight_detect_metrics", PROM_GAUGE,
+		    "Metrics with a detector, by state; seeded ones started from a stored baseline.");
+	prom_labels_init(&lb);
+	prom_label(&lb, "state", "learning");
+	prom_sample_u64(p, "", &lb, l->metrics_learning);
+	prom_labels_init(&lb);
+	prom_label(&lb, "state", "ready");
+	prom_sample_u64(p, "", &lb, l->metrics_ready);
+	prom_labels_init(&lb);
+	prom_label(&lb, "state", "seeded");
+	prom_sample_u64(p, "", &lb, l->metrics_seeded);
+}
+
 void metrics_render(struct prom *p, struct collector *c, const struct batch *b, const struct snapshot *s,
 		    struct metrics_sums *sums)
 {
@@ -152,5 +179,6 @@ void metrics_render(struct prom *p, struct collector *c, const struct batch *b, 
 	metrics_scraped(p, b, sums);
 	collector_metrics(p, s);
 	store_metrics(p, s);
+	learning_metrics(p, s);
 	self_metrics(p, s);
 }

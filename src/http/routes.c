@@ -28,7 +28,7 @@ static const char *const process_params[] = { "pid", "start", "limit", NULL };
 
 const struct route routes[] = {
 	{ "/api/health", route_health, no_params,
-	  "status, version, uptime, kernel, every collector (enabled or why not, events, drops), database size" },
+	  "status, version, uptime, kernel, every collector (enabled or why not, events, drops), database size", true },
 	{ "/api/signals", route_signals, signals_params,
 	  "rows of one table (type=), newest first, limit <= 10000, keyset pagination with before=" },
 	{ "/api/stats", route_stats, window_params,
@@ -44,7 +44,7 @@ const struct route routes[] = {
 	{ "/api/process", route_process, process_params,
 	  "one process's timeline (pid=, start= from /api/processes): exec/exit, slow calls, leak and remediation "
 	  "rows (limit <= 1000), CPU, fault and RSS series" },
-	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick" },
+	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick", true },
 };
 
 const unsigned nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -27,6 +27,8 @@ struct store;
 struct http_server;
 
 #define HTTP_MAX_LIMIT 10000           /* rows per /api/signals page */
+#define HTTP_COOKIE_MAX 640
+#define HTTP_BODY_MAX (2 << 20)        /* an answer of rows stops past this many bytes (truncated) */
 #define HTTP_QUERY_TIME_NS 2000000000LL   /* a request's database time budget */
 
 struct http_request {
@@ -40,9 +42,12 @@ struct http_request {
 	const char *content_type;       /* default application/json */
 	const void *data;               /* instead of body: bytes owned elsewhere ... */
 	size_t data_len;
+	size_t answer_bytes;            /* set by the server: the body it sent (the client's time budget) */
 	struct snapshot *data_owner;    /* ... kept alive by this reference, or static when NULL */
 	bool cacheable;                 /* the body depends only on the parameters and the data */
 	bool no_store;                  /* Cache-Control: no-store (default for the API) */
+	const char *location;           /* Location header (a redirect), or NULL */
+	char set_cookie[HTTP_COOKIE_MAX];  /* Set-Cookie header, "" for none */
 };
 
 typedef int (*http_handler)(struct http_request *r);
@@ -52,6 +57,7 @@ struct route {
 	http_handler fn;
 	const char *const *params;      /* accepted query parameters, NULL-terminated */
 	const char *summary;
+	bool open;                      /* aggregates only: no token needed when the agent made its own */
 };
 
 /* The route for path, or NULL (static assets are looked up separately). */
@@ -120,6 +126,8 @@ int route_asset(struct http_request *r);           /* routes.c: the dashboard */
 /* ---- what handlers ask the server (server.c) ---- */
 const char *http_server__address(const struct http_server *s);
 bool http_server__has_token(const struct http_server *s);
+/* How requests are authenticated, in words (for /api/diagnostics). */
+const char *http_server__auth(const struct http_server *s);
 const struct config *http_server__config(const struct http_server *s);
 struct http_counters {
 	uint64_t requests;              /* answered */

@@ -10,10 +10,12 @@
  */
 #include <string.h>
 
+#include "../config/config.h"
 #include "../lib/buf.h"
 #include "../lib/clock.h"
 #include "../store/store.h"
 #include "routes.h"
+#include "server.h"
 
 #define POINTS_MAX 5000
 #define RANGE_MAX (7 * 24 * 3600 * NSEC_PER_SEC)
@@ -21,7 +23,8 @@
 
 struct series {
 	const char *name;
-	const char *sql;                  /* ?1 since, ?2 until, ?3 step (ns); column 0 is the bucket */
+	const char *sql;                  /* ?1 since, ?2 until, ?3 step (ns), ?4 the slow-syscall threshold;
+	                                     column 0 is the bucket */
 	const char *const cols[COLS_MAX]; /* names of the value columns */
 	bool zero_fill;                   /* missing buckets are 0 (counts), else absent (levels) */
 };
@@ -63,8 +66,10 @@ static const struct series series[] = {
 	  "SELECT " B " b, avg(runq_p50_us), avg(runq_p95_us), max(runq_p99_us), max(runq_max_us) FROM sched_events" W
 	  " GROUP BY b ORDER BY b",
 	  { "p50_us", "p95_us", "p99_us", "max_us" }, false },
+	/* slow: the time not spent asleep by choice is at least ?4 (see stats.c) */
 	{ "slow_syscalls",
-	  "SELECT " B " b, count(*) * 1e9 / ?3 FROM syscall_events" W " GROUP BY b ORDER BY b",
+	  "SELECT " B " b, count(*) * 1e9 / ?3 FROM syscall_events" W " AND latency_ns - coalesce(sleep_ns, 0) >= ?4"
+	  " GROUP BY b ORDER BY b",
 	  { "per_s" }, true },
 	{ "faults",
 	  "SELECT " B " b, sum(pgfault) * 1e3 / sum(interval_ms), sum(pgmajfault) * 1e3 / sum(interval_ms) "
@@ -104,6 +109,7 @@ static int one_series(struct http_request *r, struct store *store, struct json *
 	store_stmt__bind_int(st, 1, since);
 	store_stmt__bind_int(st, 2, until);
 	store_stmt__bind_int(st, 3, step);
+	store_stmt__bind_int(st, 4, (int64_t)http_server__config(r->server)->syscall_slow_ns);   /* if used */
 	while ((rc = store_stmt__step(st, err)) == 1) {
 		struct point pt = { .t = store_stmt__int(st, 0) };
 

@@ -48,6 +48,14 @@ struct snapshots *http_server__snapshots(struct http_server *s);
 /* "127.0.0.1:7777": where it listens (the real port when 0 was asked). */
 const char *http_server__address(const struct http_server *s);
 
+/* The token the agent made itself (for the address it prints once:
+ * http://ADDRESS/?token=TOKEN), or NULL when the token came from
+ * http.token_file (the user has it).  Valid while s is. */
+const char *http_server__own_token(const struct http_server *s);
+
+/* The file the token is kept in ("" when only in memory). */
+const char *http_server__token_path(const struct http_server *s);
+
 /* Stops serving (waits for requests in progress), closes every connection
  * and frees s; NULL is fine.  Returns NULL. */
 struct http_server *http_server__stop(struct http_server *s);

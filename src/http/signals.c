@@ -5,7 +5,9 @@
  * names reach the SQL text.  Pages are keyset pages: "next" is the
  * (timestamp, rowid) of the last row, which the next request passes as
  * before=, so page N costs what page 1 costs (the timestamp index already
- * orders by rowid within one timestamp).
+ * orders by rowid within one timestamp).  An answer stops at
+ * HTTP_BODY_MAX bytes ("truncated": true, "next" where it stopped), so
+ * 10,000 rows of long command lines cannot make one answer tens of MiB.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -42,7 +44,7 @@ int route_signals(struct http_request *r)
 	const char *type = http_param(r, "type"), *before = http_param(r, "before");
 	const struct table *t = type ? schema_find(type) : NULL;
 	int64_t since, until, limit, cursor_ts = INT64_MAX, cursor_rowid = INT64_MAX, n = 0, last_ts = 0, last_rowid = 0;
-	bool relative = false;
+	bool relative = false, truncated = false;
 	struct store_stmt *st;
 	struct store *store;
 	struct buf sql = BUF_INIT;
@@ -100,6 +102,10 @@ int route_signals(struct http_request *r)
 		last_rowid = store_stmt__int(st, 0);
 		last_ts = store_stmt__int(st, 1);
 		n++;
+		if (r->body.len >= HTTP_BODY_MAX && n < limit) {
+			truncated = true;
+			break;
+		}
 	}
 	store_stmt__done(st);
 	if (rc < 0)
@@ -109,8 +115,10 @@ int route_signals(struct http_request *r)
 	json_int(&j, n);
 	json_key(&j, "limit");
 	json_int(&j, limit);
+	json_key(&j, "truncated");
+	json_bool(&j, truncated);
 	json_key(&j, "next");
-	if (n == limit) {
+	if (n == limit || truncated) {
 		char cursor[48];
 
 		snprintf(cursor, sizeof(cursor), "%" PRId64 ",%" PRId64, last_ts, last_rowid);

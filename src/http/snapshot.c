@@ -2,10 +2,12 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../collect/collector.h"
 #include "../config/config.h"
@@ -25,6 +27,7 @@ struct snapshots {
 	struct metrics_sums sums;
 	snapshot_extra_fn extra;
 	void *extra_ctx;
+	struct snapshot_learning learning;
 	/* set once before the server starts, then read-only */
 	snapshot_status_fn remediation;
 	void *remediation_ctx;
@@ -128,6 +131,7 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 	s->started_ns = collector__started_ns(c);
 	s->interval_ns = sn->cfg->interval_ns;
 	fill_collectors(sn, s, c, b != NULL);
+	s->learning = sn->learning;
 	if (sn->writer)
 		writer__stats(sn->writer, &s->store);
 	s->db_bytes = store__file_bytes(sn->cfg->db_path);
@@ -145,6 +149,54 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 	sn->cur = s;
 	pthread_mutex_unlock(&sn->lock);
 	snapshot__put(old);
+}
+
+void snapshots__set_learning(struct snapshots *sn, const struct snapshot_learning *l)
+{
+	sn->learning = *l;
+}
+
+double snapshot_learning_left_s(const struct snapshot_learning *l, int64_t interval_ns)
+{
+	if (!l->enabled || l->samples >= l->needed)
+		return 0;
+	return (double)(l->needed - l->samples) * (double)interval_ns / 1e9;
+}
+
+char *snapshot_learning_text(const struct snapshot_learning *l, int64_t interval_ns, char *buf, size_t size)
+{
+	double left = snapshot_learning_left_s(l, interval_ns);
+	char when[64] = "";
+	size_t len;
+
+	if (!l->enabled) {
+		snprintf(buf, size, "detection is off");
+		return buf;
+	}
+	if (l->samples < l->needed) {
+		if (left >= 90)
+			snprintf(when, sizeof(when), "about %.0f minutes left", ceil(left / 60));
+		else
+			snprintf(when, sizeof(when), "%s", left >= 1 ? "about a minute left" : "under a second left");
+		snprintf(buf, size, "learning: %llu of %llu samples (%s)", (unsigned long long)l->samples,
+			 (unsigned long long)l->needed, when);
+		return buf;
+	}
+	if (l->seeded_from_ns) {
+		time_t t = (time_t)(l->seeded_from_ns / 1000000000);
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		snprintf(buf, size, "ready (seeded from the stored baseline of %s)", when);
+	} else {
+		snprintf(buf, size, "ready");
+	}
+	len = strlen(buf);
+	if (l->metrics_learning && len < size)
+		snprintf(buf + len, size - len, "; %u metric%s still learning", l->metrics_learning,
+			 l->metrics_learning == 1 ? "" : "s");
+	return buf;
 }
 
 struct snapshot *snapshots__get(struct snapshots *sn)

@@ -43,6 +43,15 @@ struct snapshot_collector {
 	uint64_t map_bytes;            /* tracers: kernel memory of their maps */
 };
 
+/* The detectors' learning progress (the agent copies watch__learning's
+ * figures here each tick; see src/detect/watch.h for what they mean). */
+struct snapshot_learning {
+	bool enabled;                  /* detection runs */
+	uint64_t samples, needed;      /* the median metric's samples, the probation */
+	uint32_t metrics_learning, metrics_ready, metrics_seeded;
+	int64_t seeded_from_ns;        /* newest stored baseline a detector started from; 0: none */
+};
+
 struct snapshot {
 	int refs;                      /* atomic */
 	uint64_t generation;           /* 0 before the first tick, then the tick count */
@@ -56,6 +65,7 @@ struct snapshot {
 	char *metrics;                 /* the /metrics text (Prometheus 0.0.4) */
 	size_t metrics_len;
 	double render_ms;              /* time the collector thread spent building this */
+	struct snapshot_learning learning;
 };
 
 struct snapshots;
@@ -77,6 +87,19 @@ typedef void (*snapshot_status_fn)(void *ctx, struct json *j);
 void snapshots__set_remediation(struct snapshots *sn, snapshot_status_fn fn, void *ctx);
 /* Writes it into j; false when no remediation agent runs. */
 bool snapshots__remediation(struct snapshots *sn, struct json *j);
+
+/* Collector thread: the learning progress every later snapshot shows
+ * (until the next call); call it before snapshots__publish. */
+void snapshots__set_learning(struct snapshots *sn, const struct snapshot_learning *l);
+
+/* The one line a person reads about l, for a snapshot taken every
+ * interval_ns: "learning: 212 of 512 samples (about 5 minutes left)",
+ * "ready (seeded from the stored baseline of 2026-12-04 05:12 UTC)",
+ * "ready; 3 metrics still learning", or "detection is off".  Returns buf. */
+char *snapshot_learning_text(const struct snapshot_learning *l, int64_t interval_ns, char *buf, size_t size);
+
+/* Seconds until the median metric is ready, at one sample per interval_ns. */
+double snapshot_learning_left_s(const struct snapshot_learning *l, int64_t interval_ns);
 
 /* Collector thread, once per tick, after collection: builds and publishes
  * the snapshot of c; b is the tick's batch (its scraped rows become gauges;

@@ -1,7 +1,8 @@
 /* GET /api/stats[?window=5m | since=&until=]: what happened over a window.
  *
  * Rows and rows per second of every table, then summaries: syscalls by time
- * spent and the slow calls, block I/O latency per disk, page faults and the
+ * spent, the slow calls (ranked by the time they did not spend asleep by
+ * choice) and the calls that were only waiting, block I/O latency per disk, page faults and the
  * processes that took most, run-queue latency, TCP retransmits, process
  * events.  The stored rows hold percentiles per interval, which cannot be
  * merged exactly: a window's p50/p95/p99 are the per-interval values
@@ -12,11 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../config/config.h"
 #include "../lib/buf.h"
 #include "../lib/clock.h"
 #include "../store/schema.h"
 #include "../store/store.h"
 #include "routes.h"
+#include "server.h"
 
 #define WINDOW_MAX (7 * 24 * 3600 * NSEC_PER_SEC)
 
@@ -29,6 +32,9 @@ struct section {
 
 #define W " WHERE timestamp >= ?1 AND timestamp <= ?2"
 #define WEIGHTED(p, n) "sum(" p " * " n ") / sum(" n ")"
+/* A slow call's time that was not spent asleep by choice (rows from before
+ * the split count whole). */
+#define INVOLUNTARY "(latency_ns - coalesce(sleep_ns, 0))"
 
 static const struct section sections[] = {
 	{ "syscalls_by_time", false,
@@ -36,14 +42,25 @@ static const struct section sections[] = {
 	  "max(max_ns) / 1e3, sum(total_ns) / 1e9 FROM syscall_stats" W
 	  " GROUP BY syscall_name ORDER BY sum(total_ns) DESC LIMIT 10",
 	  { "syscall", "calls", "errors", "avg_us", "worst_interval_p99_us", "max_us", "total_s" } },
+	/* Slow calls rank by the time they did not choose: on the CPU,
+	 * waiting for it, blocked (latency less sleep_ns; ?3 is
+	 * tracers.syscall.slow_threshold).  A read waiting for input is not
+	 * slow: it is listed under waiting_syscalls. */
 	{ "slow_syscalls", false,
-	  "SELECT syscall_name, count(*), max(latency_ns) / 1e6, avg(latency_ns) / 1e6 FROM syscall_events" W
-	  " GROUP BY syscall_name ORDER BY count(*) DESC LIMIT 10",
-	  { "syscall", "slow_calls", "max_ms", "avg_ms" } },
+	  "SELECT syscall_name, count(*), max(" INVOLUNTARY ") / 1e6, avg(" INVOLUNTARY ") / 1e6, "
+	  "max(latency_ns) / 1e6, sum(oncpu_ns) / 1e6, sum(runq_ns) / 1e6, sum(blocked_ns) / 1e6 FROM syscall_events" W
+	  " AND " INVOLUNTARY " >= ?3 GROUP BY syscall_name ORDER BY sum(" INVOLUNTARY ") DESC LIMIT 10",
+	  { "syscall", "slow_calls", "max_ms", "avg_ms", "max_latency_ms", "oncpu_ms", "runq_ms", "blocked_ms" } },
 	{ "slowest_calls", false,
-	  "SELECT timestamp, pid, comm, syscall_name, latency_ns / 1e6, ret FROM syscall_events" W
-	  " ORDER BY latency_ns DESC LIMIT 10",
-	  { "timestamp", "pid", "comm", "syscall", "latency_ms", "ret" } },
+	  "SELECT timestamp, pid, comm, syscall_name, " INVOLUNTARY " / 1e6, latency_ns / 1e6, oncpu_ns / 1e6, "
+	  "runq_ns / 1e6, blocked_ns / 1e6, sleep_ns / 1e6, ret FROM syscall_events" W " AND " INVOLUNTARY " >= ?3"
+	  " ORDER BY " INVOLUNTARY " DESC LIMIT 10",
+	  { "timestamp", "pid", "comm", "syscall", "involuntary_ms", "latency_ms", "oncpu_ms", "runq_ms", "blocked_ms",
+	    "sleep_ms", "ret" } },
+	{ "waiting_syscalls", false,
+	  "SELECT syscall_name, count(*), max(latency_ns) / 1e6, sum(sleep_ns) / 1e9 FROM syscall_events" W
+	  " AND " INVOLUNTARY " < ?3 GROUP BY syscall_name ORDER BY count(*) DESC LIMIT 10",
+	  { "syscall", "calls", "max_ms", "asleep_s" } },
 	{ "io", false,
 	  "SELECT device, sum(read_count), sum(read_bytes), " WEIGHTED("read_p50_us", "read_count") ", "
 	  WEIGHTED("read_p95_us", "read_count") ", " WEIGHTED("read_p99_us", "read_count") ", max(read_p99_us), "
@@ -90,6 +107,7 @@ static int run_section(struct http_request *r, struct store *store, struct json 
 		return http_store_error(r, rc, err);
 	store_stmt__bind_int(st, 1, since);
 	store_stmt__bind_int(st, 2, until);
+	store_stmt__bind_int(st, 3, (int64_t)http_server__config(r->server)->syscall_slow_ns);
 	ncols = store_stmt__columns(st);
 	json_key(j, s->key);
 	if (!s->single)

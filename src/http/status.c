@@ -9,7 +9,10 @@
  * diagnostics: what someone debugging the agent asks for first: recent
  * warnings and errors (log_recent), collectors that are off, degraded,
  * failing or losing events, the store's health, the HTTP server's counters,
- * and the configuration in use.
+ * the configuration in use, and, for why the host is slow, the slowest
+ * syscalls of the last 5 minutes ranked by the time they did not choose (on
+ * the CPU, waiting for it, blocked; a read waiting for input is only
+ * counted as waiting).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 
 #include "../config/config.h"
 #include "../lib/buf.h"
+#include "../lib/clock.h"
 #include "../lib/log.h"
 #include "../store/schema.h"
 #include "../store/store.h"
@@ -30,6 +34,8 @@
 #define SUSPECTS_MAX 50
 #define SUSPECT_ROWS 2000
 #define ANOMALIES_MAX 20
+#define SLOW_CALLS_MAX 10
+#define SLOW_WINDOW_NS (300 * NSEC_PER_SEC)
 
 static int column_of(const struct table *t, const char *name)
 {
@@ -211,6 +217,64 @@ static void collector_errors(struct json *j, const struct snapshot *s)
 	json_arr_end(j);
 }
 
+/* "slow_syscalls": the slowest calls of the last SLOW_WINDOW_NS whose time
+ * not asleep by choice (latency_ns - sleep_ns; rows from before the split
+ * count whole) reaches the slow threshold, with their split, and how many
+ * recorded calls were only waiting. */
+static int slow_syscalls(struct http_request *r, struct store *store, struct json *j, const struct config *cfg)
+{
+	static const char *const names[] = { "timestamp", "pid", "comm", "syscall", "involuntary_ms", "latency_ms",
+					      "oncpu_ms", "runq_ms", "blocked_ms", "sleep_ms", "ret" };
+	static const char *const sql[2] = {
+		"SELECT timestamp, pid, comm, syscall_name, (latency_ns - coalesce(sleep_ns, 0)) / 1e6, latency_ns / 1e6, "
+		"oncpu_ns / 1e6, runq_ns / 1e6, blocked_ns / 1e6, sleep_ns / 1e6, ret FROM syscall_events "
+		"WHERE timestamp >= ?1 AND latency_ns - coalesce(sleep_ns, 0) >= ?2 "
+		"ORDER BY latency_ns - coalesce(sleep_ns, 0) DESC LIMIT ?3",
+		"SELECT count(*) FROM syscall_events WHERE timestamp >= ?1 AND latency_ns - coalesce(sleep_ns, 0) < ?2",
+	};
+	char err[STORE_ERR_MAX];
+	struct store_stmt *st;
+	struct batch_value v;
+	int rc;
+
+	json_key(j, "slow_syscalls");
+	json_obj_begin(j);
+	json_key(j, "window_s");
+	json_int(j, SLOW_WINDOW_NS / NSEC_PER_SEC);
+	json_key(j, "threshold_ms");
+	json_double(j, (double)cfg->syscall_slow_ns / 1e6);
+	for (int q = 0; q < 2; q++) {
+		if ((rc = store__prepare(store, sql[q], &st, err)))
+			return http_store_error(r, rc, err);
+		store_stmt__bind_int(st, 1, r->now_ns - SLOW_WINDOW_NS);
+		store_stmt__bind_int(st, 2, (int64_t)cfg->syscall_slow_ns);
+		store_stmt__bind_int(st, 3, SLOW_CALLS_MAX);
+		json_key(j, q ? "waiting_calls" : "slowest");
+		if (!q)
+			json_arr_begin(j);
+		while ((rc = store_stmt__step(st, err)) == 1) {
+			if (q) {
+				json_int(j, store_stmt__int(st, 0));
+				continue;
+			}
+			json_obj_begin(j);
+			for (int c = 0; c < (int)(sizeof(names) / sizeof(names[0])); c++) {
+				store_stmt__value(st, c, &v);
+				json_key(j, names[c]);
+				http_json_value(j, &v);
+			}
+			json_obj_end(j);
+		}
+		store_stmt__done(st);
+		if (rc < 0)
+			return http_store_error(r, rc, err);
+		if (!q)
+			json_arr_end(j);
+	}
+	json_obj_end(j);
+	return 0;
+}
+
 int route_diagnostics(struct http_request *r)
 {
 	const struct snapshot *s = r->snap;
@@ -219,11 +283,15 @@ int route_diagnostics(struct http_request *r)
 	size_t n = log_recent(recent, 64);
 	struct http_counters hc;
 	struct utsname u;
+	struct store *store;
 	struct json j;
 	struct stat st;
+	int status;
 
 	if (!s)
 		return http_error(r, 503, NULL, "the agent is starting: no tick yet");
+	if (!(store = http_store(r)))
+		return 503;
 	http_server__counters(r->server, &hc);
 	uname(&u);
 	http_json(r, &j);
@@ -259,7 +327,7 @@ int route_diagnostics(struct http_request *r)
 	json_key(&j, "listen");
 	json_str(&j, http_server__address(r->server));
 	json_key(&j, "auth");
-	json_str(&j, http_server__has_token(r->server) ? "bearer token" : "none (loopback only)");
+	json_str(&j, http_server__auth(r->server));
 	json_key(&j, "connections");
 	json_uint(&j, hc.connections);
 	json_key(&j, "max_connections");
@@ -294,6 +362,8 @@ int route_diagnostics(struct http_request *r)
 	json_str(&j, cfg->path);
 	config__each(cfg, config_pair, &j);
 	json_obj_end(&j);
+	if ((status = slow_syscalls(r, store, &j, cfg)))
+		return status;
 	json_obj_end(&j);
 	return 200;
 }

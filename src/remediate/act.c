@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -77,35 +78,74 @@ static void cgroup_dir(const char *file, char *out, size_t size)
 		*slash = '\0';
 }
 
-/* A cgroup-wide action must not reach a process the rule may not touch. */
-static int cgroup_allowed(const struct act_env *env, const struct rule *r, const char *file, char *why)
+/* Checks every process listed in dir/cgroup.procs and in every cgroup
+ * below dir (a limit on a cgroup applies to its children too), reading
+ * each list whole.  depth bounds the recursion.  0, or -EPERM (or the
+ * error) with why. */
+static int cgroup_tree_allowed(const struct act_env *env, const struct rule *r, const char *dir, int depth,
+			       char *why)
 {
-	char dir[512], path[600], text[65536], *line, *save = NULL;
+	char path[PATH_MAX];
+	char *line = NULL;
+	size_t cap = 0;
+	struct dirent *d;
+	DIR *sub;
 	FILE *f;
-	size_t n;
+	int rc = 0;
 
-	cgroup_dir(file, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (depth > 64)
+		return say(why, -ELOOP, "%s: cgroups nested too deep to check", dir);
+	if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= sizeof(path))
+		return say(why, -ENAMETOOLONG, "%s: path too long to check", dir);
 	f = fopen(path, "r");
 	if (!f)
 		return say(why, -errno, "cannot read %s: %s", path, strerror(errno));
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	while (!rc && getline(&line, &cap, f) > 0) {
 		pid_t other = (pid_t)atoi(line);
 		struct pid_info info;
 
 		if (other <= 0 || pid_info_read(env->root, other, &info))
 			continue;
 		if (other == 1 || other == getpid() || other == getppid() || info.kthread)
-			return say(why, -EPERM, "%s also holds pid %d (%s), which is never a target", dir, (int)other,
-				   info.comm);
-		if (!rule_matches(r, info.comm, pid_info_cgroup(&info), info.uid))
-			return say(why, -EPERM, "%s also holds pid %d (%s), which the rule does not match", dir,
-				   (int)other, info.comm);
+			rc = say(why, -EPERM, "%s also holds pid %d (%s), which is never a target", dir, (int)other,
+				 info.comm);
+		else if (!rule_matches(r, info.comm, pid_info_cgroup(&info), info.uid))
+			rc = say(why, -EPERM, "%s also holds pid %d (%s), which the rule does not match", dir,
+				 (int)other, info.comm);
 	}
-	return 0;
+	free(line);
+	fclose(f);
+	if (rc || !(sub = opendir(dir)))
+		return rc;
+	while (!rc && (d = readdir(sub))) {
+		if (d->d_type != DT_DIR || d->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) >= sizeof(path))
+			rc = say(why, -ENAMETOOLONG, "%s/%s: path too long to check", dir, d->d_name);
+		else
+			rc = cgroup_tree_allowed(env, r, path, depth + 1, why);
+	}
+	closedir(sub);
+	return rc;
+}
+
+/* A cgroup-wide action must not reach a process the rule may not touch:
+ * not in the cgroup of file, nor in any cgroup below it. */
+static int cgroup_allowed(const struct act_env *env, const struct rule *r, const char *file, char *why)
+{
+	char dir[PATH_MAX];
+
+	cgroup_dir(file, dir, sizeof(dir));
+	return cgroup_tree_allowed(env, r, dir, 0, why);
+}
+
+/* Whether file is the v1 cpu.shares (1024 per weight 100), by its name,
+ * not by a search of the whole path (a cgroup may be named "cpu.shares"). */
+static bool is_cpu_shares(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+
+	return !strcmp(slash ? slash + 1 : file, "cpu.shares");
 }
 
 /* The cgroup's memory in use: the default memory.high keeps it where it is. */
@@ -126,30 +166,53 @@ static uint64_t cgroup_memory(const char *file)
 	return strtoull(text, NULL, 10);
 }
 
-/* Calls fn(tid) for every thread of pid; returns the first error. */
-static int for_threads(const struct act_env *env, pid_t pid, int (*fn)(pid_t tid, void *ctx), void *ctx)
+/* Calls fn(tid) for every thread of the process held by pidfd (pid is its
+ * number); returns the first error.  The task directory is opened first
+ * and the process checked alive after: a directory of a pid that was
+ * reused meanwhile would list someone else's threads.  Each thread's
+ * directory is held while fn runs, and a thread that has exited by then
+ * is skipped (its tid could be reused; fn is never called on a number
+ * the held process no longer owns when it was listed and opened). */
+static int for_threads(const struct act_env *env, pid_t pid, int pidfd, int (*fn)(pid_t tid, void *ctx),
+		       void *ctx)
 {
-	char path[128];
+	char path[128], full[512];
 	struct dirent *d;
 	DIR *dir;
-	int rc = 0, n = 0;
+	int rc = 0, n = 0, taskfd;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	{
-		char full[512];
-
-		procfs_path(env->root, path, full, sizeof(full));
-		dir = opendir(full);
-	}
-	if (!dir)
+	procfs_path(env->root, path, full, sizeof(full));
+	taskfd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (taskfd < 0)
 		return -errno;
+	if (pidfd >= 0 && !act__alive(pidfd)) {
+		close(taskfd);
+		return -ESRCH;
+	}
+	dir = fdopendir(taskfd);
+	if (!dir) {
+		rc = -errno;
+		close(taskfd);
+		return rc;
+	}
 	while ((d = readdir(dir))) {
 		pid_t tid = (pid_t)atoi(d->d_name);
-		int r;
+		int r, tfd;
 
 		if (tid <= 0)
 			continue;
+		/* An open task directory answers ENOENT/ESRCH once its thread
+		 * has exited: checked just before fn, the tid is still ours. */
+		tfd = openat(taskfd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (tfd < 0)
+			continue;
+		if (faccessat(tfd, "stat", R_OK, 0)) {
+			close(tfd);
+			continue;
+		}
 		r = fn(tid, ctx);
+		close(tfd);
 		if (r && !rc && r != -ESRCH)
 			rc = r;
 		n++;
@@ -236,7 +299,7 @@ int act__execute(const struct act_env *env, const struct rule *r, pid_t pid, int
 		if (errno)
 			return say(result, -errno, "getpriority(%d): %s", (int)pid, strerror(errno));
 		prio = r->nice;
-		rc = for_threads(env, pid, set_nice, &prio);
+		rc = for_threads(env, pid, pidfd, set_nice, &prio);
 		if (rc)
 			return say(result, rc, "renice %d failed: %s", (int)pid, strerror(-rc));
 		undo->valid = true;
@@ -247,7 +310,7 @@ int act__execute(const struct act_env *env, const struct rule *r, pid_t pid, int
 		if (undo->old_ioprio < 0)
 			return say(result, -errno, "ioprio_get(%d): %s", (int)pid, strerror(errno));
 		prio = IOPRIO_PRIO_VALUE(r->ioprio_class, r->ioprio_level);
-		rc = for_threads(env, pid, set_ioprio, &prio);
+		rc = for_threads(env, pid, pidfd, set_ioprio, &prio);
 		if (rc)
 			return say(result, rc, "ionice %d failed: %s", (int)pid, strerror(-rc));
 		undo->valid = true;
@@ -277,7 +340,7 @@ int act__execute(const struct act_env *env, const struct rule *r, pid_t pid, int
 		read_small(undo->file, undo->old_value, sizeof(undo->old_value));
 		/* cpu.shares is 1024 for weight 100 */
 		snprintf(value, sizeof(value), "%llu",
-			 (unsigned long long)(strstr(undo->file, "cpu.shares") ? r->cpu_weight * 1024 / 100 : r->cpu_weight));
+			 (unsigned long long)(is_cpu_shares(undo->file) ? r->cpu_weight * 1024 / 100 : r->cpu_weight));
 		if ((rc = write_small(undo->file, value)))
 			return say(result, rc, "writing %s: %s", undo->file, strerror(-rc));
 		undo->valid = true;
@@ -314,12 +377,12 @@ int act__undo(const struct act_undo *undo, int pidfd, char *result)
 	switch (undo->kind) {
 	case ACTION_RENICE:
 		prio = undo->old_nice;
-		rc = for_threads(&env, undo->pid, set_nice, &prio);
+		rc = for_threads(&env, undo->pid, pidfd, set_nice, &prio);
 		return rc ? say(result, rc, "restoring nice: %s", strerror(-rc))
 			  : say(result, 0, "nice restored to %d", undo->old_nice);
 	case ACTION_IONICE:
 		prio = undo->old_ioprio;
-		rc = for_threads(&env, undo->pid, set_ioprio, &prio);
+		rc = for_threads(&env, undo->pid, pidfd, set_ioprio, &prio);
 		return rc ? say(result, rc, "restoring I/O priority: %s", strerror(-rc))
 			  : say(result, 0, "I/O priority restored");
 	case ACTION_MEMORY_HIGH:

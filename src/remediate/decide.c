@@ -52,29 +52,30 @@ static bool trigger_holds(const struct rule *r, const struct finding *f)
 	}
 }
 
-static struct cooldown *cooldown_of(struct engine *e, const struct rule *r, pid_t pid)
+static struct cooldown *cooldown_of(struct engine *e, const char *rule, pid_t pid)
 {
 	for (size_t i = 0; i < e->ncooldowns; i++)
-		if (e->cooldowns[i].rule == r && e->cooldowns[i].pid == pid)
+		if (e->cooldowns[i].pid == pid && !strcmp(e->cooldowns[i].rule, rule))
 			return &e->cooldowns[i];
 	return NULL;
 }
 
 static bool cooling(struct engine *e, const struct rule *r, pid_t pid, int64_t now)
 {
-	struct cooldown *c = cooldown_of(e, r, pid);
+	struct cooldown *c = cooldown_of(e, r->name, pid);
 
 	return c && c->until_ns > now;
 }
 
-static void start_cooldown(struct engine *e, const struct rule *r, pid_t pid, int64_t now)
+void engine_cooldown_set(struct engine *e, const char *rule, pid_t pid, int64_t until_ns)
 {
-	struct cooldown *c = cooldown_of(e, r, pid);
+	struct cooldown *c = cooldown_of(e, rule, pid);
 
 	if (!c) {
 		/* An expired slot, else a new one, else the one that expires
 		 * first (the table is large; that one is nearly done). */
 		size_t slot = COOLDOWNS_MAX;
+		int64_t now = e->world.now_ns;
 
 		for (size_t i = 0; i < e->ncooldowns && slot == COOLDOWNS_MAX; i++)
 			if (e->cooldowns[i].until_ns <= now)
@@ -89,7 +90,14 @@ static void start_cooldown(struct engine *e, const struct rule *r, pid_t pid, in
 		}
 		c = &e->cooldowns[slot];
 	}
-	*c = (struct cooldown){ r, pid, now + r->cooldown_ns };
+	snprintf(c->rule, sizeof(c->rule), "%s", rule);
+	c->pid = pid;
+	c->until_ns = until_ns;
+}
+
+static void start_cooldown(struct engine *e, const struct rule *r, pid_t pid, int64_t now)
+{
+	engine_cooldown_set(e, r->name, pid, now + r->cooldown_ns);
 }
 
 static size_t executed_last_hour(struct engine *e, int64_t now)
@@ -101,7 +109,7 @@ static size_t executed_last_hour(struct engine *e, int64_t now)
 	return n;
 }
 
-static void count_execution(struct engine *e, int64_t now)
+void engine_budget_count(struct engine *e, int64_t now)
 {
 	if (e->nexecuted == BUDGET_MAX) {
 		e->executed_head = (e->executed_head + 1) % BUDGET_MAX;
@@ -165,7 +173,7 @@ static void execute(struct engine *e, struct collector *c, struct batch **b, int
 		engine_webhook(e, "notify", r->name, "notify", d->pid, d->f->sentence);
 	}
 	if (r->action != ACTION_NOTIFY)
-		count_execution(e, now);
+		engine_budget_count(e, now);
 	engine_action_row(e, *b, now, d->id, rc ? "failed" : "done", r, d->f->kind, d->pid, d->comm, d->cgroup, NULL,
 			  NULL, NULL, result, NULL);
 	if (rc) {
@@ -307,12 +315,18 @@ int engine_decide(struct engine *e, struct collector *c, struct batch **b, int64
 				struct decision d = { .rule = r, .f = f, .pid = targets[ti], .pidfd = -1 };
 				struct pid_info info = { 0 };
 
-				if (!target_ok(e, r, f, &d, &info) || cooling(e, r, d.pid, now))
-					continue;
-				/* Hold the process from here on: a pid reused later is
-				 * never signalled or renicenced by mistake. */
+				/* Hold the process first, then read /proc, then check it
+				 * is still alive: what was read is then the held
+				 * process's, never a successor's that took its pid
+				 * between the read and the open (issue 13). */
 				if (e->mode == MODE_ACT && (d.pidfd = act__pidfd(d.pid)) < 0)
 					continue;
+				if (!target_ok(e, r, f, &d, &info) || (d.pidfd >= 0 && !act__alive(d.pidfd)) ||
+				    cooling(e, r, d.pid, now)) {
+					if (d.pidfd >= 0)
+						close(d.pidfd);
+					continue;
+				}
 				start_cooldown(e, r, d.pid, now);
 				decisions++;
 				decision(e, c, b, now, &d, &info, execute_ns);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../collect/collector.h"
@@ -127,6 +128,102 @@ void engine__tick(struct engine *e, struct collector *c, struct batch *b, int64_
 
 struct world *engine__world(struct engine *e) { return &e->world; }
 
+/* The initial pid namespace's inode (PROC_PID_INIT_INO, fixed by the kernel). */
+#define PID_NS_INIT_INO 0xEFFFFFFCu
+
+/* 0 when this process and the /proc it reads are in the initial pid
+ * namespace, else -EPERM with err saying why act mode is refused: the
+ * tracers report the kernel's (initial namespace's) pids, and acting on
+ * those numbers inside another namespace would hit other processes. */
+static int initial_pid_namespace(char *err, size_t errlen)
+{
+	struct stat st;
+	char self[32];
+	ssize_t n;
+
+	if (stat("/proc/self/ns/pid", &st)) {
+		snprintf(err, errlen, "act mode is refused: cannot tell which pid namespace this is (/proc/self/ns/pid: "
+			 "%s)", strerror(errno));
+		return -EPERM;
+	}
+	if (st.st_ino != PID_NS_INIT_INO) {
+		snprintf(err, errlen, "act mode is refused in a pid namespace other than the host's (a container): "
+			 "the tracers see host pids, so an action could hit another process; run the agent on the host "
+			 "(or with --pid=host), or use --mode recommend");
+		return -EPERM;
+	}
+	n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n <= 0 || (self[n] = '\0', atoi(self) != (int)getpid())) {
+		snprintf(err, errlen, "act mode is refused: /proc is not this pid namespace's (/proc/self is not pid "
+			 "%d), so the checks would read other processes than the actions change", (int)getpid());
+		return -EPERM;
+	}
+	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int engine__set_policy(struct engine *e, const struct policy *p, enum agent_mode mode, char *err, size_t errlen)
+{
+	struct outbound *out = e->out;
+	int rc;
+
+	if (mode == MODE_ACT && e->root[0] && strcmp(e->root, "/")) {
+		snprintf(err, errlen, "act mode with agent.root '%s' is refused", e->root);
+		return -EINVAL;
+	}
+	if (mode == MODE_ACT && (rc = initial_pid_namespace(err, errlen)))
+		return rc;
+	/* A new webhook or explainer needs a new worker; the old one finishes
+	 * its request in progress first (outbound__stop). */
+	if (!same_str(p->webhook, e->p->webhook) || !same_str(p->llm.url, e->p->llm.url) ||
+	    !same_str(p->llm.model, e->p->llm.model) || !same_str(p->llm.key_file, e->p->llm.key_file) ||
+	    p->llm.timeout_ns != e->p->llm.timeout_ns) {
+		out = NULL;
+		if ((p->webhook || p->llm.url) && (rc = outbound__start(p, &out, err, errlen)))
+			return rc;
+		outbound__stop(e->out);
+	}
+	pthread_mutex_lock(&e->lock);   /* engine__status_json reads e->p */
+	e->p = p;
+	e->mode = mode;
+	e->out = out;
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+bool engine__uses_policy(const struct engine *e, const struct policy *p)
+{
+	if (e->p == p)
+		return true;
+	for (size_t i = 0; i < e->npending; i++)
+		if (e->pending[i].rule >= p->rules && e->pending[i].rule < p->rules + p->nrules)
+			return true;
+	return false;
+}
+
+void engine__clock_step(struct engine *e, int64_t step_ns)
+{
+	/* Every absolute time the engine keeps moves with the clock, so what
+	 * it measures from them (cooldowns, the budget's hour, grace and
+	 * settle times) keeps its length. */
+	for (size_t i = 0; i < e->ncooldowns; i++)
+		e->cooldowns[i].until_ns += step_ns;
+	for (size_t i = 0; i < e->nexecuted; i++)
+		e->executed_at[(e->executed_head + i) % BUDGET_MAX] += step_ns;
+	for (size_t i = 0; i < e->npending; i++) {
+		if (e->pending[i].kill_at_ns)
+			e->pending[i].kill_at_ns += step_ns;
+		e->pending[i].verify_at_ns += step_ns;
+	}
+	if (e->last_cycle_ns)
+		e->last_cycle_ns += step_ns;
+	world__clock_step(&e->world, step_ns);
+}
+
 int engine__new(const struct policy *p, enum agent_mode mode, const struct engine_env *env, struct engine **ret,
 		char *err, size_t errlen)
 {
@@ -141,6 +238,10 @@ int engine__new(const struct policy *p, enum agent_mode mode, const struct engin
 			 "and the actions change another", env->root);
 		free(e);
 		return -EINVAL;
+	}
+	if (mode == MODE_ACT && (rc = initial_pid_namespace(err, errlen))) {
+		free(e);
+		return rc;
 	}
 	e->p = p;
 	e->mode = mode;

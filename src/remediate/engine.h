@@ -15,6 +15,7 @@
 #ifndef KS_ENGINE_H
 #define KS_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../lib/json.h"
@@ -55,6 +56,35 @@ void engine__cycle(struct engine *e, struct collector *c, struct batch *b, int64
 void engine__status_json(struct engine *e, struct json *j);
 
 struct world *engine__world(struct engine *e);
+
+/* Runs with policy p (which must outlive its use, see engine__uses_policy)
+ * and mode from now on: rules are looked up by name for cooldowns, actions
+ * in progress finish under the rule they started with, and the webhook and
+ * explainer worker is restarted when their settings changed.  On error
+ * (act mode refused, the LLM key unreadable: err says why) nothing changes. */
+int engine__set_policy(struct engine *e, const struct policy *p, enum agent_mode mode, char *err, size_t errlen);
+
+/* True while e still refers to p: it is the policy in force, or an action
+ * in progress was decided under one of its rules. */
+bool engine__uses_policy(const struct engine *e, const struct policy *p);
+
+/* The wall clock stepped by step_ns: shifts every absolute time the engine
+ * keeps, so cooldowns, the hourly budget, grace and settle times keep
+ * their length. */
+void engine__clock_step(struct engine *e, int64_t step_ns);
+
+/* Carries on from what an earlier agent recorded in store (read before the
+ * writer starts): the cooldowns of the policy's rules still running, the
+ * actions of the last hour against the hourly budget, the action ids (new
+ * ones follow the last), and the leak suspects whose process still runs
+ * (same pid and start time).  now_ns is the wall clock.  Fills *ret (may
+ * be NULL) with what was restored; -errno with err on a failed query. */
+struct store;
+struct engine_restored {
+	size_t cooldowns, budget_used, suspects;
+	uint64_t last_id;
+};
+int engine__restore(struct engine *e, struct store *store, int64_t now_ns, struct engine_restored *ret, char *err);
 
 /* Stops the outbound worker; NULL is fine; returns NULL. */
 struct engine *engine__free(struct engine *e);

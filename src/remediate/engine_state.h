@@ -70,8 +70,10 @@ struct pending {
 	struct act_undo undo;
 };
 
+/* Keyed by the rule's name, not its address: a reloaded policy (SIGHUP) and
+ * a restart (engine__restore) find the cooldowns of the rules they keep. */
 struct cooldown {
-	const struct rule *rule;
+	char rule[64];
 	pid_t pid;
 	int64_t until_ns;
 };
@@ -138,6 +140,15 @@ static inline const char *psi_name(int r)
 {
 	return r == PSI_CPU ? "cpu" : r == PSI_MEMORY ? "memory" : "io";
 }
+
+/* ---- decide.c ---- */
+
+/* Starts (or restarts) the cooldown of rule `rule` for pid (0: host-wide)
+ * until until_ns. */
+void engine_cooldown_set(struct engine *e, const char *rule, pid_t pid, int64_t until_ns);
+
+/* Counts an action executed at `at` in the hourly budget. */
+void engine_budget_count(struct engine *e, int64_t at);
 
 /* ---- engine.c ---- */
 

@@ -13,6 +13,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/dynload.h"
+#include "../lib/secret.h"
 
 #define QUEUE_MAX 16
 #define RESULTS_MAX 16
@@ -257,18 +258,16 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The API key: one line of a file only its owner may read (lib/secret.h). */
 static char *read_key(const char *path, char *err, size_t errlen)
 {
-	char key[1024] = "";
-	FILE *f = fopen(path, "r");
+	char key[1024] = "", why[400];
+	ssize_t n = secret_file__read(path, key, sizeof(key), why, sizeof(why));
 
-	if (!f) {
-		snprintf(err, errlen, "llm.key_file %s: %s", path, strerror(errno));
+	if (n < 0) {
+		snprintf(err, errlen, "llm.key_file: %s", why);
 		return NULL;
 	}
-	if (!fgets(key, sizeof(key), f))
-		key[0] = '\0';
-	fclose(f);
 	key[strcspn(key, "\r\n")] = '\0';
 	if (!key[0]) {
 		snprintf(err, errlen, "llm.key_file %s is empty", path);

@@ -27,6 +27,16 @@ void world__mark_seen(struct world *w)
 	w->new_finding = false;
 }
 
+void world__clock_step(struct world *w, int64_t step_ns)
+{
+	for (size_t i = 0; i < w->nsuspects; i++) {
+		w->suspects[i].first_seen_ns += step_ns;
+		w->suspects[i].updated_ns += step_ns;
+	}
+	for (size_t i = 0; i < w->nanomalies; i++)
+		w->anomalies[i].time_ns += step_ns;
+}
+
 const struct suspect *world__suspect(const struct world *w, uint32_t pid)
 {
 	for (size_t i = 0; i < w->nsuspects; i++)

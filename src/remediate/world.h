@@ -90,6 +90,10 @@ void world__mark_seen(struct world *w);
 
 const struct suspect *world__suspect(const struct world *w, uint32_t pid);
 
+/* The wall clock stepped by step_ns: moves the times kept (suspects seen,
+ * anomalies) with it. */
+void world__clock_step(struct world *w, int64_t step_ns);
+
 /* Adds a suspect directly (tests, replays). */
 void world__put_suspect(struct world *w, const struct suspect *s);
 void world__put_anomaly(struct world *w, const struct anomaly_seen *a);

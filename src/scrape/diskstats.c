@@ -228,10 +228,10 @@ static int diskstats_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 
 		if (never_used(d))
 			continue;
-		put_disk(b, now_ns, d, readings_prev(&p->disks, sizeof(*d), d->name, i), now_ns - p->disks.last_ns);
+		put_disk(b, now_ns, d, readings_prev(&p->disks, sizeof(*d), d->name, i), s->mono_ns - p->disks.last_ns);
 		rows++;
 	}
-	readings_end(&p->disks, now_ns);
+	readings_end(&p->disks, s->mono_ns);
 	return rows;
 }
 

@@ -121,9 +121,9 @@ static int net_dev_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	for (size_t k = 0; k < p->ifaces.ncur; k++) {
 		const struct iface *i = readings_cur(&p->ifaces, sizeof(*i), k);
 
-		put_iface(b, now_ns, i, readings_prev(&p->ifaces, sizeof(*i), i->name, k), now_ns - p->ifaces.last_ns);
+		put_iface(b, now_ns, i, readings_prev(&p->ifaces, sizeof(*i), i->name, k), s->mono_ns - p->ifaces.last_ns);
 	}
-	readings_end(&p->ifaces, now_ns);
+	readings_end(&p->ifaces, s->mono_ns);
 	return (int)p->ifaces.nprev;
 }
 

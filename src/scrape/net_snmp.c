@@ -90,7 +90,7 @@ static int net_snmp_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	for (int i = 0; i < NMIB; i++)
 		put_int(b, v[i]);
 	if (p->have_prev)
-		batch__real(b, (double)(now_ns - p->last_ns) / 1e6);
+		batch__real(b, (double)(s->mono_ns - p->last_ns) / 1e6);
 	else
 		batch__null(b);
 	put_int(b, retrans);
@@ -99,7 +99,7 @@ static int net_snmp_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	batch__end(b);
 
 	memcpy(p->prev, v, sizeof(v));
-	p->last_ns = now_ns;
+	p->last_ns = s->mono_ns;
 	p->have_prev = true;
 	return 1;
 }

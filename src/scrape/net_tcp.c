@@ -68,7 +68,9 @@ static int diag_dump(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES
 	if (sendto(p->nl, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
 	for (;;) {
-		ssize_t got = recv(p->nl, p->rx, RX_SIZE, 0);
+		struct sockaddr_nl from = { 0 };
+		socklen_t fromlen = sizeof(from);
+		ssize_t got = recvfrom(p->nl, p->rx, RX_SIZE, 0, (struct sockaddr *)&from, &fromlen);
 		int rc;
 
 		if (got < 0 && errno == EINTR)
@@ -77,6 +79,10 @@ static int diag_dump(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES
 			return -errno;
 		if (got == 0)
 			return -EIO;
+		/* Only the kernel (port 0) answers: a process allowed to send
+		 * to this socket (CAP_NET_ADMIN) could queue made-up counts. */
+		if (fromlen < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;
 		if ((rc = sock_diag_count(p->rx, (size_t)got, p->seq, counts)) <= 0)
 			return rc;
 	}

@@ -1,5 +1,6 @@
 /* /proc/<pid>/{stat,status,cgroup} reader (see pid.h). */
 #include "pid.h"
+#include "../lib/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,17 @@
 #include "procfs.h"
 
 #define PF_KTHREAD 0x00200000
+
+/* Copies a cgroup path, or "" when it does not fit: a path cut short
+ * could name a parent or a sibling cgroup, and an action on it would
+ * reach processes it was never meant for. */
+static void keep_path(char *dst, size_t size, const char *src)
+{
+	if (strlen(src) >= size)
+		dst[0] = '\0';
+	else
+		memcpy(dst, src, strlen(src) + 1);
+}
 
 int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 {
@@ -38,16 +50,15 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 		   &info.state, &info.ppid, &flags, &start_ticks, &rss_pages) != 5)
 		return -EINVAL;
 	{
-		struct timespec real, boot;
+		struct timespec boot;
 		unsigned long long tick_ns = 1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK);
 
 		/* starttime counts clock ticks since boot: more than a century of
 		 * them is not a process of this boot (and would overflow). */
 		if (start_ticks > 100ULL * 366 * 86400 * 1000000000ULL / tick_ns)
 			return -EINVAL;
-		clock_gettime(CLOCK_REALTIME, &real);
 		clock_gettime(CLOCK_BOOTTIME, &boot);
-		info.start_ns = (real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec) +
+		info.start_ns = clock_real_ns() - (boot.tv_sec * 1000000000LL + boot.tv_nsec) +
 				(int64_t)(start_ticks * tick_ns);
 	}
 	info.kthread = flags & PF_KTHREAD;
@@ -69,12 +80,12 @@ int pid_info_read(const char *root, pid_t pid, struct pid_info *ret)
 			*c1 = '\0';        /* line: hierarchy id; c1 + 1: controllers */
 			*c2 = '\0';
 			if (!strcmp(line, "0") && c1[1] == '\0')
-				snprintf(info.cgroup2, sizeof(info.cgroup2), "%s", c2 + 1);
+				keep_path(info.cgroup2, sizeof(info.cgroup2), c2 + 1);
 			for (char *ctl = strtok_r(c1 + 1, ",", &ctl_save); ctl; ctl = strtok_r(NULL, ",", &ctl_save)) {
 				if (!strcmp(ctl, "memory"))
-					snprintf(info.memcg, sizeof(info.memcg), "%s", c2 + 1);
+					keep_path(info.memcg, sizeof(info.memcg), c2 + 1);
 				else if (!strcmp(ctl, "cpu"))
-					snprintf(info.cpucg, sizeof(info.cpucg), "%s", c2 + 1);
+					keep_path(info.cpucg, sizeof(info.cpucg), c2 + 1);
 			}
 		}
 	}

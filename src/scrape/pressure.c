@@ -127,13 +127,13 @@ static int pressure_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 		batch__text(b, resources[i]);
 		put_avgs(b, &cur[i].some);
 		put_avgs(b, &cur[i].full);
-		put_stall(b, &cur[i].some, prev ? &prev->some : NULL, now_ns - p->last_ns);
-		put_stall(b, &cur[i].full, prev ? &prev->full : NULL, now_ns - p->last_ns);
+		put_stall(b, &cur[i].some, prev ? &prev->some : NULL, s->mono_ns - p->last_ns);
+		put_stall(b, &cur[i].full, prev ? &prev->full : NULL, s->mono_ns - p->last_ns);
 		batch__end(b);
 		rows++;
 	}
 	memcpy(p->prev, cur, sizeof(cur));
-	p->last_ns = now_ns;
+	p->last_ns = s->mono_ns;
 	p->have_prev = true;
 	return rows;
 }

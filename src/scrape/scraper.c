@@ -51,11 +51,17 @@ int scraper__open(struct scraper *s, enum scraper_id id, const char *root)
 
 void scraper__run(struct scraper *s, struct batch *b, int64_t now_ns)
 {
+	scraper__run_at(s, b, now_ns, now_ns);
+}
+
+void scraper__run_at(struct scraper *s, struct batch *b, int64_t now_ns, int64_t mono_ns)
+{
 	int64_t t0 = clock_mono_ns();
 	int n;
 
 	if (!s->enabled)
 		return;
+	s->mono_ns = mono_ns;
 	n = s->ops->scrape(s, b, now_ns);
 	if (n < 0) {
 		s->errors++;

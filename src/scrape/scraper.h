@@ -62,6 +62,10 @@ struct scraper {
 	uint64_t rows, rows_total;    /* per interval / since start */
 	uint64_t errors, errors_total;
 	double cost_ms;
+	/* The clock intervals and rates are measured on, during a scrape:
+	 * CLOCK_MONOTONIC in the agent, so that a step of the wall clock does
+	 * not turn into a rate; the test's now_ns under scraper__run(). */
+	int64_t mono_ns;
 };
 
 extern const struct scraper_ops *const scraper_table[SCRAPER_COUNT];
@@ -72,7 +76,11 @@ int scraper_find(const char *name);
  * (the probe says the source cannot exist here) or SOURCE_OFF_FAILED (s must
  * still be destroyed). */
 int scraper__open(struct scraper *s, enum scraper_id id, const char *root);
-/* Runs one scrape, counting rows and errors. */
+/* Runs one scrape at wall-clock time now_ns (the rows' timestamp) and
+ * monotonic time mono_ns (what intervals are measured on), counting rows
+ * and errors. */
+void scraper__run_at(struct scraper *s, struct batch *b, int64_t now_ns, int64_t mono_ns);
+/* scraper__run_at() with one clock for both (tests with made-up times). */
 void scraper__run(struct scraper *s, struct batch *b, int64_t now_ns);
 void scraper__end_interval(struct scraper *s);
 void scraper__destroy(struct scraper *s);

@@ -161,7 +161,7 @@ static int stat_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	running = procfs_field(p->text.data, "procs_running");
 	blocked = procfs_field(p->text.data, "procs_blocked");
 
-	interval_ns = now_ns - p->last_ns;
+	interval_ns = s->mono_ns - p->last_ns;
 	p->tick++;
 	for (size_t i = 0; i < p->nlines; i++) {
 		const struct cpu_line *line = &p->lines[i];
@@ -186,7 +186,7 @@ static int stat_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	}
 	p->ctxt = ctxt;
 	p->forks = forks;
-	p->last_ns = now_ns;
+	p->last_ns = s->mono_ns;
 	return rows;
 }
 

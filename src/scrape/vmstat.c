@@ -98,14 +98,14 @@ static int vmstat_scrape(struct scraper *s, struct batch *b, int64_t now_ns)
 	if (p->have_prev) {
 		batch__row(b, T_VMSTAT_METRICS);
 		batch__int(b, now_ns);
-		batch__real(b, (double)(now_ns - p->last_ns) / 1e6);
+		batch__real(b, (double)(s->mono_ns - p->last_ns) / 1e6);
 		for (int i = 0; i < NV; i++)
 			put_int(b, v[i] < 0 || p->prev[i] < 0 ? -1 : counter_delta((uint64_t)v[i], (uint64_t)p->prev[i]));
 		batch__end(b);
 		rows = 1;
 	}
 	memcpy(p->prev, v, sizeof(v));
-	p->last_ns = now_ns;
+	p->last_ns = s->mono_ns;
 	p->have_prev = true;
 	return rows;
 }

@@ -11,8 +11,9 @@
 
 static const struct column collector_stats[] = {
 	TS,
-	S("collector", "tracer, scraper or store name"),
-	S("kind", "'tracer', 'scraper', 'store' or 'detector'"),
+	S("collector", "tracer, scraper or store name, 'detect', or 'clock'"),
+	S("kind", "'tracer', 'scraper', 'store', 'detector' or 'clock' (a row only at a tick that saw the wall clock "
+		  "step: reason says by how much, events_total counts the steps so far)"),
 	I("enabled", "1 when running, 0 when disabled"),
 	S("reason", "why it is disabled; for a running tracer, what it cannot provide here and why"),
 	I("events", "events or rows produced in this interval"),
@@ -92,10 +93,15 @@ static const struct column syscall_events[] = {
 	S("comm", "thread command name"),
 	I("syscall_nr", "syscall number on this architecture"),
 	S("syscall_name", "syscall name"),
-	I("latency_ns", "time from entry to exit"),
+	I("latency_ns", "time from entry to exit (= oncpu_ns + runq_ns + blocked_ns + sleep_ns)"),
 	I("ret", "return value (negative: -errno)"),
 	I("cgroup_id", "cgroup id"),
 	S("cgroup", "cgroup path"),
+	I("oncpu_ns", "part of the latency spent running on a CPU"),
+	I("runq_ns", "part spent waiting for a CPU: preempted, or woken and not yet running"),
+	I("blocked_ns", "part spent blocked uninterruptibly (D state: disk, page cache, locks)"),
+	I("sleep_ns", "part spent sleeping by choice (S state: input, timers, children, futexes); "
+		      "the views rank calls by the rest, latency_ns - sleep_ns (NULL: rows from before the split)"),
 };
 
 static const struct column syscall_stats[] = {
@@ -512,7 +518,7 @@ const struct table schema_tables[T_COUNT] = {
 	TABLE(T_LOAD_METRICS, "load_metrics", "/proc/loadavg and /proc/uptime every interval.",
 	      load_metrics),
 	TABLE(T_SYSCALL_EVENTS, "syscall_events",
-	      "One row per syscall slower than tracers.syscall.slow_threshold.", syscall_events),
+	      "One row per syscall slower than tracers.syscall.slow_threshold, its latency split by where the time went.", syscall_events),
 	TABLE(T_SYSCALL_STATS, "syscall_stats",
 	      "Per interval and syscall: count, errors and latency percentiles of every call.",
 	      syscall_stats),

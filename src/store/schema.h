@@ -15,7 +15,7 @@
 
 /* Stored in PRAGMA application_id: marks a file as a KernelSight database. */
 #define SCHEMA_APPLICATION_ID 0x4b53474e /* "KSGN" */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum col_type { COL_INT, COL_REAL, COL_TEXT };
 

@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../lib/buf.h"
 
@@ -225,6 +227,63 @@ static int prepare_inserts(struct store *s, char *err)
 	return rc;
 }
 
+/* The database holds every command line on the host: it is created 0640
+ * whatever the umask (SQLite gives its -wal and -shm the database's own
+ * mode). */
+static void create_private(const char *path)
+{
+	int fd;
+
+	if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5) || !path[0])
+		return;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A database left readable by everyone (by an older ksight) is closed to
+ * others, with its -wal and -shm, once it is known to be ours.  By path,
+ * never through an open() and close() of its own: closing any descriptor
+ * of a file drops every POSIX lock this process holds on it, SQLite's
+ * included (fchmodat's AT_SYMLINK_NOFOLLOW goes through an O_PATH
+ * descriptor, whose close leaves locks alone). */
+static void close_to_others(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char file[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if ((size_t)snprintf(file, sizeof(file), "%s%s", path, suffixes[i]) >= sizeof(file))
+			continue;
+		if (!fstatat(AT_FDCWD, file, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && (st.st_mode & S_IRWXO))
+			fchmodat(AT_FDCWD, file, st.st_mode & 07770, AT_SYMLINK_NOFOLLOW);
+	}
+}
+
+/* The authorizer of a read-only connection (ksight query runs what the
+ * user typed): the SQL may read this database and nothing else.  ATTACH
+ * would read (or, with VACUUM INTO, write) another file, and turning
+ * query_only or writable_schema back on would undo the read-only mode.
+ * VACUUM has no action code of its own: VACUUM INTO attaches its target,
+ * which the ATTACH rule refuses, and a plain VACUUM writes, which
+ * query_only refuses. */
+static int read_only_authorizer(void *ctx, int action, const char *a, const char *b, const char *db,
+				const char *trigger)
+{
+	(void)ctx;
+	(void)db;
+	(void)trigger;
+	if (action == SQLITE_ATTACH || action == SQLITE_DETACH)
+		return SQLITE_DENY;
+	if (action == SQLITE_PRAGMA && b && a &&
+	    (!sqlite3_stricmp(a, "query_only") || !sqlite3_stricmp(a, "writable_schema") ||
+	     !sqlite3_stricmp(a, "trusted_schema")))
+		return SQLITE_DENY;
+	return SQLITE_OK;
+}
+
 int store__open(const char *path, enum store_mode mode, struct store **ret, char *err)
 {
 	struct store *s;
@@ -234,6 +293,8 @@ int store__open(const char *path, enum store_mode mode, struct store **ret, char
 	if (mode == STORE_READ_ONLY && strcmp(path, ":memory:") && stat(path, &st) < 0)
 		return fail(err, -ENOENT, "no database at %s (start 'ksight agent' first, or pass --db)",
 			    path);
+	if (mode == STORE_READ_WRITE)
+		create_private(path);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return fail(err, -ENOMEM, "out of memory");
@@ -249,10 +310,15 @@ int store__open(const char *path, enum store_mode mode, struct store **ret, char
 	sqlite3_busy_timeout(s->db, 5000);
 	if ((rc = check_and_migrate(s, err)))
 		goto cleanup;
-	if (mode == STORE_READ_ONLY)
+	if (mode == STORE_READ_ONLY) {
 		rc = exec(s, "PRAGMA query_only = 1", err);
-	else
+		if (!rc)
+			sqlite3_set_authorizer(s->db, read_only_authorizer, NULL);
+	} else {
+		if (strcmp(path, ":memory:") && strncmp(path, "file:", 5))
+			close_to_others(path);
 		rc = prepare_inserts(s, err);
+	}
 	if (rc)
 		goto cleanup;
 	*ret = s;
@@ -340,7 +406,10 @@ int store__query(struct store *s, const char *sql, const struct store_query_cb *
 		int ncols, src;
 
 		if (sqlite3_prepare_v2(s->db, tail, -1, &st, &tail) != SQLITE_OK) {
-			rc = fail(err, -EINVAL, "%s", sqlite3_errmsg(s->db));
+			rc = sqlite3_errcode(s->db) == SQLITE_AUTH
+			     ? fail(err, -EPERM, "%s: a read-only query reads this database only (ATTACH, VACUUM INTO "
+				    "and PRAGMA query_only/writable_schema are refused)", sqlite3_errmsg(s->db))
+			     : fail(err, -EINVAL, "%s", sqlite3_errmsg(s->db));
 			break;
 		}
 		if (!st)        /* whitespace or comment */

@@ -30,7 +30,10 @@ enum store_mode {
 /* Opens path (":memory:" works for tests).  Refuses, touching nothing, a
  * file that is not SQLite, a SQLite database that is not KernelSight's, and
  * a KernelSight database with a newer schema than this binary knows.  On
- * success *ret owns the connection; release it with store__close(). */
+ * success *ret owns the connection; release it with store__close().
+ * STORE_READ_WRITE creates a missing file 0640 and takes others' access
+ * away from an existing one it owns (and its -wal and -shm): the rows
+ * carry every command line on the host. */
 int store__open(const char *path, enum store_mode mode, struct store **ret, char *err);
 
 /* Writes every row of b in one transaction.  On failure nothing of b is

@@ -2,7 +2,7 @@
 # Command line contract: exit codes (0 ok, 1 runtime, 2 usage), one-line
 # errors that name the flag, help with examples, bad SQL, foreign files.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 28
+plan 37
 
 run() { out=$("$KSIGHT" "$@" 2>&1); rc=$?; }
 
@@ -41,6 +41,30 @@ is "$rc" 1 "malformed SQL: exit 1"
 like "$out" 'near "selec": syntax error' "with SQLite's message"
 run query --db "$TMP/k.db" "delete from memory_metrics"
 like "$out" "readonly" "query cannot write"
+# nor escape its database (issue 13): ATTACH reads another file, and
+# turning query_only off then VACUUM INTO writes one
+sqlite3 "$TMP/secret.db" "create table s(x); insert into s values ('hunter2');"
+run query --db "$TMP/k.db" "ATTACH '$TMP/secret.db' AS o; SELECT x FROM o.s"
+like "$rc $out" "^1 .*not authorized.*reads this database only" "query cannot ATTACH another file"
+is "$(echo "$out" | grep -c hunter2)" 0 "and reads nothing of it"
+run query --db "$TMP/k.db" "PRAGMA query_only = 0; VACUUM INTO '$TMP/copy.db'"
+like "$rc $out" "^1 .*not authorized" "query cannot turn query_only off"
+run query --db "$TMP/k.db" "VACUUM INTO '$TMP/copy.db'"
+is "$rc/$(test -e "$TMP/copy.db" && echo written)" "1/" "nor VACUUM INTO a file: nothing is written"
+run query --db "$TMP/k.db" "PRAGMA query_only"
+is "$rc/$(echo "$out" | sed -n 3p | tr -d ' ')" "0/1" "reading a pragma still works"
+
+# terminal escapes in the data (a process can be named $'\e]0;x\a') are
+# shown escaped in table output; --csv and --json stay exact
+ESC_SQL="SELECT char(27) || ']0;pwned' || char(7) || 'name' AS comm"
+run query --db "$TMP/k.db" "$ESC_SQL"
+is "$(printf '%s' "$out" | tr -d '\033\007' | sed -n 3p | tr -d ' ')" '\x1b]0;pwned\x07name' \
+   "table output: control characters shown as \\xNN"
+is "$(printf '%s' "$out" | tr -cd '\033\007' | wc -c)" 0 "no raw escape reaches the terminal"
+run query --db "$TMP/k.db" --csv "$ESC_SQL"
+is "$(printf '%s' "$out" | sed -n 2p)" "$(printf '\033]0;pwned\007name')" "--csv stays exact"
+run query --db "$TMP/k.db" --json "$ESC_SQL"
+is "$(printf '%s' "$out" | jq -r '.[0].comm')" "$(printf '\033]0;pwned\007name')" "--json stays exact"
 
 # someone else's SQLite file is refused and left alone
 sqlite3 "$TMP/other.db" "create table t(x); insert into t values (42);"

@@ -80,7 +80,7 @@ is "$(J '.errors | join("; ")')" "" "every step's condition was met within its d
 # The status strip: one line per question, the leak named.
 like "$(J .steps.panels.strip.leaks)" "grower \\(pid $GP, [0-9.]+ (KiB|MiB)/s" "the strip names the leak: $(J .steps.panels.strip.leaks | cut -c1-60)"
 like "$(J .steps.panels.strip.collectors)" "^(all [0-9]+ on|[0-9]+ of [0-9]+ off: .+)$" "the strip says which collectors are on"
-like "$(J .steps.panels.strip.learning)" "^done \\([0-9]+ samples, 100 needed\\)$" "the strip says learning is done"
+like "$(J .steps.panels.strip.learning)" "^ready" "the strip says learning is done: $(J .steps.panels.strip.learning)"
 last=$(curl -s "$URL/api/signals?type=anomalies&limit=1" | jq -r '.rows[0].explanation')
 like "$(J .steps.panels.strip.anomaly)" "(alert|notice): " "the strip shows the last anomaly with its explanation"
 like "$(J .steps.panels.strip.action)" "terminate leaky \\($LP\\): executing → done" "the strip shows the last action and its steps"

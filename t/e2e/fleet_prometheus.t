@@ -13,7 +13,7 @@
 [ "$(id -u)" = 0 ] || skip_all "network namespaces need root"
 command -v prometheus >/dev/null || skip_all "no prometheus binary (make deps installs Debian's prometheus)"
 command -v openssl >/dev/null || skip_all "no openssl (make deps installs it)"
-plan 16
+plan 19
 
 # ---- two hosts: network namespaces with a veth each ----
 N=$(( $$ % 200 + 20 ))
@@ -176,3 +176,31 @@ done
 errs=$(curl -s "http://127.0.0.1:$PPORT/api/v1/targets" | jq -r '.data.activeTargets[] | select(.labels.job != "ksight") | "\(.labels.job): \(.lastError)"' | sort)
 diag "$errs"
 like "$errs" "notoken: server returned HTTP status 401" "without the token: 401"
+
+# ---- certificates rotate: SIGHUP re-reads them ----
+serial() { echo | openssl s_client -connect "$1:7777" -cert "$C/client.pem" -key "$C/client.key" 2>/dev/null | openssl x509 -noout -serial; }
+old=$(serial $PEER_a)
+cert srv-a2 ca host-a "IP:$PEER_a"
+chmod 600 "$C/srv-a2.key"
+cp "$C/srv-a2.pem" "$C/srv-a.pem"
+cp "$C/srv-a2.key" "$C/srv-a.key"
+kill -HUP $AGENT_a
+i=0
+while ! grep -q "reloaded the TLS certificate" "$TMP/a.err" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+new=$(serial $PEER_a)
+ok "SIGHUP: host a serves its new certificate ($old -> $new)" test -n "$new" -a "$new" != "$old" -a "$new" = "$(openssl x509 -noout -serial -in "$C/srv-a2.pem")"
+t0=$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=up{job=\"ksight\",instance=\"$PEER_a:7777\"}" | jq -r '.data.result[0].value[0]')
+i=0
+while [ "$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=up{job=\"ksight\",instance=\"$PEER_a:7777\"}" | jq -r '.data.result[0].value[1]')" != 1 ] ||
+      [ "$(curl -s "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=timestamp(up{job=\"ksight\",instance=\"$PEER_a:7777\"})" | jq -r '.data.result[0].value[1] | floor')" -le "${t0%.*}" ]; do
+	[ $i -lt 150 ] || break
+	sleep 0.2
+	i=$((i + 1))
+done
+ok "Prometheus scrapes it again after the rotation (up == 1, a newer scrape)" test $i -lt 150
+chmod 644 "$C/srv-a.key"
+kill -HUP $AGENT_a
+i=0
+while ! grep -q "reload failed: http.tls.key" "$TMP/a.err" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+ok "a key left readable by others is refused at reload, and the certificate in use stays ($(serial $PEER_a))" \
+   test $i -lt 300 -a "$(serial $PEER_a)" = "$new"

@@ -31,12 +31,11 @@ like "$out" "no memory_growth_events table" "explains what is missing"
 require_bpf
 printf 'tracers:\n  rss:\n    warmup: 0\n' > "$TMP/nowarm.yaml"
 DB=$TMP/leaks.db
-"$KSIGHT" agent --db "$DB" --config "$TMP/nowarm.yaml" --duration 9 2>/dev/null &
-agent=$!
-sleep 1
+agent_bg leaks --db "$DB" --config "$TMP/nowarm.yaml" --no-http || { echo "Bail out! no agent"; exit 1; }
 "$HELPERS/grower" linear --rate 2M --duration 6 > "$TMP/g.out"
-wait $agent
 pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/g.out")
+wait_for "the grower's exit row" 60 at_least 1 "select count(*) from memory_growth_events where pid = $pid and status = 'exited'"
+agent_stop $AGENT_PID
 run leaks --db "$DB"
 is "$rc" 0 "leaks on the agent's database: exit 0"
 like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +exited +linear +2\.0 MiB/s" \
@@ -52,16 +51,19 @@ is "$(printf '%s' "$out" | node -e '
    "JSON: status, pattern, rate in MiB/s, limit source, several rows"
 
 # the agent stops while a suspect still runs: 'suspect' while it runs, then
-# 'gone' (the grower outlives the agent however long the agent takes to
-# load, and is stopped once the agent is gone)
+# 'gone' (the agent stops once the suspect row is stored; the grower is
+# stopped once the agent is gone)
+DB=$TMP/gone.db
+agent_bg gone --db "$DB" --config "$TMP/nowarm.yaml" --no-http || { echo "Bail out! no agent"; exit 1; }
 "$HELPERS/grower" linear --rate 2M --duration 60 > "$TMP/long.out" &
 grower=$!
-"$KSIGHT" agent --db "$TMP/gone.db" --config "$TMP/nowarm.yaml" --duration 5 2>/dev/null
+wait_for "the grower's pid" 30 grep -q '^pid=' "$TMP/long.out"
 pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/long.out")
+wait_for "the grower as a suspect" 60 at_least 1 "select count(*) from memory_growth_events where pid = $pid and status = 'suspect'"
+agent_stop $AGENT_PID
 run leaks --db "$TMP/gone.db"
 like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +suspect " "still running after the agent stopped: suspect"
-kill $grower
-wait $grower
+kill $grower; wait $grower 2>/dev/null
 run leaks --db "$TMP/gone.db"
 like "$(printf '%s\n' "$out" | grep "^$pid ")" "^$pid +grower +gone " "once it ended unwatched: gone"
 
@@ -83,21 +85,22 @@ like "$(printf '%s\n' "$out" | grep "\"pid\":$pid," | tail -1)" '"status":"exite
 # leak to judge) with no horizon to hold its own growth back, it is never
 # a row, while the grower beside it is
 DB=$TMP/self.db
-"$KSIGHT" agent --db "$DB" --config "$TMP/nowarm.yaml" --no-http --duration 60 2>"$TMP/self.err" &
-apid=$!
-i=0
-while ! grep -qs "collecting into" "$TMP/self.err" && [ $i -lt 600 ] && kill -0 $apid 2>/dev/null; do
-	sleep 0.1; i=$((i + 1))
-done
+agent_bg self --db "$DB" --config "$TMP/nowarm.yaml" --no-http || { echo "Bail out! no agent"; exit 1; }
+apid=$AGENT_PID
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$apid/status")
 "$HELPERS/grower" constant --size 2M --duration 8 --procs 500 > /dev/null &
 many=$!
-"$HELPERS/grower" linear --rate 2M --duration 8 > "$TMP/beside.out"
+"$HELPERS/grower" linear --rate 2M --duration 60 > "$TMP/beside.out" &
+beside=$!
 wait $many
 rss1=$(awk '/VmRSS/ {print $2}' "/proc/$apid/status")
-kill -INT $apid
-wait $apid
+wait_for "the grower's pid" 30 grep -q '^pid=' "$TMP/beside.out"
 pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/beside.out")
+# the grower beside them leaks until it is a suspect, however long that takes here
+wait_for "the grower beside them as a suspect" 60 at_least 1 \
+	"select count(*) from memory_growth_events where pid = $pid and status = 'suspect'"
+kill $beside; wait $beside 2>/dev/null
+agent_stop $apid
 diag "agent RSS ${rss0} kB -> ${rss1} kB"
 ok "the agent grew while it followed them (${rss0} kB -> ${rss1} kB)" test "$rss1" -gt $((rss0 + 1024))
 is "$(q "select count(*) from memory_growth_events where pid=$apid")" 0 "no row about the agent itself"
@@ -105,18 +108,19 @@ ok "the grower beside it is a suspect" test "$(q "select count(*) from memory_gr
 
 # a kernel map too small for the machine: every process left out is counted
 printf 'tracers:\n  rss:\n    max_processes: 16\n' > "$TMP/small.yaml"
-# The growers start once the agent says it collects (its tracers are loaded), however long loading takes.
+# The growers start once the agent is ready (its tracers are loaded, a tick
+# stored), however long loading takes, and the agent runs until the drops
+# are counted (or a deadline), not for a fixed time.
 DB=$TMP/small.db
-"$KSIGHT" agent --db "$DB" --config "$TMP/small.yaml" --no-http --duration 4 2>"$TMP/small.err" &
-apid=$!
-i=0
-while ! grep -qs "collecting into" "$TMP/small.err" && [ $i -lt 600 ] && kill -0 $apid 2>/dev/null; do
-	sleep 0.1; i=$((i + 1))
-done
+agent_bg small --db "$DB" --config "$TMP/small.yaml" --no-http || { echo "Bail out! no agent"; exit 1; }
+growers=""
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	"$HELPERS/grower" constant --size 4M --duration 1 > /dev/null &
+	"$HELPERS/grower" constant --size 4M --duration 3 > /dev/null &
+	growers="$growers $!"
 done
-wait
+wait_for "rss drops" 60 at_least 1 "select coalesce(sum(drops), 0) from collector_stats where collector='rss'"
+wait $growers
+agent_stop $AGENT_PID
 drops=$(q "select sum(drops) from collector_stats where collector='rss'")
 ok "a full map is counted as drops in collector_stats ($drops)" test "$drops" -gt 0
 done_testing

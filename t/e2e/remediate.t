@@ -8,6 +8,8 @@
 #    never touched;
 #  - observe: the same leak is explained and the recommendation recorded,
 #    and the process is left alone.
+# The rule matches a command name unique to this run; the test waits for
+# the agent's ready line and for rows, never for a fixed time.
 . "$(dirname "$0")/../lib/tap.sh"
 require_bpf
 plan 14
@@ -17,7 +19,10 @@ MEMCG=/sys/fs/cgroup/memory${own%/}/ksight-remediate-$$
 mkdir "$MEMCG" 2>/dev/null || { echo "1..0 # SKIP no cgroup v1 memory controller to create a limited group in"; exit 0; }
 at_exit "rmdir '$MEMCG'"
 echo $((300 * 1024 * 1024)) > "$MEMCG/memory.limit_in_bytes"
-cp "$HELPERS/grower" "$TMP/leaky"
+# Names of this run's own: a copy of this test running beside it (or any
+# other leak on the host) is never matched by this run's rule.
+LEAKY=leaky$$
+cp "$HELPERS/grower" "$TMP/$LEAKY"
 cp "$HELPERS/grower" "$TMP/protected"
 cat > "$TMP/policy.yaml" <<EOF
 mode: act
@@ -26,7 +31,7 @@ settle: 3s
 rules:
   - name: stop-leaky
     when: {leak: {min_confidence: 0.6, max_time_to_limit: 300s}}
-    match: {comm: [leaky]}
+    match: {comm: [$LEAKY]}
     action: terminate
     grace: 2s
     cooldown: 5m
@@ -39,31 +44,31 @@ EOF
 # t/bpf/leak.t.
 printf 'tracers:\n  rss:\n    warmup: 0\n' > "$TMP/config.yaml"
 
-agent() {  # agent DB LOG EXTRA-ARGS...
-	db=$1; log=$2; shift 2
-	"$KSIGHT" agent --db "$db" --config "$TMP/config.yaml" --policy "$TMP/policy.yaml" --duration 25 "$@" 2>"$log" &
-	AGENT=$!
-	i=0; while ! grep -qs "collecting into" "$log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	sleep 0.5
+agent() {  # agent DB NAME EXTRA-ARGS...: ready (tracers loaded, a tick stored)
+	db=$1; name=$2; shift 2
+	agent_bg "$name" --db "$db" --config "$TMP/config.yaml" --policy "$TMP/policy.yaml" --no-http "$@" ||
+		{ echo "Bail out! no agent"; exit 1; }
+	AGENT=$AGENT_PID
 }
 
 # --- act ---
 DB=$TMP/act.db
-agent "$DB" "$TMP/act.log"
-"$TMP/leaky" linear --rate 5M --duration 40 --cgroup-procs "$MEMCG/cgroup.procs" > "$TMP/leaky.out" &
+agent "$DB" act
+"$TMP/$LEAKY" linear --rate 5M --duration 40 --cgroup-procs "$MEMCG/cgroup.procs" > "$TMP/leaky.out" &
 lp=$!
 "$TMP/protected" linear --rate 5M --duration 40 > "$TMP/protected.out" &
 pp=$!
 wait $lp 2>/dev/null   # (the shell would print "Terminated")
 is "$?" 143 "the leaking process was terminated by SIGTERM"
-wait $AGENT
+wait_for "VERIFY" 120 at_least 1 "select count(*) from agent_actions where target_pid=$lp and status in ('effective','ineffective')"
+agent_stop $AGENT
 ok "the protected process (same leak, outside the rule's match) still runs" kill -0 $pp
 kill $pp; wait $pp 2>/dev/null
 is "$(q "select count(*) from agent_actions where target_pid=$lp and status='executing' and action='terminate'")" 1 \
    "one terminate decision, recorded before it ran"
 is "$(q "select count(*) from agent_actions where target_pid=$lp and status='done'")" 1 "recorded as done"
 like "$(q "select explanation from agent_actions where target_pid=$lp and status='executing'")" \
-     "pid $lp \(leaky\) in .*ksight-remediate-$$ grows [0-9.]+ MiB/s \(linear" "EXPLAIN names the process, cgroup and rate"
+     "pid $lp \($LEAKY\) in .*ksight-remediate-$$ grows [0-9.]+ MiB/s \(linear" "EXPLAIN names the process, cgroup and rate"
 like "$(q "select projection from agent_actions where target_pid=$lp and status='executing'")" \
      "reaches its cgroup limit in [0-9]+ s \\([0-9]+\\.\\.[0-9]+ s\\) without action; terminate: .*comes back" \
      "SIMULATE gives the time to the limit without action, and the action's expected effect"
@@ -79,12 +84,15 @@ ok "agent_cycles recorded the phases" test "$(q "select count(*) from agent_cycl
 
 # --- observe ---
 DB=$TMP/observe.db
-agent "$DB" "$TMP/observe.log" --mode observe
-"$TMP/leaky" linear --rate 5M --duration 12 --cgroup-procs "$MEMCG/cgroup.procs" > "$TMP/leaky2.out" &
+agent "$DB" observe --mode observe
+"$TMP/$LEAKY" linear --rate 5M --duration 50 --cgroup-procs "$MEMCG/cgroup.procs" > "$TMP/leaky2.out" &
 lp=$!
-wait $lp
-is "$?" 0 "observe: the leaking process ran to its end"
-wait $AGENT
+wait_for "the decision" 120 at_least 1 "select count(*) from agent_actions where target_pid=$lp and status='observed'"
+n=$(q "select count(*) from agent_cycles")
+wait_for "two more cycles" 60 at_least $((n + 2)) "select count(*) from agent_cycles"
+ok "observe: the leaking process is left running after the decision" kill -0 $lp
+kill $lp; wait $lp 2>/dev/null
+agent_stop $AGENT
 is "$(q "select count(*) from agent_actions where target_pid=$lp and status='observed' and action='terminate'")" 1 \
    "and the recommendation is recorded"
 is "$(q "select count(*) from agent_actions where target_pid=$lp and status in ('executing','done')")" 0 \

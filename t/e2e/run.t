@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 require_bpf
 [ -d "$TOP/node_modules/@duckdb/node-api" ] || { echo "1..1"; echo "not ok 1 - DuckDB missing: run 'make deps'"; exit 1; }
-plan 58
+plan 60
 
 W=$HELPERS/runwork
 LOG=$TMP/log
@@ -171,4 +171,12 @@ UNION ALL SELECT 'is|--exclude-shells: the leaf has its start time (from its exi
 	    AND start_time < end_time AND duration_ns > 0) || '|1'
 EOF
 checks "$TMP/checks.sql"
+
+# A program named with a terminal escape (it could retitle or reprogram the
+# terminal of whoever reads the summary) is shown escaped.
+ESCNAME=$(printf 'fail\033]0;pwned\007x')
+cp /bin/false "$TMP/$ESCNAME"
+"$KSIGHT" run --parquet "$TMP/esc.parquet" -- "$TMP/$ESCNAME" 2>"$TMP/escerr"
+like "$(cat "$TMP/escerr")" 'fail\\x1b\]0;pwned\\x07x' "the summary shows the name's control characters as \\xNN"
+is "$(tr -cd '\033\007' <"$TMP/escerr" | wc -c)" 0 "and no raw escape reaches the terminal"
 done_testing

@@ -17,7 +17,9 @@ http_agent agent --db "$DB" --duration 300 || { echo "Bail out! no agent"; exit 
 "$HELPERS/workload" spin 2 120 >/dev/null &
 HOG=$!
 at_exit "kill $HOG 2>/dev/null"
-TOPCMD="$KSIGHT top --url $URL"
+# /api/processes carries per-process data: it needs the agent's token (issue 13),
+# kept in http.token next to the database.
+TOPCMD="$KSIGHT top --url $URL --token-file $TMP/http.token"
 
 # Wait (up to 60 s) until the hog leads the CPU ranking over the last 5 s.
 i=0

@@ -286,6 +286,15 @@ static void fake_destroy(struct MHD_Response *resp)
 	free(r);
 }
 
+/* No socket behind a fake connection: no per-client record (the server
+ * then counts nothing for it), no TLS session. */
+static const union MHD_ConnectionInfo *fake_info(struct MHD_Connection *c, enum MHD_ConnectionInfoType type, ...)
+{
+	(void)c;
+	(void)type;
+	return NULL;
+}
+
 /* Percent-decodes s in place, as libmicrohttpd does ('+' is kept). */
 static void unescape(char *s)
 {
@@ -385,6 +394,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	M.add_response_header = fake_header;
 	M.queue_response = fake_queue;
 	M.destroy_response = fake_destroy;
+	M.get_connection_info = fake_info;
 	server.cfg = &cfg;
 	server.snapshots = snaps;
 	server.listen_fd = -1;

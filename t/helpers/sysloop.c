@@ -3,7 +3,9 @@
  *   sysloop COUNT [RATE] [--wait]
  *
  * Makes COUNT getppid() calls, at RATE calls per second (0: as fast as
- * possible), then prints "calls ns_per_call elapsed_ns".  With --wait it
+ * possible), then prints "calls ns_per_call elapsed_ns cpu_ns_per_call" (the
+ * last one is this thread's CPU time, which on a busy machine leaves out the
+ * time spent waiting for a CPU; a tracer's programs run in it).  With --wait it
  * first prints its pid and waits for a line on stdin, so a tracer can be
  * pointed at it before the load starts.
  */
@@ -14,17 +16,22 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ns(void)
+static long long clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 int main(int argc, char **argv)
 {
-	long long count, rate = 0, start, end;
+	long long count, rate = 0, start, end, cpu0;
 	char line[16];
 
 	if (argc < 2)
@@ -38,6 +45,7 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			return 1;
 	}
+	cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	start = now_ns();
 	if (rate <= 0) {
 		for (long long i = 0; i < count; i++)
@@ -60,6 +68,7 @@ int main(int argc, char **argv)
 		}
 	}
 	end = now_ns();
-	printf("%lld %.1f %lld\n", count, (double)(end - start) / (double)count, end - start);
+	printf("%lld %.1f %lld %.1f\n", count, (double)(end - start) / (double)count, end - start,
+	       (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / (double)count);
 	return 0;
 }

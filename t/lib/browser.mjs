@@ -5,12 +5,15 @@
 //   node t/lib/browser.mjs URL SCREENSHOT.png [WAIT_POINTS] [AUTH_HEADER]
 //
 // Waits (up to 30 s) until every chart has at least WAIT_POINTS points
-// (default 3) and two live updates happened, then prints one JSON object:
+// (default 3), three live updates happened and the leak panel has its first
+// answer, then prints one JSON object:
 //   {"status": HTTP status of the page, "points": {chart: n}, "series_px": {chart: pixels in the series colours},
 //    "screenshot_ink": share of screenshot pixels unlike the page background,
 //    "updates": n, "errors": [console errors and CSP violations],
 //    "requests_elsewhere": [URLs not on the agent], "text": {id: textContent},
-//    "range": {after clicking "1 h": range, step, points of the memory chart}}
+//    "range": {after clicking "1 h": range, step, points of the memory chart},
+//    "final_url": the page's address once loaded (after redirects),
+//    "cookies": [{name, httpOnly, sameSite}], "script_cookies": what document.cookie shows}
 // and exits 0; 1 when the page did not load or the charts never filled.
 import { chromium } from 'playwright-core';
 
@@ -41,10 +44,17 @@ try {
 	page.on('request', (r) => { if (!r.url().startsWith(origin)) out.requests_elsewhere.push(r.url()); });
 	const response = await page.goto(url, { waitUntil: 'load', timeout: 15000 });
 	out.status = response ? response.status() : 0;
+	out.final_url = page.url();
+	out.cookies = (await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+	out.script_cookies = await page.evaluate(() => document.cookie);
 	try {
 		await page.waitForFunction((n) => {
 			const k = window.ksight;
 			if (!k || k.state.updates < 3) return false;
+			// the leak panel's first answer (it asks every 2 s; on a busy
+			// machine the first may come after the charts fill)
+			const note = document.getElementById('leaks-note');
+			if (note && /^(loading|no answer)/.test(note.textContent)) return false;
 			return Object.keys(k.charts).every((c) => k.points(c) >= n);
 		}, want, { timeout: 30000, polling: 250 });
 	} catch (e) {
@@ -69,7 +79,7 @@ try {
 			}
 			res.series_px[name] = lit;
 		}
-		for (const id of ['status', 'host', 'leaks-note', 'updated'])
+		for (const id of ['status', 'host', 'leaks-note', 'updated', 'learning'])
 			res.text[id] = (document.getElementById(id) || {}).textContent;
 		res.collector_rows = document.querySelectorAll('#collectors-table tbody tr').length;
 		res.slow_rows = document.querySelectorAll('#slow-table tbody tr').length;

@@ -103,3 +103,47 @@ require_bpf() {
 
 # q SQL: one value from the test database $DB
 q() { "$KSIGHT" query --db "$DB" --csv "$1" | sed -n 2p; }
+
+# agent_bg NAME ARGS...: starts `ksight agent ARGS` in the background (its
+# log in $TMP/NAME.err) and waits until it says it is ready (--ready-fd: its
+# tracers are loaded and its first tick is stored), however long loading
+# takes on this machine (up to 3 minutes).  Sets AGENT_PID; the agent is
+# stopped at exit.  Returns 1, with the log, when it exits first.
+agent_bg() {
+	_name=$1; shift
+	rm -f "$TMP/$_name.ready"
+	"$KSIGHT" agent "$@" --ready-fd 9 9>"$TMP/$_name.ready" 2>"$TMP/$_name.err" &
+	AGENT_PID=$!
+	at_exit "kill -INT $AGENT_PID 2>/dev/null; wait $AGENT_PID 2>/dev/null"
+	_i=0
+	until [ -s "$TMP/$_name.ready" ]; do
+		if ! kill -0 $AGENT_PID 2>/dev/null || [ $_i -ge 1800 ]; then
+			diag "agent $_name did not get ready: $(cat "$TMP/$_name.err")"
+			return 1
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND (every 0.1 s) until
+# it succeeds; returns 1 with a diagnostic after SECONDS.  The deadline only
+# bounds a hang: tests wait for what they need, never for a fixed time.
+wait_for() {
+	_what=$1; _max=$(($2 * 10)); shift 2
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		if [ $_i -ge $_max ]; then
+			diag "gave up waiting for $_what"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# at_least N SQL: true when SQL's value in $DB is at least N
+at_least() { [ "$(q "$2" 2>/dev/null || echo 0)" -ge "$1" ] 2>/dev/null; }
+
+# agent_stop PID: SIGINT and wait; returns the agent's exit status
+agent_stop() { kill -INT "$1" 2>/dev/null; wait "$1"; }

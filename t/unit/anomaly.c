@@ -2,8 +2,8 @@
  * known: a spike and a dip, a level shift (flagged at the shift, quiet
  * again once adapted, able to see a smaller spike after it), slow drift, a daily pattern with an out-of-season
  * value, a flat line, noisy normal series, regular spikes, a burst of
- * moderate values; plus the API contract, the reported range, and
- * determinism.
+ * moderate values; plus the API contract, the reported range,
+ * determinism, and seeding from a stored baseline.
  *
  * Each scenario runs on SEEDS independent noise series.  The detector's
  * false alarm rate on Gaussian noise is about 2e-5 per sample, so a
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../../src/detect/anomaly.h"
+#include "../../src/detect/baseline.h"
 #include "../lib/tap.h"
 
 #define MIN5 (300LL * 1000000000LL)   /* NAB's 5-minute samples */
@@ -501,9 +502,73 @@ static void test_determinism(void)
 	ok(detections >= 3, "(and that series has detections: %d)", detections);
 }
 
+/* Seeding from a stored baseline: values spread like it (min and max
+ * among them), a detector that judges single values from its first real
+ * sample, the pattern score still off for the probation, and no more false
+ * alarms than a detector that learnt on its own. */
+static void test_seeded(void)
+{
+	static double v[1000], seedv[512];
+	int64_t ts[1000];
+	struct baseline b;
+	struct anomaly_result r;
+	struct anomaly *a;
+	bool pattern = false;
+	int false_alarms = 0;
+
+	noise(1000, 100, 5, 21);
+	for (int i = 0; i < 1000; i++) {
+		v[i] = x[i];
+		ts[i] = T0 + i * MIN5;
+	}
+	baseline__from_values(&b, v, ts, 1000, 0);
+	is(baseline__seed_values(&b, seedv, 512), 512, "a ready baseline gives 512 seed values");
+	{
+		double lo = INFINITY, hi = -INFINITY;
+
+		for (int i = 0; i < 512; i++) {
+			lo = fmin(lo, seedv[i]);
+			hi = fmax(hi, seedv[i]);
+		}
+		ok(lo == b.min && hi == b.max, "its extremes are among them (%g..%g)", lo, hi);
+	}
+	{
+		struct baseline young = b;
+
+		young.n = 10;
+		is(baseline__seed_values(&young, seedv, 512), -EINVAL, "a baseline of 10 samples seeds nothing");
+	}
+
+	a = anomaly__new(NULL);
+	ok(anomaly__seed(a, (double[]){ 1, NAN }, 2) == -EINVAL && anomaly__samples(a) == 0,
+	   "a seed value that is not finite: -EINVAL, nothing seeded");
+	is(anomaly__seed(a, seedv, 512), 0, "seeding a fresh detector");
+	is(anomaly__samples(a), 512, "the seed values count as samples");
+	anomaly__update(a, T0, 100, &r);
+	is(anomaly__seed(a, seedv, 512), -EBUSY, "seeding after a sample: -EBUSY");
+	anomaly__update(a, T0 + MIN5, 200, &r);
+	ok(r.anomalous && r.kind == ANOMALY_HIGH, "a spike at the second real sample is flagged (score %.2f)", r.score);
+	anomaly__free(a);
+
+	/* 20 series of 3000 samples of the same noise: seeded, then fed. */
+	for (int seed = 0; seed < 20; seed++) {
+		noise(3000, 100, 5, 100 + seed);
+		a = anomaly__new(NULL);
+		anomaly__seed(a, seedv, 512);
+		for (int i = 0; i < 3000; i++) {
+			anomaly__update(a, T0 + i * MIN5, x[i], &r);
+			pattern |= i < 512 && r.kind == ANOMALY_PATTERN && r.score > 0;
+			false_alarms += r.anomalous;
+		}
+		anomaly__free(a);
+	}
+	ok(!pattern, "no pattern score in the first 512 real samples");
+	few(false_alarms, 20 * 3000, "seeded detectors on noise like their baseline: few false alarms");
+}
+
 int main(void)
 {
-	plan(60);
+	plan(70);
 	test_spike_and_dip();
 	test_level_shift();
 	test_after_shift();
@@ -517,5 +582,6 @@ int main(void)
 	test_contract();
 	test_series();
 	test_determinism();
+	test_seeded();
 	return done_testing();
 }

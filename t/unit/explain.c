@@ -43,7 +43,7 @@ int main(void)
 	is_str(say("utilisation of vda", "pct", 78, -0.0004, false, ANOMALY_HIGH, 0, 0.1),
 	       "utilisation of vda is 78%, usually 0%", "a -0.0% baseline: 'usually 0%', no negative zero");
 	is_str(say("writes on vda", "per_s", 5949, -3.6e-09, false, ANOMALY_HIGH, 0, 1),
-	       "writes on vda is 5949/s, usually 0/s", "a -3.6e-09/s baseline: 'usually 0/s'");
+	       "writes on vda are 5949/s, usually 0/s", "a -3.6e-09/s baseline: 'usually 0/s'");
 	is_str(say("the syscall error rate", "pct", 0.004, 7.7, false, ANOMALY_LOW, 3, 12),
 	       "the syscall error rate is 0%, usually 7.7%", "a rate down to 0: no '0% of its usual'");
 
@@ -63,7 +63,7 @@ int main(void)
 	is_str(say("CPU busy", "pct", 30, 25, false, ANOMALY_PATTERN, 10, 50),
 	       "CPU busy is 30% (usually 25%), after a run of unusual values", "a pattern, close to usual");
 	is_str(say("failing syscalls", "per_s", 0.2, 0.1, false, ANOMALY_HIGH, 0, 0.15),
-	       "failing syscalls is 0.2/s (usually 0.1/s), above anything recent (up to 0.15/s)",
+	       "failing syscalls are 0.2/s (usually 0.1/s), above anything recent (up to 0.15/s)",
 	       "both negligible: no multiplier, the range says why");
 	{
 		struct explain_input in = { .what = "context switches", .unit = "per_s", .value = 90000,
@@ -71,7 +71,7 @@ int main(void)
 					    .kind = ANOMALY_HIGH };
 
 		explain_detection(&in, line, sizeof(line));
-		is_str(line, "context switches is 90000/s, expected about 20000/s, above anything recent (up to 30000/s)",
+		is_str(line, "context switches are 90000/s, expected about 20000/s, above anything recent (up to 30000/s)",
 		       "no baseline yet: the detector's expectation");
 	}
 	{

@@ -192,6 +192,11 @@ int main(void)
 	ROW(&b, T_SYSCALL_STATS, T0 + 2 * S, N("count", 400), N("errors", 0));
 	for (int k = 0; k < 4; k++)
 		ROW(&b, T_SYSCALL_EVENTS, T0 + 2 * S, N("latency_ns", 20000000));
+	/* Slow is latency less sleep_ns, at least 10 ms: a 2 s wait for input
+	 * is not slow, 20 ms with 5 asleep is, 12 ms with 3 asleep is not. */
+	ROW(&b, T_SYSCALL_EVENTS, T0 + 2 * S, N("latency_ns", 2000000000), N("sleep_ns", 1999000000));
+	ROW(&b, T_SYSCALL_EVENTS, T0 + 2 * S, N("latency_ns", 20000000), N("sleep_ns", 5000000));
+	ROW(&b, T_SYSCALL_EVENTS, T0 + 2 * S, N("latency_ns", 12000000), N("sleep_ns", 3000000));
 	for (int k = 0; k < 3; k++)
 		ROW(&b, T_PROCESS_EVENTS, T0 + 2 * S, TXT("event", "exec"));
 	ROW(&b, T_PROCESS_EVENTS, T0 + 2 * S, TXT("event", "exit"));
@@ -205,7 +210,7 @@ int main(void)
 	sample_is("syscall.calls_per_s", T0 + 2 * S, 500);
 	sample_is("syscall.errors_per_s", T0 + 2 * S, 5);
 	sample_is("syscall.error_pct", T0 + 2 * S, 1);
-	sample_is("syscall.slow_per_s", T0 + 2 * S, 2);
+	sample_is("syscall.slow_per_s", T0 + 2 * S, 2.5);   /* 5 slow calls of 7 rows */
 	sample_is("proc.execs_per_s", T0 + 2 * S, 1.5);
 	sample_is("proc.exits_per_s", T0 + 2 * S, 0.5);
 	ok(!find("mem.available_kb") && !find("cpu.busy_pct"), "a table without rows this tick gives no sample");

@@ -4,8 +4,13 @@
  * a slow server become clear failures within the timeout; after a failure
  * the explainer backs off instead of retrying; the key is never in what
  * ksight reports. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "../src/remediate/outbound.h"
 #include "../../src/lib/clock.h"
@@ -27,6 +32,7 @@ static struct outbound *start(const char *path, int64_t timeout_ns)
 	f = fopen(key, "w");
 	fputs("sk-test-SECRET-4242\n", f);
 	fclose(f);
+	chmod(key, 0600);
 	p.llm.url = url;
 	p.llm.model = "test-model";
 	p.llm.key_file = key;
@@ -34,6 +40,26 @@ static struct outbound *start(const char *path, int64_t timeout_ns)
 	if (outbound__start(&p, &o, err, sizeof(err)))
 		bail_out(err);
 	return o;
+}
+
+/* Waits until the fake server accepts connections on the port (node can
+ * take seconds to start on a busy machine); false after 60 s. */
+static bool wait_listening(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 600; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		bool up = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+		if (fd >= 0)
+			close(fd);
+		if (up)
+			return true;
+		usleep(100000);
+	}
+	return false;
 }
 
 /* Waits up to 10 s for one result. */
@@ -56,7 +82,7 @@ int main(void)
 	pid_t server;
 	FILE *f;
 
-	plan(14);
+	plan(16);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	port = 20000 + getpid() % 20000;
@@ -71,7 +97,8 @@ int main(void)
 		execlp("node", "node", tap_src("t/helpers/fake_llm.mjs"), p, log, (char *)NULL);
 		_exit(127);
 	}
-	usleep(600000);
+	if (!wait_listening())
+		bail_out("t/helpers/fake_llm.mjs did not listen on its port within 60 s");
 
 	o = start("ok", 5 * NSEC_PER_SEC);
 	ok(outbound__explain(o, 7, "{\"finding\":\"pid 42 (grower) grows 5.0 MiB/s\",\"rule\":\"stop\",\"action\":\"terminate\"}") == 0,
@@ -120,6 +147,23 @@ int main(void)
 
 		policy__defaults(&p);
 		is(outbound__explain(NULL, 1, "{}"), -ENOTSUP, "without llm.url there is no explainer");
+	}
+	{
+		/* A key others can read is refused, as ssh refuses such keys. */
+		struct policy p;
+		char key[256], err[256] = "";
+
+		policy__defaults(&p);
+		snprintf(key, sizeof(key), "%s/key", dir);
+		chmod(key, 0644);
+		p.llm.url = "http://127.0.0.1:1/";
+		p.llm.model = "m";
+		p.llm.key_file = key;
+		o = NULL;
+		is(outbound__start(&p, &o, err, sizeof(err)), -EINVAL, "a key file others can read: refused");
+		ok(strstr(err, "open to other users (mode 0644)") && strstr(err, "chmod 600"),
+		   "saying why and what to do: %s", err);
+		outbound__stop(o);
 	}
 	kill(server, SIGTERM);
 	waitpid(server, NULL, 0);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "../src/remediate/act.h"
 #include "../src/remediate/engine.h"
 #include "../src/remediate/world.h"
 #include "../../src/lib/clock.h"
@@ -113,6 +114,78 @@ static const char policy_text[] =
 	"    grace: 1s\n"
 	"    cooldown: 60s\n";
 
+/* Writes text to path; false when it cannot. */
+static bool put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f))
+		ok = false;
+	return ok;
+}
+
+/* A cgroup-wide action (memory_high) on a process whose cgroup has a child
+ * cgroup holding a process the rule does not match: refused, because the
+ * limit reaches the child too (issue 13).  Uses the v1 memory hierarchy
+ * or cgroup2 with the memory controller, whichever this host has. */
+static void test_cgroup_reach(void)
+{
+	static const char yaml[] = "rules:\n  - name: limit\n    when: {leak: {}}\n    match: {comm: [leaker*]}\n"
+				   "    action: memory_high\n    memory_high: 512M\n";
+	const char *v1 = "/sys/fs/cgroup/memory", *v2 = "/sys/fs/cgroup";
+	char base[256], child[300], file[400], result[ACT_TEXT_MAX], err[POLICY_ERR_MAX], pid_text[32];
+	struct act_env env = { "", "", "", "" };
+	struct act_undo undo;
+	struct policy p;
+	pid_t l, o;
+	int pidfd, rc;
+	bool is_v1 = access(v1, W_OK) == 0;
+
+	snprintf(base, sizeof(base), "%s/ksight-reach-%d", is_v1 ? v1 : v2, (int)getpid());
+	snprintf(child, sizeof(child), "%s/child", base);
+	snprintf(file, sizeof(file), "%s/%s", base, is_v1 ? "memory.soft_limit_in_bytes" : "memory.high");
+	if (getuid() || mkdir(base, 0755) || access(file, W_OK) || mkdir(child, 0755)) {
+		rmdir(base);
+		skip(2, "needs root and a writable memory cgroup hierarchy");
+		return;
+	}
+	if (is_v1)
+		env.memcg_mount = v1;
+	else
+		env.cgroup2_mount = v2;
+	policy__defaults(&p);
+	if (policy__load(&p, write_file("reach.yaml", yaml), err))
+		bail_out(err);
+	l = spawn("leaker-r");
+	o = spawn("protected");
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)l);
+	snprintf(file, sizeof(file), "%s/cgroup.procs", base);
+	put(file, pid_text);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)o);
+	snprintf(file, sizeof(file), "%s/cgroup.procs", child);
+	put(file, pid_text);
+	pidfd = act__pidfd(l);
+	rc = act__execute(&env, &p.rules[0], l, pidfd, &undo, result);
+	ok(rc == -EPERM && strstr(result, "protected"),
+	   "memory_high is refused when a child cgroup holds a process the rule does not match (%d: %s)", rc, result);
+	/* With the child empty, the same action goes ahead. */
+	snprintf(file, sizeof(file), "%s/cgroup.procs", is_v1 ? v1 : v2);
+	put(file, pid_text);
+	rc = act__execute(&env, &p.rules[0], l, pidfd, &undo, result);
+	ok(rc == 0, "and allowed once the child holds no one else (%s)", result);
+	if (rc == 0)
+		act__undo(&undo, pidfd, result);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)l);
+	put(file, pid_text);
+	close(pidfd);
+	reap(l);
+	reap(o);
+	rmdir(child);
+	rmdir(base);
+	policy__free(&p);
+}
+
 int main(void)
 {
 	struct policy p;
@@ -122,7 +195,7 @@ int main(void)
 	int64_t now = 1000 * NSEC_PER_SEC;
 	pid_t a, protected_pid, c, d;
 
-	plan(35);
+	plan(39);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	batch__init(&b);
@@ -193,6 +266,43 @@ int main(void)
 	engine__free(e);
 	policy__free(&p);
 	batch__clear(&b);
+
+	/* TOCTOU (issue 13): a process that has exited by the time it is
+	 * decided on (a zombie: its /proc entry still reads, a pidfd still
+	 * opens) is never decided on.  The pidfd is opened first, /proc read
+	 * second, and the process must be alive after the read; in the old
+	 * order (read, then open) this zombie got a decision and an attempt. */
+	e = make_engine(&p, policy_text, MODE_ACT);
+	a = spawn("leaker-z");
+	kill(a, SIGKILL);
+	{
+		char path[64], stat[256] = "";
+		int64_t deadline = clock_mono_ns() + 5 * NSEC_PER_SEC;
+		struct suspect s1 = leak(a, "leaker-z", 0.95);
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)a);
+		while (!strstr(stat, ") Z ") && clock_mono_ns() < deadline) {
+			FILE *f = fopen(path, "r");
+
+			if (f) {
+				if (!fgets(stat, sizeof(stat), f))
+					stat[0] = '\0';
+				fclose(f);
+			}
+			usleep(10000);
+		}
+		ok(strstr(stat, ") Z ") != NULL, "the killed leaker is a zombie (exited, not reaped)");
+		world__put_suspect(engine__world(e), &s1);
+	}
+	engine__cycle(e, NULL, &b, now, "test");
+	is(count_rows(&b, "executing", a) + count_rows(&b, "failed", a), 0,
+	   "act: a leaker that exited before the decision is not decided on");
+	waitpid(a, NULL, 0);
+	engine__free(e);
+	policy__free(&p);
+	batch__clear(&b);
+
+	test_cgroup_reach();
 
 	/* observe: explained and recorded, nothing touched */
 	e = make_engine(&p, policy_text, MODE_OBSERVE);

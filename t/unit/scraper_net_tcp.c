@@ -11,6 +11,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <dirent.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -136,6 +140,52 @@ static void both(struct scraper *by_diag, struct scraper *by_proc, const char *p
 		b[i] = cell_int(TCP, 0, states[i]);
 }
 
+/* Queues, on every NETLINK_SOCK_DIAG socket of this process, a made-up
+ * dump reply from a user-space port: one LISTEN socket for each sequence
+ * number 1..400 (whatever the scraper's next one is).  Returns how many
+ * sockets got it. */
+static int spoof_sock_diag(void)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_msg m;
+	} *msgs;
+	size_t n = 400;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	int me = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), hit = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	msgs = calloc(n, sizeof(*msgs));
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].h.nlmsg_len = sizeof(msgs[i]);
+		msgs[i].h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		msgs[i].h.nlmsg_flags = NLM_F_MULTI;
+		msgs[i].h.nlmsg_seq = (uint32_t)i + 1;
+		msgs[i].m.idiag_family = AF_INET;
+		msgs[i].m.idiag_state = 10;          /* TCP_LISTEN */
+	}
+	while (d && me >= 0 && (e = readdir(d))) {
+		int fd = atoi(e->d_name), proto = 0;
+		struct sockaddr_nl addr;
+		socklen_t len = sizeof(addr), plen = sizeof(proto);
+
+		if (fd <= 2 || fd == me || fd == dirfd(d) ||
+		    getsockname(fd, (struct sockaddr *)&addr, &len) || addr.nl_family != AF_NETLINK ||
+		    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) || proto != NETLINK_SOCK_DIAG)
+			continue;
+		to.nl_pid = addr.nl_pid;
+		if (sendto(me, msgs, n * sizeof(*msgs), 0, (struct sockaddr *)&to, sizeof(to)) > 0)
+			hit++;
+	}
+	if (d)
+		closedir(d);
+	if (me >= 0)
+		close(me);
+	free(msgs);
+	return hit;
+}
+
 static bool same(const int64_t a[NCOLS], const int64_t b[NCOLS])
 {
 	for (int i = 0; i < NCOLS; i++)
@@ -155,7 +205,7 @@ int main(void)
 	uint16_t port;
 	bool private;
 
-	plan(27);
+	plan(28);
 
 	scrape_open(&s, SCRAPER_net_tcp);
 	is(scrape_tick(&s, tap_src("t/fixtures/tick1"), T1), 1, "fixture: one row");
@@ -258,6 +308,21 @@ int main(void)
 		skip(2, "exact counts need a private namespace");
 	}
 	ok(same(a, b), "live: both methods still agree");
+
+	/* A reply that does not come from the kernel (nl_pid != 0) is not
+	 * counted (issue 13): every sequence number carries a fake LISTEN. */
+	{
+		int64_t before = a[9];
+		int spoofed = spoof_sock_diag();
+
+		both(&by_diag, &by_proc, dir, a, b, source);
+		if (spoofed < 1)
+			skip(1, "cannot send to the scraper's netlink socket (needs CAP_NET_ADMIN)");
+		else
+			ok(a[9] == b[9] && (!private || a[9] == before),
+			   "a made-up sock_diag reply from another process is ignored (listen %lld, /proc %lld, before %lld)",
+			   (long long)a[9], (long long)b[9], (long long)before);
+	}
 
 	for (int i = 0; i < NLISTEN; i++)
 		close(listeners[i]);

@@ -254,18 +254,65 @@ static uint64_t run_syscalls(struct found *f, double calls, double errors, doubl
 	return ws.ratios_discounted;
 }
 
+/* Normal ticks with the wall clock stepped back an hour at tick 3000 and
+ * forward two hours at tick 3300, the watch told of each step (tell) or
+ * not.  Returns the samples judged after the first step; *f gets the rows. */
+static uint64_t run_stepped(struct found *f, bool tell)
+{
+	struct watch *w = new_watch(0);
+	struct watch_stats before, after;
+	struct batch b;
+	int64_t shift = 0;
+
+	memset(f, 0, sizeof(*f));
+	batch__init(&b);
+	memset(&before, 0, sizeof(before));
+	for (int i = 0; i < 3600; i++) {
+		struct tick t = normal();
+		int64_t step = i == 3000 ? -3600 * SEC : i == 3300 ? 7200 * SEC : 0;
+
+		if (step) {
+			shift += step;
+			if (tell)
+				watch__clock_step(w, step);
+		}
+		if (i == 3000)
+			watch__stats(w, &before);
+		tick(w, &b, T0 + i * SEC + shift, &t);
+		collect(&b, f);
+	}
+	watch__finish(w, T0 + 3600 * SEC + shift, &b);
+	collect(&b, f);
+	watch__stats(w, &after);
+	batch__free(&b);
+	watch__free(w);
+	return after.samples - before.samples;
+}
+
 int main(void)
 {
 	struct found f;
 	int k;
 	char dir[] = "/tmp/ksight-watch.XXXXXX";
 
-	plan(29);
+	plan(39);
 	srand(42);
 
 	run(&f, 4500, NULL);
 	is(f.alerts, 0, "normal: 75 minutes of noisy, steady metrics raise no alert");
 	ok(f.rows <= 1, "and at most one lone notice (%d)", f.rows);
+
+	{
+		uint64_t told = run_stepped(&f, true), blind;
+
+		is(f.alerts, 0, "clock steps (an hour back, then two forward): no alert");
+		ok(f.rows <= 1, "and at most one lone notice (%d)", f.rows);
+		blind = run_stepped(&f, false);
+		ok(told >= 600 * 5, "told of the steps, the detectors judge every sample after them (%llu)",
+		   (unsigned long long)told);
+		ok(blind < told / 2, "not told, a step back leaves them blind (%llu judged): the test sees the difference",
+		   (unsigned long long)blind);
+	}
 
 	run(&f, 3600, spike);
 	is(count_metric(&f, "io.read_p95_us{device=vda}"), 1, "spike: one anomaly row for the disk's read p95");
@@ -403,6 +450,50 @@ int main(void)
 			watch_format_value(baseline__usual(c, T0, &hourly), "us", text, sizeof(text));
 			ok(!strncmp(text, "2.0 ms", 6) || !strncmp(text, "1.9 ms", 6) || !strncmp(text, "2.1 ms", 6),
 			   "and says the usual read p95 is about 2 ms (%s)", text);
+		}
+		{
+			/* Learning progress, and detectors seeded from the stored baselines. */
+			struct watch_learning lw, l2, lf;
+			struct watch *fresh = watch__new(&p);
+			struct found f2, f3;
+			struct batch bf;
+
+			watch__learning(w, &lw);
+			ok(lw.samples == 512 && lw.needed == 512 && lw.metrics_learning == 0 && lw.metrics_ready == ws.metrics &&
+			   lw.metrics_seeded == 0, "after 1300 ticks: ready, %u metrics, none seeded", lw.metrics_ready);
+			watch__learning(w2, &l2);
+			ok(l2.samples == 0 && l2.metrics_ready + l2.metrics_learning == 0,
+			   "loaded baselines and no tick yet: no metric seen");
+			batch__clear(&b);
+			memset(&f2, 0, sizeof(f2));
+			memset(&f3, 0, sizeof(f3));
+			batch__init(&bf);
+			for (int i = 0; i < 20; i++) {
+				struct tick t = normal();
+
+				if (i == 3)
+					t.read_p95_us = 20000;
+				tick(w2, &b, T0 + (2000 + i) * SEC, &t);
+				tick(fresh, &bf, T0 + (2000 + i) * SEC, &t);
+				collect(&b, &f2);
+				collect(&bf, &f3);
+				if (i == 0) {
+					watch__learning(w2, &l2);
+					watch__learning(fresh, &lf);
+				}
+			}
+			ok(l2.samples == 512 && l2.metrics_seeded == l2.metrics_ready && l2.metrics_seeded >= 5,
+			   "seeded: ready at the first tick (%llu of 512, %u seeded, %u learning)",
+			   (unsigned long long)l2.samples, l2.metrics_seeded, l2.metrics_learning);
+			ok(l2.seeded_from_ns > T0 + 1100 * SEC && l2.seeded_from_ns < T0 + 1300 * SEC,
+			   "from the snapshot that covers up to tick %lld", (long long)((l2.seeded_from_ns - T0) / SEC));
+			ok(lf.samples == 1 && lf.metrics_ready == 0 && lf.metrics_learning > 5 && lf.metrics_seeded == 0 &&
+			   lf.seeded_from_ns == 0, "fresh: learning, %llu of 512 samples, %u metrics, %u ready, %u seeded",
+			   (unsigned long long)lf.samples, lf.metrics_learning, lf.metrics_ready, lf.metrics_seeded);
+			ok(count_metric(&f2, "io.read_p95_us{device=vda}") == 1 && f3.rows == 0,
+			   "a spike at the 4th tick is flagged by the seeded watch only (%d rows, %d)", f2.rows, f3.rows);
+			batch__free(&bf);
+			watch__free(fresh);
 		}
 		store__close(s);
 		batch__free(&b);
