@@ -19,7 +19,7 @@
 require_bpf
 command -v chromium >/dev/null || skip_all "no chromium (make deps installs Debian's)"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (make deps installs it from npm)"
-plan 30
+plan 31
 
 # deadline SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds.
 deadline() {
@@ -55,7 +55,8 @@ GP=$!
 LP=$!
 at_exit "kill $GP $LP 2>/dev/null"
 
-ticks() { [ "$(curl -s "$URL/api/agent/status" | jq -r '.agent.ticks')" -gt 120 ]; }
+api() { curl -s -H "Authorization: Bearer $AGENT_TOKEN" "$URL$1"; }
+ticks() { [ "$(api /api/agent/status | jq -r '.agent.ticks')" -gt 120 ]; }
 deadline 60 ticks || diag "the agent made fewer than 120 ticks in 60 s"
 # Direct writes on the disk under $TMP, after the detector has learned.
 dd if=/dev/zero of="$TMP/burst" bs=1M count=200 oflag=direct 2>/dev/null
@@ -70,7 +71,7 @@ ok "the detector recorded anomalies" deadline 60 anomaly
 
 SHOTS=$TOP/.output/screenshots
 mkdir -p "$SHOTS"
-node "$TOP/t/lib/dashboard.mjs" "$URL/" "$SHOTS" $GP >"$TMP/page.json" 2>"$TMP/page.err"
+node "$TOP/t/lib/dashboard.mjs" "$URL/?token=$AGENT_TOKEN" "$SHOTS" $GP >"$TMP/page.json" 2>"$TMP/page.err"
 is "$?" 0 "the page loads in Chromium at 1280 px"
 [ -s "$TMP/page.json" ] || diag "$(cat "$TMP/page.err")"
 cp "$TMP/page.json" "$SHOTS/dashboard.json"
@@ -81,13 +82,12 @@ is "$(J '.errors | join("; ")')" "" "every step's condition was met within its d
 like "$(J .steps.panels.strip.leaks)" "grower \\(pid $GP, [0-9.]+ (KiB|MiB)/s" "the strip names the leak: $(J .steps.panels.strip.leaks | cut -c1-60)"
 like "$(J .steps.panels.strip.collectors)" "^(all [0-9]+ on|[0-9]+ of [0-9]+ off: .+)$" "the strip says which collectors are on"
 like "$(J .steps.panels.strip.learning)" "^ready" "the strip says learning is done: $(J .steps.panels.strip.learning)"
-last=$(curl -s "$URL/api/signals?type=anomalies&limit=1" | jq -r '.rows[0].explanation')
 like "$(J .steps.panels.strip.anomaly)" "(alert|notice): " "the strip shows the last anomaly with its explanation"
 like "$(J .steps.panels.strip.action)" "terminate leaky \\($LP\\): executing → done" "the strip shows the last action and its steps"
 like "$(J .steps.panels.strip.db)" "^[0-9.]+ (KiB|MiB|GiB)" "the strip gives the database size in human units"
 
 # The panels.
-curl -s "$URL/api/signals?type=anomalies&limit=10000" | jq '[.rows[].explanation]' >"$TMP/anomalies.json"
+api "/api/signals?type=anomalies&limit=10000" | jq '[.rows[].explanation]' >"$TMP/anomalies.json"
 shown=$(J '.steps.panels.anomaly_rows | length')
 missing=$(jq -r --slurpfile db "$TMP/anomalies.json" '[.steps.panels.anomaly_rows[] | select(.[4] as $e | $db[0] | index($e) | not)] | length' "$TMP/page.json")
 ok "the anomalies panel lists $shown anomalies, each one the agent recorded ($missing not)" test "$shown" -ge 1 -a "$missing" = 0
@@ -122,6 +122,8 @@ is "$(jqb '[.events[] | select(.kind == "process") | .what + " " + .detail] | jo
    "exit killed by signal 15, exec $TMP/leaky linear --rate 5M --duration 120" "with its exec and its exit by SIGTERM"
 like "$(jqb '[.events[] | select(.kind == "action") | .what] | reverse | join(" ")')" "^executing done" \
    "and the remediation steps about it, in order"
+anon_get "/api/process?pid=$LP"
+is "$STATUS" 401 "it names a process: without the agent's token, 401"
 get "/api/process"
 is "$STATUS $(jqb .parameter)" "400 pid" "no pid: 400 naming the parameter"
 get "/api/process?pid=$LP&limit=1001"
