@@ -2,6 +2,8 @@
 //
 // The first request of a time range fetches all of it; later ones fetch the
 // last two buckets and replace them, so the page stays cheap at any range.
+// About 600 points per range: the agent answers long ranges (7 d, 30 d)
+// from its per-minute and per-hour rollups without being asked.
 // Every value from the agent reaches the page through textContent, never
 // as HTML.  window.ksight exposes the charts (used by the browser test).
 'use strict';

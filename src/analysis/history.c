@@ -115,7 +115,9 @@ int history__load(struct history *set, struct store *s, int64_t from_ns, int64_t
 	int rc;
 
 	extract__init(&l.x, on_sample, &l);
-	rc = replay__run(s, from_ns, to_ns, &cb, err);
+	set->tier = TIER_RAW;
+	rc = set->tiered ? replay__run_tiered(s, from_ns, to_ns, &cb, &set->tier, err)
+			 : replay__run(s, from_ns, to_ns, &cb, err);
 	if (!rc && l.error) {
 		snprintf(err, STORE_ERR_MAX, "out of memory while loading the series");
 		rc = l.error;

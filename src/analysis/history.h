@@ -9,11 +9,13 @@
 #ifndef KS_HISTORY_H
 #define KS_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../detect/extract.h"
 #include "../lib/u64map.h"
+#include "../store/rollup.h"
 #include "../store/store.h"
 
 struct series {
@@ -30,9 +32,12 @@ struct history {
 	struct series **list;           /* sorted by name after history__load */
 	size_t n, cap;
 	uint64_t ticks;                 /* ticks replayed */
+	bool tiered;                    /* set before loading: read rollups where raw rows are gone */
+	enum tier tier;                 /* after loading: the coarsest tier read (replay__run_tiered) */
 };
 
-/* Replays [from_ns, to_ns] of s into set (initialised with {0}).  Returns
+/* Replays [from_ns, to_ns] of s into set (initialised with {0}, and
+ * .tiered = true to read rollups where raw rows were pruned).  Returns
  * 0 or a negative errno with err filled.  Free with history__free. */
 int history__load(struct history *set, struct store *s, int64_t from_ns, int64_t to_ns, char *err);
 

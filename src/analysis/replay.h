@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "../store/rollup.h"
 #include "../store/store.h"
 
 struct replay_cb {
@@ -25,6 +26,14 @@ struct replay_cb {
 /* Replays rows with from_ns <= timestamp <= to_ns.  Returns 0, or a
  * negative errno with the reason in err (STORE_ERR_MAX bytes). */
 int replay__run(struct store *s, int64_t from_ns, int64_t to_ns, const struct replay_cb *cb, char *err);
+
+/* As replay__run, reading the tier that still holds the range: raw rows
+ * where they remain, then per-minute rollups where raw rows were pruned,
+ * per-hour rollups before those (a rollup row is one tick at the start
+ * of its period; event tables, whose rollups are counts, replay raw rows
+ * only).  *ret_tier is the coarsest tier read. */
+int replay__run_tiered(struct store *s, int64_t from_ns, int64_t to_ns, const struct replay_cb *cb,
+		       enum tier *ret_tier, char *err);
 
 /* The first and last timestamps of the per-tick tables (memory_metrics,
  * load_metrics, cpu_metrics); -ENOENT when there are none. */

@@ -16,14 +16,20 @@
 #include "../detect/watch.h"
 #include "../http/assets.h"
 #include "../lib/json.h"
+#include "../store/rollup.h"
 #include "replay.h"
 
 #define MAX_SERIES 32
 #define MAX_DEVICES 8
 
+#define MAX_RELATIONS 32
+
 struct report {
 	struct store *s;
 	int64_t from, to, bucket;       /* ns */
+	enum tier tier;                 /* of the per-tick charts (memory_metrics') */
+	char *relations[MAX_RELATIONS]; /* tiered() strings, freed at the end */
+	int nrelations;
 	struct json j;
 	struct buf data;
 	struct report_stats *st;
@@ -366,18 +372,47 @@ static const char *sql_text(const char *s, char *out, size_t size)
 	return out;
 }
 
-static void names_of(struct report *r, struct names *n, const char *sql)
+/* The names the query fmt (with %s for relation) lists, in n. */
+static void names_ofx(struct report *r, struct names *n, const char *fmt, const char *relation)
+	__attribute__((format(printf, 3, 0)));
+static void names_ofx(struct report *r, struct names *n, const char *fmt, const char *relation)
 {
 	struct store_query_cb cb = { NULL, name_row, n };
 	struct buf q = BUF_INIT;
 
 	n->n = 0;
-	buf_printf(&q, "%s", sql);
+	buf_printf(&q, fmt, relation);
 	store__query(r->s, q.data, &cb, NULL);
 	buf_free(&q);
 }
 
 /* ---- the document ---- */
+
+/* The rows of t over the report's range as one relation in the shape of
+ * its rollup tables (columns cols), read from the tier that fits the
+ * bucket (store/rollup.h): a capture of a few hours reads raw rows, a
+ * week the minute rollups, months the hour rollups.  Owned by r. */
+static const char *tiered(struct report *r, enum table_id t, const char *const *cols)
+{
+	struct tier_plan plan;
+	struct buf sql = BUF_INIT;
+	char since[24], until[24], hour[24], minute[24];
+
+	if (r->rc || r->nrelations == MAX_RELATIONS ||
+	    (r->rc = rollup__plan(r->s, t, r->from, r->to + 1, r->bucket, &plan, r->err)))
+		return "(SELECT NULL AS timestamp WHERE 0)";
+	if (t == T_MEMORY_METRICS)
+		r->tier = plan.tier;
+	snprintf(since, sizeof(since), "%lld", (long long)r->from);
+	snprintf(until, sizeof(until), "%lld", (long long)r->to + 1);
+	snprintf(hour, sizeof(hour), "%lld", (long long)plan.hour_until);
+	snprintf(minute, sizeof(minute), "%lld", (long long)plan.minute_until);
+	rollup__from(&sql, t, cols, since, until, hour, minute);
+	r->relations[r->nrelations] = sql.data;     /* the buffer's memory, handed over */
+	return r->relations[r->nrelations++];
+}
+
+#define COLS(...) (const char *const[]){ __VA_ARGS__, NULL }
 
 #define W "timestamp BETWEEN %lld AND %lld"
 #define X "(timestamp / %lld) * %lld / 1e9"
@@ -402,91 +437,120 @@ static void views(struct report *r)
 	json_arr_begin(&r->j);
 
 	chart(r, "Events", "Event counts per type (per bucket)", "", "proc.",
-	      "SELECT x, sum(k = 0) AS syscall_slow, sum(k = 1) AS page_fault_sampled, sum(k = 2) AS process,"
-	      " sum(k = 3) AS runq_slow, sum(k = 4) AS tcp_retransmit FROM ("
-	      " SELECT " X " AS x, 0 AS k FROM syscall_events WHERE " W
-	      " UNION ALL SELECT " X ", 1 FROM page_fault_events WHERE " W
-	      " UNION ALL SELECT " X ", 2 FROM process_events WHERE " W
-	      " UNION ALL SELECT " X ", 3 FROM sched_latency_events WHERE " W
-	      " UNION ALL SELECT " X ", 4 FROM tcp_retransmit_events WHERE " W
+	      "SELECT x, sum((k = 0) * n) AS syscall_slow, sum((k = 1) * n) AS page_fault_sampled,"
+	      " sum((k = 2) * n) AS process, sum((k = 3) * n) AS runq_slow, sum((k = 4) * n) AS tcp_retransmit FROM ("
+	      " SELECT " X " AS x, 0 AS k, count AS n FROM %s"
+	      " UNION ALL SELECT " X ", 1, count FROM %s"
+	      " UNION ALL SELECT " X ", 2, count FROM %s"
+	      " UNION ALL SELECT " X ", 3, count FROM %s"
+	      " UNION ALL SELECT " X ", 4, count FROM %s"
 	      ") GROUP BY x ORDER BY x",
-	      RX, RW, RX, RW, RX, RW, RX, RW, RX, RW);
+	      RX, tiered(r, T_SYSCALL_EVENTS, COLS("count")), RX, tiered(r, T_PAGE_FAULT_EVENTS, COLS("count")),
+	      RX, tiered(r, T_PROCESS_EVENTS, COLS("count")), RX, tiered(r, T_SCHED_LATENCY_EVENTS, COLS("count")),
+	      RX, tiered(r, T_TCP_RETRANSMIT_EVENTS, COLS("count")));
 	chart(r, "Syscalls", "Syscall rate and errors", "/s", "syscall.calls_per_s syscall.errors_per_s",
 	      "SELECT x, sum(c) / (%lld / 1e9) AS calls_per_s, sum(e) / (%lld / 1e9) AS errors_per_s FROM ("
-	      " SELECT " X " AS x, count AS c, errors AS e FROM syscall_stats WHERE " W ") GROUP BY x ORDER BY x",
-	      (long long)r->bucket, (long long)r->bucket, RX, RW);
+	      " SELECT " X " AS x, count AS c, errors AS e FROM %s) GROUP BY x ORDER BY x",
+	      (long long)r->bucket, (long long)r->bucket, RX, tiered(r, T_SYSCALL_STATS, COLS("count", "errors")));
 	chart(r, "Syscalls", "Syscall latency: slowest syscall's percentiles per interval", "us", "syscall.",
 	      "SELECT " X " AS x, max(p50_ns) / 1e3 AS p50_us, max(p95_ns) / 1e3 AS p95_us,"
-	      " max(p99_ns) / 1e3 AS p99_us FROM syscall_stats WHERE " W " GROUP BY 1 ORDER BY 1", RX, RW);
+	      " max(p99_ns) / 1e3 AS p99_us FROM %s GROUP BY 1 ORDER BY 1",
+	      RX, tiered(r, T_SYSCALL_STATS, COLS("p50_ns", "p95_ns", "p99_ns")));
 	chart(r, "Page faults", "Page faults by type", "/s", "vm.pgfault_per_s vm.pgmajfault_per_s",
 	      "SELECT " X " AS x, avg((pgfault - pgmajfault) * 1000.0 / interval_ms) AS minor_per_s,"
-	      " avg(pgmajfault * 1000.0 / interval_ms) AS major_per_s FROM vmstat_metrics WHERE " W
-	      " AND interval_ms > 0 GROUP BY 1 ORDER BY 1", RX, RW);
+	      " avg(pgmajfault * 1000.0 / interval_ms) AS major_per_s FROM %s"
+	      " WHERE interval_ms > 0 GROUP BY 1 ORDER BY 1",
+	      RX, tiered(r, T_VMSTAT_METRICS, COLS("pgfault", "pgmajfault", "interval_ms")));
 
-	names_of(r, &dev, "SELECT device FROM io_latency_stats GROUP BY device"
-		 " ORDER BY sum(read_count + write_count) DESC");
-	for (int i = 0; i < dev.n; i++) {
-		snprintf(title, sizeof(title), "I/O latency percentiles on %s", dev.name[i]);
-		snprintf(match, sizeof(match), "io.read_p95_us{device=%s} io.write_p95_us{device=%s}", dev.name[i],
-			 dev.name[i]);
-		chart(r, "Disks", title, "us", match,
-		      "SELECT " X " AS x, max(read_p50_us) AS read_p50, max(read_p95_us) AS read_p95,"
-		      " max(read_p99_us) AS read_p99, max(write_p50_us) AS write_p50, max(write_p95_us) AS write_p95,"
-		      " max(write_p99_us) AS write_p99 FROM io_latency_stats WHERE " W " AND device = '%s'"
-		      " GROUP BY 1 ORDER BY 1", RX, RW, sql_text(dev.name[i], lit, sizeof(lit)));
+	{
+		const char *io = tiered(r, T_IO_LATENCY_STATS,
+					COLS("device", "read_count", "write_count", "read_p50_us", "read_p95_us", "read_p99_us",
+					     "write_p50_us", "write_p95_us", "write_p99_us"));
+
+		if (!r->rc)
+			names_ofx(r, &dev, "SELECT device FROM %s GROUP BY device ORDER BY sum(read_count + write_count) DESC",
+				  io);
+		for (int i = 0; i < dev.n; i++) {
+			snprintf(title, sizeof(title), "I/O latency percentiles on %s", dev.name[i]);
+			snprintf(match, sizeof(match), "io.read_p95_us{device=%s} io.write_p95_us{device=%s}", dev.name[i],
+				 dev.name[i]);
+			chart(r, "Disks", title, "us", match,
+			      "SELECT " X " AS x, max(read_p50_us) AS read_p50, max(read_p95_us) AS read_p95,"
+			      " max(read_p99_us) AS read_p99, max(write_p50_us) AS write_p50, max(write_p95_us) AS write_p95,"
+			      " max(write_p99_us) AS write_p99 FROM %s WHERE device = '%s'"
+			      " GROUP BY 1 ORDER BY 1", RX, io, sql_text(dev.name[i], lit, sizeof(lit)));
+		}
 	}
 	chart(r, "Scheduler", "Run-queue latency", "us", "sched.runq",
 	      "SELECT " X " AS x, max(runq_p50_us) AS p50, max(runq_p95_us) AS p95, max(runq_p99_us) AS p99"
-	      " FROM sched_events WHERE " W " GROUP BY 1 ORDER BY 1", RX, RW);
+	      " FROM %s GROUP BY 1 ORDER BY 1", RX, tiered(r, T_SCHED_EVENTS, COLS("runq_p50_us", "runq_p95_us", "runq_p99_us")));
 	chart(r, "CPU", "CPU time", "%", "cpu.",
 	      "SELECT " X " AS x, avg(user_pct) AS user, avg(system_pct) AS system, avg(iowait_pct) AS iowait,"
-	      " avg(steal_pct) AS steal FROM cpu_metrics WHERE " W " AND cpu = 'cpu' GROUP BY 1 ORDER BY 1", RX, RW);
+	      " avg(steal_pct) AS steal FROM %s WHERE cpu = 'cpu' GROUP BY 1 ORDER BY 1",
+	      RX, tiered(r, T_CPU_METRICS, COLS("cpu", "user_pct", "system_pct", "iowait_pct", "steal_pct")));
 	chart(r, "Memory", "Memory usage and available", "MiB", "mem.",
 	      "SELECT " X " AS x, avg(used_kb) / 1024 AS used, avg(available_kb) / 1024 AS available,"
 	      " avg(cache_kb) / 1024 AS cache, avg(free_kb) / 1024 AS free, avg(swap_used_kb) / 1024 AS swap_used"
-	      " FROM memory_metrics WHERE " W " GROUP BY 1 ORDER BY 1", RX, RW);
+	      " FROM %s GROUP BY 1 ORDER BY 1",
+	      RX, tiered(r, T_MEMORY_METRICS, COLS("used_kb", "available_kb", "cache_kb", "free_kb", "swap_used_kb")));
 	chart(r, "Load", "Load averages", "", "load.",
 	      "SELECT " X " AS x, avg(load1) AS load1, avg(load5) AS load5, avg(load15) AS load15"
-	      " FROM load_metrics WHERE " W " GROUP BY 1 ORDER BY 1", RX, RW);
+	      " FROM %s GROUP BY 1 ORDER BY 1", RX, tiered(r, T_LOAD_METRICS, COLS("load1", "load5", "load15")));
 	chart(r, "Pressure", "Pressure stall (share of each interval with some task stalled)", "%", "psi.",
 	      "SELECT " X " AS x, avg(CASE WHEN resource = 'cpu' THEN some_stall_pct END) AS cpu,"
 	      " avg(CASE WHEN resource = 'memory' THEN some_stall_pct END) AS memory,"
 	      " avg(CASE WHEN resource = 'io' THEN some_stall_pct END) AS io"
-	      " FROM pressure_metrics WHERE " W " GROUP BY 1 ORDER BY 1", RX, RW);
+	      " FROM %s GROUP BY 1 ORDER BY 1", RX, tiered(r, T_PRESSURE_METRICS, COLS("resource", "some_stall_pct")));
 
-	names_of(r, &dev, "SELECT device_name FROM block_stats GROUP BY device_name"
-		 " ORDER BY max(read_sectors + write_sectors) DESC");
-	for (int i = 0; i < dev.n; i++) {
-		snprintf(title, sizeof(title), "Block throughput on %s", dev.name[i]);
-		snprintf(match, sizeof(match), "io.read_bytes_per_s{device=%s} io.write_bytes_per_s{device=%s}"
-			 " io.util_pct{device=%s}", dev.name[i], dev.name[i], dev.name[i]);
-		chart(r, "Disks", title, "MiB/s", match,
-		      "SELECT " X " AS x, avg(read_bytes_per_sec) / 1048576 AS read, avg(write_bytes_per_sec) / 1048576"
-		      " AS write FROM block_stats WHERE " W " AND device_name = '%s' GROUP BY 1 ORDER BY 1",
-		      RX, RW, sql_text(dev.name[i], lit, sizeof(lit)));
+	{
+		const char *bs = tiered(r, T_BLOCK_STATS, COLS("device_name", "read_sectors", "write_sectors",
+							      "read_bytes_per_sec", "write_bytes_per_sec"));
+
+		if (!r->rc)
+			names_ofx(r, &dev, "SELECT device_name FROM %s GROUP BY device_name"
+				  " ORDER BY max(read_sectors + write_sectors) DESC", bs);
+		else
+			dev.n = 0;
+		for (int i = 0; i < dev.n; i++) {
+			snprintf(title, sizeof(title), "Block throughput on %s", dev.name[i]);
+			snprintf(match, sizeof(match), "io.read_bytes_per_s{device=%s} io.write_bytes_per_s{device=%s}"
+				 " io.util_pct{device=%s}", dev.name[i], dev.name[i], dev.name[i]);
+			chart(r, "Disks", title, "MiB/s", match,
+			      "SELECT " X " AS x, avg(read_bytes_per_sec) / 1048576 AS read, avg(write_bytes_per_sec) / 1048576"
+			      " AS write FROM %s WHERE device_name = '%s' GROUP BY 1 ORDER BY 1",
+			      RX, bs, sql_text(dev.name[i], lit, sizeof(lit)));
+		}
 	}
-	names_of(r, &ifs, "SELECT interface_name FROM network_interface_stats GROUP BY interface_name"
-		 " ORDER BY max(rx_bytes + tx_bytes) DESC");
-	for (int i = 0; i < ifs.n; i++) {
-		snprintf(title, sizeof(title), "Network throughput on %s", ifs.name[i]);
-		snprintf(match, sizeof(match), "net.rx_bytes_per_s{iface=%s} net.tx_bytes_per_s{iface=%s}"
-			 " net.errors_per_s{iface=%s}", ifs.name[i], ifs.name[i], ifs.name[i]);
-		chart(r, "Network", title, "KiB/s", match,
-		      "SELECT " X " AS x, avg(rx_bytes_per_sec) / 1024 AS rx, avg(tx_bytes_per_sec) / 1024 AS tx"
-		      " FROM network_interface_stats WHERE " W " AND interface_name = '%s' GROUP BY 1 ORDER BY 1",
-		      RX, RW, sql_text(ifs.name[i], lit, sizeof(lit)));
+	{
+		const char *ns = tiered(r, T_NETWORK_INTERFACE_STATS, COLS("interface_name", "rx_bytes", "tx_bytes",
+									   "rx_bytes_per_sec", "tx_bytes_per_sec"));
+
+		if (!r->rc)
+			names_ofx(r, &ifs, "SELECT interface_name FROM %s GROUP BY interface_name"
+				  " ORDER BY max(rx_bytes + tx_bytes) DESC", ns);
+		for (int i = 0; i < ifs.n; i++) {
+			snprintf(title, sizeof(title), "Network throughput on %s", ifs.name[i]);
+			snprintf(match, sizeof(match), "net.rx_bytes_per_s{iface=%s} net.tx_bytes_per_s{iface=%s}"
+				 " net.errors_per_s{iface=%s}", ifs.name[i], ifs.name[i], ifs.name[i]);
+			chart(r, "Network", title, "KiB/s", match,
+			      "SELECT " X " AS x, avg(rx_bytes_per_sec) / 1024 AS rx, avg(tx_bytes_per_sec) / 1024 AS tx"
+			      " FROM %s WHERE interface_name = '%s' GROUP BY 1 ORDER BY 1",
+			      RX, ns, sql_text(ifs.name[i], lit, sizeof(lit)));
+		}
 	}
 	chart(r, "TCP", "TCP connection states", "", "tcp.established tcp.time_wait tcp.syn_recv",
 	      "SELECT " X " AS x, avg(established) AS established, avg(time_wait) AS time_wait,"
 	      " avg(syn_sent) AS syn_sent, avg(syn_recv) AS syn_recv, avg(close_wait) AS close_wait,"
-	      " avg(listen) AS listen FROM tcp_stats WHERE " W " GROUP BY 1 ORDER BY 1", RX, RW);
+	      " avg(listen) AS listen FROM %s GROUP BY 1 ORDER BY 1",
+	      RX, tiered(r, T_TCP_STATS, COLS("established", "time_wait", "syn_sent", "syn_recv", "close_wait", "listen")));
 	chart(r, "TCP", "TCP retransmits", "per bucket", "tcp.retrans tcp.attempt tcp.estab",
 	      "SELECT " X " AS x, sum(retrans_segs_delta) AS retransmitted_segments,"
-	      " sum(estab_resets) - min(estab_resets) AS resets FROM tcp_retransmit_stats WHERE " W
-	      " GROUP BY 1 ORDER BY 1", RX, RW);
+	      " max(estab_resets) - min(estab_resets) AS resets FROM %s GROUP BY 1 ORDER BY 1",
+	      RX, tiered(r, T_TCP_RETRANSMIT_STATS, COLS("retrans_segs_delta", "estab_resets")));
 	chart(r, "Processes", "Process activity (per bucket)", "", "proc. cpu.forks_per_s",
-	      "SELECT " X " AS x, sum(event = 'fork') AS forks, sum(event = 'exec') AS execs,"
-	      " sum(event = 'exit') AS exits FROM process_events WHERE " W " GROUP BY 1 ORDER BY 1", RX, RW);
+	      "SELECT " X " AS x, sum((event = 'fork') * count) AS forks, sum((event = 'exec') * count) AS execs,"
+	      " sum((event = 'exit') * count) AS exits FROM %s GROUP BY 1 ORDER BY 1",
+	      RX, tiered(r, T_PROCESS_EVENTS, COLS("event", "count")));
 	json_arr_end(&r->j);
 
 	json_key(&r->j, "tables");
@@ -689,6 +753,8 @@ int report__write(struct store *s, int64_t from_ns, int64_t to_ns, const char *d
 	json_key(&r.j, "bucket_s"); json_int(&r.j, r.bucket / 1000000000);
 	json_obj_end(&r.j);
 	views(&r);
+	json_key(&r.j, "tier");
+	json_str(&r.j, tier__name(r.tier));
 	if (!r.rc)
 		anomalies(&r);
 	json_key(&r.j, "anomalies_replayed");
@@ -721,7 +787,7 @@ int report__write(struct store *s, int64_t from_ns, int64_t to_ns, const char *d
 	fprintf(f, "</script>\n<script>\n(function(){const D=JSON.parse(document.getElementById('data').textContent);"
 		"const d=t=>new Date(t/1e6).toISOString().replace('T',' ').slice(0,19)+' UTC';"
 		"document.getElementById('range').textContent=D.meta.database+': '+d(D.meta.from)+' to '+d(D.meta.to)"
-		"+', '+D.meta.bucket_s+' s buckets';})();\n"
+		"+', '+D.meta.bucket_s+' s buckets'+(D.tier==='raw'?'':', from the per-'+(D.tier==='1m'?'minute':'hour')+' rollups');})();\n"
 		"%s</script>\n</body></html>\n", page_js);
 	if (!rc && (ferror(f) || fflush(f)))
 		rc = -EIO;
@@ -739,6 +805,8 @@ int report__write(struct store *s, int64_t from_ns, int64_t to_ns, const char *d
 	if (ret)
 		*ret = st;
 cleanup:
+	for (int i = 0; i < r.nrelations; i++)
+		free(r.relations[i]);
 	buf_free(&r.data);
 	return rc;
 }

@@ -70,7 +70,7 @@ static void put_op(struct batch *b, const struct io_delta *d)
 	batch__int(b, (int64_t)d->count);
 	batch__int(b, (int64_t)d->bytes);
 	if (!d->count) {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			batch__null(b);
 		return;
 	}
@@ -80,6 +80,7 @@ static void put_op(struct batch *b, const struct io_delta *d)
 	for (int q = 0; q < 3; q++)
 		batch__real(b, pct[q] / 1e3);
 	batch__real(b, (double)d->max_ns / 1e3);
+	batch__hist(b, d->buckets);     /* rollups merge these (store/rollup.h) */
 }
 
 static int blockio_collect(struct tracer *t, struct batch *b, int64_t now_ns)

@@ -94,6 +94,7 @@ static void totals_row(struct tracer *t, struct batch *b, int64_t now_ns, int64_
 	batch__int(b, (int64_t)(cur.voluntary - prev->voluntary));
 	batch__int(b, (int64_t)(cur.involuntary - prev->involuntary));
 	batch__int(b, (int64_t)(cur.wakeups - prev->wakeups));
+	batch__hist(b, delta);          /* rollups merge these (store/rollup.h) */
 	batch__end(b);
 	*prev = cur;
 }

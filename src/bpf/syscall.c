@@ -174,6 +174,7 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 			batch__int(b, (int64_t)max);
 		else
 			batch__null(b);
+		batch__hist(b, delta);      /* rollups merge these (store/rollup.h) */
 		batch__end(b);
 		p->prev_count[nr] = n;
 		p->prev_errors[nr] = errors;

@@ -816,7 +816,7 @@ int cmd_agent(int argc, char **argv)
 		a.ready_fd = f.ready_fd;
 	}
 	if ((rc = configure(&a, &f)) || (rc = open_http(&a, f.listen != NULL)) ||
-	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) || (rc = claim(&a)) ||
+	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) || (rc = claim(&a)) || (rc = session__start_retention(&a.s)) ||
 	    (a.s.cfg.detect_enabled && (rc = start_watch(&a))) || (rc = session__start_collector(&a.s, NULL)))
 		goto out;
 	announce(&a);

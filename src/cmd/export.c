@@ -65,6 +65,12 @@ static void usage(void)
 	       "metadata: Parquet key 'ksight.baselines' (JSON), the 'metadata' member of\n"
 	       "the JSON document, or FILE.baselines.json beside a CSV file.\n"
 	       "\n"
+	       "Where retention has pruned the raw rows of the range (retention.raw),\n"
+	       "the samples come from the per-minute rollups, and before those from the\n"
+	       "per-hour ones: one sample per period, the period's mean or sum (see\n"
+	       "'ksight schema').  The metadata's 'tier' names the coarsest tier read;\n"
+	       "N samples then span N minutes or hours.\n"
+	       "\n"
 	       CLI_HELP_DB_ORDER
 	       "\n"
 	       "Options:\n"
@@ -186,6 +192,7 @@ static void meta_json(struct json *j, const struct history *set, const struct me
 	json_key(j, "from_ts"); json_int(j, from);
 	json_key(j, "to_ts"); json_int(j, to);
 	json_key(j, "ticks"); json_uint(j, set->ticks);
+	json_key(j, "tier"); json_str(j, tier__name(set->tier));
 	json_key(j, "windows");
 	json_arr_begin(j);
 	for (int w = 0; w < NWINDOWS; w++)
@@ -331,6 +338,7 @@ static int run(struct session *ses, const struct cli_range *range, enum format f
 	s = ses->store;
 	if ((rc = cli_time_range("export", s, range, &from, &to)))
 		goto cleanup;
+	set.tiered = true;
 	if (history__load(&set, s, from, to, err)) {
 		rc = cli_fail("export", "cannot read %s: %s", db, err);
 		goto cleanup;

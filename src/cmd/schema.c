@@ -1,14 +1,18 @@
 /* ksight schema: the tables and columns KernelSight writes, with their
- * documentation, from the declarations in src/store/schema.c. */
+ * documentation, from the declarations in src/store/schema.c, and the
+ * rollup tiers generated from them (src/store/rollup.c): one table per
+ * tier, <table>_1m and <table>_1h, which `ksight query` reads like the raw
+ * ones. */
 #include <stdio.h>
 #include <string.h>
 
+#include "../store/rollup.h"
 #include "../store/schema.h"
 #include "cmd.h"
 
 static const char *type_name(enum col_type t)
 {
-	return t == COL_INT ? "INTEGER" : t == COL_REAL ? "REAL" : "TEXT";
+	return t == COL_INT ? "INTEGER" : t == COL_REAL ? "REAL" : t == COL_BLOB ? "BLOB" : "TEXT";
 }
 
 static void usage(void)
@@ -17,7 +21,9 @@ static void usage(void)
 	       "\n"
 	       "Lists the tables KernelSight writes (or one table's columns) with what each\n"
 	       "holds.  Every table has `timestamp` (ns since the Unix epoch) first and an\n"
-	       "index on it.\n"
+	       "index on it.  Then the rollup tiers: <table>_1m (per minute) and <table>_1h\n"
+	       "(per hour), one query view per tier, kept for retention.minute and\n"
+	       "retention.hour after the raw rows are gone.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --markdown  print docs/schema.md\n"
@@ -26,6 +32,7 @@ static void usage(void)
 	       "Examples:\n"
 	       "  ksight schema\n"
 	       "  ksight schema syscall_events\n"
+	       "  ksight schema syscall_stats_1h\n"
 	       "  ksight schema --markdown > docs/schema.md\n");
 }
 
@@ -42,6 +49,42 @@ static void print_table(const struct table *t, bool markdown)
 	printf("%s: %s\n", t->name, t->doc);
 	for (unsigned c = 0; c < t->ncolumns; c++)
 		printf("  %-24s %-8s %s\n", t->columns[c].name, type_name(t->columns[c].type), t->columns[c].doc);
+}
+
+/* The rollup tiers: how rows age, then every rollup table. */
+static void print_tiers(bool markdown)
+{
+	static const char intro[] =
+		"Rollup tiers.  Rows are kept as collected for retention.raw (48 h), then\n"
+		"only as rollups: <table>_1m, one row per minute and key, for\n"
+		"retention.minute (30 d), and <table>_1h, per hour, for retention.hour\n"
+		"(730 d); findings, the audit trail and boots (anomalies, agent_actions,\n"
+		"memory_growth_events, runs, run_processes, boots) are kept as long as\n"
+		"the hour tier; agent_cycles and baselines have no rollups.  Each tier is a table\n"
+		"to query as it is (`ksight query \"SELECT ... FROM load_metrics_1h\"`): a\n"
+		"rollup table has the source table's columns under the same names, each\n"
+		"holding its natural aggregate over the period (the mean of a level, the\n"
+		"sum of a count, the last reading of a counter, the largest maximum,\n"
+		"ratios recomputed from sums, percentiles from the merged histograms),\n"
+		"then `samples` and the spread (X_min, X_max).  Latency histograms are\n"
+		"BLOBs of sparse log-linear buckets: ks_hist_merge(blob) merges them over\n"
+		"any rows, ks_hist_quantile(blob, q, bound_ns) reads a percentile (ns)\n"
+		"and ks_hist_count(blob) the count.  Event tables roll up to counts per\n"
+		"type and per command (the 16 busiest of the period, the rest as\n"
+		"'(other)').  `timestamp` is the start of the period.  /api/series,\n"
+		"the dashboard, report and export pick the tier that fits their range.\n";
+	size_t n;
+	const struct table *const *r = rollup__tables(&n);
+
+	if (markdown)
+		printf("# Rollup tiers\n\n%s\n", intro);
+	else
+		printf("\n%s", intro);
+	for (size_t i = 0; i < n; i++) {
+		if (!markdown)
+			putchar('\n');
+		print_table(r[i], markdown);
+	}
 }
 
 int cmd_schema(int argc, char **argv)
@@ -65,6 +108,12 @@ int cmd_schema(int argc, char **argv)
 		return cli_usage_error("schema", "give at most one table name");
 	if (optind == argc - 1) {
 		const struct table *t = schema_find(argv[optind]);
+		size_t n;
+		const struct table *const *r = rollup__tables(&n);
+
+		for (size_t i = 0; !t && i < n; i++)
+			if (!strcmp(r[i]->name, argv[optind]))
+				t = r[i];
 
 		if (!t)
 			return cli_fail("schema", "no table named '%s' (see 'ksight schema')", argv[optind]);
@@ -82,5 +131,6 @@ int cmd_schema(int argc, char **argv)
 		if (!markdown && i + 1 < T_COUNT)
 			putchar('\n');
 	}
+	print_tiers(markdown);
 	return EXIT_OK;
 }

@@ -10,6 +10,8 @@
 
 #include "../collect/collector.h"
 #include "../lib/clock.h"
+#include "../lib/log.h"
+#include "../store/retention.h"
 #include "session.h"
 
 /* The configuration file to read, or NULL for none; *explicit_ says
@@ -82,6 +84,34 @@ int session__start_collector(struct session *s, const struct collector_opts *opt
 	return EXIT_OK;
 }
 
+int session__start_retention(struct session *s)
+{
+	const struct config *cfg = &s->cfg;
+	struct retention_config rcfg = { cfg->retention_raw_ns, cfg->retention_minute_ns, cfg->retention_hour_ns,
+					 cfg->retention_max_bytes, NULL, NULL };
+	struct retention_stats rs;
+	char err[STORE_ERR_MAX];
+
+	assert(s->store && !s->writer && !s->retention);
+	if (!cfg->retention_enabled) {
+		log_info("retention off (retention.enabled: false): every row is kept");
+		return EXIT_OK;
+	}
+	if (retention__open(s->store, &rcfg, &s->retention, err))
+		return cli_fail(s->cmd, "cannot start retention: %s", err);
+	retention__stats(s->retention, &rs);
+	if (rs.convert_ms > 0)
+		log_info("the database gives pruned space back to the filesystem from now on "
+			 "(incremental vacuum; converting it took %.1fs)", rs.convert_ms / 1e3);
+	else if (rs.last_error_msg[0])
+		log_warn("%s", rs.last_error_msg);
+	log_info("retention: raw rows %gh, per-minute rollups %gd, per-hour %gd, under %.0f MiB%s",
+		 (double)cfg->retention_raw_ns / 3.6e12, (double)cfg->retention_minute_ns / 8.64e13,
+		 (double)cfg->retention_hour_ns / 8.64e13, (double)rs.cap_bytes / 1048576.0,
+		 cfg->retention_max_bytes ? "" : " (2 GiB or 10% of the filesystem)");
+	return EXIT_OK;
+}
+
 int session__start_writer(struct session *s)
 {
 	int err;
@@ -89,6 +119,8 @@ int session__start_writer(struct session *s)
 	assert(s->store && !s->writer);
 	if ((err = writer__start(s->store, s->cfg.queue_bytes, &s->writer)))
 		return cli_fail(s->cmd, "cannot start the writer: %s", strerror(-err));
+	if (s->retention)
+		writer__set_retention(s->writer, s->retention);
 	return EXIT_OK;
 }
 
@@ -109,6 +141,7 @@ void session__stop_writer(struct session *s, int64_t timeout_ns, struct writer_s
 void session__close(struct session *s)
 {
 	session__stop_writer(s, 10 * NSEC_PER_SEC, NULL);
+	s->retention = retention__close(s->retention);
 	s->col = collector__close(s->col);
 	s->store = store__close(s->store);
 	config__free(&s->cfg);

@@ -33,6 +33,7 @@
 struct collector;
 struct collector_hooks;
 struct collector_opts;
+struct retention;
 
 /* The configuration read when neither --config nor $KSIGHT_CONFIG names
  * one (and it exists). */
@@ -57,6 +58,7 @@ struct session {
 	char db_origin[160];         /* where cfg.db_path came from, for messages */
 	struct store *store;         /* session__open_store() */
 	struct collector *col;       /* session__start_collector() */
+	struct retention *retention; /* session__start_retention() */
 	struct writer *writer;       /* session__start_writer() */
 	int64_t started_ns;          /* CLOCK_MONOTONIC when the collector started */
 };
@@ -79,8 +81,18 @@ int session__open_store(struct session *s, enum store_mode mode);
  * an error.  Returns EXIT_OK or EXIT_FAIL (printed). */
 int session__start_collector(struct session *s, const struct collector_opts *opts);
 
+/* Opens retention (the retention.* settings, store/retention.h) on the
+ * open store, for the writer to run once session__start_writer() starts
+ * it, and says what it keeps.  Nothing when retention.enabled is false.
+ * Call it before the writer starts: it may rewrite an older file once
+ * (VACUUM) so that pruned space goes back to the filesystem.  Returns
+ * EXIT_OK or EXIT_FAIL (printed). */
+int session__start_retention(struct session *s);
+
 /* Starts the writer thread on the open store (agent.queue_bytes of memory
- * for rows the disk refuses).  Returns EXIT_OK or EXIT_FAIL (printed). */
+ * for rows the disk refuses), running the retention steps when
+ * session__start_retention() opened one.  Returns EXIT_OK or EXIT_FAIL
+ * (printed). */
 int session__start_writer(struct session *s);
 
 /* Runs the collector's event loop (collector__run) for duration_ns (0: until
@@ -94,7 +106,7 @@ int session__run(struct session *s, int64_t duration_ns, const struct collector_
 void session__stop_writer(struct session *s, int64_t timeout_ns, struct writer_stats *ret_stats);
 
 /* Stops and frees everything the session started, in order: writer (rows
- * still queued get 10 s), collector, store, configuration.  Safe on a
+ * still queued get 10 s), retention, collector, store, configuration.  Safe on a
  * session that session__init() left half set up, and twice. */
 void session__close(struct session *s);
 

@@ -225,6 +225,15 @@ static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 		.drops = ws.rows_dropped - c->last_writer.rows_dropped,
 		.events_total = ws.rows_written, .drops_total = ws.rows_dropped,
 		.cost_ms = ws.write_ms_total - c->last_writer.write_ms_total });
+	if (ws.retaining) {
+		const struct retention_stats *rs = &ws.retention, *was = &c->last_writer.retention;
+
+		batch__collector_stats(b, &(struct collector_stats_row){
+			.timestamp = now, .collector = "retention", .kind = "store", .enabled = true,
+			.reason = rs->last_error ? rs->last_error_msg : NULL,
+			.events = rs->rows_pruned - was->rows_pruned, .events_total = rs->rows_pruned,
+			.cost_ms = rs->ms - was->ms, .bytes_freed = rs->bytes_freed - was->bytes_freed });
+	}
 	c->last_writer = ws;
 }
 

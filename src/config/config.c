@@ -47,6 +47,17 @@ static const struct key keys[] = {
 	  "ring buffer size per busy tracer (a power of two; rarer tracers use less)" },
 	{ "agent.ringbuf_wakeup_bytes", K_SIZE, OFF(ringbuf_wakeup_bytes), 1, 1ULL << 30, "64k",
 	  "wake the agent when this much ring buffer data waits (else it drains every tick)" },
+	{ "retention.enabled", K_BOOL, OFF(retention_enabled), 0, 0, "true",
+	  "roll old rows up and prune them (false: keep every row forever)" },
+	{ "retention.raw", K_DURATION, OFF(retention_raw_ns), 60000000000ULL, 3650 * 86400000000000ULL, "48h",
+	  "keep rows as collected for this long (then only their rollups)" },
+	{ "retention.minute", K_DURATION, OFF(retention_minute_ns), 3600000000000ULL, 3650 * 86400000000000ULL, "30d",
+	  "keep the per-minute rollups (<table>_1m) for this long" },
+	{ "retention.hour", K_DURATION, OFF(retention_hour_ns), 3600000000000ULL, 3650 * 86400000000000ULL, "730d",
+	  "keep the per-hour rollups (<table>_1h), anomalies and the remediation audit trail for this long" },
+	{ "retention.max_bytes", K_SIZE, OFF(retention_max_bytes), 0, 1ULL << 50, "0",
+	  "cap on the database file and its WAL: over it the oldest raw rows go first, then the oldest rollups "
+	  "(0: 2G or 10% of the filesystem, whichever is smaller; at least 1M otherwise)" },
 	{ "remediation.policy", K_STRING, OFF(policy_path), 0, 0, "",
 	  "remediation policy file (YAML, see config/policy.example.yaml); empty: observe only, no rules" },
 	{ "remediation.mode", K_STRING, OFF(agent_mode), 0, 0, "",
@@ -154,6 +165,11 @@ static int set_value(struct config *cfg, const struct key *k, const char *name, 
 		if (!rc && (u < k->min || u > k->max)) {
 			snprintf(err, errlen, "%s: %s is out of range [%llu, %llu]", name, value,
 				 (unsigned long long)k->min, (unsigned long long)k->max);
+			return -ERANGE;
+		}
+		if (!rc && k->offset == OFF(retention_max_bytes) && u && u < (1 << 20)) {
+			snprintf(err, errlen, "%s: %s is below 1M (an empty database takes about 1 MB); 0 picks the default",
+				 name, value);
 			return -ERANGE;
 		}
 		if (!rc && k->offset == OFF(ringbuf_bytes) && (u & (u - 1))) {

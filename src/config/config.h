@@ -39,6 +39,10 @@ struct config {
 	uint64_t ringbuf_bytes;      /* largest ring buffer per tracer (power of two) */
 	uint64_t max_processes;      /* processes tracked per interval by per-process maps */
 	uint64_t ringbuf_wakeup_bytes;
+	/* retention (store/retention.h) */
+	bool retention_enabled;
+	int64_t retention_raw_ns, retention_minute_ns, retention_hour_ns;
+	uint64_t retention_max_bytes;   /* 0: min(2 GiB, 10% of the filesystem) */
 	char *policy_path;           /* remediation policy (YAML), NULL: observe with no rules */
 	char *agent_mode;            /* observe | recommend | act ("" = the policy's) */
 	/* tracer settings */

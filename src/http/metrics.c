@@ -128,6 +128,16 @@ static void store_metrics(struct prom *p, const struct snapshot *s)
 	prom_sample(p, "", NULL, w->write_ms_max / 1e3);
 	prom_family(p, "ksight_store_database_bytes", PROM_GAUGE, "Size of the database file and its WAL.");
 	prom_sample(p, "", NULL, (double)s->db_bytes);
+	if (!w->retaining)
+		return;
+	prom_family(p, "ksight_store_cap_bytes", PROM_GAUGE,
+		    "retention.max_bytes in force (lowered while the filesystem is nearly full).");
+	prom_sample(p, "", NULL, (double)w->retention.cap_bytes);
+	prom_family(p, "ksight_store_rows_pruned_total", PROM_COUNTER, "Rows deleted by retention (age or the cap).");
+	prom_sample_u64(p, "", NULL, w->retention.rows_pruned);
+	prom_family(p, "ksight_store_bytes_freed_total", PROM_COUNTER,
+		    "Bytes the database file gave back to the filesystem (incremental vacuum).");
+	prom_sample_u64(p, "", NULL, w->retention.bytes_freed);
 }
 
 /* How far the detectors are from judging (watch.h's struct watch_learning). */

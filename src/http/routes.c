@@ -162,6 +162,19 @@ void http_json_value(struct json *j, const struct batch_value *v)
 	case V_INT: json_int(j, v->i); break;
 	case V_REAL: json_double(j, v->r); break;
 	case V_TEXT: json_strn(j, v->s, v->len); break;
+	case V_BLOB: {
+		/* Histograms (store/histblob.h): hex, as SQLite's hex() spells it. */
+		static const char digits[] = "0123456789ABCDEF";
+		char hex[2 * 512 + 1];
+		uint32_t n = v->len < 512 ? v->len : 512;
+
+		for (uint32_t i = 0; i < n; i++) {
+			hex[2 * i] = digits[(unsigned char)v->s[i] >> 4];
+			hex[2 * i + 1] = digits[(unsigned char)v->s[i] & 15];
+		}
+		json_strn(j, hex, 2 * n);
+		break;
+	}
 	default: json_null(j); break;
 	}
 }
@@ -196,6 +209,28 @@ void http_json_database(struct json *j, const struct http_request *r)
 	json_uint(j, s->store.rows_dropped);
 	json_key(j, "rows_queued");
 	json_uint(j, s->store.rows_queued);
+	json_key(j, "retention");
+	if (!s->store.retaining) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_key(j, "cap_bytes");
+	json_int(j, s->store.retention.cap_bytes);
+	json_key(j, "rows_pruned");
+	json_uint(j, s->store.retention.rows_pruned);
+	json_key(j, "bytes_freed");
+	json_uint(j, s->store.retention.bytes_freed);
+	json_key(j, "rolled_up_until_ns");
+	json_obj_begin(j);
+	json_key(j, "minute");
+	json_int(j, s->store.retention.minute_mark);
+	json_key(j, "hour");
+	json_int(j, s->store.retention.hour_mark);
+	json_obj_end(j);
+	json_key(j, "last_error");
+	json_str(j, s->store.retention.last_error ? s->store.retention.last_error_msg : NULL);
+	json_obj_end(j);
 }
 
 int route_metrics(struct http_request *r)

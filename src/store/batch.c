@@ -1,6 +1,8 @@
 /* Batch lifecycle (see batch.h). */
 #include "batch.h"
 
+#include "histblob.h"
+
 void batch__init(struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -103,5 +105,20 @@ void batch__collector_stats(struct batch *b, const struct collector_stats_row *r
 		batch__int(b, (int64_t)r->map_bytes);
 	else
 		batch__null(b);
+	if (r->bytes_freed)
+		batch__int(b, (int64_t)r->bytes_freed);
+	else
+		batch__null(b);
 	batch__end(b);
+}
+
+void batch__hist(struct batch *b, const uint64_t *counts)
+{
+	uint8_t blob[HISTBLOB_MAX];
+	size_t len = histblob_encode(counts, blob);
+
+	if (len)
+		batch__blob(b, blob, len);
+	else
+		batch__null(b);
 }

@@ -25,7 +25,7 @@
 #include "../lib/buf.h"
 #include "schema.h"
 
-enum value_tag { V_NULL, V_INT, V_REAL, V_TEXT };
+enum value_tag { V_NULL, V_INT, V_REAL, V_TEXT, V_BLOB };
 
 struct batch_table {
 	struct buf data;
@@ -66,18 +66,34 @@ static inline void batch__int(struct batch *b, int64_t v) { batch__tag(b, V_INT,
 static inline void batch__real(struct batch *b, double v) { batch__tag(b, V_REAL, &v, sizeof(v)); }
 static inline void batch__null(struct batch *b) { batch__tag(b, V_NULL, NULL, 0); }
 
-static inline void batch__textn(struct batch *b, const char *s, size_t len)
+static inline void batch__bytes_tagged(struct batch *b, enum value_tag tag, const void *s, size_t len)
 {
 	struct buf *d = &b->tables[b->cur].data;
 	uint32_t n = (uint32_t)len;
 
 	buf_grow(d, 1 + sizeof(n) + len);
-	d->data[d->len] = (char)V_TEXT;
+	d->data[d->len] = (char)tag;
 	memcpy(d->data + d->len + 1, &n, sizeof(n));
 	memcpy(d->data + d->len + 1 + sizeof(n), s, len);
 	d->len += 1 + sizeof(n) + len;
 	b->cur_columns++;
 }
+
+static inline void batch__textn(struct batch *b, const char *s, size_t len)
+{
+	batch__bytes_tagged(b, V_TEXT, s, len);
+}
+
+/* A BLOB value of len bytes (copied). */
+static inline void batch__blob(struct batch *b, const void *data, size_t len)
+{
+	batch__bytes_tagged(b, V_BLOB, data, len);
+}
+
+/* A latency histogram column: counts[HIST_BUCKETS] of bpf/hist.h's
+ * log-linear buckets, stored compactly (store/histblob.h) so that rows can
+ * be merged again; all zero stores NULL. */
+void batch__hist(struct batch *b, const uint64_t *counts);
 
 /* NULL s stores SQL NULL. */
 static inline void batch__text(struct batch *b, const char *s)
@@ -100,7 +116,7 @@ struct batch_value {
 	enum value_tag tag;
 	int64_t i;
 	double r;
-	const char *s;      /* not NUL-terminated */
+	const char *s;      /* text or blob bytes, not NUL-terminated */
 	uint32_t len;
 };
 
@@ -115,6 +131,7 @@ static inline void batch__read(const struct batch *b, enum table_id t, size_t *p
 	case V_INT: memcpy(&v->i, p + 1, 8); *pos += 9; break;
 	case V_REAL: memcpy(&v->r, p + 1, 8); *pos += 9; break;
 	case V_TEXT:
+	case V_BLOB:
 		memcpy(&v->len, p + 1, 4);
 		v->s = p + 5;
 		*pos += 5 + v->len;
@@ -259,8 +276,8 @@ static inline uint32_t batch_cursor__rows(const struct batch_cursor *c)
 
 /* --- Typed row writers --- */
 
-/* One collector_stats row: NULL or "" reason and 0 map_bytes are stored as
- * NULL. */
+/* One collector_stats row: NULL or "" reason, 0 map_bytes and 0
+ * bytes_freed are stored as NULL. */
 struct collector_stats_row {
 	int64_t timestamp;
 	const char *collector;       /* tracer, scraper or store name */
@@ -271,6 +288,7 @@ struct collector_stats_row {
 	uint64_t events_total, drops_total;
 	double cost_ms;
 	uint64_t map_bytes;
+	uint64_t bytes_freed;        /* retention: bytes given back to the filesystem */
 };
 
 /* Appends r to b's collector_stats table. */

@@ -6,6 +6,7 @@
 #define I(n, d) { n, COL_INT, d }
 #define R(n, d) { n, COL_REAL, d }
 #define S(n, d) { n, COL_TEXT, d }
+#define H(n, d) { n, COL_BLOB, d }
 #define TS I("timestamp", "ns since the Unix epoch")
 #define TABLE(id, n, d, cols) [id] = { n, d, cols, sizeof(cols) / sizeof(cols[0]) }
 
@@ -23,6 +24,7 @@ static const struct column collector_stats[] = {
 	I("drops_total", "losses since the agent started"),
 	R("cost_ms", "time spent collecting or writing in this interval, ms"),
 	I("map_bytes", "tracers: kernel memory held by the tracer's BPF maps"),
+	I("bytes_freed", "retention: bytes the database file gave back to the filesystem in this interval"),
 };
 
 static const struct column process_events[] = {
@@ -116,6 +118,7 @@ static const struct column syscall_stats[] = {
 	I("p95_ns", "95th percentile latency"),
 	I("p99_ns", "99th percentile latency"),
 	I("max_ns", "slowest call in the interval (exact)"),
+	H("hist", "latency histogram: the log-linear buckets (ns) the percentiles come from (see docs/retention.md)"),
 };
 
 #define IO_OP(op) \
@@ -124,7 +127,8 @@ static const struct column syscall_stats[] = {
 	R(op "_p50_us", op " median latency, issue to completion, µs (NULL: no requests)"), \
 	R(op "_p95_us", op " 95th percentile latency, µs"), \
 	R(op "_p99_us", op " 99th percentile latency, µs"), \
-	R(op "_max_us", op " slowest request, µs (exact)")
+	R(op "_max_us", op " slowest request, µs (exact)"), \
+	H(op "_hist", op " latency histogram (ns buckets, see docs/retention.md)")
 
 static const struct column io_latency_stats[] = {
 	TS,
@@ -151,6 +155,7 @@ static const struct column sched_events[] = {
 	I("voluntary_switches", "switches where the task blocked"),
 	I("involuntary_switches", "switches where the task was preempted while runnable"),
 	I("wakeups", "task wakeups (sched_wakeup + sched_wakeup_new)"),
+	H("runq_hist", "run-queue latency histogram (ns buckets, see docs/retention.md)"),
 };
 
 static const struct column sched_latency_events[] = {

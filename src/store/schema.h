@@ -8,16 +8,21 @@
  * Conventions: the first column of every table is `timestamp`, ns since the
  * Unix epoch.  Every table has an index on timestamp and nothing else until a
  * query plan asks for more.  Changing a declaration means bumping
- * SCHEMA_VERSION.
+ * SCHEMA_VERSION.  BLOB columns hold latency histograms (histblob.h).
+ *
+ * Version 2 added the slow-call split (syscall_events oncpu_ns, runq_ns,
+ * blocked_ns, sleep_ns); version 3 the histogram columns, the rollup tiers
+ * (rollup.h) and the boots table.  Older files are migrated on open: missing
+ * tables and columns are added.
  */
 #ifndef KS_SCHEMA_H
 #define KS_SCHEMA_H
 
 /* Stored in PRAGMA application_id: marks a file as a KernelSight database. */
 #define SCHEMA_APPLICATION_ID 0x4b53474e /* "KSGN" */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
-enum col_type { COL_INT, COL_REAL, COL_TEXT };
+enum col_type { COL_INT, COL_REAL, COL_TEXT, COL_BLOB };
 
 struct column {
 	const char *name;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "../lib/buf.h"
+#include "histblob.h"
+#include "rollup.h"
 
 /* Rows per multi-row INSERT: fewer statement steps per row (PERFORMANCE.md). */
 #define MULTI_ROWS 32
@@ -96,6 +98,7 @@ static const char *sql_type(enum col_type t)
 	switch (t) {
 	case COL_INT: return "INTEGER";
 	case COL_REAL: return "REAL";
+	case COL_BLOB: return "BLOB";
 	default: return "TEXT";
 	}
 }
@@ -115,32 +118,45 @@ static bool has_column(struct store *s, const char *table, const char *column)
 	return found;
 }
 
+/* Creates tab if missing, with its timestamp index, and adds the columns
+ * it lacks. */
+static int migrate_table(struct store *s, const struct table *tab, struct buf *sql, char *err)
+{
+	int rc;
+
+	buf_reset(sql);
+	buf_printf(sql, "CREATE TABLE IF NOT EXISTS %s (", tab->name);
+	for (unsigned c = 0; c < tab->ncolumns; c++)
+		buf_printf(sql, "%s%s %s%s", c ? ", " : "", tab->columns[c].name, sql_type(tab->columns[c].type),
+			   c == 0 ? " NOT NULL" : "");
+	buf_printf(sql, ");\nCREATE INDEX IF NOT EXISTS %s_timestamp ON %s(timestamp);", tab->name, tab->name);
+	rc = exec(s, sql->data, err);
+	for (unsigned c = 1; c < tab->ncolumns && !rc; c++) {
+		if (has_column(s, tab->name, tab->columns[c].name))
+			continue;
+		buf_reset(sql);
+		buf_printf(sql, "ALTER TABLE %s ADD COLUMN %s %s", tab->name, tab->columns[c].name,
+			   sql_type(tab->columns[c].type));
+		rc = exec(s, sql->data, err);
+	}
+	return rc;
+}
+
 /* Brings the schema to SCHEMA_VERSION; caller holds a write transaction. */
 static int migrate(struct store *s, char *err)
 {
 	struct buf sql = BUF_INIT;
+	const struct table *const *rollups;
+	size_t nrollups;
 	int rc = 0;
 
-	for (int t = 0; t < T_COUNT && !rc; t++) {
-		const struct table *tab = &schema_tables[t];
-
-		buf_reset(&sql);
-		buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (", tab->name);
-		for (unsigned c = 0; c < tab->ncolumns; c++)
-			buf_printf(&sql, "%s%s %s%s", c ? ", " : "", tab->columns[c].name,
-				   sql_type(tab->columns[c].type), c == 0 ? " NOT NULL" : "");
-		buf_printf(&sql, ");\nCREATE INDEX IF NOT EXISTS %s_timestamp ON %s(timestamp);",
-			   tab->name, tab->name);
-		rc = exec(s, sql.data, err);
-		for (unsigned c = 1; c < tab->ncolumns && !rc; c++) {
-			if (has_column(s, tab->name, tab->columns[c].name))
-				continue;
-			buf_reset(&sql);
-			buf_printf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", tab->name,
-				   tab->columns[c].name, sql_type(tab->columns[c].type));
-			rc = exec(s, sql.data, err);
-		}
-	}
+	for (int t = 0; t < T_COUNT && !rc; t++)
+		rc = migrate_table(s, &schema_tables[t], &sql, err);
+	rollups = rollup__tables(&nrollups);
+	for (size_t i = 0; i < nrollups && !rc; i++)
+		rc = migrate_table(s, rollups[i], &sql, err);
+	if (!rc)
+		rc = exec(s, ROLLUP_MARKS_SQL, err);
 	if (!rc) {
 		buf_reset(&sql);
 		buf_printf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
@@ -180,6 +196,10 @@ static int check_and_migrate(struct store *s, char *err)
 			return fail(err, -ENOENT, "%s is empty: no KernelSight data yet", s->path);
 		return 0;
 	}
+	/* A new file gives pages back to the filesystem as retention prunes
+	 * (retention.h); it can only be chosen before the first table. */
+	if (objects == 0 && (rc = exec(s, "PRAGMA auto_vacuum = INCREMENTAL", err)))
+		return rc;
 	/* The writer appends; a small page cache is enough and keeps RSS low. */
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -1024;", err)))
 		return rc;
@@ -193,6 +213,97 @@ static int check_and_migrate(struct store *s, char *err)
 	if (rc)
 		exec(s, "ROLLBACK", NULL);
 	return rc;
+}
+
+/* ---- SQL functions over histogram blobs (histblob.h) ---- */
+
+struct hist_merge {
+	uint64_t counts[HIST_BUCKETS];
+	uint64_t total;
+};
+
+/* ks_hist_merge(blob): the sum of the histograms of a group; NULL and
+ * malformed values are skipped; NULL when nothing was counted. */
+static void hist_merge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct hist_merge *m;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB)
+		return;
+	if (!(m = sqlite3_aggregate_context(ctx, sizeof(*m)))) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	histblob_add(sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]), m->counts, &m->total);
+}
+
+static void hist_merge_final(sqlite3_context *ctx)
+{
+	struct hist_merge *m = sqlite3_aggregate_context(ctx, 0);
+	uint8_t blob[HISTBLOB_MAX];
+	size_t len = m ? histblob_encode(m->counts, blob) : 0;
+
+	if (len)
+		sqlite3_result_blob(ctx, blob, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+}
+
+/* Decodes argv[0]; false (result NULL) when it is not a non-empty histogram. */
+static bool hist_arg(sqlite3_context *ctx, sqlite3_value *v, uint64_t *counts, uint64_t *total)
+{
+	*total = 0;
+	memset(counts, 0, sizeof(uint64_t) * HIST_BUCKETS);
+	if (sqlite3_value_type(v) != SQLITE_BLOB ||
+	    histblob_add(sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v), counts, total) || !*total) {
+		sqlite3_result_null(ctx);
+		return false;
+	}
+	return true;
+}
+
+/* ks_hist_quantile(blob, q, bound_ns): the q-quantile in ns, capped at
+ * bound_ns when that is a positive number (the exact maximum), as the
+ * tracers compute their percentiles. */
+static void hist_quantile_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint64_t counts[HIST_BUCKETS], total;
+	double q = sqlite3_value_double(argv[1]);
+	double bound = argc > 2 && sqlite3_value_type(argv[2]) != SQLITE_NULL ? sqlite3_value_double(argv[2]) : 0;
+
+	if (!(q > 0 && q <= 1)) {
+		sqlite3_result_error(ctx, "ks_hist_quantile: q must be in (0, 1]", -1);
+		return;
+	}
+	if (hist_arg(ctx, argv[0], counts, &total))
+		sqlite3_result_double(ctx, histblob_quantile(counts, total, q, bound));
+}
+
+/* ks_hist_count(blob): values counted in the histogram (NULL: none). */
+static void hist_count_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint64_t counts[HIST_BUCKETS], total;
+
+	(void)argc;
+	if (hist_arg(ctx, argv[0], counts, &total))
+		sqlite3_result_int64(ctx, (sqlite3_int64)total);
+}
+
+static int register_functions(struct store *s, char *err)
+{
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	if (sqlite3_create_function_v2(s->db, "ks_hist_merge", 1, flags, NULL, NULL, hist_merge_step,
+				       hist_merge_final, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(s->db, "ks_hist_quantile", 3, flags, NULL, hist_quantile_fn, NULL, NULL,
+				       NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(s->db, "ks_hist_quantile", 2, flags, NULL, hist_quantile_fn, NULL, NULL,
+				       NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(s->db, "ks_hist_count", 1, flags, NULL, hist_count_fn, NULL, NULL,
+				       NULL) != SQLITE_OK)
+		return fail(err, -EIO, "cannot register SQL functions: %s", sqlite3_errmsg(s->db));
+	return 0;
 }
 
 static int prepare_insert(struct store *s, enum table_id t, unsigned rows, sqlite3_stmt **ret, char *err)
@@ -308,7 +419,7 @@ int store__open(const char *path, enum store_mode mode, struct store **ret, char
 		goto cleanup;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if ((rc = check_and_migrate(s, err)))
+	if ((rc = register_functions(s, err)) || (rc = check_and_migrate(s, err)))
 		goto cleanup;
 	if (mode == STORE_READ_ONLY) {
 		rc = exec(s, "PRAGMA query_only = 1", err);
@@ -341,6 +452,7 @@ static int bind_rows(sqlite3_stmt *st, const struct batch *b, enum table_id t, s
 		case V_INT: rc = sqlite3_bind_int64(st, (int)i, v.i); break;
 		case V_REAL: rc = sqlite3_bind_double(st, (int)i, v.r); break;
 		case V_TEXT: rc = sqlite3_bind_text(st, (int)i, v.s, (int)v.len, SQLITE_STATIC); break;
+		case V_BLOB: rc = sqlite3_bind_blob(st, (int)i, v.s, (int)v.len, SQLITE_STATIC); break;
 		default: rc = sqlite3_bind_null(st, (int)i); break;
 		}
 	}
@@ -386,6 +498,11 @@ static void column_value(sqlite3_stmt *st, int c, struct batch_value *v)
 	case SQLITE_INTEGER: v->tag = V_INT; v->i = sqlite3_column_int64(st, c); break;
 	case SQLITE_FLOAT: v->tag = V_REAL; v->r = sqlite3_column_double(st, c); break;
 	case SQLITE_NULL: v->tag = V_NULL; break;
+	case SQLITE_BLOB:
+		v->tag = V_BLOB;
+		v->s = sqlite3_column_blob(st, c);
+		v->len = (uint32_t)sqlite3_column_bytes(st, c);
+		break;
 	default:
 		v->tag = V_TEXT;
 		v->s = (const char *)sqlite3_column_text(st, c);
@@ -494,6 +611,7 @@ int64_t store__file_bytes(const char *path)
 }
 
 const char *store__path(const struct store *s) { return s->path; }
+int64_t store__total_changes(struct store *s) { return sqlite3_total_changes64(s->db); }
 
 int store__schema_version(struct store *s)
 {

@@ -65,7 +65,7 @@ int store__query_int(struct store *s, const char *sql, int64_t *ret, char *err);
  * back with store_stmt__done(), which resets it and clears the bindings.
  * Build sql only from constants and schema names, never from request text:
  * values go through the bind calls. */
-#define STORE_STMT_CACHE 96
+#define STORE_STMT_CACHE 160
 
 struct store_stmt;
 
@@ -100,6 +100,8 @@ int64_t store__data_version(struct store *s);
  * connection, so any thread may ask (the HTTP snapshot does, each tick). */
 int64_t store__file_bytes(const char *path);
 const char *store__path(const struct store *s);
+/* Rows inserted, updated or deleted through s since it was opened. */
+int64_t store__total_changes(struct store *s);
 int store__schema_version(struct store *s);
 
 /* Closes the connection; NULL is fine.  Returns NULL. */

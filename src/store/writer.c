@@ -29,6 +29,12 @@ struct writer {
 	bool stop;
 	int64_t stop_deadline;
 	struct writer_stats stats;
+	/* retention (writer__set_retention) */
+	struct retention *retention;
+	bool retention_pending;      /* its last step did work */
+	bool committed;              /* a batch was committed since its last step */
+	unsigned since_step;         /* batches committed since its last step */
+	int64_t retention_next;      /* CLOCK_MONOTONIC: step again when idle */
 };
 
 static struct timespec abs_after(int64_t ns)
@@ -61,6 +67,33 @@ static struct batch *take(struct writer *w, size_t i)
 	return b;
 }
 
+/* One retention step, unlocked; caller holds the lock. */
+static void retention_step(struct writer *w)
+{
+	struct retention *r = w->retention;
+	char err[STORE_ERR_MAX];
+	int64_t wait = NSEC_PER_SEC;
+	int rc;
+
+	pthread_mutex_unlock(&w->lock);
+	rc = retention__step(r, &wait, err);
+	pthread_mutex_lock(&w->lock);
+	w->since_step = 0;
+	w->committed = false;
+	w->retention_pending = rc > 0;
+	w->stats.retention_busy = rc > 0;
+	if (rc < 0 || wait > NSEC_PER_SEC)
+		wait = NSEC_PER_SEC;     /* after an error: try again in a second */
+	w->retention_next = clock_mono_ns() + wait;
+	retention__stats(r, &w->stats.retention);
+	pthread_cond_broadcast(&w->done);
+}
+
+static bool retention_due(const struct writer *w)
+{
+	return w->retention && (w->retention_pending || w->committed || clock_mono_ns() >= w->retention_next);
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -73,8 +106,19 @@ static void *writer_main(void *arg)
 		double ms;
 		int rc;
 
-		while (!w->queued && !w->stop)
-			pthread_cond_wait(&w->work, &w->lock);
+		while (!w->queued && !w->stop) {
+			if (retention_due(w)) {
+				retention_step(w);
+				continue;
+			}
+			if (w->retention) {
+				struct timespec until = abs_after(w->retention_next - clock_mono_ns());
+
+				pthread_cond_timedwait(&w->work, &w->lock, &until);
+			} else {
+				pthread_cond_wait(&w->work, &w->lock);
+			}
+		}
 		if (!w->queued)
 			break;
 		b = w->queue[0];
@@ -96,6 +140,9 @@ static void *writer_main(void *arg)
 			w->stats.last_error = 0;
 			recycle(w, take(w, 0));
 			pthread_cond_broadcast(&w->done);
+			w->committed = true;
+			if (w->retention && w->retention_pending && ++w->since_step >= WRITER_RETENTION_EVERY)
+				retention_step(w);
 			continue;
 		}
 		w->stats.write_errors++;
@@ -200,6 +247,36 @@ int writer__flush(struct writer *w, int64_t timeout_ns)
 	rc = w->queued ? (w->stats.last_error ? w->stats.last_error : -ETIMEDOUT) : 0;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
+}
+
+unsigned writer__settle(struct writer *w, unsigned max_steps, int64_t timeout_ns)
+{
+	struct timespec until = abs_after(timeout_ns);
+	uint64_t first;
+	unsigned steps;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->lock);
+	first = w->stats.retention.steps;
+	/* A commit makes a step due: wait for that one at least. */
+	while (rc != ETIMEDOUT && w->retention &&
+	       (w->queued || w->committed || w->retention_pending) && w->stats.retention.steps - first < max_steps)
+		rc = pthread_cond_timedwait(&w->done, &w->lock, &until);
+	steps = (unsigned)(w->stats.retention.steps - first);
+	pthread_mutex_unlock(&w->lock);
+	return steps;
+}
+
+void writer__set_retention(struct writer *w, struct retention *r)
+{
+	pthread_mutex_lock(&w->lock);
+	w->retention = r;
+	w->stats.retaining = r != NULL;
+	w->retention_next = 0;
+	if (r)
+		retention__stats(r, &w->stats.retention);
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void writer__stats(struct writer *w, struct writer_stats *ret)

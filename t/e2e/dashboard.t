@@ -4,7 +4,8 @@
 # disk writes, and every chart must fill with points and draw them (pixels
 # in the series colours on its canvas), the screenshot must not be blank,
 # nothing may be fetched from anywhere but the agent, no script error or
-# policy violation may occur, and the range selector must switch to 1 h.
+# policy violation may occur, and the range selector must switch to 1 h
+# and to 30 days (answered from the rollups).
 # It is opened the way a person does: at the address the agent printed,
 # http://127.0.0.1:PORT/?token=TOKEN, which trades the token for an
 # HttpOnly, SameSite=Strict cookie and leaves the token out of the
@@ -14,7 +15,7 @@
 require_bpf
 command -v chromium >/dev/null || skip_all "no chromium (make deps installs Debian's)"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (make deps installs it from npm)"
-plan 37
+plan 41
 
 # Direct writes to a file on a real disk (not tmpfs): block I/O latency rows.
 IO=$TOP/.output/dashboard-io.$$
@@ -62,6 +63,20 @@ mkdir -p "$TOP/.output/t" && cp "$TMP/dashboard.png" "$TOP/.output/t/dashboard.p
 
 is "$(J .range.range)/$(J .range.step)" 3600/6 "the range selector switches to 1 h in 6 s steps"
 ok "and the charts redraw over it ($(J .range.points) memory points)" test "$(J .range.points)" -ge 1
+is "$(J .range30.range)/$(J .range30.step)" 2592000/4320 "the 30 d view asks for 72 min buckets"
+ok "and draws them ($(J .range30.points) memory points)" test "$(J .range30.points)" -ge 1
+# The rollups start with the first complete minute (10 s after it ends):
+# until then raw rows are the right answer.  Wait for it (up to 100 s).
+i=0
+while [ "$(sqlite3 "$TMP/dashboard.db" "select count(*) from rollup_marks where name = 'memory_metrics_1m'" 2>/dev/null)" != 1 ] &&
+      [ $i -lt 1000 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "$(curl -s "$URL/api/series?since=-30d&step=4320s" | jq -r '[.series[].tier] | unique | join(",")')" 1h \
+   "which the agent answers from its per-hour tier"
+is "$(curl -s "$URL/api/series?since=-7d&step=1008s" | jq -r '[.series[].tier] | unique | join(",")')" 1m \
+   "and the 7 d view from its per-minute tier"
 
 # Without the token the page loads (it is public code) but shows no data,
 # and says how to get in; a wrong token is refused.

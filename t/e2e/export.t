@@ -5,7 +5,7 @@
 # rows and values, types, the baselines in the file's key/value
 # metadata), JSON, and errors.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 17
+plan 18
 
 DB=$TMP/syn.db
 sh "$TOP/t/lib/synthdb.sh" "$DB" 900 600
@@ -45,6 +45,8 @@ ok "the baselines are in the file's key/value metadata" \
 "$KSIGHT" export --features --db "$DB" --format json --last 2m > "$TMP/f.json"
 n=$(python3 -c "import json; d = json.load(open('$TMP/f.json')); print(len([r for r in d['features'] if r['metric'] == 'load.load1']), 'baselines' in d['metadata'])")
 is "$n" "121 True" "JSON: --last 2m gives 121 ticks, with the metadata"
+is "$(python3 -c "import json; print(json.load(open('$TMP/f.json'))['metadata']['tier'])")" raw \
+   "the metadata names the tier read: raw rows (retention has pruned none; t/unit/retention.c reads rollups)"
 
 "$KSIGHT" export --db "$DB" 2> "$TMP/err"; is "$?" 2 "without --features: exit 2"
 "$KSIGHT" export --features --db "$DB" --format parquet 2> "$TMP/err"; rc=$?

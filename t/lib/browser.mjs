@@ -13,7 +13,8 @@
 //    "requests_elsewhere": [URLs not on the agent], "text": {id: textContent},
 //    "range": {after clicking "1 h": range, step, points of the memory chart},
 //    "final_url": the page's address once loaded (after redirects),
-//    "cookies": [{name, httpOnly, sameSite}], "script_cookies": what document.cookie shows}
+//    "cookies": [{name, httpOnly, sameSite}], "script_cookies": what document.cookie shows,
+//    "range30": {the same after clicking "30 d"}}
 // and exits 0; 1 when the page did not load or the charts never filled.
 import { chromium } from 'playwright-core';
 
@@ -111,6 +112,13 @@ try {
 				   before, { timeout: 15000, polling: 200 });
 	out.range = await page.evaluate(() => ({ range: window.ksight.state.range, step: window.ksight.state.step,
 						 points: window.ksight.points('memory') }));
+	// 30 days: the agent answers from its rollups.
+	const before30 = await page.evaluate(() => window.ksight.state.updates);
+	await page.click('button[data-range="2592000"]');
+	await page.waitForFunction((n) => window.ksight.state.range === 2592000 && window.ksight.state.updates > n + 1,
+				   before30, { timeout: 15000, polling: 200 });
+	out.range30 = await page.evaluate(() => ({ range: window.ksight.state.range, step: window.ksight.state.step,
+						   points: window.ksight.points('memory') }));
 } catch (e) {
 	out.errors.push(String(e));
 	rc = 1;

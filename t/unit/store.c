@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 
+#include "../../src/store/rollup.h"
 #include "../../src/store/store.h"
 #include "../lib/tap.h"
 
@@ -57,6 +58,7 @@ int main(void)
 	struct batch b;
 	struct rows r = { 0 };
 	struct store_query_cb cb = { NULL, grab, &r };
+	size_t nrollups;
 	int rc;
 
 	plan(24);
@@ -67,8 +69,12 @@ int main(void)
 	ok(store__open(":memory:", STORE_READ_WRITE, &s, err) == 0, "open :memory:");
 	is(qint(s, "PRAGMA user_version"), SCHEMA_VERSION, "user_version is the schema version");
 	is(qint(s, "PRAGMA application_id"), SCHEMA_APPLICATION_ID, "application_id marks it as ours");
-	is(qint(s, "select count(*) from sqlite_master where type='table'"), T_COUNT, "one table per declaration");
-	is(qint(s, "select count(*) from sqlite_master where type='index' and name like '%_timestamp'"), T_COUNT,
+	rollup__tables(&nrollups);
+	/* Tables of schema.h, their rollup tiers, and rollup_marks. */
+	is(qint(s, "select count(*) from sqlite_master where type='table'"), T_COUNT + (int64_t)nrollups + 1,
+	   "one table per declaration and rollup tier, and rollup_marks");
+	is(qint(s, "select count(*) from sqlite_master where type='index' and name like '%_timestamp'"),
+	   T_COUNT + (int64_t)nrollups,
 	   "a timestamp index per table");
 
 	/* batch round trip */

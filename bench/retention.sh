@@ -1,0 +1,102 @@
+#!/bin/sh
+# Retention over a simulated month: the real store, writer and retention
+# (bench/retention.c) driven through RETENTION_DAYS (30) of this host's row
+# mix at 1 s ticks, the mix taken from a RETENTION_CAPTURE (20) second
+# `ksight agent` run here.  Prints the database size at the end of each
+# simulated day (it must level off under the cap), the writer's lag per
+# tick while retention rolls up and prunes (every tick stored within 1 s),
+# and then the response time of /api/series for the 30-day range (the
+# dashboard's 30 d view) from an agent running on the month's database,
+# next to the 7-day range (minute rollups) and the last hour (raw rows).
+#
+#   RETENTION_DAYS=30 RETENTION_MAX_BYTES=0 RETENTION_ROWS=0 RETENTION_DIR=/tmp bench/run retention
+#
+# RETENTION_ROWS=N thins the event and per-process rows evenly (each table
+# keeps its share) so that a tick holds about N rows; the per-tick tables
+# stay whole.  0 replays the whole mix (on a busy host that is hours).
+#
+# RETENTION_MAX_BYTES=0 is the agent's default cap (2 GiB or 10% of the
+# filesystem); RETENTION_DIR holds the month's database (default: a
+# directory under /tmp; /dev/shm takes the disk out of the timings).
+. "$(dirname "$0")/lib.sh"
+DAYS=${RETENTION_DAYS:-30}
+CAPTURE=${RETENTION_CAPTURE:-20}
+CAP=${RETENTION_MAX_BYTES:-0}
+DIR=$(mktemp -d "${RETENTION_DIR:-/tmp}/ksight-retention.XXXXXX")
+REQUESTS=${RETENTION_REQUESTS:-200}
+ROWS=${RETENTION_ROWS:-0}
+trap '_bench_exit; rm -rf "$DIR"' EXIT
+
+echo "## Retention: ${DAYS} simulated days"
+echo
+"$KSIGHT" -q agent --db "$BTMP/capture.db" --duration "$CAPTURE" --no-http 2>/dev/null
+ticks=$(q "$BTMP/capture.db" "select count(*) - 2 from memory_metrics")
+echo "Row mix: a ${CAPTURE} s \`ksight agent\` capture on this host (all collectors), per tick:"
+echo
+echo "| table | rows per tick |"
+echo "|---|---|"
+for t in $("$KSIGHT" schema | sed '/^Rollup tiers/q' | sed -n 's/^\([a-z_0-9]*\): .*/\1/p'); do
+	n=$(q "$BTMP/capture.db" "select count(*) from $t")
+	[ "$n" -gt 0 ] && printf '| %s | %s |\n' "$t" "$(awk -v n="$n" -v t="$ticks" 'BEGIN { printf "%.1f", n / (t + 2) }')"
+done
+echo
+
+"$BENCH_BIN/retention" "$BTMP/capture.db" "$DIR/month.db" "$DAYS" "$CAP" "$ROWS" >"$BTMP/sim.out"
+cap=$(awk '/^sim_end_ns/ { print $4 }' "$BTMP/sim.out")
+wall=$(awk '/^sim_end_ns/ { print $6 }' "$BTMP/sim.out")
+awk '/^capture rows_per_tick/ { print "Thinned to about '"$ROWS"' rows per tick: " $0; print "" }' "$BTMP/sim.out"
+echo "$(awk '/^replay/ { print $3 }' "$BTMP/sim.out") rows per tick replayed, ${DAYS} simulated days in ${wall} s;" \
+     "cap $(awk -v c="$cap" 'BEGIN { printf "%.0f MiB", c / 1048576 }') (retention.max_bytes=${CAP}; raw 48 h, per-minute 30 d, per-hour 730 d)."
+echo "The ticks of a simulated minute go in one batch, except the first minute of every hour, where each tick is its own batch"
+echo "as in the agent and its lag (submit to commit, retention steps running between batches) is measured."
+echo
+echo "| day | database MiB | rows stored | rows pruned | tick lag p99 ms | tick lag max ms | longest retention step ms | retention CPU s | wall s |"
+echo "|---|---|---|---|---|---|---|---|---|"
+awk '$1 ~ /^[0-9]+$/ { printf "| %d | %.0f | %d | %d | %.1f | %.1f | %.1f | %.1f | %.0f |\n", $1, $2 / 1048576, $3, $4, $5, $6, $7, $8 / 1000, $9 }' \
+	"$BTMP/sim.out"
+echo
+echo "Rows per tier at the end:"
+echo
+echo "| tier | rows | MiB (tables and indexes) |"
+echo "|---|---|---|"
+for tier in raw 1m 1h; do
+	case $tier in
+	raw) like="name NOT LIKE '%\\_1m%' ESCAPE '\\' AND name NOT LIKE '%\\_1h%' ESCAPE '\\'" ;;
+	*) like="name LIKE '%\\_${tier}%' ESCAPE '\\'" ;;
+	esac
+	mib=$(sqlite3 "$DIR/month.db" "select round(sum(pgsize) / 1048576.0) from dbstat where $like")
+	rows=0
+	for t in $(sqlite3 "$DIR/month.db" "select name from sqlite_master where type = 'table' and $like and name != 'rollup_marks'"); do
+		rows=$((rows + $(sqlite3 "$DIR/month.db" "select count(*) from $t")))
+	done
+	echo "| $tier | $rows | $mib |"
+done
+echo
+
+# The dashboard's long views against the month, from a running agent.
+start_agent "$BTMP/agent.log" --db "$DIR/month.db" --listen 127.0.0.1:0
+wait_line "$BTMP/agent.log" "dashboard on"
+URL=$(sed -n 's|.*dashboard on \(http://[^/]*\)/.*|\1|p' "$BTMP/agent.log")
+now=$(date +%s)
+echo "| /api/series range | step | tier | requests | median ms | p99 ms |"
+echo "|---|---|---|---|---|---|"
+for view in "30 days:2592000:4320" "7 days:604800:1008" "1 hour:3600:6"; do
+	label=${view%%:*}
+	rest=${view#*:}
+	range=${rest%%:*}
+	step=${rest#*:}
+	: >"$BTMP/times"
+	i=0
+	while [ $i -lt "$REQUESTS" ]; do
+		# A different until each time: every request is a query, not a cached answer.
+		until=$((now - i))
+		curl -s -o "$BTMP/series.json" -w '%{time_total}\n' \
+			"$URL/api/series?since=$((until - range))&until=$until&step=${step}s" >>"$BTMP/times"
+		i=$((i + 1))
+	done
+	tier=$(jq -r '[.series[].tier] | unique | join(",")' "$BTMP/series.json")
+	med=$(awk '{ print $1 * 1000 }' "$BTMP/times" | median)
+	p99=$(awk '{ print $1 * 1000 }' "$BTMP/times" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR * 0.99 + 0.999)] }')
+	echo "| $label | ${step} s | $tier | $REQUESTS | $med | $p99 |"
+done
+stop_agent
