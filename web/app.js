@@ -222,9 +222,14 @@
       strip('collectors', off.length ? off.length + ' of ' + h.collectors.length + ' off: ' + off.join(', ')
                                      : 'all ' + h.collectors.length + ' on', off.length ? 'warn' : 'ok');
       const db = h.database || {};
-      const cap = Object.keys(seen.config).find((k) => /retention|max_db|max_size/.test(k) && /size|bytes|max/.test(k));
-      strip('db', bytes(db.size_bytes) + (cap ? ' of its ' + seen.config[cap] + ' cap (' + cap + ')' : ', no size cap set')
-                  + (db.rows_dropped ? ', ' + db.rows_dropped + ' rows dropped' : ''), db.rows_dropped ? 'warn' : '');
+      const ret = db.retention;
+      const cap = ret && ret.cap_bytes > 0 ? ret.cap_bytes : 0;
+      const full = cap ? db.size_bytes / cap : 0;
+      strip('db', bytes(db.size_bytes) + (cap ? ' of its ' + bytes(cap) + ' cap (' + Math.round(100 * full) + '%)'
+                                            : ret ? ', no size cap (retention.max_bytes)' : ', retention off: it grows')
+                  + (ret && ret.last_error ? ', retention failed: ' + ret.last_error : '')
+                  + (db.rows_dropped ? ', ' + db.rows_dropped + ' rows dropped' : ''),
+            db.rows_dropped || (ret && ret.last_error) || full > 0.9 ? 'warn' : 'ok');
     } catch (e) {
       $('#status').textContent = 'down';
       $('#status').className = 'badge down';

@@ -84,7 +84,7 @@ like "$(J .steps.panels.strip.collectors)" "^(all [0-9]+ on|[0-9]+ of [0-9]+ off
 like "$(J .steps.panels.strip.learning)" "^ready" "the strip says learning is done: $(J .steps.panels.strip.learning)"
 like "$(J .steps.panels.strip.anomaly)" "(alert|notice): " "the strip shows the last anomaly with its explanation"
 like "$(J .steps.panels.strip.action)" "terminate leaky \\($LP\\): executing → done" "the strip shows the last action and its steps"
-like "$(J .steps.panels.strip.db)" "^[0-9.]+ (KiB|MiB|GiB)" "the strip gives the database size in human units"
+like "$(J .steps.panels.strip.db)" "^[0-9.]+ (KiB|MiB|GiB)( of its [0-9.]+ (MiB|GiB) cap \\([0-9]+%\\)|, no size cap)" "the strip gives the database size against its cap: $(J .steps.panels.strip.db)"
 
 # The panels.
 api "/api/signals?type=anomalies&limit=10000" | jq '[.rows[].explanation]' >"$TMP/anomalies.json"
