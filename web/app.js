@@ -377,7 +377,8 @@
   let topHover = false;
   async function topProcesses(force) {
     try {
-      const t = await getJSON('/api/processes?window=' + state.range + 's&sort=' + topSort + '&limit=60');
+      // /api/processes sums raw rows over at most a day (longer ranges: the last 24 h).
+      const t = await getJSON('/api/processes?window=' + Math.min(state.range, 86400) + 's&sort=' + topSort + '&limit=60');
       // Rows do not move under the pointer: a refresh waits until it leaves
       // (a sort click is the exception, it asks for the new order).
       if (topHover && !force) return;
@@ -417,7 +418,7 @@
 
   let timelineChart = null;
   const kindValue = {
-    process: (r) => (r.what === 'exit' ? 'code ' + r.value : ''), slow: (r) => human_s(r.value / 1e9),
+    process: (r) => (r.what === 'exit' ? 'code ' + r.value : ''), slow: (r) => human_s(r.value / 1e9) + ' not asleep',
     leak: (r) => 'RSS ' + bytes(r.value), action: (r) => 'action ' + r.value,
   };
 
@@ -430,10 +431,18 @@
       $('#timeline-title').textContent = (t.comm || '?') + ' (pid ' + pid + ')';
       $('#timeline-about').textContent = (t.argv || t.filename || 'argv not seen (started before the agent)')
         + ' · cgroup ' + (t.cgroup || 'not seen') + ' · from ' + when(t.since_ns)
-        + (t.exited ? ' to ' + when(t.until_ns) + (t.signal ? ', killed by signal ' + t.signal : ', exit code ' + t.exit_code) : ', running');
+        + (t.exited ? ' to ' + when(t.until_ns) + (t.signal ? ', killed by signal ' + t.signal : ', exit code ' + t.exit_code) : ', running')
+        + ' · page faults: ' + t.series.faults.minor.reduce((a, b) => a + (b || 0), 0) + ' minor, '
+        + t.series.faults.major.reduce((a, b) => a + (b || 0), 0) + ' major';
       const body = $('#timeline-table tbody');
       body.replaceChildren();
-      for (const r of t.events)
+      // Every exec, exit, leak and remediation row; the 20 costliest slow calls.
+      const slow = t.events.filter((r) => r.kind === 'slow');
+      const worst = new Set(slow.slice().sort((a, b) => b.value - a.value).slice(0, 20));
+      const shown = t.events.filter((r) => r.kind !== 'slow' || worst.has(r));
+      if (slow.length > worst.size)
+        $('#timeline-about').textContent += ' · ' + slow.length + ' slow calls, the ' + worst.size + ' costliest listed';
+      for (const r of shown)
         row(body, [[when(r.timestamp), 'nowrap'], r.kind, r.what, [r.detail, 'clip', r.detail], [kindValue[r.kind](r), 'num nowrap']],
             'ev-' + r.kind + (r.what === 'exit' && (r.value || /signal/.test(r.detail)) ? ' bad' : ''));
       const el = $('#timeline-chart');
@@ -446,7 +455,7 @@
         width: Math.max(300, el.clientWidth), height: 180, spanGaps: true,
         scales: { x: { time: true }, pct: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] }, bytes: {} },
         series: [{}, { label: 'CPU', stroke: COLORS[0], scale: 'pct', value: (u, v) => (v == null ? '–' : units.pct(v)) },
-                 { label: 'RSS', stroke: COLORS[1], scale: 'bytes', value: (u, v) => (v == null ? '–' : units.bytes(v)) }],
+                 { label: 'RSS', stroke: COLORS[1], scale: 'bytes', points: { show: true, size: 6 }, value: (u, v) => (v == null ? '–' : units.bytes(v)) }],
         axes: [{}, { scale: 'pct', size: 64, values: (u, vals) => vals.map((v) => units.pct(v)) },
                { scale: 'bytes', side: 1, size: 84, values: axisValues('bytes'), grid: { show: false } }],
       }, data, el);

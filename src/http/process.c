@@ -48,8 +48,10 @@ static const char about_sql[] =
 static const char *const about_names[] = { "comm", "filename", "argv", "cgroup", "exit_code", "signal" };
 
 /* Every row: timestamp, kind, what, detail, value.  Each source keeps its
- * own `limit` newest rows, so a flood of slow calls never pushes the exec
- * row, the leak rows or the remediation steps out of the answer. */
+ * own `limit` rows, so a flood of slow calls never pushes the exec row, the
+ * leak rows or the remediation steps out of the answer: the newest, and for
+ * slow calls the costliest (value: latency less the part asleep by choice,
+ * as the slow-call views rank them). */
 #define EACH(sql) "SELECT * FROM (" sql " ORDER BY 1 DESC LIMIT ?4)"
 static const char events_sql[] =
 	EACH("SELECT timestamp, 'process', event, CASE event WHEN 'exec' THEN coalesce(argv, filename) "
@@ -57,7 +59,10 @@ static const char events_sql[] =
 	     "ELSE 'exit code ' || exit_code END ELSE 'from pid ' || ppid END, exit_code "
 	     "FROM process_events WHERE" RANGE)
 	" UNION ALL "
-	EACH("SELECT timestamp, 'slow', syscall_name, 'returned ' || ret, latency_ns FROM syscall_events WHERE" RANGE)
+	"SELECT * FROM (SELECT timestamp, 'slow', syscall_name, 'returned ' || ret || coalesce('; on CPU ' || "
+	"(oncpu_ns / 1000) || ' µs, run queue ' || (runq_ns / 1000) || ' µs, blocked ' || (blocked_ns / 1000) || "
+	"' µs, asleep ' || (sleep_ns / 1000) || ' µs', ''), latency_ns - coalesce(sleep_ns, 0) FROM syscall_events "
+	"WHERE" RANGE " ORDER BY 5 DESC, 1 DESC LIMIT ?4)"
 	" UNION ALL "
 	EACH("SELECT timestamp, 'leak', status, coalesce(pattern, '') || ' growth, confidence ' || "
 	     "printf('%.2f', coalesce(confidence, 0)), rss_bytes FROM memory_growth_events WHERE" RANGE)

@@ -4,7 +4,8 @@
  * One row per pid that ran in the window (process_cpu_stats) or made a slow
  * syscall (syscall_events): CPU time and its share of one CPU, run-queue
  * wait, voluntary and involuntary switches, page faults, slow calls and
- * their summed time, and what the leak detector last said of it
+ * their summed time less the part asleep by choice (sleep_ns: a read
+ * waiting for input costs nothing), and what the leak detector last said of it
  * (memory_growth_events: RSS, status, growth rate while watched or
  * suspected, time to its limit), its cgroup (from its latest process
  * event, slow call or leak row; NULL when none names it, e.g. a process
@@ -34,7 +35,8 @@
 	"WITH cpu AS (SELECT pid, max(comm) AS comm, sum(oncpu_ns) AS oncpu, sum(runq_wait_ns) AS runq, " \
 	"sum(voluntary_switches) AS vol, sum(involuntary_switches) AS invol FROM process_cpu_stats" W \
 	" GROUP BY pid), " \
-	"slow AS (SELECT pid, max(comm) AS comm, count(*) AS n, sum(latency_ns) AS ns, max(cgroup) AS cgroup " \
+	"slow AS (SELECT pid, max(comm) AS comm, count(*) AS n, sum(latency_ns - coalesce(sleep_ns, 0)) AS ns, " \
+	"max(cgroup) AS cgroup " \
 	"FROM syscall_events" W \
 	" GROUP BY pid), " \
 	"faults AS (SELECT pid, sum(minor) AS minor, sum(major) AS major FROM page_fault_stats" W " GROUP BY pid), " \

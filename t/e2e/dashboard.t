@@ -73,9 +73,9 @@ while [ "$(sqlite3 "$TMP/dashboard.db" "select count(*) from rollup_marks where 
 	sleep 0.1
 	i=$((i + 1))
 done
-is "$(curl -s "$URL/api/series?since=-30d&step=4320s" | jq -r '[.series[].tier] | unique | join(",")')" 1h \
+is "$(curl -s -H "Authorization: Bearer $AGENT_TOKEN" "$URL/api/series?since=-30d&step=4320s" | jq -r '[.series[].tier] | unique | join(",")')" 1h \
    "which the agent answers from its per-hour tier"
-is "$(curl -s "$URL/api/series?since=-7d&step=1008s" | jq -r '[.series[].tier] | unique | join(",")')" 1m \
+is "$(curl -s -H "Authorization: Bearer $AGENT_TOKEN" "$URL/api/series?since=-7d&step=1008s" | jq -r '[.series[].tier] | unique | join(",")')" 1m \
    "and the 7 d view from its per-minute tier"
 
 # Without the token the page loads (it is public code) but shows no data,
