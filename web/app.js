@@ -432,8 +432,8 @@
       $('#timeline-about').textContent = (t.argv || t.filename || 'argv not seen (started before the agent)')
         + ' · cgroup ' + (t.cgroup || 'not seen') + ' · from ' + when(t.since_ns)
         + (t.exited ? ' to ' + when(t.until_ns) + (t.signal ? ', killed by signal ' + t.signal : ', exit code ' + t.exit_code) : ', running')
-        + ' · page faults: ' + t.series.faults.minor.reduce((a, b) => a + (b || 0), 0) + ' minor, '
-        + t.series.faults.major.reduce((a, b) => a + (b || 0), 0) + ' major';
+        + ' · page faults: ' + t.series.faults.rows.reduce((a, r) => a + (r[1] || 0), 0) + ' minor, '
+        + t.series.faults.rows.reduce((a, r) => a + (r[2] || 0), 0) + ' major';
       const body = $('#timeline-table tbody');
       body.replaceChildren();
       // Every exec, exit, leak and remediation row; the 20 costliest slow calls.
@@ -447,9 +447,9 @@
             'ev-' + r.kind + (r.what === 'exit' && (r.value || /signal/.test(r.detail)) ? ' bad' : ''));
       const el = $('#timeline-chart');
       const cpu = t.series.cpu, rss = t.series.rss;
-      const xs = Array.from(new Set(cpu.t.concat(rss.t))).sort((a, b) => a - b);
-      const at = (s, col) => { const m = new Map(s.t.map((x, i) => [x, s[col][i]])); return xs.map((x) => (m.has(x) ? m.get(x) : null)); };
-      const data = [xs.map((x) => x / 1e9), at(cpu, 'cpu_percent'), at(rss, 'rss_bytes')];
+      const xs = Array.from(new Set(cpu.rows.concat(rss.rows).map((r) => r[0]))).sort((a, b) => a - b);
+      const at = (s) => { const m = new Map(s.rows.map((r) => [r[0], r[1]])); return xs.map((x) => (m.has(x) ? m.get(x) : null)); };
+      const data = [xs.map((x) => x / 1e9), at(cpu), at(rss)];
       if (timelineChart) timelineChart.destroy();
       timelineChart = new uPlot({
         width: Math.max(300, el.clientWidth), height: 180, spanGaps: true,

@@ -12,8 +12,9 @@
  * signal), its events newest first (fork, exec, exit, slow calls, leak
  * detector rows, remediation steps about it; the newest `limit` (<= 1000) of
  * each kind), and
- * its series per interval (CPU share and run-queue wait, page faults, RSS
- * from the leak detector; the latest SERIES_MAX points of each).  Rows name
+ * its series per interval ({"columns": [...], "rows": [[t, a, b], ...]}: CPU
+ * share and run-queue wait, page faults, RSS from the leak detector; the
+ * latest SERIES_MAX points of each).  Rows name
  * processes and show argv, so this route always needs the token.
  */
 #include <stdio.h>
@@ -112,34 +113,39 @@ static int scalar(struct store *store, const char *sql, int64_t a, int64_t b, in
 	return rc < 0 ? rc : 0;
 }
 
-/* Writes "key": [[col0...], [col1...], ...] as columns of the query's rows. */
+/* Writes "key": {"columns": [names], "rows": [[t, a, b], ...]}, one pass. */
 static int columns(struct store *store, struct json *j, const struct series *s, int64_t pid, int64_t since,
 		   int64_t until, char *err)
 {
 	struct store_stmt *st;
-	int rc = 0;
+	int rc;
 
+	if ((rc = store__prepare(store, s->sql, &st, err)))
+		return rc;
+	bind(st, pid, since, until, SERIES_MAX);
 	json_key(j, s->key);
 	json_obj_begin(j);
-	for (int c = 0; c < 3; c++) {
-		if ((rc = store__prepare(store, s->sql, &st, err)))
-			return rc;
-		bind(st, pid, since, until, SERIES_MAX);
-		json_key(j, s->names[c]);
-		json_arr_begin(j);
-		while ((rc = store_stmt__step(st, err)) == 1) {
-			struct batch_value v;
+	json_key(j, "columns");
+	json_arr_begin(j);
+	for (int c = 0; c < 3; c++)
+		json_str(j, s->names[c]);
+	json_arr_end(j);
+	json_key(j, "rows");
+	json_arr_begin(j);
+	while ((rc = store_stmt__step(st, err)) == 1) {
+		struct batch_value v;
 
+		json_arr_begin(j);
+		for (int c = 0; c < 3; c++) {
 			store_stmt__value(st, c, &v);
 			http_json_value(j, &v);
 		}
-		store_stmt__done(st);
 		json_arr_end(j);
-		if (rc < 0)
-			return rc;
 	}
+	store_stmt__done(st);
+	json_arr_end(j);
 	json_obj_end(j);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int route_process(struct http_request *r)

@@ -103,7 +103,7 @@ try {
 			about: document.getElementById('timeline-about').textContent,
 			rows: [...document.querySelectorAll('#timeline-table tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)),
 			kinds: [...new Set([...document.querySelectorAll('#timeline-table tbody tr td:nth-child(2)')].map((e) => e.textContent))],
-			cpu_points: window.ksight.timeline ? window.ksight.timeline.series.cpu.t.length : 0,
+			cpu_points: window.ksight.timeline ? window.ksight.timeline.series.cpu.rows.length : 0,
 		}));
 	});
 
