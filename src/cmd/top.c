@@ -36,7 +36,8 @@
 static void usage(void)
 {
 	printf("usage: ksight top [--url URL] [--sort cpu|runq|rss|slow] [--interval T] [--window T]\n"
-	       "                  [--limit N] [--token-file FILE] [--once [--json]]\n"
+	       "                  [--limit N] [--token-file FILE] [--cacert FILE [--cert FILE --key FILE]]\n"
+	       "                  [--once [--json]]\n"
 	       "\n"
 	       "The processes a running agent sees, ranked, refreshed every --interval:\n"
 	       "CPU time and share of one CPU, run-queue wait, RSS growth (the leak\n"
@@ -54,6 +55,10 @@ static void usage(void)
 	       "  --window T         what each line sums up: the last T (default 10s)\n"
 	       "  --limit N          at most N processes (default: what fits the terminal, or 20)\n"
 	       "  --token-file FILE  the agent's token (agents listening beyond loopback need one)\n"
+	       "  --cacert FILE      https: trust the agent's certificate if FILE (PEM) signed it\n"
+	       "                     (an agent with its own CA, http.tls.*), not the system's CAs\n"
+	       "  --cert FILE        https: this client certificate (PEM), for an agent with\n"
+	       "  --key FILE         http.tls.client_ca, and its key\n"
 	       "  --once             print one table and exit\n"
 	       "  --json             with --once: the API's JSON answer as is\n"
 	       "  -h, --help         this help\n"
@@ -64,7 +69,8 @@ static void usage(void)
 	       "  ksight top\n"
 	       "  ksight top --sort rss --window 1m\n"
 	       "  ksight top --once --json | jq -r '.processes[0] | \"\\(.pid) \\(.comm) \\(.cpu_percent)\"'\n"
-	       "  ksight top --url http://host:7777 --token-file ~/.ksight.token\n");
+	       "  ksight top --url http://host:7777 --token-file ~/.ksight.token\n"
+	       "  ksight top --url https://host:7777 --cacert ca.pem --token-file ~/.ksight.token\n");
 }
 
 /* ---- libcurl, loaded on first use ---- */
@@ -112,6 +118,7 @@ struct top {
 	int64_t interval_ns, window_ns;
 	long limit;                     /* 0: fit the terminal */
 	char token[TOKEN_MAX];
+	const char *cacert, *cert, *key;    /* PEM files for https, or NULL */
 	bool once, json, color, live_tty, raw;
 	struct termios saved;
 	CURL *curl;
@@ -134,6 +141,12 @@ static int fetch(struct top *t, long limit, struct buf *body, char *err, size_t 
 	C.easy_setopt(t->curl, CURLOPT_WRITEDATA, body);
 	C.easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, 5000L);
 	C.easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+	if (t->cacert)
+		C.easy_setopt(t->curl, CURLOPT_CAINFO, t->cacert);
+	if (t->cert) {
+		C.easy_setopt(t->curl, CURLOPT_SSLCERT, t->cert);
+		C.easy_setopt(t->curl, CURLOPT_SSLKEY, t->key);
+	}
 	if (t->token[0]) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t->token);
 		headers = C.slist_append(NULL, auth);
@@ -142,8 +155,9 @@ static int fetch(struct top *t, long limit, struct buf *body, char *err, size_t 
 	rc = C.easy_perform(t->curl);
 	C.slist_free_all(headers);
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "cannot reach the agent at %s: %s (is `ksight agent` running? see --url)", t->url,
-			 C.easy_strerror(rc));
+		snprintf(err, errlen, "cannot reach the agent at %s: %s (%s)", t->url, C.easy_strerror(rc),
+			 rc == CURLE_PEER_FAILED_VERIFICATION ? "an agent with its own CA: --cacert FILE"
+							       : "is `ksight agent` running? see --url");
 		return -EIO;
 	}
 	C.easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -339,6 +353,9 @@ int cmd_top(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "token-file", required_argument, NULL, 'T' },
+		{ "cacert", required_argument, NULL, 'C' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "once", no_argument, NULL, '1' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -381,6 +398,15 @@ int cmd_top(int argc, char **argv)
 			if ((rc = read_token(&t, optarg)))
 				return rc;
 			break;
+		case 'C':
+		case 'c':
+		case 'k':
+			/* Checked here so that a typo is not reported as a TLS failure. */
+			if (access(optarg, R_OK))
+				return cli_usage_error("top", "--%s: cannot read %s: %s",
+						       c == 'C' ? "cacert" : c == 'c' ? "cert" : "key", optarg, strerror(errno));
+			*(c == 'C' ? &t.cacert : c == 'c' ? &t.cert : &t.key) = optarg;
+			break;
 		case '1': t.once = true; break;
 		case 'j': t.json = true; break;
 		case 'h': usage(); return EXIT_OK;
@@ -393,6 +419,10 @@ int cmd_top(int argc, char **argv)
 		return cli_usage_error("top", "--json needs --once (a live view is not JSON)");
 	if (strncmp(t.url, "http://", 7) && strncmp(t.url, "https://", 8))
 		return cli_usage_error("top", "--url: '%s' is not an http:// or https:// URL", t.url);
+	if ((t.cacert || t.cert || t.key) && strncmp(t.url, "https://", 8))
+		return cli_usage_error("top", "--cacert, --cert and --key are for an https:// --url");
+	if (!t.cert != !t.key)
+		return cli_usage_error("top", "--cert and --key go together (a client certificate and its key)");
 	if (strlen(t.url) > 512)
 		return cli_usage_error("top", "--url: longer than 512 characters");
 	snprintf(url, sizeof(url), "%s", t.url);

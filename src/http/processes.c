@@ -4,9 +4,17 @@
  * One row per pid that ran in the window (process_cpu_stats) or made a slow
  * syscall (syscall_events): CPU time and its share of one CPU, run-queue
  * wait, voluntary and involuntary switches, page faults, slow calls and
- * their summed time, and what the leak detector last said of it
+ * their summed time less the part asleep by choice (sleep_ns: a read
+ * waiting for input costs nothing), and what the leak detector last said of it
  * (memory_growth_events: RSS, status, growth rate while watched or
- * suspected, time to its limit).  The ranking picks one of four constant
+ * suspected, time to its limit), its cgroup (from its latest process
+ * event, slow call or leak row; NULL when none names it, e.g. a process
+ * older than the agent that never made a slow call), when it started (its
+ * latest fork or exec, else the leak row's process_start: with the pid it names
+ * the process for GET /api/process), and how many exits in the window
+ * failed (non-zero code or a signal).  Its name is the comm of that fork or
+ * exec (a CPU row may carry a thread's name), else the CPU, slow-call or
+ * leak row's.  The ranking picks one of four constant
  * ORDER BY clauses; the window and the limit are bound parameters.  Rows
  * name processes, so a server with a token asks for it here as everywhere.
  */
@@ -27,21 +35,33 @@
 	"WITH cpu AS (SELECT pid, max(comm) AS comm, sum(oncpu_ns) AS oncpu, sum(runq_wait_ns) AS runq, " \
 	"sum(voluntary_switches) AS vol, sum(involuntary_switches) AS invol FROM process_cpu_stats" W \
 	" GROUP BY pid), " \
-	"slow AS (SELECT pid, max(comm) AS comm, count(*) AS n, sum(latency_ns) AS ns FROM syscall_events" W \
+	"slow AS (SELECT pid, max(comm) AS comm, count(*) AS n, sum(latency_ns - coalesce(sleep_ns, 0)) AS ns, " \
+	"max(cgroup) AS cgroup " \
+	"FROM syscall_events" W \
 	" GROUP BY pid), " \
 	"faults AS (SELECT pid, sum(minor) AS minor, sum(major) AS major FROM page_fault_stats" W " GROUP BY pid), " \
 	"pids AS (SELECT pid FROM cpu UNION SELECT pid FROM slow), " \
-	"mem AS (SELECT pid, comm, status, rss_bytes, growth_rate_bytes_per_s AS rate, time_to_limit_s AS ttl, " \
+	"exits AS (SELECT pid, sum(exit_code != 0 OR signal != 0) AS failed FROM process_events" W \
+	" AND event = 'exit' GROUP BY pid), " \
+	"ev AS (SELECT pid, cgroup, max(timestamp) FROM process_events WHERE timestamp > ?2 - 86400000000000 " \
+	"AND timestamp <= ?2 AND cgroup IS NOT NULL AND pid IN (SELECT pid FROM pids) GROUP BY pid), " \
+	"born AS (SELECT pid, comm, max(timestamp) AS ts FROM process_events WHERE timestamp > ?2 - 86400000000000 " \
+	"AND timestamp <= ?2 AND event IN ('fork', 'exec') AND pid IN (SELECT pid FROM pids) GROUP BY pid), " \
+	"mem AS (SELECT pid, comm, cgroup, process_start, status, rss_bytes, growth_rate_bytes_per_s AS rate, time_to_limit_s AS ttl, " \
 	"max(timestamp) FROM memory_growth_events WHERE timestamp <= ?2 AND pid IN (SELECT pid FROM pids) " \
 	"GROUP BY pid) " \
-	"SELECT pids.pid, coalesce(cpu.comm, slow.comm, mem.comm), coalesce(cpu.oncpu, 0) / 1e9, " \
+	"SELECT pids.pid, coalesce(born.comm, cpu.comm, slow.comm, mem.comm), coalesce(cpu.oncpu, 0) / 1e9, " \
 	"coalesce(cpu.oncpu, 0) * 100.0 / ?3, coalesce(cpu.runq, 0) / 1e9, coalesce(cpu.vol, 0), " \
 	"coalesce(cpu.invol, 0), coalesce(faults.minor, 0), coalesce(faults.major, 0), coalesce(slow.n, 0), " \
 	"coalesce(slow.ns, 0) / 1e9, mem.rss_bytes, mem.status, " \
 	"CASE WHEN mem.status IN ('watching', 'suspect') THEN mem.rate END AS growth, " \
-	"CASE WHEN mem.status IN ('watching', 'suspect') THEN mem.ttl END " \
+	"CASE WHEN mem.status IN ('watching', 'suspect') THEN mem.ttl END, " \
+	"coalesce(ev.cgroup, slow.cgroup, mem.cgroup), coalesce(born.ts, mem.process_start), " \
+	"coalesce(exits.failed, 0) " \
 	"FROM pids LEFT JOIN cpu ON cpu.pid = pids.pid LEFT JOIN slow ON slow.pid = pids.pid " \
 	"LEFT JOIN faults ON faults.pid = pids.pid LEFT JOIN mem ON mem.pid = pids.pid " \
+	"LEFT JOIN exits ON exits.pid = pids.pid LEFT JOIN ev ON ev.pid = pids.pid " \
+	"LEFT JOIN born ON born.pid = pids.pid " \
 	"ORDER BY " order " DESC, pids.pid LIMIT ?4"
 
 static const struct ranking {
@@ -57,7 +77,7 @@ static const struct ranking {
 static const char *const names[] = {
 	"pid", "comm", "cpu_seconds", "cpu_percent", "runq_wait_seconds", "voluntary_switches",
 	"involuntary_switches", "minor_faults", "major_faults", "slow_calls", "slow_call_seconds", "rss_bytes",
-	"leak_status", "rss_growth_bytes_per_s", "time_to_limit_s",
+	"leak_status", "rss_growth_bytes_per_s", "time_to_limit_s", "cgroup", "start_ns", "failed_exits",
 };
 
 int route_processes(struct http_request *r)

@@ -24,6 +24,7 @@ static const char *const signals_params[] = { "type", "since", "until", "limit",
 static const char *const window_params[] = { "window", "since", "until", NULL };
 static const char *const series_params[] = { "since", "until", "step", NULL };
 static const char *const processes_params[] = { "window", "sort", "limit", NULL };
+static const char *const process_params[] = { "pid", "start", "limit", NULL };
 
 const struct route routes[] = {
 	{ "/api/health", route_health, no_params,
@@ -38,7 +39,11 @@ const struct route routes[] = {
 	  "recent warnings, collector errors, store health, the configuration in use" },
 	{ "/api/series", route_series, series_params, "the dashboard's time series, averaged per step" },
 	{ "/api/processes", route_processes, processes_params,
-	  "the processes that ran over a window (default 10s), ranked by sort=cpu|runq|rss|slow, limit <= 1000" },
+	  "the processes that ran over a window (default 10s), ranked by sort=cpu|runq|rss|slow, limit <= 1000, "
+	  "with cgroup and start_ns" },
+	{ "/api/process", route_process, process_params,
+	  "one process's timeline (pid=, start= from /api/processes): exec/exit, slow calls, leak and remediation "
+	  "rows (limit <= 1000), CPU, fault and RSS series" },
 	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick", true },
 };
 

@@ -119,6 +119,7 @@ int route_agent_status(struct http_request *r);    /* status.c */
 int route_diagnostics(struct http_request *r);     /* status.c */
 int route_series(struct http_request *r);          /* series.c */
 int route_processes(struct http_request *r);       /* processes.c */
+int route_process(struct http_request *r);         /* process.c: one process's timeline */
 int route_metrics(struct http_request *r);         /* routes.c */
 int route_asset(struct http_request *r);           /* routes.c: the dashboard */
 

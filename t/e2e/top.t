@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/http.sh"
 require_bpf
 command -v script >/dev/null || skip_all "no script(1) (util-linux)"
-plan 27
+plan 32
 
 DB=$TMP/top.db
 http_agent agent --db "$DB" --duration 300 || { echo "Bail out! no agent"; exit 1; }
@@ -117,5 +117,40 @@ port=$(free_port)
 err=$($KSIGHT top --once --url "http://127.0.0.1:$port" 2>&1); rc=$?
 like "$rc: $err" "^1: ksight top: cannot reach the agent at http://127.0.0.1:$port: .*is .ksight agent. running" \
      "no agent at --url: status 1, says so"
+# ---- https: an agent with its own CA and a client CA (http.tls.*) ----
+if command -v openssl >/dev/null; then
+	C=$TMP/pki
+	mkdir -p "$C"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C/ca.key" -out "$C/ca.pem" \
+		-days 2 -subj "/CN=ksight test CA" 2>/dev/null
+	for c in server client; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C/$c.key" -out "$C/$c.csr" \
+			-subj "/CN=$c" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1\n' >"$C/$c.ext"
+		openssl x509 -req -in "$C/$c.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial -out "$C/$c.pem" \
+			-days 2 -extfile "$C/$c.ext" 2>/dev/null
+	done
+	chmod 600 "$C"/*.key
+	printf 'http:\n  tls: {cert: %s, key: %s, client_ca: %s}\n' "$C/server.pem" "$C/server.key" "$C/ca.pem" >"$TMP/tls.yaml"
+	agent_bg tls --db "$TMP/tls.db" --config "$TMP/tls.yaml" --listen 127.0.0.1:0 --duration 300
+	TURL=$(sed -n 's|.*dashboard on \(https://[^/]*\)/.*|\1|p' "$TMP/tls.err" | head -1)
+	sed -n 's|.*dashboard on https://[^/]*/?token=\([0-9a-f]*\).*|\1|p' "$TMP/tls.err" | head -1 >"$TMP/tls.token"
+	chmod 600 "$TMP/tls.token"
+	TLS="--url $TURL --token-file $TMP/tls.token --once --json"
+	$KSIGHT top $TLS --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" >"$TMP/tls.json" 2>"$TMP/tls.out"
+	is "$? $(jq -r .sort "$TMP/tls.json" 2>/dev/null)" "0 cpu" "https: --cacert, --cert and --key reach an agent with its own CA ($TURL)"
+	err=$($KSIGHT top $TLS 2>&1); rc=$?
+	like "$rc: $err" "^1: ksight top: cannot reach the agent at https://.*: .*(an agent with its own CA: --cacert FILE)" \
+	     "without --cacert: status 1, the certificate refused and --cacert suggested"
+	err=$($KSIGHT top $TLS --cacert "$C/ca.pem" 2>&1); rc=$?
+	like "$rc: $err" "^1: ksight top: https://.* answered 403: this server needs a client certificate" \
+	     "without a client certificate the agent's client CA refuses it, and top says so"
+else
+	skip "no openssl"; skip "no openssl"; skip "no openssl"
+fi
+err=$($KSIGHT top --cacert "$TMP/nonexistent.pem" --url https://127.0.0.1:1 2>&1); rc=$?
+like "$rc: $err" "^2: ksight top: --cacert: cannot read .*nonexistent.pem: No such file" "an unreadable --cacert: status 2"
+err=$($KSIGHT top --cacert "$TOP/README.md" --url http://127.0.0.1:1 2>&1); rc=$?
+like "$rc: $err" "^2: ksight top: --cacert, --cert and --key are for an https:// --url" "--cacert with http://"
 get "/api/processes?sort=memory"
 is "$STATUS $(jqb .parameter)" "400 sort" "/api/processes?sort=memory: 400 naming sort"
