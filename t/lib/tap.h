@@ -54,6 +54,7 @@ static inline int tap_vok(int pass, const char *file, int line, const char *fmt,
 	return pass;
 }
 
+static inline int tap_ok(int pass, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static inline int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -65,6 +66,7 @@ static inline int tap_ok(int pass, const char *file, int line, const char *fmt, 
 	return r;
 }
 
+static inline int tap_is(int64_t got, int64_t want, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static inline int tap_is(int64_t got, int64_t want, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -78,6 +80,7 @@ static inline int tap_is(int64_t got, int64_t want, const char *file, int line, 
 	return r;
 }
 
+static inline int tap_is_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static inline int tap_is_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -93,6 +96,7 @@ static inline int tap_is_str(const char *got, const char *want, const char *file
 }
 
 /* got within [lo, hi] */
+static inline int tap_within(double got, double lo, double hi, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static inline int tap_within(double got, double lo, double hi, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;

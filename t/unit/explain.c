@@ -39,13 +39,13 @@ int main(void)
 	       "write throughput on vda is 817 MiB/s, usually idle",
 	       "a 1.5 GB direct write over a 63 B/s baseline: 'usually idle', no multiplier");
 	is_str(say("io pressure (some)", "pct", 75, 0.00058, false, ANOMALY_HIGH, 0, 0.01),
-	       "io pressure (some) is 75%, usually 0%", "I/O pressure over a 0.0% baseline: 'usually 0%'");
+	       "io pressure (some) is 75%, usually 0%", "I/O pressure over a 0.0%% baseline: 'usually 0%%'");
 	is_str(say("utilisation of vda", "pct", 78, -0.0004, false, ANOMALY_HIGH, 0, 0.1),
-	       "utilisation of vda is 78%, usually 0%", "a -0.0% baseline: 'usually 0%', no negative zero");
+	       "utilisation of vda is 78%, usually 0%", "a -0.0%% baseline: 'usually 0%%', no negative zero");
 	is_str(say("writes on vda", "per_s", 5949, -3.6e-09, false, ANOMALY_HIGH, 0, 1),
 	       "writes on vda are 5949/s, usually 0/s", "a -3.6e-09/s baseline: 'usually 0/s'");
 	is_str(say("the syscall error rate", "pct", 0.004, 7.7, false, ANOMALY_LOW, 3, 12),
-	       "the syscall error rate is 0%, usually 7.7%", "a rate down to 0: no '0% of its usual'");
+	       "the syscall error rate is 0%, usually 7.7%", "a rate down to 0: no '0%% of its usual'");
 
 	is_str(say("the trend of available memory", "kB/s", -5120, 0.2, false, ANOMALY_LOW, -300, 300),
 	       "the trend of available memory is -5.0 MiB/s, usually 0 B/s", "a signed rate near 0 is not 'idle'");
@@ -86,14 +86,14 @@ int main(void)
 	}
 
 	/* Rounding to the metric's resolution. */
-	is_str(fmt(-1e-12, "pct"), "0%", "-1e-12% reads 0%");
-	is_str(fmt(-0.04, "pct"), "0%", "-0.04% reads 0% (resolution 0.1%)");
+	is_str(fmt(-1e-12, "pct"), "0%", "-1e-12%% reads 0%%");
+	is_str(fmt(-0.04, "pct"), "0%", "-0.04%% reads 0%% (resolution 0.1%%)");
 	is_str(fmt(-3.6e-9, "per_s"), "0/s", "-3.6e-09/s reads 0/s");
 	is_str(fmt(0.3, "B/s"), "0 B/s", "0.3 B/s reads 0 B/s");
 	ok(!signbit(explain_round(-0.0001, "us")), "explain_round never returns -0");
-	is_str(fmt(7.7, "pct"), "7.7%", "7.7% as is");
+	is_str(fmt(7.7, "pct"), "7.7%", "7.7%% as is");
 	is_str(fmt(2350, "us"), "2.4 ms", "2350 µs reads 2.4 ms");
 	ok(explain_negligible(63, "B/s") && !explain_negligible(4096, "B/s"), "63 B/s is idle, 4 KiB/s is not");
-	ok(explain_negligible(0.3, "pct") && !explain_negligible(2, "pct"), "0.3% is negligible, 2% is not");
+	ok(explain_negligible(0.3, "pct") && !explain_negligible(2, "pct"), "0.3%% is negligible, 2%% is not");
 	return done_testing();
 }
