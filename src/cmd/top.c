@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "../lib/buf.h"
-#include "../lib/dynload.h"
+#include "../lib/curl.h"
 #include "../lib/parse.h"
 #include "cmd.h"
 
@@ -73,35 +73,6 @@ static void usage(void)
 	       "  ksight top --url https://host:7777 --cacert ca.pem --token-file ~/.ksight.token\n");
 }
 
-/* ---- libcurl, loaded on first use ---- */
-
-static struct {
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
-	CURLcode (*easy_perform)(CURL *curl);
-	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
-	const char *(*easy_strerror)(CURLcode);
-	void (*easy_cleanup)(CURL *curl);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-	void (*slist_free_all)(struct curl_slist *list);
-} C;
-
-static int load_curl(char *err, size_t errlen)
-{
-	const struct dynsym syms[] = {
-		{ "curl_easy_init", (void **)&C.easy_init },
-		{ "curl_easy_setopt", (void **)&C.easy_setopt },
-		{ "curl_easy_perform", (void **)&C.easy_perform },
-		{ "curl_easy_getinfo", (void **)&C.easy_getinfo },
-		{ "curl_easy_strerror", (void **)&C.easy_strerror },
-		{ "curl_easy_cleanup", (void **)&C.easy_cleanup },
-		{ "curl_slist_append", (void **)&C.slist_append },
-		{ "curl_slist_free_all", (void **)&C.slist_free_all },
-	};
-
-	return dynload("libcurl.so.4", "libcurl4", syms, sizeof(syms) / sizeof(syms[0]), err, errlen);
-}
-
 static size_t collect(char *data, size_t size, size_t n, void *ctx)
 {
 	struct buf *b = ctx;
@@ -136,31 +107,31 @@ static int fetch(struct top *t, long limit, struct buf *body, char *err, size_t 
 	snprintf(window, sizeof(window), "%lldms", (long long)(t->window_ns / 1000000));
 	snprintf(url, sizeof(url), "%s/api/processes?sort=%s&window=%s&limit=%ld", t->url, t->sort, window, limit);
 	buf_reset(body);
-	C.easy_setopt(t->curl, CURLOPT_URL, url);
-	C.easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, collect);
-	C.easy_setopt(t->curl, CURLOPT_WRITEDATA, body);
-	C.easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, 5000L);
-	C.easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_api.easy_setopt(t->curl, CURLOPT_URL, url);
+	curl_api.easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_api.easy_setopt(t->curl, CURLOPT_WRITEDATA, body);
+	curl_api.easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_api.easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
 	if (t->cacert)
-		C.easy_setopt(t->curl, CURLOPT_CAINFO, t->cacert);
+		curl_api.easy_setopt(t->curl, CURLOPT_CAINFO, t->cacert);
 	if (t->cert) {
-		C.easy_setopt(t->curl, CURLOPT_SSLCERT, t->cert);
-		C.easy_setopt(t->curl, CURLOPT_SSLKEY, t->key);
+		curl_api.easy_setopt(t->curl, CURLOPT_SSLCERT, t->cert);
+		curl_api.easy_setopt(t->curl, CURLOPT_SSLKEY, t->key);
 	}
 	if (t->token[0]) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t->token);
-		headers = C.slist_append(NULL, auth);
+		headers = curl_api.slist_append(NULL, auth);
 	}
-	C.easy_setopt(t->curl, CURLOPT_HTTPHEADER, headers);
-	rc = C.easy_perform(t->curl);
-	C.slist_free_all(headers);
+	curl_api.easy_setopt(t->curl, CURLOPT_HTTPHEADER, headers);
+	rc = curl_api.easy_perform(t->curl);
+	curl_api.slist_free_all(headers);
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "cannot reach the agent at %s: %s (%s)", t->url, C.easy_strerror(rc),
+		snprintf(err, errlen, "cannot reach the agent at %s: %s (%s)", t->url, curl_api.easy_strerror(rc),
 			 rc == CURLE_PEER_FAILED_VERIFICATION ? "an agent with its own CA: --cacert FILE"
 							       : "is `ksight agent` running? see --url");
 		return -EIO;
 	}
-	C.easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_api.easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		json_t *root = json_loadb(body->data ? body->data : "", body->len, 0, NULL);
 		const char *msg = json_string_value(json_object_get(root, "error"));
@@ -429,9 +400,9 @@ int cmd_top(int argc, char **argv)
 	for (size_t n = strlen(url); n > 8 && url[n - 1] == '/'; n--)
 		url[n - 1] = '\0';      /* http://host:7777/ works too */
 	t.url = url;
-	if (load_curl(err, sizeof(err)))
+	if (curl_api__load(err, sizeof(err)))
 		return cli_fail("top", "%s", err);
-	if (!(t.curl = C.easy_init()))
+	if (!(t.curl = curl_api.easy_init()))
 		return cli_fail("top", "cannot start libcurl");
 	t.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	t.live_tty = !t.once && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
@@ -469,7 +440,7 @@ int cmd_top(int argc, char **argv)
 	} while (!stop && wait_key(&t));
 	raw_off(&t);
 out:
-	C.easy_cleanup(t.curl);
+	curl_api.easy_cleanup(t.curl);
 	buf_free(&body);
 	return rc;
 }

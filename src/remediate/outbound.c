@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "../lib/buf.h"
-#include "../lib/dynload.h"
+#include "../lib/curl.h"
 #include "../lib/secret.h"
 
 #define QUEUE_MAX 16
@@ -26,51 +26,15 @@ static const char system_prompt[] =
 	"the host, why the decision was taken, and what an operator should check. Do not invent numbers that "
 	"are not in the evidence. Your answer is advisory: nothing you say is executed.";
 
-/* libcurl, loaded when a policy first names a webhook or an LLM (see
- * lib/dynload.h). */
-static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
-	CURLcode (*easy_perform)(CURL *curl);
-	CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
-	const char *(*easy_strerror)(CURLcode code);
-	void (*easy_cleanup)(CURL *curl);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-	void (*slist_free_all)(struct curl_slist *list);
-} C;
-static char curl_why[256];
-static int curl_rc;
-
-static void curl_load_once(void)
-{
-	const struct dynsym syms[] = {
-		{ "curl_global_init", (void **)&C.global_init },
-		{ "curl_easy_init", (void **)&C.easy_init },
-		{ "curl_easy_setopt", (void **)&C.easy_setopt },
-		{ "curl_easy_perform", (void **)&C.easy_perform },
-		{ "curl_easy_getinfo", (void **)&C.easy_getinfo },
-		{ "curl_easy_strerror", (void **)&C.easy_strerror },
-		{ "curl_easy_cleanup", (void **)&C.easy_cleanup },
-		{ "curl_slist_append", (void **)&C.slist_append },
-		{ "curl_slist_free_all", (void **)&C.slist_free_all },
-	};
-
-	curl_rc = dynload("libcurl.so.4", "libcurl4", syms, sizeof(syms) / sizeof(syms[0]), curl_why,
-			  sizeof(curl_why));
-	if (!curl_rc)
-		C.global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* Loads libcurl once; 0, or -ENOENT and why in err. */
+/* Loads libcurl once (lib/curl.h); 0, or -ENOENT and why in err. */
 static int load_curl(char *err, size_t errlen)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	char why[256];
+	int rc = curl_api__load(why, sizeof(why));
 
-	pthread_once(&once, curl_load_once);
-	if (curl_rc)
-		snprintf(err, errlen, "the webhook and the LLM explainer need libcurl: %s", curl_why);
-	return curl_rc;
+	if (rc)
+		snprintf(err, errlen, "the webhook and the LLM explainer need libcurl: %s", why);
+	return rc;
 }
 
 enum job_kind { JOB_NOTIFY, JOB_EXPLAIN };
@@ -113,7 +77,7 @@ static size_t collect(char *data, size_t size, size_t n, void *ctx)
 static long post(struct outbound *o, const char *url, const char *body, bool auth, struct buf *ret_body,
 		 char *why, size_t whylen)
 {
-	CURL *curl = C.easy_init();
+	CURL *curl = curl_api.easy_init();
 	struct curl_slist *headers = NULL;
 	char authz[1024];
 	long status = 0;
@@ -123,31 +87,31 @@ static long post(struct outbound *o, const char *url, const char *body, bool aut
 		snprintf(why, whylen, "cannot start libcurl");
 		return -ENOMEM;
 	}
-	headers = C.slist_append(headers, "Content-Type: application/json");
+	headers = curl_api.slist_append(headers, "Content-Type: application/json");
 	if (auth && o->key) {
 		snprintf(authz, sizeof(authz), "Authorization: Bearer %s", o->key);
-		headers = C.slist_append(headers, authz);
+		headers = curl_api.slist_append(headers, authz);
 	}
-	C.easy_setopt(curl, CURLOPT_URL, url);
-	C.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	C.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	C.easy_setopt(curl, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	C.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms < 5000 ? o->timeout_ms : 5000);
-	C.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	C.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	C.easy_setopt(curl, CURLOPT_WRITEDATA, ret_body);
-	C.easy_setopt(curl, CURLOPT_USERAGENT, "ksight");
-	rc = C.easy_perform(curl);
+	curl_api.easy_setopt(curl, CURLOPT_URL, url);
+	curl_api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_api.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	curl_api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms < 5000 ? o->timeout_ms : 5000);
+	curl_api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_api.easy_setopt(curl, CURLOPT_WRITEDATA, ret_body);
+	curl_api.easy_setopt(curl, CURLOPT_USERAGENT, "ksight");
+	rc = curl_api.easy_perform(curl);
 	if (rc == CURLE_OK) {
-		C.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	} else {
 		/* libcurl's message names the host and the failure, never the headers. */
-		snprintf(why, whylen, "%s", C.easy_strerror(rc));
+		snprintf(why, whylen, "%s", curl_api.easy_strerror(rc));
 		status = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
 	}
 	memset(authz, 0, sizeof(authz));
-	C.slist_free_all(headers);
-	C.easy_cleanup(curl);
+	curl_api.slist_free_all(headers);
+	curl_api.easy_cleanup(curl);
 	return status;
 }
 
