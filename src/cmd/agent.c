@@ -255,6 +255,8 @@ static void keep_alive(struct agent *a)
 	}
 }
 
+#define TRIM_TICKS 30
+
 static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now_ns)
 {
 	struct agent *a = ctx;
@@ -285,6 +287,11 @@ static void on_tick(void *ctx, struct collector *c, struct batch *b, int64_t now
 	if (a->engine)
 		engine__tick(a->engine, c, b, now_ns);
 	a->ticks++;
+	/* Heap freed since (a busy tick's batches, the retention pass, an
+	 * HTTP answer) stays in the process until trimmed: give back what is
+	 * free at the top and in whole free pages, every TRIM_TICKS ticks. */
+	if (a->ticks % TRIM_TICKS == 0)
+		malloc_trim(0);
 	if (!a->ready)
 		say_ready(a, c);
 	keep_alive(a);
@@ -576,6 +583,14 @@ static int open_http(struct agent *a, bool listen_given)
 	return e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 }
 
+/* agent.db_cache: the writing connection's SQLite page cache. */
+static int cap_store_cache(struct agent *a)
+{
+	int rc = store__set_cache_bytes(a->s.store, a->s.cfg.db_cache_bytes);
+
+	return rc ? cli_fail("agent", "cannot set agent.db_cache: %s", strerror(-rc)) : EXIT_OK;
+}
+
 /* The detectors, started from the baselines saved in the database. */
 static int start_watch(struct agent *a)
 {
@@ -593,6 +608,7 @@ static int start_watch(struct agent *a)
 	p.save_every_ns = cfg->detect_save_every_ns;
 	p.half_life_s = (double)cfg->detect_half_life_ns / 1e9;
 	p.syscall_slow_ns = (int64_t)cfg->syscall_slow_ns;
+	p.max_metrics = (uint32_t)cfg->detect_max_metrics;
 	p.utc_offset_s = localtime_r(&now, &tm) ? (int32_t)tm.tm_gmtoff : 0;
 	if (!(a->watch = watch__new(&p)))
 		return cli_fail("agent", "cannot start the detectors: %s", strerror(errno));
@@ -810,13 +826,17 @@ int cmd_agent(int argc, char **argv)
 	/* Everything the agent creates (database, its -wal and -shm, the
 	 * token) is for root and its group only: the rows hold every argv. */
 	umask(027);
+	/* Two malloc arenas, not glibc's 8 per core: the threads (writer,
+	 * HTTP, remediation) allocate little, and every arena keeps its own
+	 * free memory. */
+	mallopt(M_ARENA_MAX, 2);
 	if (f.ready_fd >= 0) {
 		/* Ours alone: not inherited by what the agent runs. */
 		fcntl(f.ready_fd, F_SETFD, FD_CLOEXEC);
 		a.ready_fd = f.ready_fd;
 	}
 	if ((rc = configure(&a, &f)) || (rc = open_http(&a, f.listen != NULL)) ||
-	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) || (rc = claim(&a)) || (rc = session__start_retention(&a.s)) ||
+	    (rc = session__open_store(&a.s, STORE_READ_WRITE)) || (rc = cap_store_cache(&a)) || (rc = claim(&a)) || (rc = session__start_retention(&a.s)) ||
 	    (a.s.cfg.detect_enabled && (rc = start_watch(&a))) || (rc = session__start_collector(&a.s, NULL)))
 		goto out;
 	announce(&a);

@@ -279,6 +279,37 @@ static void find_cap(void *ctx, const char *key, const char *value)
 
 /* ---- the report ---- */
 
+/* "12.3 MiB", or "?" when the agent did not say (-1). */
+static const char *hb(int64_t v, char *out, size_t size)
+{
+	if (v < 0)
+		snprintf(out, size, "?");
+	else
+		human_bytes((double)v, out, size);
+	return out;
+}
+
+/* What the agent holds against each of its memory caps (/api/health's
+ * "memory"). */
+static void report_memory(struct report *r, const struct health *h)
+{
+	char a[32], b[32], c[32], d[32];
+
+	line(r, "memory", "RSS %s (peak %s); heap %s in use, %s free", hb(h->rss, a, sizeof(a)),
+	     hb(h->peak_rss, b, sizeof(b)), hb(h->heap_used, c, sizeof(c)), hb(h->heap_free, d, sizeof(d)));
+	line(r, "", "- SQLite: %s in use; page caches capped at %s over %lld connections "
+	     "(agent.db_cache + http.threads x http.db_cache)", hb(h->sqlite_used, a, sizeof(a)),
+	     hb(h->sqlite_cap, b, sizeof(b)), (long long)h->sqlite_connections);
+	line(r, "", "- HTTP answer cache: %s of %s (http.cache_bytes)", hb(h->http_cache_used, a, sizeof(a)),
+	     hb(h->http_cache_cap, b, sizeof(b)));
+	if (h->has_detect)
+		line(r, "", "- detector windows: %lld of %lld metrics, %s of %s (detect.max_metrics)",
+		     (long long)h->metrics, (long long)h->max_metrics, hb(h->detect_used, a, sizeof(a)),
+		     hb(h->detect_cap, b, sizeof(b)));
+	else
+		line(r, "", "- detector windows: none (detection is off)");
+}
+
 static void report_agent(struct report *r, int running, const struct agent_info *ai, const struct health *h)
 {
 	char t[64], a[64];
@@ -313,6 +344,8 @@ static void report_agent(struct report *r, int running, const struct agent_info 
 			line(r, "", "- %s", h->problems[i]);
 		if (h->learning[0])
 			line(r, "detection", "%s", h->learning);
+		if (h->has_memory)
+			report_memory(r, h);
 	}
 	if (r->json) {
 		json_key(&r->j, "running");

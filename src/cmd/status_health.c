@@ -85,6 +85,41 @@ out:
 	return rc;
 }
 
+/* obj's integer key, or -1. */
+static int64_t num(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+static void memory_of(json_t *doc, struct health *ret)
+{
+	json_t *m = json_object_get(doc, "memory"), *sql, *cache, *det;
+
+	if (!json_is_object(m))
+		return;
+	ret->has_memory = true;
+	ret->rss = num(m, "rss_bytes");
+	ret->peak_rss = num(m, "peak_rss_bytes");
+	ret->heap_used = num(json_object_get(m, "heap"), "in_use_bytes");
+	ret->heap_free = num(json_object_get(m, "heap"), "free_bytes");
+	sql = json_object_get(m, "sqlite");
+	ret->sqlite_used = num(sql, "used_bytes");
+	ret->sqlite_cap = num(sql, "page_cache_cap_bytes");
+	ret->sqlite_connections = num(sql, "connections");
+	cache = json_object_get(m, "http_cache");
+	ret->http_cache_used = num(cache, "used_bytes");
+	ret->http_cache_cap = num(cache, "cap_bytes");
+	det = json_object_get(m, "detect");
+	if ((ret->has_detect = json_is_object(det))) {
+		ret->metrics = num(det, "metrics");
+		ret->max_metrics = num(det, "max_metrics");
+		ret->detect_used = num(det, "used_bytes");
+		ret->detect_cap = num(det, "cap_bytes");
+	}
+}
+
 void health_fetch(const char *url, const char *token, int timeout_s, struct health *ret)
 {
 	char *answer = NULL, *body;
@@ -116,6 +151,7 @@ void health_fetch(const char *url, const char *token, int timeout_s, struct heal
 	if (json_string_value(json_object_get(json_object_get(doc, "learning"), "text")))
 		snprintf(ret->learning, sizeof(ret->learning), "%s",
 			 json_string_value(json_object_get(json_object_get(doc, "learning"), "text")));
+	memory_of(doc, ret);
 	ret->body = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 out:

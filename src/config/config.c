@@ -41,6 +41,8 @@ static const struct key keys[] = {
 	{ "agent.queue_bytes", K_SIZE, OFF(queue_bytes), 1 << 20, 1ULL << 40, "256M",
 	  "rows held in memory while the database refuses writes (disk full); "
 	  "beyond this the oldest are dropped and counted" },
+	{ "agent.db_cache", K_SIZE, OFF(db_cache_bytes), 64 << 10, 1ULL << 30, "1M",
+	  "SQLite page cache of the agent's writing connection (it appends: a small cache is enough)" },
 	{ "agent.max_processes", K_U64, OFF(max_processes), 64, 1048576, "8192",
 	  "processes the per-process kernel maps track per interval (more are counted as drops)" },
 	{ "agent.ringbuf_bytes", K_SIZE, OFF(ringbuf_bytes), 65536, 1ULL << 30, "512K",
@@ -87,6 +89,9 @@ static const struct key keys[] = {
 	  "how often the learnt baselines are saved (0: only when the agent stops)" },
 	{ "detect.half_life", K_DURATION, OFF(detect_half_life_ns), 60000000000ULL, 365 * 86400000000000ULL, "3d",
 	  "how fast the online baselines forget: a sample's weight halves after this long" },
+	{ "detect.max_metrics", K_U64, OFF(detect_max_metrics), 16, 65536, "512",
+	  "metrics judged at most, each with ~34 KiB of windows (samples of more are counted as drops): "
+	  "caps the detectors' memory" },
 	{ "tracers.rss.interval", K_DURATION, OFF(rss_interval_ns), 100000000ULL, 3600000000000ULL, "1s",
 	  "rss tracer: at most one RSS sample per process per interval (also the leak detector's resolution)" },
 	{ "tracers.rss.jump", K_SIZE, OFF(rss_jump_bytes), 4096, 1ULL << 40, "8M",
@@ -121,6 +126,10 @@ static const struct key keys[] = {
 	  "connections one client may hold (a local user on loopback, else an address); more are shut at once" },
 	{ "http.threads", K_U64, OFF(http_threads), 1, 64, "2",
 	  "threads serving requests, each with its own read-only database connection" },
+	{ "http.db_cache", K_SIZE, OFF(http_db_cache_bytes), 64 << 10, 1ULL << 30, "256K",
+	  "SQLite page cache of each serving thread's read-only connection (the kernel caches the file too)" },
+	{ "http.cache_bytes", K_SIZE, OFF(http_cache_bytes), 0, 1ULL << 30, "2M",
+	  "API answers kept for reuse while the database has not changed, all threads together (0: none)" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -34,6 +34,7 @@ struct config {
 	int64_t interval_ns;        /* tick */
 	uint64_t batch_rows;        /* commit early when a tick collects this many rows */
 	uint64_t queue_bytes;       /* rows held in memory while the disk refuses writes */
+	uint64_t db_cache_bytes;    /* SQLite page cache of the writing connection */
 	/* collectors */
 	struct source_config tracers[TRACER_COUNT];
 	struct source_config scrapers[SCRAPER_COUNT];
@@ -60,6 +61,7 @@ struct config {
 	int64_t detect_window_ns;    /* correlation window */
 	int64_t detect_save_every_ns;  /* baseline snapshots; 0: only at stop */
 	int64_t detect_half_life_ns; /* decay of the online baselines */
+	uint64_t detect_max_metrics; /* metrics with a detector (its windows: anomaly_bytes() each) */
 	/* rss tracer and leak detector */
 	int64_t rss_interval_ns;    /* at most one sample per process per interval */
 	uint64_t rss_jump_bytes;    /* ... plus one at once when the footprint moves this much */
@@ -78,6 +80,8 @@ struct config {
 	uint64_t http_max_connections;
 	uint64_t http_max_client_connections;  /* per local uid on loopback, else per address */
 	uint64_t http_threads;
+	uint64_t http_db_cache_bytes;  /* SQLite page cache of each serving thread's connection */
+	uint64_t http_cache_bytes;     /* API answers kept for reuse, all threads together */
 };
 
 /* Fills cfg with the built-in defaults. */

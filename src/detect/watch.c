@@ -75,6 +75,8 @@ void watch_params_default(struct watch_params *p)
 
 static void on_sample(void *ctx, const struct metric_sample *s);
 
+size_t watch_metric_bytes(void) { return sizeof(struct wmetric) + anomaly_bytes(); }
+
 struct watch *watch__new(const struct watch_params *params)
 {
 	struct watch_params defaults;

@@ -77,6 +77,10 @@ struct watch;
 
 void watch_params_default(struct watch_params *p);
 
+/* Bytes one metric takes once judged: its detector's windows and its
+ * baseline (about 36 KiB); params.max_metrics of them at most. */
+size_t watch_metric_bytes(void);
+
 /* NULL params: the defaults.  Returns NULL with errno EINVAL for bad
  * detector parameters or a window <= 0, or ENOMEM.  Free with watch__free. */
 struct watch *watch__new(const struct watch_params *params);

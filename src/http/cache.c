@@ -10,7 +10,12 @@
 /* Body bytes held by every thread's cache (atomic). */
 static size_t cached_bytes;
 
+/* The cap on cached_bytes (atomic). */
+static size_t cache_cap = HTTP_CACHE_BYTES_DEFAULT;
+
 size_t http_cache__bytes(void) { return __atomic_load_n(&cached_bytes, __ATOMIC_RELAXED); }
+void http_cache__set_cap(size_t bytes) { __atomic_store_n(&cache_cap, bytes, __ATOMIC_RELAXED); }
+size_t http_cache__cap(void) { return __atomic_load_n(&cache_cap, __ATOMIC_RELAXED); }
 
 /* Empties e (its body lives on while a response sends it). */
 static void drop(struct http_cache_entry *e)
@@ -59,15 +64,16 @@ void http_cache__put(struct http_cache *c, const char *key, int64_t version, con
 {
 	struct http_cache_entry *e = http_cache__find(c, key), *old;
 	struct http_body *b;
+	size_t cap = http_cache__cap();
 
 	if (e)
 		drop(e);                 /* key's older answer never outlives this call */
-	if (len > HTTP_CACHE_BYTES_MAX / 4)
+	if (!cap || len > cap / 4)
 		return;
 	/* Room for len: this thread's oldest answers go first. */
-	while (http_cache__bytes() + len > HTTP_CACHE_BYTES_MAX && (old = oldest(c)))
+	while (http_cache__bytes() + len > cap && (old = oldest(c)))
 		drop(old);
-	if (http_cache__bytes() + len > HTTP_CACHE_BYTES_MAX)
+	if (http_cache__bytes() + len > cap)
 		return;
 	if (!e) {
 		e = &c->entries[0];

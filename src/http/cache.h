@@ -18,9 +18,10 @@
 
 #define HTTP_CACHE_ENTRIES 16
 #define HTTP_CACHE_KEY_MAX 512
-/* Bytes of bodies kept by all threads' caches together: varying since=
- * makes every request a new entry, so entries alone bound nothing. */
-#define HTTP_CACHE_BYTES_MAX (8 << 20)
+/* Bytes of bodies kept by all threads' caches together (http.cache_bytes,
+ * set with http_cache__set_cap): varying since= makes every request a new
+ * entry, so entries alone bound nothing. */
+#define HTTP_CACHE_BYTES_DEFAULT (2 << 20)
 
 /* A response body shared by the cache and the responses in flight. */
 struct http_body {
@@ -59,7 +60,7 @@ void http_cache__used(struct http_cache *c, struct http_cache_entry *e);
 /* Keeps a copy of data[len] as key's answer at version, in key's entry, a
  * free one, or the least recently used.  key must be shorter than
  * HTTP_CACHE_KEY_MAX.  Keeps nothing when out of memory or when the bytes
- * kept by every cache would pass HTTP_CACHE_BYTES_MAX even after this
+ * kept by every cache would pass the cap (http_cache__cap) even after this
  * one dropped its older entries (the cache is only a shortcut). */
 void http_cache__put(struct http_cache *c, const char *key, int64_t version, const char *data, size_t len);
 
@@ -68,5 +69,13 @@ void http_cache__clear(struct http_cache *c);
 
 /* Bytes the caches of every thread hold now. */
 size_t http_cache__bytes(void);
+
+/* Sets the cap on the bytes of every thread's cache together (0: keep
+ * nothing); answers over a quarter of it are never kept.  Takes effect for
+ * later puts. */
+void http_cache__set_cap(size_t bytes);
+
+/* The cap in force. */
+size_t http_cache__cap(void);
 
 #endif

@@ -7,14 +7,105 @@
  * see src/detect/watch.h for what "samples" means).  "status"
  * is "ok", or "degraded" with the reasons when a configured collector is
  * off, events were lost in the last interval, or the database refuses
- * writes.
+ * writes.  "memory" is what the agent holds against each cap that bounds
+ * it (read now, not at the tick): RSS, the heap, SQLite's page caches
+ * (agent.db_cache, http.db_cache), the answer cache (http.cache_bytes) and
+ * the detectors' windows (detect.max_metrics).
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "../config/config.h"
+#include "../detect/watch.h"
+#include "../store/store.h"
+#include "cache.h"
 #include "routes.h"
 #include "snapshot.h"
+
+/* VmRSS and VmHWM of this process, in bytes (0 when unreadable). */
+static void rss_now(uint64_t *rss, uint64_t *hwm)
+{
+	char line[128];
+	unsigned long long kb;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	*rss = *hwm = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			*rss = kb * 1024;
+		else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+			*hwm = kb * 1024;
+	}
+	fclose(f);
+}
+
+static void used_cap(struct json *j, const char *key, uint64_t used, uint64_t cap, const char *setting)
+{
+	json_key(j, key);
+	json_obj_begin(j);
+	json_key(j, "used_bytes");
+	json_uint(j, used);
+	json_key(j, "cap_bytes");
+	json_uint(j, cap);
+	json_key(j, "setting");
+	json_str(j, setting);
+	json_obj_end(j);
+}
+
+static void memory_json(struct json *j, const struct snapshot *s, const struct config *cfg)
+{
+	struct mallinfo2 mi = mallinfo2();
+	uint64_t rss, hwm, metrics = s->learning.metrics_learning + s->learning.metrics_ready;
+
+	rss_now(&rss, &hwm);
+	json_obj_begin(j);
+	json_key(j, "rss_bytes");
+	json_uint(j, rss);
+	json_key(j, "peak_rss_bytes");
+	json_uint(j, hwm);
+	json_key(j, "heap");
+	json_obj_begin(j);
+	json_key(j, "in_use_bytes");
+	json_uint(j, mi.uordblks + mi.hblkhd);
+	json_key(j, "free_bytes");
+	json_uint(j, mi.fordblks);
+	json_obj_end(j);
+	/* The page caches are capped; statements and schemas come on top. */
+	json_key(j, "sqlite");
+	json_obj_begin(j);
+	json_key(j, "used_bytes");
+	json_int(j, store__memory_used());
+	json_key(j, "connections");
+	json_uint(j, 1 + cfg->http_threads);
+	json_key(j, "page_cache_cap_bytes");
+	json_uint(j, cfg->db_cache_bytes + cfg->http_threads * cfg->http_db_cache_bytes);
+	json_key(j, "setting");
+	json_str(j, "agent.db_cache + http.threads x http.db_cache");
+	json_obj_end(j);
+	used_cap(j, "http_cache", http_cache__bytes(), http_cache__cap(), "http.cache_bytes");
+	json_key(j, "detect");
+	if (s->learning.enabled) {
+		json_obj_begin(j);
+		json_key(j, "metrics");
+		json_uint(j, metrics);
+		json_key(j, "max_metrics");
+		json_uint(j, cfg->detect_max_metrics);
+		json_key(j, "used_bytes");
+		json_uint(j, metrics * watch_metric_bytes());
+		json_key(j, "cap_bytes");
+		json_uint(j, cfg->detect_max_metrics * watch_metric_bytes());
+		json_key(j, "setting");
+		json_str(j, "detect.max_metrics");
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
+	json_obj_end(j);
+}
 
 static void collector_json(struct json *j, const struct snapshot_collector *c)
 {
@@ -129,6 +220,8 @@ int route_health(struct http_request *r)
 	json_arr_end(&j);
 	json_key(&j, "learning");
 	learning_json(&j, s);
+	json_key(&j, "memory");
+	memory_json(&j, s, http_server__config(r->server));
 	json_key(&j, "database");
 	json_obj_begin(&j);
 	http_json_database(&j, r);

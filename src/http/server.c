@@ -748,6 +748,7 @@ int http_server__start(struct http_server *s, struct snapshots *sn, char *err)
 	int rc;
 
 	s->snapshots = sn;
+	http_cache__set_cap((size_t)s->cfg->http_cache_bytes);
 	if ((rc = http_clients__new((unsigned)s->cfg->http_max_client_connections, &s->clients)))
 		return http_fail(err, rc, "cannot start the HTTP server: %s", strerror(-rc));
 	if (!(s->daemon = daemon_start(s, &s->tls, err))) {

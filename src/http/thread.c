@@ -47,10 +47,14 @@ struct store *http_store(struct http_request *r)
 		http_error(r, 503, NULL, "out of memory");
 		return NULL;
 	}
-	if (!th->store &&
-	    (rc = store__open(http_server__config(r->server)->db_path, STORE_READ_ONLY, &th->store, err))) {
-		http_error(r, 503, NULL, "the database cannot be read: %s", err);
-		return NULL;
+	if (!th->store) {
+		if ((rc = store__open(http_server__config(r->server)->db_path, STORE_READ_ONLY, &th->store, err))) {
+			http_error(r, 503, NULL, "the database cannot be read: %s", err);
+			return NULL;
+		}
+		/* http.db_cache: SQLite's default (2 MB) per thread is more
+		 * than answers need; the kernel caches the file anyway. */
+		store__set_cache_bytes(th->store, http_server__config(r->server)->http_db_cache_bytes);
 	}
 	store__set_deadline(th->store, clock_mono_ns() + HTTP_QUERY_TIME_NS);
 	return th->store;

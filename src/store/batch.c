@@ -8,10 +8,19 @@ void batch__init(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* A table's buffer above this, four times what it held, grew for a burst
+ * that is over: it is freed rather than kept for the agent's life (a build
+ * left the agent's RSS megabytes higher otherwise). */
+#define KEEP_BYTES (64 << 10)
+
 void batch__clear(struct batch *b)
 {
 	for (int t = 0; t < T_COUNT; t++) {
-		b->tables[t].data.len = 0;
+		struct buf *d = &b->tables[t].data;
+
+		if (d->cap > KEEP_BYTES && d->len < d->cap / 4)
+			buf_free(d);
+		d->len = 0;
 		b->tables[t].rows = 0;
 	}
 	b->rows = 0;

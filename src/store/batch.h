@@ -8,7 +8,9 @@
  *   batch__int(b, ts); batch__real(b, load1); ...;
  *   batch__end(b);                 -- asserts the column count
  *
- * A batch owns its buffers; batch__clear() keeps them for reuse.  A batch is
+ * A batch owns its buffers; batch__clear() keeps them for reuse (except a
+ * table's buffer over 64 KiB that held under a quarter of it: a burst's,
+ * given back).  A batch is
  * used by one thread at a time: the collector fills it, then hands it to the
  * writer (writer.h).
  */
@@ -40,7 +42,7 @@ struct batch {
 };
 
 void batch__init(struct batch *b);
-void batch__clear(struct batch *b);   /* drops rows, keeps memory */
+void batch__clear(struct batch *b);   /* drops rows, keeps memory (but a burst's) */
 void batch__free(struct batch *b);
 size_t batch__bytes(const struct batch *b);
 

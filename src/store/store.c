@@ -395,6 +395,16 @@ static int read_only_authorizer(void *ctx, int action, const char *a, const char
 	return SQLITE_OK;
 }
 
+int store__set_cache_bytes(struct store *s, uint64_t bytes)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%llu", (unsigned long long)(bytes < (64 << 10) ? 64 : bytes >> 10));
+	return exec(s, sql, NULL);
+}
+
+int64_t store__memory_used(void) { return sqlite3_memory_used(); }
+
 int store__open(const char *path, enum store_mode mode, struct store **ret, char *err)
 {
 	struct store *s;

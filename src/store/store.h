@@ -36,6 +36,14 @@ enum store_mode {
  * carry every command line on the host. */
 int store__open(const char *path, enum store_mode mode, struct store **ret, char *err);
 
+/* Caps s's SQLite page cache at bytes (PRAGMA cache_size = -KiB, at least
+ * 64 KiB).  Returns 0 or a negative errno. */
+int store__set_cache_bytes(struct store *s, uint64_t bytes);
+
+/* Heap bytes SQLite holds now for every connection of the process (page
+ * caches, schemas, statements): sqlite3_memory_used().  Any thread. */
+int64_t store__memory_used(void);
+
 /* Writes every row of b in one transaction.  On failure nothing of b is
  * stored, b is unchanged, and the error is -ENOSPC for a full disk, -EINVAL
  * when b itself cannot be stored (retrying will not help), -EIO otherwise. */

@@ -177,7 +177,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	over=$(sed -n 's/^ksight_http_over_budget_total //p' "$TMP/abuse.prom")
 	within "${over:-0}" 1 50 "the huge requests past their user's share of serving time got a quick 503 ($over of 50)"
 	cache=$(sed -n 's/^ksight_http_cache_bytes //p' "$TMP/abuse.prom")
-	within "${cache:-x}" 0 $((8 * 1048576)) "the answer cache holds at most 8 MiB ($((${cache:-0} / 1024)) KiB)"
+	within "${cache:-x}" 0 $((2 * 1048576)) "the answer cache holds at most http.cache_bytes, 2 MiB by default ($((${cache:-0} / 1024)) KiB)"
 	wait $SLOW
 	diag "slow clients: $(tr '\n' ' ' <"$TMP/slow.out")"
 	like "$(cat "$TMP/slow.out")" "shut_fast=(13[6-9]|1[4-9][0-9]|200) shut_later=([1-9][0-9]*) open=0" \

@@ -61,7 +61,7 @@ int main(void)
 	size_t nrollups;
 	int rc;
 
-	plan(24);
+	plan(26);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 
@@ -69,6 +69,10 @@ int main(void)
 	ok(store__open(":memory:", STORE_READ_WRITE, &s, err) == 0, "open :memory:");
 	is(qint(s, "PRAGMA user_version"), SCHEMA_VERSION, "user_version is the schema version");
 	is(qint(s, "PRAGMA application_id"), SCHEMA_APPLICATION_ID, "application_id marks it as ours");
+	ok(store__set_cache_bytes(s, 512 << 10) == 0 && qint(s, "PRAGMA cache_size") == -512,
+	   "store__set_cache_bytes(512K): cache_size -512 (KiB)");
+	ok(store__set_cache_bytes(s, 1000) == 0 && qint(s, "PRAGMA cache_size") == -64,
+	   "under 64 KiB it keeps 64 KiB");
 	rollup__tables(&nrollups);
 	/* Tables of schema.h, their rollup tiers, and rollup_marks. */
 	is(qint(s, "select count(*) from sqlite_master where type='table'"), T_COUNT + (int64_t)nrollups + 1,
