@@ -48,6 +48,8 @@ mem() {  # mem LABEL CONFIG ARGS...
 	port=$(sed -n 's|.*dashboard on http://\([^/]*\)/.*|\1|p' "$BTMP/mem.log")
 	[ -z "$port" ] || url="http://$port/metrics"
 	measure "$label" "$AGENT_PID" "$url"
+	# what the agent holds against its memory caps (ksight status shows the same)
+	[ -z "$url" ] || curl -sf "${url%/metrics}/api/health" | jq -r '.memory | "heap \(.heap.in_use_bytes / 1048576 * 10 | round / 10) MiB in use, \(.heap.free_bytes / 1048576 * 10 | round / 10) free; SQLite \(.sqlite.used_bytes / 1048576 * 10 | round / 10) MiB (page caches capped at \(.sqlite.page_cache_cap_bytes / 1048576 * 10 | round / 10)); answer cache \(.http_cache.used_bytes / 1024 | round) of \(.http_cache.cap_bytes / 1024) KiB; detector windows \(.detect.metrics // 0) of \(.detect.max_metrics // 0) metrics, \((.detect.used_bytes // 0) / 1048576 * 10 | round / 10) MiB"' > "$BTMP/caps.txt" 2>/dev/null || true
 	stop_agent
 	maps=$(q "$BTMP/mem.db" "select coalesce(sum(m), 0) from (select max(map_bytes) m from collector_stats where kind='tracer' group by collector)")
 	awk -v l="$label" -v r="$rss" -v p="$pss" -v h="$hwm" -v m="$maps" -v c="$cpu" \
@@ -73,6 +75,13 @@ if [ -n "$NE" ]; then
 	kill $ne; wait $ne 2>/dev/null || true
 	awk -v r="$rss" -v p="$pss" -v h="$hwm" -v c="$cpu" -v v="$($NE --version 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)" \
 		'BEGIN { printf "| node_exporter %s (Debian), scraped every second | %.1f | %.1f | %.1f | - | %s%% |\n", v, r / 1024, p / 1024, h / 1024, c }' >> "$BTMP/mem.md"
+fi
+
+if [ "$ROUNDS" = 0 ]; then   # AGENT_ROUNDS=0: the memory part only
+	cat "$BTMP/mem.md"
+	echo
+	echo "The default agent against its memory caps: $(cat "$BTMP/caps.txt")."
+	exit 0
 fi
 
 # --- overhead ---
@@ -129,6 +138,8 @@ echo
 echo "| what runs | RSS MiB | PSS MiB | peak RSS MiB | BPF map memory MiB | CPU of one core |"
 echo "|---|---|---|---|---|---|"
 cat "$BTMP/mem.md"
+echo
+echo "The default agent against its memory caps (/api/health, ksight status): $(cat "$BTMP/caps.txt")."
 echo
 echo "RSS counts each ring buffer twice (the kernel maps its pages twice so records never wrap); PSS counts them once. The peak is libbpf parsing the kernel's BTF at start, given back once the tracers are loaded. BPF map memory is kernel memory, outside RSS except for the ring buffers."
 echo

@@ -90,7 +90,7 @@ static const struct key keys[] = {
 	{ "detect.half_life", K_DURATION, OFF(detect_half_life_ns), 60000000000ULL, 365 * 86400000000000ULL, "3d",
 	  "how fast the online baselines forget: a sample's weight halves after this long" },
 	{ "detect.max_metrics", K_U64, OFF(detect_max_metrics), 16, 65536, "512",
-	  "metrics judged at most, each with ~34 KiB of windows (samples of more are counted as drops): "
+	  "metrics judged at most, each with ~35 KiB of windows (samples of more are counted as drops): "
 	  "caps the detectors' memory" },
 	{ "tracers.rss.interval", K_DURATION, OFF(rss_interval_ns), 100000000ULL, 3600000000000ULL, "1s",
 	  "rss tracer: at most one RSS sample per process per interval (also the leak detector's resolution)" },

@@ -26,6 +26,13 @@ void batch__clear(struct batch *b)
 	b->rows = 0;
 }
 
+void batch__shrink(struct batch *b, size_t keep)
+{
+	for (int t = 0; t < T_COUNT; t++)
+		if (b->tables[t].data.cap > keep && !b->tables[t].rows)
+			buf_free(&b->tables[t].data);
+}
+
 void batch__free(struct batch *b)
 {
 	for (int t = 0; t < T_COUNT; t++)

@@ -43,6 +43,9 @@ struct batch {
 
 void batch__init(struct batch *b);
 void batch__clear(struct batch *b);   /* drops rows, keeps memory (but a burst's) */
+/* Frees the buffers over keep bytes of the tables that hold no row (a
+ * spare batch need not carry a burst's memory). */
+void batch__shrink(struct batch *b, size_t keep);
 void batch__free(struct batch *b);
 size_t batch__bytes(const struct batch *b);
 

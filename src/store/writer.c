@@ -48,6 +48,11 @@ static void recycle(struct writer *w, struct batch *b)
 {
 	if (w->nfree < FREE_MAX) {
 		batch__clear(b);
+		/* Spares that wait under this one were left by a burst (the
+		 * writer lagged) and may wait for the agent's life: not with
+		 * the burst's buffers. */
+		for (size_t i = 0; i < w->nfree; i++)
+			batch__shrink(w->free_list[i], 64 << 10);
 		w->free_list[w->nfree++] = b;
 	} else {
 		batch__free(b);
