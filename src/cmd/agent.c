@@ -193,7 +193,7 @@ static void publish_learning(struct agent *a)
 	snapshots__set_learning(a->snapshots, &(struct snapshot_learning){
 		.enabled = true, .samples = w.samples, .needed = w.needed, .metrics_learning = w.metrics_learning,
 		.metrics_ready = w.metrics_ready, .metrics_seeded = w.metrics_seeded,
-		.seeded_from_ns = w.seeded_from_ns });
+		.seeded_from_ns = w.seeded_from_ns, .metric_bytes = watch_metric_bytes() });
 }
 
 /* Every tick: judge the batch, publish it to HTTP, tell the user when the

@@ -18,7 +18,6 @@
 #include <sys/utsname.h>
 
 #include "../config/config.h"
-#include "../detect/watch.h"
 #include "../store/store.h"
 #include "cache.h"
 #include "routes.h"
@@ -95,9 +94,9 @@ static void memory_json(struct json *j, const struct snapshot *s, const struct c
 		json_key(j, "max_metrics");
 		json_uint(j, cfg->detect_max_metrics);
 		json_key(j, "used_bytes");
-		json_uint(j, metrics * watch_metric_bytes());
+		json_uint(j, metrics * s->learning.metric_bytes);
 		json_key(j, "cap_bytes");
-		json_uint(j, cfg->detect_max_metrics * watch_metric_bytes());
+		json_uint(j, cfg->detect_max_metrics * s->learning.metric_bytes);
 		json_key(j, "setting");
 		json_str(j, "detect.max_metrics");
 		json_obj_end(j);

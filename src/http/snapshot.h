@@ -50,6 +50,7 @@ struct snapshot_learning {
 	uint64_t samples, needed;      /* the median metric's samples, the probation */
 	uint32_t metrics_learning, metrics_ready, metrics_seeded;
 	int64_t seeded_from_ns;        /* newest stored baseline a detector started from; 0: none */
+	uint64_t metric_bytes;         /* memory per judged metric (watch_metric_bytes()) */
 };
 
 struct snapshot {
