@@ -12,8 +12,12 @@
 # context, and on a shared machine wall time would also count the time it
 # waits for the CPU.  Every measurement is paired with one of the bare loop
 # just before it and the cost is the median of the paired differences, as
-# in bench/syscall.sh.  A pair is only measured once no other process has a
-# program on these tracepoints.
+# in bench/syscall.sh.  Before each pair it waits up to QUIET_WAIT seconds
+# (default 10) for no other process to have a program on these tracepoints;
+# on a machine where other agents stay attached it measures anyway and says
+# how many pairs shared the hooks (their tracepoints were then already
+# enabled, so every row, the floor included, is the cost of one more
+# program set: the ratios stay comparable).
 . "$(dirname "$0")/lib.sh"
 PAGES=${FAULT_PAGES:-4096}
 FROUNDS=${FAULT_LOOPS:-100}
@@ -71,15 +75,13 @@ measure() {
 	esac
 }
 
+QUIET_WAIT=${QUIET_WAIT:-10}
 load_start=$(load_avg)
 busy=0
 for r in $(seq "$ROUNDS"); do
 	keys=$(echo $KEYS | tr ' ' '\n' | awk -v r="$r" '{ k[NR] = $0 } END { for (i = 0; i < NR; i++) print k[(i + r) % NR + 1] }')
 	for k in $keys; do
-		if ! wait_quiet "$HOOKS"; then
-			busy=$((busy + 1))
-			continue
-		fi
+		wait_quiet "$HOOKS" || busy=$((busy + 1))
 		b=$(loop)
 		v=$(measure "$k")
 		[ -n "$v" ] && echo "$k $b $v" >> "$BTMP/res"
@@ -112,6 +114,6 @@ for k in floor pagefault rss both bpftrace; do
 		printf "| %s | %+.1f | %s | %s | %d |\n", name[k], a, r1, r3, n }'
 done
 echo
-echo "Added: the median over rounds of (loop with it attached - the bare loop just before). Measured only while no other process had a program on page_fault_user/rss_stat; ${busy} measurements were left out because one stayed for ${QUIET_WAIT:-60} s."
+echo "Added: the median over rounds of (loop with it attached - the bare loop just before). ${busy} of $(wc -l < "$BTMP/res") pairs were measured while other processes kept programs on page_fault_user/rss_stat (after waiting ${QUIET_WAIT} s for them to leave)."
 [ -z "$missing" ] || echo "Missing peers:$missing"
 [ -z "${BENCH_RAW:-}" ] || cat "$BTMP/res" >&2
