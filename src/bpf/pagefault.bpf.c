@@ -47,20 +47,6 @@ struct {
 	__type(value, struct pf_acc);
 } cpu_acc SEC(".maps");
 
-/* Per-CPU countdowns: faults until the next timed one, completed faults
- * until the next event may go out. */
-struct pf_cpu {
-	__u32 until_timed;
-	__u32 since_event;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pf_cpu);
-} cpu_state SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 128 << 10);
@@ -73,17 +59,10 @@ static __always_inline __u32 timing_period(void)
 	return time_every;
 }
 
-static __always_inline struct pf_cpu *cpu_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&cpu_state, &zero);
-}
-
 /* task's process's accumulator on this CPU, in the half being written:
  * when another process's counts are in it, they are folded into the
  * hash first. */
-static __always_inline struct pf_proc *acc_of(struct task_struct *task)
+static __always_inline struct pf_acc *acc_of(struct task_struct *task)
 {
 	__u32 half = active ? 1 : 0, tgid = task->tgid;
 	struct pf_acc *a = bpf_map_lookup_elem(&cpu_acc, &half);
@@ -92,7 +71,7 @@ static __always_inline struct pf_proc *acc_of(struct task_struct *task)
 	if (!a)
 		return NULL;
 	if (a->tgid == tgid && a->n.comm[0])
-		return &a->n;
+		return a;
 	if (a->n.comm[0]) {
 		void *map = half ? (void *)&procs1 : (void *)&procs0;
 		long err;
@@ -124,7 +103,7 @@ reset:
 	BPF_CORE_READ_STR_INTO(&a->n.comm, task, group_leader, comm);
 	if (!a->n.comm[0])
 		a->n.comm[0] = '?';
-	return &a->n;
+	return a;
 }
 
 static __always_inline void emit(struct task_struct *task, __u64 now, __u64 address, __u64 lat,
@@ -150,20 +129,17 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct pf_proc *p = acc_of(task);
-	struct pf_cpu *c = cpu_get();
+	struct pf_acc *c = acc_of(task);
 	struct pending *pf;
 
-	if (p) {
-		if (error_code & PF_ERR_INSTR)
-			p->execs++;
-		else if (error_code & PF_ERR_WRITE)
-			p->writes++;
-		else
-			p->reads++;
-	}
 	if (!c)
 		return 0;
+	if (error_code & PF_ERR_INSTR)
+		c->n.execs++;
+	else if (error_code & PF_ERR_WRITE)
+		c->n.writes++;
+	else
+		c->n.reads++;
 	if (!completion_hooks) {
 		/* no completion: events are a plain 1 in sample_every of the faults */
 		if (++c->since_event >= sample_every) {
@@ -191,8 +167,8 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsig
 static __always_inline int completed(struct bpf_perf_event_data *ctx, __u32 type)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct pf_proc *p = acc_of(task);
-	struct pf_cpu *c = cpu_get();
+	struct pf_acc *c = acc_of(task);
+	struct pf_proc *p;
 	struct pending *pf;
 	__u64 now = 0, lat = 0, address = ctx->addr;
 	__u32 error_code = 0;
@@ -207,23 +183,22 @@ static __always_inline int completed(struct bpf_perf_event_data *ctx, __u32 type
 		}
 		pf->ts = 0;
 	}
-	if (p) {
-		if (type == PF_MAJOR) {
-			p->major++;
-			if (lat) {
-				p->major_lat_ns += lat;
-				p->major_timed++;
-			}
-		} else {
-			p->minor++;
-			if (lat) {
-				p->minor_lat_ns += lat;
-				p->minor_timed++;
-			}
-		}
-	}
 	if (!c)
 		return 0;
+	p = &c->n;
+	if (type == PF_MAJOR) {
+		p->major++;
+		if (lat) {
+			p->major_lat_ns += lat;
+			p->major_timed++;
+		}
+	} else {
+		p->minor++;
+		if (lat) {
+			p->minor_lat_ns += lat;
+			p->minor_timed++;
+		}
+	}
 	/* The first timed fault once sample_every faults completed. */
 	if (c->since_event < sample_every)
 		c->since_event++;

@@ -133,7 +133,8 @@ static void proc_row(struct tracer *t, uint32_t pid, const uint64_t *n, const ch
 }
 
 /* The per-CPU accumulators of one half (struct pf_acc on every CPU): read
- * them, then zero them for when the half is active again. */
+ * them, then empty them for when the half is active again, keeping each
+ * CPU's countdowns. */
 static int read_accs(struct pagefault_priv *p, uint32_t half, struct pf_acc *accs)
 {
 	int fd = bpf_map__fd(p->skel->maps.cpu_acc), err;
@@ -141,10 +142,14 @@ static int read_accs(struct pagefault_priv *p, uint32_t half, struct pf_acc *acc
 	if (bpf_map_lookup_elem(fd, &half, accs))
 		return -errno;
 	{
-		struct pf_acc zero[p->ncpus];
+		struct pf_acc empty[p->ncpus];
 
-		memset(zero, 0, sizeof(zero));
-		err = bpf_map_update_elem(fd, &half, zero, BPF_ANY);
+		memset(empty, 0, sizeof(empty));
+		for (int c = 0; c < p->ncpus; c++) {
+			empty[c].until_timed = accs[c].until_timed;
+			empty[c].since_event = accs[c].since_event;
+		}
+		err = bpf_map_update_elem(fd, &half, empty, BPF_ANY);
 	}
 	return err ? -errno : 0;
 }
