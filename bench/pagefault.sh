@@ -19,6 +19,11 @@
 # with bpftrace started and stopped around them, fewer and noisier (the
 # table gives each row's middle half, so the spread is visible).
 #
+# Then, with the kernel's BPF run-time statistics on for a short pass,
+# what each set's programs themselves take per fault, beside the empty
+# programs': the difference is what ksight's programs do, free of the
+# storm's noise (bench/faultcost.c).
+#
 # Other agents on this shared machine may keep programs on these hooks;
 # the run says how many.  With them the tracepoints are already enabled,
 # so every row, the floor included, is the cost of one more set of
@@ -28,6 +33,7 @@ PAGES=${FAULT_PAGES:-256}
 LOOPS=${FAULT_LOOPS:-8}
 ROUNDS=${FAULT_ROUNDS:-100}
 BT_ROUNDS=${FAULT_BT_ROUNDS:-10}
+STATS_ROUNDS=${FAULT_STATS_ROUNDS:-20}
 CPU=$(( $(nproc) - 1 ))
 HOOKS='page_fault_user|rss_stat'
 mount_tracefs
@@ -44,7 +50,9 @@ fi
 
 load_start=$(load_avg)
 foreign_start=$(foreign_hooks "$HOOKS")
-taskset -c "$CPU" "$BENCH_BIN/faultcost" "$PAGES" "$LOOPS" "$ROUNDS" > "$BTMP/res"
+taskset -c "$CPU" "${FAULTCOST:-$BENCH_BIN/faultcost}" "$PAGES" "$LOOPS" "$ROUNDS" "$STATS_ROUNDS" > "$BTMP/out"
+grep -v '^body ' "$BTMP/out" > "$BTMP/res"
+grep '^body ' "$BTMP/out" | cut -d' ' -f2- > "$BTMP/body"
 
 loop() { taskset -c "$CPU" "$BENCH_BIN/faultloop" "$PAGES" $((LOOPS * 20)) | awk '{print $2}'; }
 if $bt; then
@@ -74,13 +82,17 @@ echo "## Page-fault path overhead"
 echo
 echo "A fault storm pinned to CPU $CPU (map $PAGES anonymous pages, write one byte to each, unmap; $LOOPS times per storm), $ROUNDS rounds of the four program sets attached in turn by bench/faultcost, each paired with a bare storm just before it; bpftrace: $BT_ROUNDS whole runs of $((LOOPS * 20)) storms, paired the same way. The storm's CPU time per fault; the bare storm: $base ns per fault. Load average $load_start at the start, $load_end at the end; other processes' programs on page_fault_user/rss_stat: $foreign_start at the start, $foreign_end at the end."
 echo
-echo "| what is attached | added ns per fault | vs empty floor | vs bpftrace | middle half of the pairs | pairs |"
-echo "|---|---|---|---|---|---|"
+body() { awk -v k="$1" '$1 == k { print $2 }' "$BTMP/body" | median; }
+bfloor=$(body floor)
+echo "| what is attached | added ns per fault | vs empty floor | vs bpftrace | middle half of the pairs | pairs | programs' run time per fault, beyond the floor's |"
+echo "|---|---|---|---|---|---|---|"
 for k in floor pagefault rss both bpftrace; do
 	a=$(added $k)
 	[ -n "$a" ] || continue
 	n=$(awk -v k="$k" '$1 == k' "$BTMP/res" | wc -l)
-	awk -v k="$k" -v a="$a" -v f="$floor" -v t="${btv:-0}" -v n="$n" -v q1="$(quart $k 0.25)" -v q3="$(quart $k 0.75)" 'BEGIN {
+	bd=$(body $k)
+	awk -v k="$k" -v a="$a" -v f="$floor" -v t="${btv:-0}" -v n="$n" -v q1="$(quart $k 0.25)" -v q3="$(quart $k 0.75)" \
+		-v bd="${bd:-}" -v bf="${bfloor:-0}" 'BEGIN {
 		name["floor"] = "empty programs on page_fault_user, rss_stat, page-faults-min/-maj (the floor)";
 		name["pagefault"] = "ksight pagefault tracer alone";
 		name["rss"] = "ksight rss tracer alone";
@@ -88,9 +100,10 @@ for k in floor pagefault rss both bpftrace; do
 		name["bpftrace"] = "bpftrace: faults per process + rss_stat size per process";
 		r1 = f > 0 ? sprintf("%.2fx", a / f) : "-"
 		r3 = t > 0 ? sprintf("%.2fx", a / t) : "-"
-		printf "| %s | %+.1f | %s | %s | %+.0f to %+.0f | %d |\n", name[k], a, r1, r3, q1, q3, n }'
+		b = bd == "" ? "-" : (k == "floor" ? sprintf("(%.0f ns itself)", bd) : sprintf("%+.0f ns", bd - bf))
+		printf "| %s | %+.1f | %s | %s | %+.0f to %+.0f | %d | %s |\n", name[k], a, r1, r3, q1, q3, n, b }'
 done
 echo
-echo "Added: the median over the pairs of (storm with it attached - the bare storm just before)."
+echo "Added: the median over the pairs of (storm with it attached - the bare storm just before). Programs' run time: the median over $STATS_ROUNDS storms of each set's programs' mean run time per run (kernel.bpf_stats_enabled, one run per hook per fault), less the empty programs'; it counts what the programs do, not what it costs the kernel to call them (that is the floor's share of the added time)."
 [ -z "$missing" ] || echo "Missing peers:$missing"
 [ -z "${BENCH_RAW:-}" ] || cat "$BTMP/res" >&2
