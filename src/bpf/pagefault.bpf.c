@@ -13,7 +13,12 @@
  *  - latency is timed on one fault in `time_every` per CPU (timing_period()):
  *    only those read the clock and keep a start in task storage, so a
  *    process that faults less often than that costs no task storage at
- *    all.  The rows carry how many faults were timed;
+ *    all, and a completion looks into task storage only when the CPU's
+ *    last timed fault is its task's (or, for 2 s after a timed fault was
+ *    seen sleeping, always: it may complete on another CPU).  A timed
+ *    fault that sleeps and completes on another CPU before anything else
+ *    faults on its own CPU is not timed (it is counted).  The rows carry
+ *    how many faults were timed;
  *  - one timed fault per `sample_every` completed faults goes to the ring
  *    buffer.
  */
@@ -46,6 +51,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pf_acc);
 } cpu_acc SEC(".maps");
+
+/* The task whose timed fault started last on this CPU and has not
+ * completed here yet (0: none): a completion looks into task storage only
+ * for that task, or while `strays_until` says a timed fault may complete
+ * elsewhere. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} timed_task SEC(".maps");
+
+/* jiffies until which every completion checks task storage (0: none): set
+ * when another task faults on a CPU whose timed fault has not completed
+ * (it sleeps, so it may resume on another CPU). */
+__u64 strays_until = 0;
+
+#define STRAY_JIFFIES_S 2
+
+extern int CONFIG_HZ __kconfig __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -131,6 +156,8 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsig
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pf_acc *c = acc_of(task);
 	struct pending *pf;
+	__u64 *tt;
+	__u32 zero = 0;
 
 	if (!c)
 		return 0;
@@ -148,11 +175,20 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsig
 		}
 		return 0;
 	}
+	tt = bpf_map_lookup_elem(&timed_task, &zero);
+	if (!tt)
+		return 0;
+	if (*tt && *tt != (__u64)task) {
+		/* that task's timed fault sleeps: it may complete elsewhere */
+		strays_until = bpf_jiffies64() + STRAY_JIFFIES_S * (CONFIG_HZ > 0 ? CONFIG_HZ : 1000);
+		*tt = 0;
+	}
 	if (c->until_timed > 1) {
 		c->until_timed--;
 		return 0;
 	}
 	c->until_timed = timing_period();
+	*tt = (__u64)task;
 	pf = bpf_task_storage_get(&pendings, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!pf) {
 		ks_count(KS_STAT_MAP_FULL);
@@ -170,11 +206,24 @@ static __always_inline int completed(struct bpf_perf_event_data *ctx, __u32 type
 	struct pf_acc *c = acc_of(task);
 	struct pf_proc *p;
 	struct pending *pf;
-	__u64 now = 0, lat = 0, address = ctx->addr;
-	__u32 error_code = 0;
+	__u64 now = 0, lat = 0, address = ctx->addr, *tt;
+	__u32 error_code = 0, zero = 0;
+	bool look = false;
 
-	/* Pair with a timed fault that started on this task at this address. */
-	pf = bpf_task_storage_get(&pendings, task, 0, 0);
+	/* Pair with a timed fault that started on this task at this address:
+	 * looked up only when this CPU's last timed fault is this task's, or
+	 * while timed faults may be completing on other CPUs. */
+	tt = bpf_map_lookup_elem(&timed_task, &zero);
+	if (tt && *tt == (__u64)task) {
+		*tt = 0;
+		look = true;
+	} else if (strays_until) {
+		if (bpf_jiffies64() < strays_until)
+			look = true;
+		else
+			strays_until = 0;
+	}
+	pf = look ? bpf_task_storage_get(&pendings, task, 0, 0) : NULL;
 	if (pf && pf->ts) {
 		if (pf->address == address) {
 			now = bpf_ktime_get_ns();
