@@ -5,9 +5,15 @@
 # shell loop, against no agent, in alternating rounds.
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${AGENT_ROUNDS:-5}
+# AGENT_WORKLOADS: which slowdowns to measure (compile forkexec); AGENT_QUICK=1
+# skips the first-row and memory parts (for checking a change to the tracers).
+WORKLOADS=${AGENT_WORKLOADS:-compile forkexec}
+QUICK=${AGENT_QUICK:-}
+load_start=$(load_avg)
 
 now_ns() { date +%s%N; }
 
+if [ -z "$QUICK" ]; then
 # --- time to first stored row ---
 t0=$(now_ns)
 "$KSIGHT" agent --db "$BTMP/first.db" 2>"$BTMP/first.log" &
@@ -83,6 +89,7 @@ if [ "$ROUNDS" = 0 ]; then   # AGENT_ROUNDS=0: the memory part only
 	echo "The default agent against its memory caps: $(cat "$BTMP/caps.txt")."
 	exit 0
 fi
+fi
 
 # --- overhead ---
 SRCS=$(find "$TOP/src" -name '*.c' ! -name '*.bpf.c' | sort)
@@ -100,11 +107,9 @@ timed() {
 }
 forkexec() { sh "$BTMP/forkexec.sh"; }
 for r in $(seq "$ROUNDS"); do
-	echo "compile off $(timed compile)" >> "$BTMP/ov"
-	echo "forkexec off $(timed forkexec)" >> "$BTMP/ov"
+	for w in $WORKLOADS; do echo "$w off $(timed $w)" >> "$BTMP/ov"; done
 	start_agent "$BTMP/ov.log" --db "$BTMP/ov.db"
-	echo "compile on $(timed compile)" >> "$BTMP/ov"
-	echo "forkexec on $(timed forkexec)" >> "$BTMP/ov"
+	for w in $WORKLOADS; do echo "$w on $(timed $w)" >> "$BTMP/ov"; done
 	stop_agent
 	lost=$(q "$BTMP/ov.db" "select coalesce(sum(drops),0) from collector_stats")
 	echo "lost $lost" >> "$BTMP/ov"
@@ -130,6 +135,7 @@ faults=$(perf stat -x, -e page-faults,raw_syscalls:sys_enter sh -c 'i=0; while [
 	awk -F, '/page-faults/ { f = $1 } /sys_enter/ { s = $1 } END { if (f) printf "%d page faults and %d syscalls", f / 100, s / 100 }') || true
 
 echo "## The whole agent"
+if [ -z "$QUICK" ]; then
 echo
 echo "Time from starting \`ksight agent\` to its first committed row: **${first:-?} ms** (first tick at a quarter interval)."
 echo
@@ -142,10 +148,13 @@ echo
 echo "The default agent against its memory caps (/api/health, ksight status): $(cat "$BTMP/caps.txt")."
 echo
 echo "RSS counts each ring buffer twice (the kernel maps its pages twice so records never wrap); PSS counts them once. The peak is libbpf parsing the kernel's BTF at start, given back once the tracers are loaded. BPF map memory is kernel memory, outside RSS except for the ring buffers."
+fi
+echo
+echo "Load average $load_start at the start, $(load_avg) at the end."
 echo
 echo "| workload ($ROUNDS alternating rounds, medians) | no agent, wall ms | agent, wall ms | wall slowdown | no agent, CPU ms | agent, CPU ms | CPU slowdown |"
 echo "|---|---|---|---|---|---|---|"
-for w in compile forkexec; do
+for w in $WORKLOADS; do
 	label=$([ $w = compile ] && echo "CPU-bound: gcc -O2 on the project's $(echo "$SRCS" | wc -l) C files" || echo "fork/exec/open: 3,000 x cat /etc/hostname from a shell loop")
 	awk -v l="$label" -v a="$(med $w off 3)" -v b="$(med $w on 3)" -v c="$(med $w off 4)" -v d="$(med $w on 4)" \
 		'BEGIN { printf "| %s | %d | %d | %+.1f%% | %d | %d | %+.1f%% |\n", l, a, b, (b - a) * 100 / a, c, d, (d - c) * 100 / c }'

@@ -122,7 +122,68 @@ static void proc_row(struct tracer *t, uint32_t pid, const uint64_t *n, const ch
 	batch__int(b, (int64_t)sum->execs);
 	put_avg(b, sum->minor_lat_ns, sum->minor_timed);
 	put_avg(b, sum->major_lat_ns, sum->major_timed);
+	if (pc->typed) {
+		batch__int(b, (int64_t)sum->minor_timed);
+		batch__int(b, (int64_t)sum->major_timed);
+	} else {
+		batch__null(b);
+		batch__null(b);
+	}
 	batch__end(b);
+}
+
+/* The per-CPU accumulators of one half (struct pf_acc on every CPU): read
+ * them, then empty them for when the half is active again, keeping each
+ * CPU's countdowns. */
+static int read_accs(struct pagefault_priv *p, uint32_t half, struct pf_acc *accs)
+{
+	int fd = bpf_map__fd(p->skel->maps.cpu_acc), err;
+
+	if (bpf_map_lookup_elem(fd, &half, accs))
+		return -errno;
+	{
+		struct pf_acc empty[p->ncpus];
+
+		memset(empty, 0, sizeof(empty));
+		for (int c = 0; c < p->ncpus; c++) {
+			empty[c].until_timed = accs[c].until_timed;
+			empty[c].since_event = accs[c].since_event;
+		}
+		err = bpf_map_update_elem(fd, &half, empty, BPF_ANY);
+	}
+	return err ? -errno : 0;
+}
+
+struct acc_ctx {
+	struct procs_ctx *pc;
+	struct pf_acc *accs;
+	int ncpus;
+};
+
+static void add_acc(uint64_t *n, const struct pf_acc *a)
+{
+	const uint64_t *v = (const void *)&a->n;
+
+	for (int i = 0; i < PF_COUNTERS; i++)
+		n[i] += v[i];
+}
+
+/* A hash row, with what the accumulators still held for the same process. */
+static void proc_row_acc(struct tracer *t, uint32_t pid, const uint64_t *n, const char *comm, void *ctx)
+{
+	struct acc_ctx *ac = ctx;
+	uint64_t sum[PF_COUNTERS];
+
+	memcpy(sum, n, sizeof(sum));
+	for (int c = 0; c < ac->ncpus; c++) {
+		struct pf_acc *a = &ac->accs[c];
+
+		if (a->n.comm[0] && a->tgid == pid) {
+			add_acc(sum, a);
+			a->n.comm[0] = 0;        /* taken */
+		}
+	}
+	proc_row(t, pid, sum, comm, ac->pc);
 }
 
 static int pagefault_collect(struct tracer *t, struct batch *b, int64_t now_ns)
@@ -131,11 +192,40 @@ static int pagefault_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 	uint32_t was = p->skel->bss->active;
 	struct procs_ctx pc = { b, now_ns, p->last_tick_ns ? t->mono_ns - p->last_tick_ns : 0,
 				p->skel->bss->completion_hooks };
+	struct pf_acc *accs = calloc((size_t)p->ncpus, sizeof(*accs));
+	struct acc_ctx ac = { &pc, accs, p->ncpus };
+	int err;
 
+	if (!accs)
+		return -ENOMEM;
 	p->skel->bss->active = !was;
 	p->last_tick_ns = t->mono_ns;
-	return tracer__drain_procs(t, was ? p->skel->maps.procs1 : p->skel->maps.procs0, PF_COUNTERS, proc_row,
-				   &pc);
+	err = read_accs(p, was, accs);
+	if (err)
+		memset(accs, 0, (size_t)p->ncpus * sizeof(*accs));
+	err = tracer__drain_procs(t, was ? p->skel->maps.procs1 : p->skel->maps.procs0, PF_COUNTERS, proc_row_acc,
+				  &ac);
+	/* Processes only the accumulators saw this interval (one row each,
+	 * their CPUs summed). */
+	for (int c = 0; c < p->ncpus; c++) {
+		uint64_t sum[PF_COUNTERS] = { 0 };
+		char comm[KS_COMM_LEN + 1] = "";
+
+		if (!accs[c].n.comm[0])
+			continue;
+		memcpy(comm, accs[c].n.comm, KS_COMM_LEN);
+		for (int d = c; d < p->ncpus; d++) {
+			if (accs[d].n.comm[0] && accs[d].tgid == accs[c].tgid) {
+				add_acc(sum, &accs[d]);
+				if (d != c)
+					accs[d].n.comm[0] = 0;
+			}
+		}
+		accs[c].n.comm[0] = 0;
+		proc_row(t, accs[c].tgid, sum, comm, &pc);
+	}
+	free(accs);
+	return err;
 }
 
 /* /metrics: faults since start by access type, and by minor/major with
@@ -168,7 +258,7 @@ static void pagefault_metrics(struct tracer *t, struct prom *p)
 	prom_label(&l, "type", "major");
 	prom_sample_u64(p, "", &l, tot->major);
 	prom_family(p, "ksight_page_fault_latency_seconds", PROM_SUMMARY,
-		    "Page fault entry to completion, over the faults whose entry was seen.");
+		    "Page fault entry to completion, over the faults timed (one in tracers.pagefault.time_every per CPU).");
 	prom_labels_init(&l);
 	prom_label(&l, "type", "minor");
 	prom_sample(p, "_sum", &l, (double)tot->minor_lat_ns / 1e9);
@@ -193,6 +283,7 @@ static int pagefault_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_pagefault].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->sample_every = (uint32_t)cfg->pagefault_sample_every;
+	p->skel->rodata->time_every = (uint32_t)cfg->pagefault_time_every;
 	bpf_map__set_max_entries(p->skel->maps.procs0, (uint32_t)cfg->max_processes);
 	bpf_map__set_max_entries(p->skel->maps.procs1, (uint32_t)cfg->max_processes);
 	t->skeleton = p->skel->skeleton;

@@ -34,6 +34,19 @@ struct pf_proc {
 	char comm[KS_COMM_LEN];
 };
 
+/* Value of the per-CPU array `cpu_acc` (key: the half, 0 or 1): the counts
+ * of process `tgid` on one CPU not yet folded into that half's hash
+ * (n.comm[0] == 0: empty), which user space adds to the hash's rows, and
+ * the CPU's countdowns (kept in the same slot: one lookup per event), which
+ * user space keeps when it empties the slot. */
+struct pf_acc {
+	__u32 tgid;
+	__u32 until_timed;       /* faults until the next timed one */
+	__u32 since_event;       /* completed faults since the last event */
+	__u32 pad;
+	struct pf_proc n;
+};
+
 struct pf_event {
 	__u64 ts_ns;
 	__u64 address;

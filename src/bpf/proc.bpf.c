@@ -18,6 +18,9 @@
  * here, except for `root_pid` (the job itself always has its records), and
  * the ppid of every record is the nearest ancestor that is not a hidden
  * shell, so the reported tree stays connected.
+ *
+ * Fields are read with direct loads through the BTF pointers the hooks
+ * pass (the verifier makes them fault-safe), not one helper call each.
  */
 #include "common.bpf.h"
 #include "proc.h"
@@ -80,8 +83,8 @@ static __always_inline bool is_hidden_shell(const char *comm, __u32 tgid)
  * a hidden shell. */
 static __always_inline __u32 parent_tgid(struct task_struct *task)
 {
-	struct task_struct *p = BPF_CORE_READ(task, real_parent);
-	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct task_struct *p = task->real_parent;
+	__u32 tgid = p->tgid;
 
 	if (!exclude_shells)
 		return tgid;
@@ -91,8 +94,8 @@ static __always_inline __u32 parent_tgid(struct task_struct *task)
 		BPF_CORE_READ_STR_INTO(&comm, p, comm);
 		if (!is_hidden_shell(comm, tgid) || tgid <= 1)
 			break;
-		p = BPF_CORE_READ(p, real_parent);
-		tgid = BPF_CORE_READ(p, tgid);
+		p = p->real_parent;
+		tgid = p->tgid;
 	}
 	return tgid;
 }
@@ -100,20 +103,20 @@ static __always_inline __u32 parent_tgid(struct task_struct *task)
 /* Adds task's own CPU time and faults to a record of its group. */
 static __always_inline void add_own(struct ks_proc_exit_event *e, struct task_struct *task)
 {
-	e->runtime_ns += BPF_CORE_READ(task, se.sum_exec_runtime);
-	e->utime_ns += BPF_CORE_READ(task, utime);
-	e->stime_ns += BPF_CORE_READ(task, stime);
-	e->min_flt += BPF_CORE_READ(task, min_flt);
-	e->maj_flt += BPF_CORE_READ(task, maj_flt);
+	e->runtime_ns += task->se.sum_exec_runtime;
+	e->utime_ns += task->utime;
+	e->stime_ns += task->stime;
+	e->min_flt += task->min_flt;
+	e->maj_flt += task->maj_flt;
 }
 
 static __always_inline void fill_header(struct ks_proc_event *e, struct task_struct *task, __u32 kind)
 {
 	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
-	e->pid = BPF_CORE_READ(task, tgid);
+	e->pid = task->tgid;
 	e->ppid = parent_tgid(task);
-	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	e->uid = task->real_cred->uid.val;
 	e->cgroup_id = ks_cgroup_v2_id(task);
 	e->memcg_id = ks_memcg_id(task);
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
@@ -123,13 +126,13 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct ks_proc_event *e;
-	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u32 child_tgid = child->tgid;
 	__u8 one = 1;
 
-	if (BPF_CORE_READ(child, pid) != child_tgid)
+	if (child->pid != child_tgid)
 		return 0;               /* a new thread, not a new process */
 	if (follow) {
-		__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+		__u32 parent_tgid = parent->tgid;
 
 		if (!bpf_map_lookup_elem(&followed, &parent_tgid))
 			return 0;
@@ -154,7 +157,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct ks_proc_exec_event *e;
 	unsigned long arg_start, arg_end, size;
 	const char *filename;
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = task->tgid;
 	long n;
 
 	if (!is_followed(tgid))
@@ -189,30 +192,30 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
  * task's own counters are added too; without, the caller adds them later. */
 static __always_inline void fill_exit(struct ks_proc_exit_event *e, struct task_struct *task, bool self)
 {
-	struct signal_struct *sig = BPF_CORE_READ(task, signal);
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct signal_struct *sig = task->signal;
+	struct task_struct *leader = task->group_leader;
 
 	fill_header(&e->hdr, task, PROC_EXIT);
-	e->start_ns = BPF_CORE_READ(leader, start_time);
-	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->start_ns = leader->start_time;
+	e->exit_code = task->exit_code;
 	e->page_size = 4096;
 	if (bpf_core_enum_value_exists(enum page_size_enum, __PAGE_SIZE))
 		e->page_size = bpf_core_enum_value(enum page_size_enum, __PAGE_SIZE);
-	e->runtime_ns = BPF_CORE_READ(sig, sum_sched_runtime);
-	e->utime_ns = BPF_CORE_READ(sig, utime);
-	e->stime_ns = BPF_CORE_READ(sig, stime);
-	e->min_flt = BPF_CORE_READ(sig, min_flt);
-	e->maj_flt = BPF_CORE_READ(sig, maj_flt);
+	e->runtime_ns = sig->sum_sched_runtime;
+	e->utime_ns = sig->utime;
+	e->stime_ns = sig->stime;
+	e->min_flt = sig->min_flt;
+	e->maj_flt = sig->maj_flt;
 	if (leader != task) {
-		e->runtime_ns += BPF_CORE_READ(leader, se.sum_exec_runtime);
-		e->utime_ns += BPF_CORE_READ(leader, utime);
-		e->stime_ns += BPF_CORE_READ(leader, stime);
-		e->min_flt += BPF_CORE_READ(leader, min_flt);
-		e->maj_flt += BPF_CORE_READ(leader, maj_flt);
+		e->runtime_ns += leader->se.sum_exec_runtime;
+		e->utime_ns += leader->utime;
+		e->stime_ns += leader->stime;
+		e->min_flt += leader->min_flt;
+		e->maj_flt += leader->maj_flt;
 	}
 	if (self)
 		add_own(e, task);
-	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
+	e->maxrss_pages = sig->maxrss;
 }
 
 /* Sends a copy of src; with task (at its last context switch), stamped now
@@ -238,7 +241,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	struct ks_proc_exit_event e = {};
-	__u32 tgid = BPF_CORE_READ(task, tgid), tid = BPF_CORE_READ(task, pid);
+	__u32 tgid = task->tgid, tid = task->pid;
 	bool hidden;
 
 	/* Only the thread whose exit ends the group. */
@@ -278,14 +281,14 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 
 	if (prev_state != KS_TASK_DEAD)
 		return 0;
-	tid = BPF_CORE_READ(prev, pid);
+	tid = prev->pid;
 	pending = bpf_map_lookup_elem(&exiting, &tid);
 	if (!pending)
 		return 0;
 	submit_exit(pending, prev);
 	bpf_map_delete_elem(&exiting, &tid);
 	if (follow) {
-		tgid = BPF_CORE_READ(prev, tgid);
+		tgid = prev->tgid;
 		bpf_map_delete_elem(&followed, &tgid);
 	}
 	return 0;

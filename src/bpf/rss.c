@@ -77,6 +77,8 @@ struct rss_priv {
 	uint32_t self;                 /* our own tgid: never tracked */
 	uint32_t *keys;
 	struct rss_state *values;
+	int ncpus;
+	struct rss_recent *recent;     /* the kernel's per-CPU coalescing slots, read each tick */
 };
 
 static const char *const hooks[] = { "rss_stat", "sched_process_exit", NULL };
@@ -337,6 +339,21 @@ static void read_comm(struct rss_priv *p, struct rss_proc *r)
 		r->comm[0] = '\0';
 }
 
+/* Adds to st (tgid's state as read from the hash) the changes a CPU's
+ * coalescing slot holds back: newer pages and time, and their count. */
+static void overlay_recent(const struct rss_priv *p, uint32_t tgid, struct rss_state *st)
+{
+	for (int c = 0; c < p->ncpus; c++) {
+		const struct rss_recent *rc = &p->recent[c];
+
+		if (rc->mm != st->mm || rc->tgid != tgid || !rc->skipped || rc->last_ns <= st->last_ns)
+			continue;
+		memcpy(st->pages, rc->pages, sizeof(st->pages));
+		st->last_ns = rc->last_ns;
+		st->seq += rc->skipped;
+	}
+}
+
 /* One pass over the kernel's hash: changes no push reported, and which
  * processes still have state.  Returns 0, or a negative errno when the
  * hash could not be read whole (then nothing is swept). */
@@ -345,9 +362,13 @@ static int read_hash(struct tracer *t, int64_t now_mono)
 	struct rss_priv *p = t->priv;
 	int fd = bpf_map__fd(p->skel->maps.procs);
 	uint64_t step = p->params.step_bytes;
-	uint32_t out_batch = 0;
+	uint32_t out_batch = 0, zero = 0;
 	void *in_batch = NULL;
 
+	/* The slots first: a change they hold back and the hash has since
+	 * absorbed is then older than the hash's own and ignored. */
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.recent), &zero, p->recent))
+		memset(p->recent, 0, (size_t)p->ncpus * sizeof(*p->recent));
 	for (;;) {
 		__u32 count = BATCH_ENTRIES;
 		int err = bpf_map_lookup_batch(fd, in_batch, &out_batch, p->keys, p->values, &count, NULL);
@@ -355,9 +376,12 @@ static int read_hash(struct tracer *t, int64_t now_mono)
 		if (err < 0 && err != -ENOENT)
 			return err;
 		for (__u32 i = 0; i < count; i++) {
-			const struct rss_state *st = &p->values[i];
+			struct rss_state *st = &p->values[i];
 			struct rss_proc *r = u64map_get(&p->procs, p->keys[i]);
-			uint64_t fp = footprint_bytes(p, st->pages), base = st->base_pages * p->page_size;
+			uint64_t fp, base = st->base_pages * p->page_size;
+
+			overlay_recent(p, p->keys[i], st);
+			fp = footprint_bytes(p, st->pages);
 
 			if (!r || r->start_ns != st->start_ns || r->origin_ns != st->origin_ns) {
 				/* Not followed yet: only once it moved and its
@@ -436,7 +460,11 @@ static int rss_open(struct tracer *t, const struct config *cfg)
 	p->self = (uint32_t)getpid();
 	p->keys = calloc(BATCH_ENTRIES, sizeof(*p->keys));
 	p->values = calloc(BATCH_ENTRIES, sizeof(*p->values));
-	if (!p->keys || !p->values || cgroup_resolver__new(cfg->root, &p->cgroups))
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0)
+		return -EINVAL;
+	p->recent = calloc((size_t)p->ncpus, sizeof(*p->recent));
+	if (!p->keys || !p->values || !p->recent || cgroup_resolver__new(cfg->root, &p->cgroups))
 		return -ENOMEM;
 	p->skel = rss_bpf__open();
 	if (!p->skel)
@@ -470,6 +498,7 @@ static void rss_destroy(struct tracer *t)
 	cgroup_resolver__free(p->cgroups);
 	free(p->keys);
 	free(p->values);
+	free(p->recent);
 	rss_bpf__destroy(p->skel);
 }
 

@@ -50,6 +50,23 @@ struct rss_state {
 	__u32 pushed;            /* records pushed since origin */
 };
 
+/* Value of the per-CPU array `recent` (one slot): the mm this CPU wrote to
+ * the hash last, and the changes to it since that were not written
+ * (coalesced; their time is kept in jiffies, so last_ns is within a jiffy).  When mm and tgid match a hash entry and last_ns is later
+ * than its, pages and last_ns are newer than the entry's and seq is behind
+ * by `skipped`. */
+struct rss_recent {
+	__u64 mm;                /* 0: nothing pending */
+	__u64 written_ns;        /* when the hash was last written from this CPU ... */
+	__u64 written_jiffies;   /* ... in jiffies */
+	__u64 due_jiffies;       /* coalesce only before this (the process's next slot) */
+	__u64 fp_pages;          /* footprint written to the hash */
+	__u64 last_ns;           /* time of the latest change seen */
+	__u64 pages[RSS_MEMBERS];
+	__u32 tgid;
+	__u32 skipped;           /* changes since, not in the hash's seq */
+};
+
 struct ks_rss_event {
 	__u64 ts_ns;             /* CLOCK_MONOTONIC of the change reported */
 	__u64 origin_ns;

@@ -75,6 +75,9 @@ static const struct key keys[] = {
 	  "a sched_latency_events row for every run-queue wait longer than this" },
 	{ "tracers.pagefault.sample_every", K_U64, OFF(pagefault_sample_every), 1, 1000000000, "1000",
 	  "one page_fault_events row per this many faults (page_fault_stats counts all)" },
+	{ "tracers.pagefault.time_every", K_U64, OFF(pagefault_time_every), 1, 1000000, "16",
+	  "time the latency of one fault in this many on each CPU (counts stay exact; "
+	  "page_fault_stats says how many were timed)" },
 	{ "tracers.pagefault.completion", K_BOOL, OFF(pagefault_completion), 0, 0, "true",
 	  "use perf software events page-faults-min/-maj for minor/major and latency" },
 	{ "detect.enabled", K_BOOL, OFF(detect_enabled), 0, 0, "true",

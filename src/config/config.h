@@ -53,6 +53,7 @@ struct config {
 	uint64_t syscall_pid;        /* trace only this process (0: all) */
 	int64_t sched_slow_ns;       /* sched_latency_events above this run-queue wait */
 	uint64_t pagefault_sample_every;  /* one page_fault_events row per this many faults */
+	uint64_t pagefault_time_every;    /* time one fault in this many per CPU */
 	bool pagefault_completion;   /* attach perf software events for type and latency */
 	/* detection (src/detect/watch.h) */
 	bool detect_enabled;

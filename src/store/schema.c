@@ -203,8 +203,11 @@ static const struct column page_fault_stats[] = {
 	I("reads", "faults on reads"),
 	I("writes", "faults on writes"),
 	I("execs", "faults on instruction fetch"),
-	R("minor_avg_us", "mean minor fault latency, µs (NULL: unknown)"),
-	R("major_avg_us", "mean major fault latency, µs (NULL: unknown)"),
+	R("minor_avg_us", "mean minor fault latency, µs, over the minor_timed faults (NULL: unknown)"),
+	R("major_avg_us", "mean major fault latency, µs, over the major_timed faults (NULL: unknown)"),
+	I("minor_timed", "minor faults timed for minor_avg_us: latency is timed on a sample, one fault in "
+	  "tracers.pagefault.time_every per CPU (NULL: no completion events)"),
+	I("major_timed", "major faults timed for major_avg_us (NULL: no completion events)"),
 };
 
 static const struct column tcp_retransmit_events[] = {
