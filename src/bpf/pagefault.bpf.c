@@ -12,6 +12,9 @@
 
 const volatile __u32 sample_every = 1000;
 bool completion_hooks = false;   /* set by user space once perf events are attached */
+/* The overhead budget (set by user space each tick, a power of two): time
+ * the latency of 1 in shed_every faults; the others are only counted. */
+__u32 shed_every = 0;   /* 0 or 1: every fault */
 
 struct pending {
 	__u64 ts;
@@ -88,6 +91,8 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsig
 			emit(task, now, address, 0, PF_UNKNOWN, error_code);
 		return 0;
 	}
+	if (shed_every > 1 && (bpf_get_prandom_u32() & (shed_every - 1)))
+		return 0;   /* not timed: its completion finds no start and counts it untimed */
 	pf = bpf_task_storage_get(&pendings, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!pf)
 		ks_count(KS_STAT_MAP_FULL);

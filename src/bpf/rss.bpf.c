@@ -21,6 +21,9 @@
 /* Set by user space before load. */
 const volatile __u64 interval_ns = 1000000000ULL;
 const volatile __u64 jump_pages = 2048;
+/* The overhead budget (set by user space each tick): the per-process
+ * interval is this many times longer. */
+__u32 shed_interval_mult = 0;   /* 0 or 1: the configured interval */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -79,7 +82,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 {
 	struct task_struct *owner;
 	struct rss_state *st;
-	__u64 pages[RSS_MEMBERS], now, fp, moved, due;
+	__u64 pages[RSS_MEMBERS], now, fp, moved, due, interval;
 	__u32 tgid;
 
 	if (bpf_core_field_exists(mm->owner))
@@ -95,6 +98,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 	pages[RSS_SHMEM] = counter(mm, MM_SHMEMPAGES);
 	fp = footprint(pages);
 	now = bpf_ktime_get_ns();
+	interval = interval_ns * (shed_interval_mult ? shed_interval_mult : 1);
 
 	st = bpf_map_lookup_elem(&procs, &tgid);
 	if (!st) {
@@ -107,7 +111,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		fresh.mm = (__u64)mm;
 		fresh.origin_ns = now;
 		fresh.start_ns = BPF_CORE_READ(owner, group_leader, start_time);
-		fresh.next_due_ns = now + interval_ns;
+		fresh.next_due_ns = now + interval;
 		fresh.last_ns = now;
 		fresh.base_pages = fp;
 		fresh.push_pages = fp;
@@ -123,7 +127,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		/* exec: a new program, a new baseline and sampling schedule */
 		st->mm = (__u64)mm;
 		st->origin_ns = now;
-		st->next_due_ns = now + interval_ns;
+		st->next_due_ns = now + interval;
 		st->base_pages = fp;
 		st->push_pages = fp;
 		st->seq = 0;
@@ -135,7 +139,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		 * (the state before this change, at the time of the change
 		 * before it).  Slot boundaries stay on the origin's grid, so
 		 * pushes do not drift. */
-		__u64 next = now - (now - st->origin_ns) % interval_ns + interval_ns;
+		__u64 next = now - (now - st->origin_ns) % interval + interval;
 
 		if (__sync_val_compare_and_swap(&st->next_due_ns, due, next) == due)
 			push(st, owner, tgid, RSS_SAMPLE, st->last_ns);
