@@ -82,7 +82,7 @@ struct call {
 	__u32 nr;
 	__u32 switched;          /* off_ns is valid: the call left the CPU */
 	__u32 rng;               /* xorshift state picking the calls timed under shed_shift */
-	__u32 pad;
+	__u32 untimed;           /* the task's call is not timed (start_ns 0): count it at exit */
 };
 
 /* A call whose task was switched out inside it. */
@@ -201,6 +201,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		c->start_ns = 0;
 	}
 	c->task = 0;                 /* a call not timed loses its tag: counted at exit from its regs */
+	c->untimed = 0;
 	if (!next->pid)
 		return 0;            /* the idle task makes no calls */
 	unpark(c, next, (__u64)bpf_task_pt_regs(next), now);
@@ -238,8 +239,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		c->rng = x;
 		if (x & ((1u << (shift & 31)) - 1)) {
 			c->start_ns = 0;         /* not timed: counted at exit */
-			c->task = (__u64)regs | 1;
+			c->task = (__u64)regs;
 			c->nr = (__u32)id;
+			c->untimed = 1;
 			return 0;
 		}
 	}
@@ -247,6 +249,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	c->task = (__u64)regs;
 	c->nr = (__u32)id;
 	c->switched = 0;
+	c->untimed = 0;
 	return 0;
 }
 
@@ -291,8 +294,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	if (!c)
 		return 0;
-	if (c->task == ((__u64)regs | 1)) {
+	if (c->untimed && c->task == (__u64)regs) {
 		c->task = 0;                 /* not timed, never left the CPU */
+		c->untimed = 0;
 		count_untimed(c->nr, ret);
 		return 0;
 	}

@@ -33,7 +33,7 @@
 #define BUDGET_TARGET 0.8           /* shedding aims at this share of the budget */
 #define BUDGET_RECOVER 0.5          /* below this share of the budget ... */
 #define BUDGET_HOLD_TICKS 2         /* ... for this many ticks, fidelity comes back */
-#define BUDGET_SIGNIFICANT 32       /* a stage whose cost is under budget/32 is not worth shedding */
+#define BUDGET_SIGNIFICANT 8        /* a stage whose cost is under budget/8 is not worth shedding */
 
 /* In shedding order. */
 enum budget_stage {
