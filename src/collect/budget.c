@@ -26,7 +26,7 @@ void budget__init(struct budget *b, double max_pct)
 void budget__set(struct budget *b, double max_pct)
 {
 	b->max_pct = max_pct;
-	b->under_ticks = 0;
+	b->calm_ticks = 0;
 }
 
 double budget_sample__pct(const struct budget_sample *s)
@@ -80,13 +80,19 @@ static bool shed(struct budget *b, const struct budget_sample *s, double budget_
 	return changed;
 }
 
-/* Well under budget for a while: lower the factors, last stage first, as
- * far as the projected cost stays under the target. */
+/* After BUDGET_HOLD_TICKS ticks without shedding: lower the factors, last
+ * stage first, as far as the projected cost (the stage's cost times the
+ * factor ratio, an upper bound) fits in the room left under the target,
+ * plus a small allowance, so that a stage whose load is gone comes back
+ * even while costs it cannot shed keep the agent over budget. */
 static bool recover(struct budget *b, const struct budget_sample *s, double budget_ns, double total_ns)
 {
-	double headroom = BUDGET_TARGET * budget_ns - total_ns;
+	double room = BUDGET_TARGET * budget_ns - total_ns;
 	bool changed = false;
 
+	if (room < 0)
+		room = 0;
+	room += budget_ns / (2 * BUDGET_SIGNIFICANT);
 	for (int st = BUDGET_STAGES - 1; st >= 0; st--) {
 		double cost = (double)s->stage_ns[st];
 		uint32_t f = b->factor[st];
@@ -94,16 +100,14 @@ static bool recover(struct budget *b, const struct budget_sample *s, double budg
 		if (f == 1)
 			continue;
 		/* At factor f/2 the stage costs at most twice as much. */
-		while (f > 1 && cost * b->factor[st] / (f / 2) - cost <= headroom)
+		while (f > 1 && cost * b->factor[st] / (f / 2) - cost <= room)
 			f /= 2;
 		if (f != b->factor[st]) {
-			headroom -= cost * b->factor[st] / f - cost;
+			room -= cost * b->factor[st] / f - cost;
 			b->factor[st] = f;
 			b->state[st] = f == 1 ? BUDGET_FULL : BUDGET_RECOVERING;
 			changed = true;
 		}
-		if (f > 1)
-			break;      /* the earlier stages wait until this one is back */
 	}
 	return changed;
 }
@@ -129,14 +133,11 @@ bool budget__decide(struct budget *b, const struct budget_sample *s)
 	budget_ns = capacity_ns * b->max_pct / 100.0;
 	total_ns = (double)(s->agent_ns + s->bpf_ns);
 	b->over = total_ns > budget_ns;
-	if (b->over) {
-		b->under_ticks = 0;
-		changed = shed(b, s, budget_ns, total_ns);
-	} else if (total_ns < BUDGET_RECOVER * budget_ns) {
-		if (++b->under_ticks >= BUDGET_HOLD_TICKS)
-			changed = recover(b, s, budget_ns, total_ns);
-	} else {
-		b->under_ticks = 0;
+	if (b->over && shed(b, s, budget_ns, total_ns)) {
+		b->calm_ticks = 0;
+		changed = true;
+	} else if (++b->calm_ticks >= BUDGET_HOLD_TICKS) {
+		changed = recover(b, s, budget_ns, total_ns);
 	}
 	for (int st = 0; st < BUDGET_STAGES; st++)
 		assert(b->factor[st] >= 1 && b->factor[st] <= BUDGET_FACTOR_MAX &&

@@ -15,11 +15,13 @@
  * Over budget, the stages are raised in that order, skipping one whose own
  * BPF time is too small to matter, each by the power of two that brings its
  * share of the excess down (at most x8 per tick, up to BUDGET_FACTOR_MAX),
- * aiming at BUDGET_TARGET of the budget.  Under BUDGET_RECOVER of the budget
- * for BUDGET_HOLD_TICKS ticks in a row, the stages come back in the reverse
- * order, each as far as the projected cost (its cost times the factor
- * ratio: an upper bound) stays under BUDGET_TARGET.  Between the two
- * thresholds nothing changes (hysteresis).
+ * aiming at BUDGET_TARGET of the budget.  BUDGET_HOLD_TICKS ticks after the
+ * last shed, the stages come back in the reverse order, each as far as its
+ * projected cost (its cost times the factor ratio: an upper bound) fits
+ * under BUDGET_TARGET, plus an allowance of budget / (2 x
+ * BUDGET_SIGNIFICANT): a stage whose load is gone comes back even while
+ * costs that no stage can shed keep the agent over budget, and one that
+ * came back on the allowance is too cheap to be shed again (hysteresis).
  */
 #ifndef KS_BUDGET_H
 #define KS_BUDGET_H
@@ -31,8 +33,7 @@
 #define BUDGET_FACTOR_MAX 256       /* the coarsest sampling: 1 in 256 */
 #define BUDGET_STEP_MAX 8           /* at most this much coarser per tick */
 #define BUDGET_TARGET 0.8           /* shedding aims at this share of the budget */
-#define BUDGET_RECOVER 0.5          /* below this share of the budget ... */
-#define BUDGET_HOLD_TICKS 2         /* ... for this many ticks, fidelity comes back */
+#define BUDGET_HOLD_TICKS 2         /* ticks after a shed before fidelity may come back */
 #define BUDGET_SIGNIFICANT 8        /* a stage whose cost is under budget/8 is not worth shedding */
 
 /* In shedding order. */
@@ -63,7 +64,7 @@ struct budget {
 	double max_pct;             /* the budget, % of each CPU; 0: none */
 	uint32_t factor[BUDGET_STAGES];
 	enum budget_state state[BUDGET_STAGES];
-	unsigned under_ticks;       /* ticks in a row under BUDGET_RECOVER */
+	unsigned calm_ticks;        /* ticks since the last shed */
 	double pct;                 /* the last measured share, % */
 	bool over;                  /* the last measurement was over the budget */
 };
