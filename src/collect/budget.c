@@ -46,6 +46,12 @@ static uint32_t pow2_at_least(double x)
 	return f;
 }
 
+/* The stage's load in s: events per second. */
+static double rate(const struct budget_sample *s, int st)
+{
+	return (double)s->stage_events[st] * 1e9 / (double)s->elapsed_ns;
+}
+
 /* Over budget: raise the stages in order until the projected saving covers
  * the excess over the target. */
 static bool shed(struct budget *b, const struct budget_sample *s, double budget_ns, double total_ns)
@@ -61,6 +67,8 @@ static bool shed(struct budget *b, const struct budget_sample *s, double budget_
 			continue;
 		if (b->factor[st] > 1)
 			b->state[st] = BUDGET_SHEDDING;   /* held or raised: over budget either way */
+		if (rate(s, st) > b->load[st])
+			b->load[st] = rate(s, st);
 		if (b->factor[st] >= BUDGET_FACTOR_MAX || cost * BUDGET_SIGNIFICANT < budget_ns)
 			continue;
 		/* Its cost scales (at most) with 1/factor: keep `want` of it. */
@@ -102,6 +110,15 @@ static bool recover(struct budget *b, const struct budget_sample *s, double budg
 		/* At factor f/2 the stage costs at most twice as much. */
 		while (f > 1 && cost * b->factor[st] / (f / 2) - cost <= room)
 			f /= 2;
+		/* Its load fell since it was shed: the factor follows. */
+		if (b->load[st] > 0) {
+			uint32_t by_load = pow2_at_least((double)b->factor[st] * rate(s, st) / b->load[st]);
+
+			if (by_load < f)
+				f = by_load;
+		}
+		if (f == 1)
+			b->load[st] = 0;
 		if (f != b->factor[st]) {
 			room -= cost * b->factor[st] / f - cost;
 			b->factor[st] = f;

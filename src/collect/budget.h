@@ -22,6 +22,10 @@
  * BUDGET_SIGNIFICANT): a stage whose load is gone comes back even while
  * costs that no stage can shed keep the agent over budget, and one that
  * came back on the allowance is too cheap to be shed again (hysteresis).
+ * The projection also counts what no factor removes (counting every event,
+ * the programs' own dispatch), so a stage also comes back as its load
+ * falls: its factor is scaled by its event rate now against the busiest
+ * rate it was shed at, rounded up to a power of two.
  */
 #ifndef KS_BUDGET_H
 #define KS_BUDGET_H
@@ -57,6 +61,7 @@ struct budget_sample {
 	uint64_t agent_ns;          /* the agent's user + system time in the interval */
 	uint64_t bpf_ns;            /* run time of every BPF program in the interval */
 	uint64_t stage_ns[BUDGET_STAGES];   /* run time of each stage's tracer (part of bpf_ns) */
+	uint64_t stage_events[BUDGET_STAGES];   /* events each stage's tracer counted: its load */
 	bool available[BUDGET_STAGES];      /* the stage's tracer runs and can shed */
 };
 
@@ -65,6 +70,7 @@ struct budget {
 	uint32_t factor[BUDGET_STAGES];
 	enum budget_state state[BUDGET_STAGES];
 	unsigned calm_ticks;        /* ticks since the last shed */
+	double load[BUDGET_STAGES]; /* events/s of the stage's busiest interval over budget while shed */
 	double pct;                 /* the last measured share, % */
 	bool over;                  /* the last measurement was over the budget */
 };

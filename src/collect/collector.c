@@ -191,6 +191,7 @@ static void budget_tick(struct collector *c, struct batch *b, int64_t now, int64
 		for (int st = 0; st < BUDGET_STAGES; st++)
 			if (stage_tracer[st] == (enum tracer_id)i) {
 				s.stage_ns[st] = run[i] - t->run_ns_total;
+				s.stage_events[st] = t->events;
 				s.available[st] = t->ops->shed != NULL;
 			}
 		t->run_ns_total = run[i];

@@ -39,7 +39,7 @@ int main(void)
 	int ticks;
 	bool pow2 = true;
 
-	plan(29);
+	plan(31);
 
 	budget__init(&b, 1);
 	s = sample(2, 1, 2, 0, 1);
@@ -135,6 +135,20 @@ int main(void)
 		budget__decide(&b, &s);
 	}
 	is(b.factor[BUDGET_SYSCALL], 1, "over budget with nothing to shed: an idle stage is back to full");
+
+	/* A storm whose counting floor stays over budget: when its load goes
+	 * (events/s), the stage comes back although its fixed cost does not. */
+	budget__init(&b, 1);
+	for (int i = 0; i < 6; i++) {
+		s = sample(4, 0, at(60, 30, b.factor[BUDGET_SYSCALL]), 0, 0);
+		s.stage_events[BUDGET_SYSCALL] = 1000000;
+		budget__decide(&b, &s);
+	}
+	ok(b.factor[BUDGET_SYSCALL] > 1, "storm with a 30 ms floor: syscall sampled 1/%u", b.factor[BUDGET_SYSCALL]);
+	s = sample(4, 0, 30, 0, 0);    /* the floor of everyone else's calls stays */
+	s.stage_events[BUDGET_SYSCALL] = 1000;
+	budget__decide(&b, &s);
+	is(b.factor[BUDGET_SYSCALL], 1, "its load gone (1000 events/s against 1000000): full fidelity");
 
 	/* No budget: everything back to 1 at once. */
 	b.factor[BUDGET_PAGEFAULT] = 64;
