@@ -300,6 +300,10 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 			continue;
 		}
 		scraper__open(&c->scrapers[i], i, cfg->root);
+		/* scrapers.<name>.interval in whole ticks, at least one. */
+		if (cfg->scrapers[i].interval_ns > cfg->interval_ns)
+			c->scrapers[i].every_ticks =
+				(uint32_t)((cfg->scrapers[i].interval_ns + cfg->interval_ns / 2) / cfg->interval_ns);
 	}
 	/* The budget needs the programs' run time: the kernel counts it only
 	 * while someone holds a BPF_ENABLE_STATS descriptor (CAP_SYS_ADMIN,
