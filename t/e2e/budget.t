@@ -16,7 +16,7 @@ plan 14
 
 CPU=$(( $(nproc) - 1 ))
 CALLS=${BUDGET_CALLS:-4000000}
-ROUNDS=${BUDGET_FAULT_ROUNDS:-8000}
+ROUNDS=${BUDGET_FAULT_ROUNDS:-4000}
 now_ns() { date +%s%N; }
 
 mkfifo "$TMP/go"
