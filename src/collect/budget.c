@@ -11,6 +11,14 @@ static const char *const stage_names[BUDGET_STAGES] = {
 	[BUDGET_RSS] = "rss",
 };
 
+/* The coarsest factor of each stage: rss feeds the leak detector, whose
+ * samples must stay a few seconds apart (tracers.rss.interval x 8). */
+static const uint32_t stage_max[BUDGET_STAGES] = {
+	[BUDGET_PAGEFAULT] = BUDGET_FACTOR_MAX,
+	[BUDGET_SYSCALL] = BUDGET_FACTOR_MAX,
+	[BUDGET_RSS] = BUDGET_RSS_FACTOR_MAX,
+};
+
 const char *budget_stage_name(enum budget_stage st)
 {
 	return st < BUDGET_STAGES ? stage_names[st] : "?";
@@ -69,7 +77,7 @@ static bool shed(struct budget *b, const struct budget_sample *s, double budget_
 			b->state[st] = BUDGET_SHEDDING;   /* held or raised: over budget either way */
 		if (rate(s, st) > b->load[st])
 			b->load[st] = rate(s, st);
-		if (b->factor[st] >= BUDGET_FACTOR_MAX || cost * BUDGET_SIGNIFICANT < budget_ns)
+		if (b->factor[st] >= stage_max[st] || cost * BUDGET_SIGNIFICANT < budget_ns)
 			continue;
 		/* Its cost scales (at most) with 1/factor: keep `want` of it. */
 		want = cost - excess;
@@ -77,8 +85,8 @@ static bool shed(struct budget *b, const struct budget_sample *s, double budget_
 		if (step < 2)
 			step = 2;
 		next = b->factor[st] * step;
-		if (next > BUDGET_FACTOR_MAX)
-			next = BUDGET_FACTOR_MAX;
+		if (next > stage_max[st])
+			next = stage_max[st];
 		saving = cost - cost * b->factor[st] / next;
 		excess -= saving;
 		b->factor[st] = next;

@@ -39,7 +39,7 @@ int main(void)
 	int ticks;
 	bool pow2 = true;
 
-	plan(31);
+	plan(32);
 
 	budget__init(&b, 1);
 	s = sample(2, 1, 2, 0, 1);
@@ -168,5 +168,10 @@ int main(void)
 		budget__decide(&b, &s);
 	}
 	is(b.factor[BUDGET_SYSCALL], BUDGET_FACTOR_MAX, "never past BUDGET_FACTOR_MAX");
+	for (int i = 0; i < 20; i++) {
+		s = sample(0, 0, 0, 500, 0);
+		budget__decide(&b, &s);
+	}
+	is(b.factor[BUDGET_RSS], BUDGET_RSS_FACTOR_MAX, "rss never past %d (the leak detector)", BUDGET_RSS_FACTOR_MAX);
 	return done_testing();
 }
