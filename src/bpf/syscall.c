@@ -250,6 +250,14 @@ static void syscall_metrics(struct tracer *t, struct prom *p)
 		prom_label(&l, "syscall", metric_name(ran[i], buf, sizeof(buf)));
 		prom_sample_u64(p, "", &l, sp->prev_errors[ran[i]]);
 	}
+	prom_family(p, "ksight_syscall_timed_total", PROM_COUNTER,
+		    "Syscalls whose latency was measured, per syscall: the calls the latency histograms cover (fewer "
+		    "than ksight_syscall_calls_total while the overhead budget samples).");
+	for (uint32_t i = 0; i < nran; i++) {
+		prom_labels_init(&l);
+		prom_label(&l, "syscall", metric_name(ran[i], buf, sizeof(buf)));
+		prom_sample_u64(p, "", &l, sp->prev_timed[ran[i]]);
+	}
 	qsort_r(ran, nran, sizeof(ran[0]), by_time_desc, sp->prev_sum);
 	prom_family(p, "ksight_syscall_latency_by_syscall_seconds", PROM_HISTOGRAM,
 		    "Latency of the 32 syscalls with the most time spent since start, buckets at powers of four from 1.024 us.");
