@@ -11,7 +11,8 @@
  * Shedding order (docs/budget.md), first shed first:
  *   1. pagefault: fault latency timed on 1 in N of the faults;
  *   2. syscall: latency timed on about 1 call in N, counts exact;
- *   3. rss: the per-process rss_stat interval N times longer (N <= 8).
+ *   3. rss: the per-process rss_stat interval N times longer (N <= 
+ *      BUDGET_RSS_FACTOR_MAX, 1 for now: the leak detector needs it).
  * Over budget, the stages are raised in that order, skipping one whose own
  * BPF time is too small to matter, each by the power of two that brings its
  * share of the excess down (at most x8 per tick, up to BUDGET_FACTOR_MAX),
@@ -35,7 +36,7 @@
 #include <stdint.h>
 
 #define BUDGET_FACTOR_MAX 256       /* the coarsest sampling: 1 in 256 */
-#define BUDGET_RSS_FACTOR_MAX 8     /* rss: at most 8 x tracers.rss.interval (the leak detector) */
+#define BUDGET_RSS_FACTOR_MAX 1     /* rss: not sampled (see budget.c: the leak detector) */
 #define BUDGET_STEP_MAX 8           /* at most this much coarser per tick */
 #define BUDGET_TARGET 0.8           /* shedding aims at this share of the budget */
 #define BUDGET_HOLD_TICKS 2         /* ticks after a shed before fidelity may come back */

@@ -172,6 +172,6 @@ int main(void)
 		s = sample(0, 0, 0, 500, 0);
 		budget__decide(&b, &s);
 	}
-	is(b.factor[BUDGET_RSS], BUDGET_RSS_FACTOR_MAX, "rss never past %d (the leak detector)", BUDGET_RSS_FACTOR_MAX);
+	is(b.factor[BUDGET_RSS], BUDGET_RSS_FACTOR_MAX, "rss never past 1/%d (the leak detector)", BUDGET_RSS_FACTOR_MAX);
 	return done_testing();
 }
