@@ -29,6 +29,9 @@
 const volatile __u32 sample_every = 1000;
 const volatile __u32 time_every = 16;
 bool completion_hooks = false;   /* set by user space once perf events are attached */
+/* The overhead budget (set by user space each tick, a power of two): time
+ * the latency of 1 in shed_every faults; the others are only counted. */
+__u32 shed_every = 0;   /* 0 or 1: every fault */
 
 struct pending {
 	__u64 ts;                /* 0: no timed fault in flight */
@@ -81,7 +84,8 @@ struct {
  * decided: a run-time factor (load shedding) multiplies it here. */
 static __always_inline __u32 timing_period(void)
 {
-	return time_every;
+	/* the overhead budget stretches the period (shed_every: a power of two) */
+	return time_every * (shed_every > 1 ? shed_every : 1);
 }
 
 /* task's process's accumulator on this CPU, in the half being written:

@@ -353,6 +353,14 @@ static int pagefault_start(struct tracer *t)
 	return tracer__add_ringbuf(t, p->skel->maps.events, on_event);
 }
 
+/* The overhead budget: time 1 in factor (a power of two) of the faults. */
+static void pagefault_shed(struct tracer *t, uint32_t factor)
+{
+	struct pagefault_priv *p = t->priv;
+
+	p->skel->bss->shed_every = factor;
+}
+
 static void pagefault_destroy(struct tracer *t)
 {
 	struct pagefault_priv *p = t->priv;
@@ -370,5 +378,6 @@ const struct tracer_ops pagefault_tracer = {
 	.start = pagefault_start,
 	.collect = pagefault_collect,
 	.metrics = pagefault_metrics,
+	.shed = pagefault_shed,
 	.destroy = pagefault_destroy,
 };

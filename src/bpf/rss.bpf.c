@@ -39,6 +39,9 @@ static __always_inline __u64 jiffy_ns(void)
 {
 	return CONFIG_HZ > 0 ? 1000000000ULL / (__u64)CONFIG_HZ : 4000000ULL;
 }
+/* The overhead budget (set by user space each tick): the per-process
+ * interval is this many times longer. */
+__u32 shed_interval_mult = 0;   /* 0 or 1: the configured interval */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -106,7 +109,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 	struct task_struct *owner;
 	struct rss_state *st;
 	struct rss_recent *rc;
-	__u64 pages[RSS_MEMBERS], now, fp, moved, due;
+	__u64 pages[RSS_MEMBERS], now, fp, moved, due, interval;
 	__u32 tgid, zero = 0, skipped = 0;
 
 	/* Direct loads through the BTF pointers (the verifier makes them
@@ -139,6 +142,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		}
 	}
 	now = bpf_ktime_get_ns();
+	interval = interval_ns * (shed_interval_mult ? shed_interval_mult : 1);
 
 	st = bpf_map_lookup_elem(&procs, &tgid);
 	if (!st) {
@@ -151,7 +155,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		fresh.mm = (__u64)mm;
 		fresh.origin_ns = now;
 		fresh.start_ns = owner->group_leader->start_time;
-		fresh.next_due_ns = now + interval_ns;
+		fresh.next_due_ns = now + interval;
 		fresh.last_ns = now;
 		fresh.base_pages = fp;
 		fresh.push_pages = fp;
@@ -172,7 +176,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		/* exec: a new program, a new baseline and sampling schedule */
 		st->mm = (__u64)mm;
 		st->origin_ns = now;
-		st->next_due_ns = now + interval_ns;
+		st->next_due_ns = now + interval;
 		st->base_pages = fp;
 		st->push_pages = fp;
 		st->seq = 0;
@@ -184,7 +188,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 		 * (the state before this change, at the time of the change
 		 * before it).  Slot boundaries stay on the origin's grid, so
 		 * pushes do not drift. */
-		__u64 next = now - (now - st->origin_ns) % interval_ns + interval_ns;
+		__u64 next = now - (now - st->origin_ns) % interval + interval;
 
 		if (__sync_val_compare_and_swap(&st->next_due_ns, due, next) == due)
 			push(st, owner, tgid, RSS_SAMPLE, st->last_ns);

@@ -556,6 +556,14 @@ static void rss_metrics(struct tracer *t, struct prom *p)
 	prom_sample(p, "", NULL, ttl_min);
 }
 
+/* The overhead budget: a per-process interval factor times longer. */
+static void rss_shed(struct tracer *t, uint32_t factor)
+{
+	struct rss_priv *p = t->priv;
+
+	p->skel->bss->shed_interval_mult = factor;
+}
+
 const struct tracer_ops rss_tracer = {
 	.name = "rss",
 	.summary = "RSS per process (kmem:rss_stat) -> leak detector -> memory_growth_events",
@@ -565,5 +573,6 @@ const struct tracer_ops rss_tracer = {
 	.start = rss_start,
 	.collect = rss_collect,
 	.metrics = rss_metrics,
+	.shed = rss_shed,
 	.destroy = rss_destroy,
 };

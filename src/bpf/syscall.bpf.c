@@ -43,6 +43,16 @@
  *
  * Histograms and totals are per-CPU arrays indexed directly, so the hot
  * path does no map updates, only increments of preallocated slots.
+ *
+ * Under the overhead budget (collect/budget.h) user space sets shed_shift:
+ * then only about 1 call in 2^shed_shift is timed, picked per CPU by a
+ * xorshift generator (not every Nth, which would alias with a loop of N
+ * different calls).  A call not timed reads no clock: its entry tags the
+ * slot with its task's regs | 1 and its number, its exit counts it.  So
+ * totals.count and .errors stay exact; .timed says how many calls the
+ * histogram, sum and max cover.  A call not timed that leaves the CPU
+ * loses its tag (sched_switch clears the slot) and is counted at exit from
+ * the syscall number in its registers.
  */
 #include "common.bpf.h"
 #include "syscall.h"
@@ -52,6 +62,10 @@ const volatile __u32 target_tgid = 0;        /* 0: every process */
 
 /* Bumped by user space at every tick: the interval totals.max_ns belongs to. */
 __u64 max_epoch = 0;
+
+/* Set by user space at every tick (the overhead budget): time about one call
+ * in 2^shed_shift (0: every call); read once per call. */
+__u32 shed_shift = 0;
 
 /* The kernel's task states (include/linux/sched.h; not in BTF). */
 #define KS_TASK_RUNNING         0x0000
@@ -67,6 +81,8 @@ struct call {
 	__u64 off_ns[OFF_REASONS];   /* time off the CPU so far, by reason */
 	__u32 nr;
 	__u32 switched;          /* off_ns is valid: the call left the CPU */
+	__u32 rng;               /* xorshift state picking the calls timed under shed_shift */
+	__u32 untimed;           /* the task's call is not timed (start_ns 0): count it at exit */
 };
 
 /* A call whose task was switched out inside it. */
@@ -184,6 +200,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		}
 		c->start_ns = 0;
 	}
+	c->task = 0;                 /* a call not timed loses its tag: counted at exit from its regs */
+	c->untimed = 0;
 	if (!next->pid)
 		return 0;            /* the idle task makes no calls */
 	unpark(c, next, (__u64)bpf_task_pt_regs(next), now);
@@ -204,17 +222,65 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct call *c;
+	__u32 shift;
 
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
 	c = this_cpu_call();
 	if (!c)
 		return 0;
+	shift = shed_shift;
+	if (shift) {
+		__u32 x = c->rng ? c->rng : 0x9e3779b9u;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		c->rng = x;
+		if (x & ((1u << (shift & 31)) - 1)) {
+			c->start_ns = 0;         /* not timed: counted at exit */
+			c->task = (__u64)regs;
+			c->nr = (__u32)id;
+			c->untimed = 1;
+			return 0;
+		}
+	}
 	c->start_ns = bpf_ktime_get_ns();
 	c->task = (__u64)regs;
 	c->nr = (__u32)id;
 	c->switched = 0;
+	c->untimed = 0;
 	return 0;
+}
+
+/* Counts a call that was not timed. */
+static __always_inline void count_untimed(__u32 nr, long ret)
+{
+	struct syscall_totals *t;
+
+	if (nr >= SYSCALL_MAX) {
+		ks_count(KS_STAT_UNTRACKED);
+		return;
+	}
+	t = bpf_map_lookup_elem(&totals, &nr);
+	if (!t)
+		return;
+	t->count++;
+	if (ret < 0)
+		t->errors++;
+}
+
+/* The number of the call regs belongs to (the syscall tracepoints' own
+ * syscall_get_nr()), for a call the slot lost; SYSCALL_MAX when unknown. */
+static __always_inline __u32 regs_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (__u32)BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return (__u32)BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
+#else
+	return SYSCALL_MAX;
+#endif
 }
 
 SEC("tp_btf/sys_exit")
@@ -228,14 +294,23 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	if (!c)
 		return 0;
+	if (c->untimed && c->task == (__u64)regs) {
+		c->task = 0;                 /* not timed, never left the CPU */
+		c->untimed = 0;
+		count_untimed(c->nr, ret);
+		return 0;
+	}
 	if (!c->start_ns || c->task != (__u64)regs) {
-		/* Not in the slot: a call under way at attach, or one whose
-		 * switch back in no program saw (it happens, rarely, on a busy
-		 * machine: the call stays parked).  Only tasks we trace look. */
+		/* Not in the slot: a call not timed that left the CPU, a call
+		 * under way at attach, or one whose switch back in no program
+		 * saw (it happens, rarely, on a busy machine: the call stays
+		 * parked).  Only tasks we trace look. */
 		if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 			return 0;
-		if (!unpark(c, bpf_get_current_task_btf(), (__u64)regs, 0))
+		if (!unpark(c, bpf_get_current_task_btf(), (__u64)regs, 0)) {
+			count_untimed(regs_nr(regs), ret);
 			return 0;
+		}
 	}
 	now = bpf_ktime_get_ns();
 	lat = now - c->start_ns;
@@ -252,6 +327,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	t = bpf_map_lookup_elem(&totals, &nr);
 	if (t) {
 		t->count++;
+		t->timed++;
 		t->sum_ns += lat;
 		if (ret < 0)
 			t->errors++;

@@ -6,6 +6,10 @@
  * the totals of all syscalls (one batch lookup), then the histograms of only
  * those that ran, and stores the difference from the previous reading, so
  * nothing is reset in the kernel and no increment is lost.
+ *
+ * Under the overhead budget (tracer ops->shed) only a sample of the calls
+ * is timed: count and errors stay exact, the `timed` column says how many
+ * calls the histogram, total_ns, percentiles and max cover.
  */
 #include "syscall.h"
 
@@ -30,6 +34,7 @@ struct syscall_priv {
 	int64_t last_tick_ns;
 	uint64_t prev_count[SYSCALL_MAX];
 	uint64_t prev_errors[SYSCALL_MAX];
+	uint64_t prev_timed[SYSCALL_MAX];
 	uint64_t prev_sum[SYSCALL_MAX];
 	struct u64map prev_hist;          /* nr -> uint64_t[HIST_BUCKETS] */
 	struct syscall_totals *totals;    /* SYSCALL_MAX * ncpus */
@@ -124,7 +129,7 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t nr = keys[i];
-		uint64_t n = 0, errors = 0, sum = 0, max = 0, dn;
+		uint64_t n = 0, errors = 0, timed = 0, sum = 0, max = 0, dn, dtimed;
 		uint64_t *prev;
 
 		if (nr >= SYSCALL_MAX)
@@ -134,6 +139,7 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 
 			n += v->count;
 			errors += v->errors;
+			timed += v->timed;
 			sum += v->sum_ns;
 			if (v->max_epoch == epoch && v->max_ns > max)
 				max = v->max_ns;
@@ -141,6 +147,7 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 		dn = n - p->prev_count[nr];
 		if (!dn)
 			continue;
+		dtimed = timed - p->prev_timed[nr];
 		if (read_hist(p, nr, cur))
 			continue;
 		prev = u64map_get(&p->prev_hist, nr);
@@ -166,7 +173,7 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 		{
 			double pct[3];
 
-			hist_percentiles(delta, dn, max, pct);
+			hist_percentiles(delta, dtimed, max, pct);
 			for (int q = 0; q < 3; q++)
 				batch__int(b, (int64_t)pct[q]);
 		}
@@ -175,8 +182,10 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 		else
 			batch__null(b);
 		batch__hist(b, delta);      /* rollups merge these (store/rollup.h) */
+		batch__int(b, (int64_t)dtimed);
 		batch__end(b);
 		p->prev_count[nr] = n;
+		p->prev_timed[nr] = timed;
 		p->prev_errors[nr] = errors;
 		p->prev_sum[nr] = sum;
 	}
@@ -241,6 +250,14 @@ static void syscall_metrics(struct tracer *t, struct prom *p)
 		prom_label(&l, "syscall", metric_name(ran[i], buf, sizeof(buf)));
 		prom_sample_u64(p, "", &l, sp->prev_errors[ran[i]]);
 	}
+	prom_family(p, "ksight_syscall_timed_total", PROM_COUNTER,
+		    "Syscalls whose latency was measured, per syscall: the calls the latency histograms cover (fewer "
+		    "than ksight_syscall_calls_total while the overhead budget samples).");
+	for (uint32_t i = 0; i < nran; i++) {
+		prom_labels_init(&l);
+		prom_label(&l, "syscall", metric_name(ran[i], buf, sizeof(buf)));
+		prom_sample_u64(p, "", &l, sp->prev_timed[ran[i]]);
+	}
 	qsort_r(ran, nran, sizeof(ran[0]), by_time_desc, sp->prev_sum);
 	prom_family(p, "ksight_syscall_latency_by_syscall_seconds", PROM_HISTOGRAM,
 		    "Latency of the 32 syscalls with the most time spent since start, buckets at powers of four from 1.024 us.");
@@ -250,6 +267,18 @@ static void syscall_metrics(struct tracer *t, struct prom *p)
 		tracer_metrics_hist(p, &l, u64map_get(&sp->prev_hist, ran[i]), (double)sp->prev_sum[ran[i]],
 				    HIST_POW4_FROM_1US);
 	}
+}
+
+/* The overhead budget: time about one call in `factor` (a power of two),
+ * from the next call on; counts stay exact. */
+static void syscall_shed(struct tracer *t, uint32_t factor)
+{
+	struct syscall_priv *p = t->priv;
+	uint32_t shift = 0;
+
+	while (shift < 30 && (1u << (shift + 1)) <= factor)
+		shift++;
+	p->skel->bss->shed_shift = shift;
 }
 
 static int syscall_open(struct tracer *t, const struct config *cfg)
@@ -304,5 +333,6 @@ const struct tracer_ops syscall_tracer = {
 	.start = syscall_start,
 	.collect = syscall_collect,
 	.metrics = syscall_metrics,
+	.shed = syscall_shed,
 	.destroy = syscall_destroy,
 };

@@ -2,7 +2,8 @@
  *
  * In the kernel, per syscall number: a log-linear latency histogram (per-CPU
  * array indexed nr * HIST_BUCKETS + bucket) and totals (count, errors, sum,
- * interval max), over every call.  Syscalls slower than the threshold are
+ * interval max), over every call; under the overhead budget only a sample
+ * of the calls is timed (shed_shift), and the counts stay exact.  Syscalls slower than the threshold are
  * also sent one by one through the ring buffer, with their latency split
  * four ways: on the CPU, waiting for a CPU (run queue: preempted, or woken
  * and not yet running), blocked uninterruptibly (D state: disk, page cache,
@@ -18,8 +19,9 @@
 #define SYSCALL_MAX 512          /* syscall numbers traced: 0 .. SYSCALL_MAX-1 */
 
 struct syscall_totals {
-	__u64 count;
-	__u64 errors;            /* returned a negative errno */
+	__u64 count;             /* every call (exact, also under sampling) */
+	__u64 errors;            /* returned a negative errno (exact) */
+	__u64 timed;             /* calls timed: what the histogram, sum_ns and max_ns cover */
 	__u64 sum_ns;
 	__u64 max_ns;            /* largest in interval max_epoch */
 	__u64 max_epoch;

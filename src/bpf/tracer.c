@@ -184,6 +184,7 @@ int tracer__open(struct tracer *t, enum tracer_id id, struct tracer_sink *sink)
 	t->ops = ops;
 	t->id = id;
 	t->sink = sink;
+	t->sample_factor = 1;
 	if (ops->priv_size && !(t->priv = calloc(1, ops->priv_size)))
 		return disable(t, -ENOMEM, "out of memory");
 	for (const char *const *hook = ops->hooks; hook && *hook; hook++)
@@ -351,6 +352,36 @@ int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters,
 		bpf_map_delete_elem(fd, &next);
 	free(values);
 	return 0;
+}
+
+bool tracer__shed(struct tracer *t, uint32_t factor)
+{
+	if (!t->enabled || !t->ops->shed)
+		return false;
+	t->ops->shed(t, factor ? factor : 1);
+	t->sample_factor = factor ? factor : 1;
+	return true;
+}
+
+uint64_t tracer__run_ns(const struct tracer *t)
+{
+	struct bpf_program *prog;
+	uint64_t total = 0;
+
+	if (!t->enabled || !t->obj)
+		return 0;
+	bpf_object__for_each_program(prog, t->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			total += info.run_time_ns;
+	}
+	return total;
 }
 
 uint64_t tracer__map_bytes(const struct tracer *t)

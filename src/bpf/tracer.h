@@ -83,6 +83,11 @@ struct tracer_ops {
 	 * serves the text rendered then).  Labels must stay bounded: no pid,
 	 * no address; README.md lists every family. */
 	void (*metrics)(struct tracer *t, struct prom *p);
+	/* The overhead budget (collect/budget.h): measure 1 in `factor` (a
+	 * power of two, 1 = full fidelity) of what the tracer samples, from
+	 * now on; what the tracer counts stays exact.  Optional: a tracer
+	 * without it does not shed.  Writes the skeleton's .bss, no syscall. */
+	void (*shed)(struct tracer *t, uint32_t factor);
 	void (*destroy)(struct tracer *t);
 };
 
@@ -121,6 +126,8 @@ struct tracer {
 	uint64_t errors_total;
 	double cost_ms;                        /* collect time this interval */
 	uint64_t map_bytes;                    /* kernel memory of its maps, read at start */
+	uint32_t sample_factor;                /* the overhead budget's factor in force (1: full) */
+	uint64_t run_ns_total;                 /* its programs' run time (BPF stats) at the last reading */
 	/* CLOCK_MONOTONIC when the current collect began: what intervals are
 	 * measured on, so that a step of the wall clock is not a rate. */
 	int64_t mono_ns;
@@ -182,6 +189,15 @@ void tracer__end_interval(struct tracer *t);
 typedef void (*tracer_proc_fn)(struct tracer *t, uint32_t pid, const uint64_t *counters, const char *comm,
 			       void *ctx);
 int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters, tracer_proc_fn fn, void *ctx);
+
+/* Sets the overhead budget's sampling factor (see tracer_ops.shed); false
+ * when the tracer is disabled or cannot shed. */
+bool tracer__shed(struct tracer *t, uint32_t factor);
+
+/* Run time of all the tracer's loaded programs since they loaded, in ns
+ * (bpf_prog_info.run_time_ns: counted only while BPF_ENABLE_STATS is on);
+ * 0 when disabled. */
+uint64_t tracer__run_ns(const struct tracer *t);
 
 /* Bytes of kernel memory held by the tracer's maps. */
 uint64_t tracer__map_bytes(const struct tracer *t);

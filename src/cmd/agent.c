@@ -425,7 +425,7 @@ static void settings_free(struct settings *l)
 }
 
 /* Says which settings changed that only a restart applies (everything but
- * remediation.*: the collectors, the store and the HTTP server were set
+ * remediation.*, http.tls.* and agent.max_overhead_pct: the collectors, the store and the HTTP server were set
  * up from them), and takes the new remediation values into the running
  * configuration. */
 static void settings_changed(struct agent *a, const struct config *fresh)
@@ -439,7 +439,8 @@ static void settings_changed(struct agent *a, const struct config *fresh)
 		if (!old.v[i].key || !now.v[i].key || !strcmp(old.v[i].value ? old.v[i].value : "",
 								 now.v[i].value ? now.v[i].value : ""))
 			continue;
-		if (!strncmp(now.v[i].key, "remediation.", 12) || !strncmp(now.v[i].key, "http.tls.", 9))
+		if (!strncmp(now.v[i].key, "remediation.", 12) || !strncmp(now.v[i].key, "http.tls.", 9) ||
+		    !strcmp(now.v[i].key, "agent.max_overhead_pct"))
 			continue;
 		log_warn("reload: %s changed from '%s' to '%s': that takes a restart (systemctl restart ksight)",
 			 now.v[i].key, old.v[i].value, now.v[i].value);
@@ -452,6 +453,8 @@ static void settings_changed(struct agent *a, const struct config *fresh)
 	config__set_str(&a->s.cfg.http_tls_cert, fresh->http_tls_cert);
 	config__set_str(&a->s.cfg.http_tls_key, fresh->http_tls_key);
 	config__set_str(&a->s.cfg.http_tls_client_ca, fresh->http_tls_client_ca);
+	/* The collector reads it at its next tick (collect/budget.h). */
+	a->s.cfg.max_overhead_pct = fresh->max_overhead_pct;
 	(void)later;
 }
 

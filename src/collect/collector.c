@@ -1,6 +1,7 @@
 /* The collector runtime (see collector.h). */
 #include "collector.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <malloc.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
@@ -23,6 +25,7 @@
 #include "../store/batch.h"
 #include "../store/writer.h"
 #include "../version.h"
+#include "budget.h"
 
 #define WATCH_MAX 8
 
@@ -54,6 +57,20 @@ struct collector {
 	const struct signalfd_siginfo *siginfo;   /* during on_signal */
 	bool in_tick;                 /* tick() running: no early handover of the batch */
 	bool boot_written;            /* the boots row went with the first tick */
+	/* The overhead budget (budget.h). */
+	struct budget budget;
+	int stats_fd;                 /* BPF_ENABLE_STATS held while >= 0 */
+	char stats_error[TRACER_REASON_MAX];   /* why the BPF run time is not measured */
+	int64_t budget_mono;          /* the last measurement, CLOCK_MONOTONIC; 0: none yet */
+	uint64_t budget_cpu_ns;       /* the agent's user + system time then */
+	char shed_state[TRACER_COUNT][48];     /* the state in force, for collector_stats */
+};
+
+/* The tracer each shedding stage drives. */
+static const enum tracer_id stage_tracer[BUDGET_STAGES] = {
+	[BUDGET_PAGEFAULT] = TRACER_pagefault,
+	[BUDGET_SYSCALL] = TRACER_syscall,
+	[BUDGET_RSS] = TRACER_rss,
 };
 
 /* epoll tags: small integers; watches use WATCH_TAG + index. */
@@ -90,6 +107,7 @@ const struct cgroup_resolver *collector__cgroups(const struct collector *c) { re
 int64_t collector__started_ns(const struct collector *c) { return c->started_ns; }
 const struct signalfd_siginfo *collector__siginfo(const struct collector *c) { return c->siginfo; }
 const struct clock_steps *collector__clock_steps(const struct collector *c) { return &c->clock; }
+const struct budget *collector__budget(const struct collector *c) { return &c->budget; }
 
 struct batch *collector__commit(struct collector *c, int64_t timeout_ns, int *ret_rc)
 {
@@ -115,6 +133,105 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
+static void budget_enable_stats(struct collector *c)
+{
+	bool any = false;
+
+	for (int i = 0; i < TRACER_COUNT; i++)
+		any |= c->tracers[i].enabled;
+	if (!any || c->stats_fd >= 0)
+		return;
+	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (c->stats_fd < 0) {
+		snprintf(c->stats_error, sizeof(c->stats_error),
+			 "BPF run time not measured: BPF_ENABLE_STATS failed (%s)", strerror(errno));
+		log_warn("overhead budget: %s; it counts only the agent's own CPU time", c->stats_error);
+	} else {
+		c->stats_error[0] = 0;
+	}
+}
+
+/* The agent's user + system time so far (every thread), ns. */
+static uint64_t agent_cpu_ns(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * NSEC_PER_SEC +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+/* Measures this interval's cost, writes the 'overhead' collector_stats row
+ * and applies the budget's factors to the tracers for the next interval
+ * (their rows of this tick, written before, show the factor in force
+ * during it). */
+static void budget_tick(struct collector *c, struct batch *b, int64_t now, int64_t mono)
+{
+	struct budget_sample s = { 0 };
+	uint64_t run[TRACER_COUNT] = { 0 }, cpu = agent_cpu_ns();
+	char state[TRACER_REASON_MAX * 2];
+	bool primed = c->budget_mono != 0;
+
+	if (c->budget.max_pct != c->cfg->max_overhead_pct) {
+		log_info("overhead budget: %g%% of each CPU (was %g%%)", c->cfg->max_overhead_pct, c->budget.max_pct);
+		budget__set(&c->budget, c->cfg->max_overhead_pct);
+		if (c->budget.max_pct > 0)
+			budget_enable_stats(c);
+	}
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		struct tracer *t = &c->tracers[i];
+
+		if (!t->enabled)
+			continue;
+		run[i] = tracer__run_ns(t);
+		if (run[i] < t->run_ns_total)
+			t->run_ns_total = run[i];   /* stats restarted */
+		s.bpf_ns += run[i] - t->run_ns_total;
+		for (int st = 0; st < BUDGET_STAGES; st++)
+			if (stage_tracer[st] == (enum tracer_id)i) {
+				s.stage_ns[st] = run[i] - t->run_ns_total;
+				s.stage_events[st] = t->events;
+				s.available[st] = t->ops->shed != NULL;
+			}
+		t->run_ns_total = run[i];
+	}
+	s.elapsed_ns = mono - c->budget_mono;
+	s.ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	s.agent_ns = cpu - c->budget_cpu_ns;
+	c->budget_mono = mono;
+	c->budget_cpu_ns = cpu;
+	if (!primed)
+		return;       /* the first reading: only the start of an interval */
+	if (budget__decide(&c->budget, &s))
+		for (int st = 0; st < BUDGET_STAGES; st++) {
+			struct tracer *t = &c->tracers[stage_tracer[st]];
+
+			if (t->sample_factor != c->budget.factor[st] && tracer__shed(t, c->budget.factor[st]))
+				log_debug("overhead budget: %s samples 1/%u (%.2f%% measured, budget %g%%)",
+					  t->ops->name, c->budget.factor[st], c->budget.pct, c->budget.max_pct);
+		}
+	for (int st = 0; st < BUDGET_STAGES; st++)
+		budget__state_text(&c->budget, st, c->shed_state[stage_tracer[st]],
+				   sizeof(c->shed_state[stage_tracer[st]]));
+	if (c->opts.quiet_stats)
+		return;
+	if (c->budget.max_pct <= 0)
+		snprintf(state, sizeof(state), "no budget");
+	else
+		snprintf(state, sizeof(state), "%s: %.2f%% of a %g%% budget", c->budget.over ? "over budget" : "within budget",
+			 c->budget.pct, c->budget.max_pct);
+	if (c->stats_fd < 0 && c->stats_error[0])
+		snprintf(state + strlen(state), sizeof(state) - strlen(state), " (%s)", c->stats_error);
+	else if (c->stats_fd < 0)
+		snprintf(state + strlen(state), sizeof(state) - strlen(state), " (BPF run time not measured)");
+	batch__collector_stats(b, &(struct collector_stats_row){
+		.timestamp = now, .collector = "overhead", .kind = "budget", .enabled = c->budget.max_pct > 0,
+		.events = s.bpf_ns, .cost_ms = (double)s.agent_ns / 1e6, .state = state,
+		.sample_factor = budget__max_factor(&c->budget), .has_overhead_pct = true,
+		.overhead_pct = c->budget.pct });
+}
+
 int collector__open(const struct config *cfg, const struct collector_opts *opts, struct collector **ret)
 {
 	struct collector *c = calloc(1, sizeof(*c));
@@ -125,7 +242,8 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	c->cfg = cfg;
 	if (opts)
 		c->opts = *opts;
-	c->epfd = c->tickfd = c->deadlinefd = c->sigfd = c->stopfd = -1;
+	c->epfd = c->tickfd = c->deadlinefd = c->sigfd = c->stopfd = c->stats_fd = -1;
+	budget__init(&c->budget, cfg->max_overhead_pct);
 	clock_steps__check(&c->clock);
 	c->sink = (struct tracer_sink){ .offset_ns = c->clock.offset_ns, .cfg = cfg,
 					.rows_added = sink_rows_added, .add_ringbuf = sink_add_ringbuf };
@@ -187,6 +305,11 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 			c->scrapers[i].every_ticks =
 				(uint32_t)((cfg->scrapers[i].interval_ns + cfg->interval_ns / 2) / cfg->interval_ns);
 	}
+	/* The budget needs the programs' run time: the kernel counts it only
+	 * while someone holds a BPF_ENABLE_STATS descriptor (CAP_SYS_ADMIN,
+	 * so now, before a command drops capabilities). */
+	if (cfg->max_overhead_pct > 0)
+		budget_enable_stats(c);
 	/* Loading BPF objects parses the kernel's BTF (megabytes); give that
 	 * memory back now that it is done. */
 	malloc_trim(0);
@@ -208,7 +331,9 @@ static void add_stats_rows(struct collector *c, struct batch *b, int64_t now)
 			.events = t->events, .drops = tracer__drops(t, false),
 			.rate_limited = t->stats[KS_STAT_RATE_LIMITED],
 			.events_total = t->events_total + t->events, .drops_total = tracer__drops(t, true),
-			.cost_ms = t->cost_ms, .map_bytes = t->map_bytes });
+			.cost_ms = t->cost_ms, .map_bytes = t->map_bytes,
+			.state = t->enabled && t->ops->shed ? (c->shed_state[i][0] ? c->shed_state[i] : "full") : NULL,
+			.sample_factor = t->enabled && t->ops->shed ? t->sample_factor : 0 });
 	}
 	for (int i = 0; i < SCRAPER_COUNT; i++) {
 		struct scraper *s = &c->scrapers[i];
@@ -327,6 +452,7 @@ static void tick(struct collector *c, const struct collector_hooks *hooks)
 		scraper__run_at(&c->scrapers[i], b, now, mono);
 	if (!c->opts.quiet_stats)
 		add_stats_rows(c, b, now);
+	budget_tick(c, b, now, mono);
 	if (hooks && hooks->on_tick)
 		hooks->on_tick(hooks->ctx, c, b, now);
 	for (int i = 0; i < TRACER_COUNT; i++)
@@ -484,7 +610,7 @@ struct collector *collector__close(struct collector *c)
 		batch__free(c->sink.batch);
 		free(c->sink.batch);
 	}
-	int fds[] = { c->epfd, c->tickfd, c->deadlinefd, c->sigfd, c->stopfd };
+	int fds[] = { c->epfd, c->tickfd, c->deadlinefd, c->sigfd, c->stopfd, c->stats_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)

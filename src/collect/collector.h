@@ -17,6 +17,11 @@
  * threads.  Without an on_signal hook SIGINT, SIGTERM and SIGHUP stop the
  * loop after a last tick, so that no signal loses the interval under way.
  *
+ * Each tick also measures the agent's own cost (its BPF programs' run time
+ * and its CPU time) against agent.max_overhead_pct and tells the tracers how
+ * much to sample (budget.h): a collector_stats row 'overhead' and each
+ * tracer row's state and sample_factor show it.
+ *
  * Timestamps are wall clock; intervals and rates use CLOCK_MONOTONIC.  A
  * step of the wall clock (clock.h) is logged, counted and recorded as a
  * collector_stats row 'clock' at the tick that sees it.
@@ -85,6 +90,10 @@ int64_t collector__started_ns(const struct collector *c);
 /* Inside on_signal: the signal being handled (sender, si_code), else NULL. */
 struct signalfd_siginfo;
 const struct signalfd_siginfo *collector__siginfo(const struct collector *c);
+/* The overhead budget's controller: the share measured at the last tick
+ * and the factors in force (budget.h).  Read in the loop's thread. */
+struct budget;
+const struct budget *collector__budget(const struct collector *c);
 /* The wall-clock steps seen so far (clock.h). */
 struct clock_steps;
 const struct clock_steps *collector__clock_steps(const struct collector *c);

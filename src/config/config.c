@@ -16,7 +16,7 @@
 #include "../lib/parse.h"
 #include "../lib/ytree.h"
 
-enum key_type { K_BOOL, K_U64, K_DURATION, K_SIZE, K_STRING };
+enum key_type { K_BOOL, K_U64, K_DURATION, K_SIZE, K_STRING, K_PERCENT };
 
 struct key {
 	const char *name;
@@ -49,6 +49,9 @@ static const struct key keys[] = {
 	  "ring buffer size per busy tracer (a power of two; rarer tracers use less)" },
 	{ "agent.ringbuf_wakeup_bytes", K_SIZE, OFF(ringbuf_wakeup_bytes), 1, 1ULL << 30, "64k",
 	  "wake the agent when this much ring buffer data waits (else it drains every tick)" },
+	{ "agent.max_overhead_pct", K_PERCENT, OFF(max_overhead_pct), 0, 100, "1",
+	  "overhead budget: the share of each CPU (percent, e.g. 1 or 0.5) the agent may take, its BPF programs' "
+	  "run time plus its own user and system time; over it the tracers sample (docs/budget.md); 0: no budget" },
 	{ "retention.enabled", K_BOOL, OFF(retention_enabled), 0, 0, "true",
 	  "roll old rows up and prune them (false: keep every row forever)" },
 	{ "retention.raw", K_DURATION, OFF(retention_raw_ns), 60000000000ULL, 3650 * 86400000000000ULL, "48h",
@@ -152,6 +155,7 @@ static const char *type_hint(enum key_type t)
 	case K_U64: return "a whole number";
 	case K_DURATION: return "a duration such as 500ms, 10s, 5m";
 	case K_SIZE: return "a size such as 4096, 64k, 16M";
+	case K_PERCENT: return "a percentage such as 1, 0.5 or 2%";
 	default: return "a string";
 	}
 }
@@ -204,6 +208,26 @@ static int set_value(struct config *cfg, const struct key *k, const char *name, 
 	case K_STRING:
 		config__set_str((char **)field, value);
 		break;
+	case K_PERCENT: {
+		char *end = NULL;
+		double pct;
+
+		errno = 0;
+		pct = strtod(value, &end);
+		if (end && *end == '%')
+			end++;
+		if (errno || end == value || !end || *end || pct != pct) {
+			rc = -EINVAL;
+			break;
+		}
+		if (pct < (double)k->min || pct > (double)k->max) {
+			snprintf(err, errlen, "%s: %s is out of range [%llu, %llu]", name, value,
+				 (unsigned long long)k->min, (unsigned long long)k->max);
+			return -ERANGE;
+		}
+		*(double *)field = pct;
+		break;
+	}
 	}
 	if (rc)
 		snprintf(err, errlen, "%s: '%s' is not %s", name, value, type_hint(k->type));
@@ -318,6 +342,9 @@ void config__each(const struct config *cfg, void (*fn)(void *ctx, const char *ke
 			break;
 		case K_DURATION:
 			snprintf(value, sizeof(value), "%gs", (double)*(const int64_t *)field / 1e9);
+			break;
+		case K_PERCENT:
+			snprintf(value, sizeof(value), "%g", *(const double *)field);
 			break;
 		case K_STRING:
 			fn(ctx, keys[i].name, *(char *const *)field ? *(char *const *)field : "");

@@ -35,6 +35,7 @@ struct config {
 	uint64_t batch_rows;        /* commit early when a tick collects this many rows */
 	uint64_t queue_bytes;       /* rows held in memory while the disk refuses writes */
 	uint64_t db_cache_bytes;    /* SQLite page cache of the writing connection */
+	double max_overhead_pct;    /* overhead budget, % of each CPU (collect/budget.h); 0: none */
 	/* collectors */
 	struct source_config tracers[TRACER_COUNT];
 	struct source_config scrapers[SCRAPER_COUNT];

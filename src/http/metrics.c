@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../collect/budget.h"
 #include "../collect/collector.h"
 #include "../lib/prom.h"
 #include "../version.h"
@@ -167,6 +168,33 @@ static void learning_metrics(struct prom *p, const struct snapshot *s)
 	prom_sample_u64(p, "", &lb, l->metrics_seeded);
 }
 
+/* The overhead budget (collect/budget.h): the share measured at the last
+ * tick and each shedding tracer's sampling factor in force. */
+static void budget_metrics(struct prom *p, struct collector *c)
+{
+	const struct budget *b = collector__budget(c);
+	struct prom_labels l;
+
+	prom_family(p, "ksight_overhead_percent", PROM_GAUGE,
+		    "The agent's cost in the last interval: its BPF programs' run time plus its user and system time, "
+		    "% of (interval x CPUs).");
+	prom_sample(p, "", NULL, b->pct);
+	prom_family(p, "ksight_overhead_budget_percent", PROM_GAUGE,
+		    "agent.max_overhead_pct in force (0: no budget).");
+	prom_sample(p, "", NULL, b->max_pct);
+	prom_family(p, "ksight_sample_factor", PROM_GAUGE,
+		    "1 at full fidelity; N when a tracer measures 1 in N under the overhead budget (docs/budget.md).");
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		struct tracer *t = collector__tracer(c, i);
+
+		if (!t->enabled || !t->ops->shed)
+			continue;
+		prom_labels_init(&l);
+		prom_label(&l, "collector", t->ops->name);
+		prom_sample_u64(p, "", &l, t->sample_factor);
+	}
+}
+
 void metrics_render(struct prom *p, struct collector *c, const struct batch *b, const struct snapshot *s,
 		    struct metrics_sums *sums)
 {
@@ -185,6 +213,7 @@ void metrics_render(struct prom *p, struct collector *c, const struct batch *b, 
 			if (t->enabled && t->ops->metrics)
 				t->ops->metrics(t, p);
 		}
+		budget_metrics(p, c);
 	}
 	metrics_scraped(p, b, sums);
 	collector_metrics(p, s);

@@ -125,6 +125,15 @@ void batch__collector_stats(struct batch *b, const struct collector_stats_row *r
 		batch__int(b, (int64_t)r->bytes_freed);
 	else
 		batch__null(b);
+	batch__text(b, r->state && r->state[0] ? r->state : NULL);
+	if (r->sample_factor)
+		batch__int(b, r->sample_factor);
+	else
+		batch__null(b);
+	if (r->has_overhead_pct)
+		batch__real(b, r->overhead_pct);
+	else
+		batch__null(b);
 	batch__end(b);
 }
 

@@ -282,7 +282,8 @@ static inline uint32_t batch_cursor__rows(const struct batch_cursor *c)
 /* --- Typed row writers --- */
 
 /* One collector_stats row: NULL or "" reason, 0 map_bytes and 0
- * bytes_freed are stored as NULL. */
+ * bytes_freed, NULL state, 0 sample_factor and overhead_pct without has_overhead_pct
+ * are stored as NULL. */
 struct collector_stats_row {
 	int64_t timestamp;
 	const char *collector;       /* tracer, scraper or store name */
@@ -294,6 +295,10 @@ struct collector_stats_row {
 	double cost_ms;
 	uint64_t map_bytes;
 	uint64_t bytes_freed;        /* retention: bytes given back to the filesystem */
+	const char *state;           /* overhead budget state (NULL: none) */
+	uint32_t sample_factor;      /* 0: NULL */
+	bool has_overhead_pct;       /* false: overhead_pct is NULL */
+	double overhead_pct;
 };
 
 /* Appends r to b's collector_stats table. */

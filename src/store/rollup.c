@@ -43,13 +43,13 @@ struct decl {
 static const struct decl decls[T_COUNT] = {
 	[T_COLLECTOR_STATS] = { ROLLUP_METRICS, .keys = "collector kind",
 		.sums = "events drops rate_limited cost_ms bytes_freed", .counters = "events_total drops_total",
-		.drops = "reason" },
+		.maxes = "sample_factor overhead_pct", .drops = "reason state" },
 	[T_PROCESS_EVENTS] = { ROLLUP_EVENTS, .type = "event" },
 	[T_MEMORY_METRICS] = { ROLLUP_METRICS },
 	[T_LOAD_METRICS] = { ROLLUP_METRICS, .counters = "last_pid uptime_s idle_s" },
 	[T_SYSCALL_EVENTS] = { ROLLUP_EVENTS, .type = "syscall_name", .latency = "latency_ns" },
 	[T_SYSCALL_STATS] = { ROLLUP_METRICS, .keys = "syscall_nr syscall_name",
-		.sums = "interval_ns count errors total_ns", .maxes = "max_ns",
+		.sums = "interval_ns count errors total_ns timed", .maxes = "max_ns",
 		.pcts = { PCTS("", "_ns", "hist", "max_ns", 1, true) } },
 	[T_IO_LATENCY_STATS] = { ROLLUP_METRICS, .keys = "device dev_major dev_minor",
 		.sums = "interval_ns read_count read_bytes write_count write_bytes flush_count flush_bytes "

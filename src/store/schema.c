@@ -25,6 +25,12 @@ static const struct column collector_stats[] = {
 	R("cost_ms", "time spent collecting or writing in this interval, ms"),
 	I("map_bytes", "tracers: kernel memory held by the tracer's BPF maps"),
 	I("bytes_freed", "retention: bytes the database file gave back to the filesystem in this interval"),
+	S("state", "tracers under the overhead budget: 'full', 'sampling 1/N: over budget' or 'recovering' "
+		   "(docs/budget.md); the 'overhead' row: the measured share against the budget"),
+	I("sample_factor", "tracers: 1 at full fidelity, N when 1 event in N is measured (docs/budget.md); "
+			   "the 'overhead' row: the budget in hundredths of a percent"),
+	R("overhead_pct", "the 'overhead' row: BPF run time plus the agent's user and system time in this "
+			  "interval, as a percentage of (interval x CPUs)"),
 };
 
 static const struct column process_events[] = {
@@ -119,6 +125,8 @@ static const struct column syscall_stats[] = {
 	I("p99_ns", "99th percentile latency"),
 	I("max_ns", "slowest call in the interval (exact)"),
 	H("hist", "latency histogram: the log-linear buckets (ns) the percentiles come from (see docs/retention.md)"),
+	I("timed", "calls whose latency was measured: equal to count at full fidelity; under the overhead budget "
+		   "(docs/budget.md) a sample, and hist, total_ns, the percentiles and max_ns cover only these"),
 };
 
 #define IO_OP(op) \

@@ -12,7 +12,9 @@
  *
  * Version 2 added the slow-call split (syscall_events oncpu_ns, runq_ns,
  * blocked_ns, sleep_ns); version 3 the histogram columns, the rollup tiers
- * (rollup.h) and the boots table.  Older files are migrated on open: missing
+ * (rollup.h) and the boots table; version 4 the overhead budget's columns
+ * (collector_stats state, sample_factor, overhead_pct; syscall_stats
+ * timed).  Older files are migrated on open: missing
  * tables and columns are added.
  */
 #ifndef KS_SCHEMA_H
@@ -20,7 +22,7 @@
 
 /* Stored in PRAGMA application_id: marks a file as a KernelSight database. */
 #define SCHEMA_APPLICATION_ID 0x4b53474e /* "KSGN" */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 enum col_type { COL_INT, COL_REAL, COL_TEXT, COL_BLOB };
 

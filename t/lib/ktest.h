@@ -63,6 +63,10 @@ static inline void ktest_init(struct ktest *k)
 	memset(k, 0, sizeof(*k));
 	k->child_go = -1;
 	config__defaults(&k->cfg);
+	/* These tests check what the tracers record at full fidelity; the
+	 * overhead budget, which samples on a busy machine, has its own
+	 * (t/unit/budget.c, t/e2e/budget.t). */
+	k->cfg.max_overhead_pct = 0;
 	snprintf(k->dir, sizeof(k->dir), "/tmp/ksight-bpf.XXXXXX");
 	if (!mkdtemp(k->dir))
 		bail_out("mkdtemp failed");

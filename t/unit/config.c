@@ -23,7 +23,7 @@ int main(void)
 	struct config cfg;
 	char err[CONFIG_ERR_MAX];
 
-	plan(27);
+	plan(31);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	config__defaults(&cfg);
@@ -54,6 +54,15 @@ int main(void)
 	   "malformed YAML: %s", err);
 	ok(load_text(&cfg, "- just\n- a list\n", err) < 0 && strstr(err, "expected a mapping"),
 	   "a list at the top: %s", err);
+	/* The overhead budget: a percentage, fractions allowed, % optional. */
+	config__defaults(&cfg);
+	within(cfg.max_overhead_pct, 1, 1, "default overhead budget 1%%");
+	ok(load_text(&cfg, "agent:\n  max_overhead_pct: 0.5%\n", err) == 0 && cfg.max_overhead_pct == 0.5,
+	   "max_overhead_pct 0.5%% loads: %s", err);
+	ok(load_text(&cfg, "agent:\n  max_overhead_pct: lots\n", err) < 0 && strstr(err, "is not a percentage"),
+	   "a bad percentage: %s", err);
+	ok(load_text(&cfg, "agent:\n  max_overhead_pct: 101\n", err) < 0 && strstr(err, "out of range"),
+	   "over 100%%: %s", err);
 	ok(config__load(&cfg, "/nonexistent.yaml", err) < 0 && strstr(err, "No such file"), "missing file: %s", err);
 	/* Which of two values would win is a guess: refused (issue 13). */
 	ok(load_text(&cfg, "agent:\n  interval: 1s\n  db: a.db\n  interval: 2s\n", err) < 0 &&
