@@ -86,10 +86,12 @@ echo
 start_agent "$BTMP/agent.log" --db "$DIR/month.db" --listen 127.0.0.1:0
 wait_line "$BTMP/agent.log" "dashboard on"
 URL=$(sed -n 's|.*dashboard on \(http://[^/]*\)/.*|\1|p' "$BTMP/agent.log")
+# /api/series serves per-process data: it needs the token the agent printed.
+TOKEN=$(sed -n 's|.*dashboard on http://[^ ]*token=\([0-9a-f]*\).*|\1|p' "$BTMP/agent.log")
 now=$(date +%s)
-echo "| /api/series range | step | tier | requests | median ms | p99 ms |"
-echo "|---|---|---|---|---|---|"
-for view in "30 days:2592000:4320" "7 days:604800:1008" "1 hour:3600:6"; do
+echo "| /api/series range | step asked | step answered | tier | points a series | requests | median ms | p99 ms |"
+echo "|---|---|---|---|---|---|---|---|"
+for view in "30 days:2592000:4320" "7 days:604800:1008" "24 hours:86400:144" "1 hour:3600:6"; do
 	label=${view%%:*}
 	rest=${view#*:}
 	range=${rest%%:*}
@@ -99,13 +101,16 @@ for view in "30 days:2592000:4320" "7 days:604800:1008" "1 hour:3600:6"; do
 	while [ $i -lt "$REQUESTS" ]; do
 		# A different until each time: every request is a query, not a cached answer.
 		until=$((now - i))
-		curl -s -o "$BTMP/series.json" -w '%{time_total}\n' \
+		curl -s -H "Authorization: Bearer $TOKEN" -o "$BTMP/series.json" -w '%{time_total}\n' \
 			"$URL/api/series?since=$((until - range))&until=$until&step=${step}s" >>"$BTMP/times"
 		i=$((i + 1))
 	done
 	tier=$(jq -r '[.series[].tier] | unique | join(",")' "$BTMP/series.json")
 	med=$(awk '{ print $1 * 1000 }' "$BTMP/times" | median)
 	p99=$(awk '{ print $1 * 1000 }' "$BTMP/times" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR * 0.99 + 0.999)] }')
-	echo "| $label | ${step} s | $tier | $REQUESTS | $med | $p99 |"
+	points=$(jq '[.series[].data[0] | length] | max' "$BTMP/series.json")
+	echo "| $label | ${step} s | $(jq -r .step_s "$BTMP/series.json") s | $tier | $points | $REQUESTS | $med | $p99 |"
 done
 stop_agent
+echo
+echo "Load average after the requests: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)."
