@@ -2,7 +2,11 @@
 # Soak: one agent for an hour (SOAK_SECONDS) under a workload that changes
 # every few minutes -- CPU, memory, disk and fork stress from stress-ng, a C
 # build, and idle -- sampled every SOAK_SAMPLE seconds (10): its RSS, open
-# file descriptors, CPU and the database's size.  At the end it is stopped
+# file descriptors, CPU and the database's size.  With SOAK_TEST=1 (the
+# default) the first half is instead the project's own `make test`, over and
+# over in a clone of this tree, beside a C build (issue 15: no process that
+# does not leak may become a leak suspect; the growers the leak tests start
+# on purpose, t/helpers/grower, are named and left out of the count).  At the end it is stopped
 # with SIGTERM and every tick it made must be in the database: rows lost
 # must be 0.  Goals (issue 12): RSS grows by at most 1 MB after the first
 # 10 minutes, file descriptors stay flat, CPU averages at most 1% of one
@@ -19,6 +23,16 @@ SETTLE=${SOAK_SETTLE:-600}              # RSS growth is measured from here on
 [ "$SETTLE" -lt "$SECONDS_TOTAL" ] || SETTLE=$((SECONDS_TOTAL / 6))
 PHASE=$((SECONDS_TOTAL / 12))           # 12 phases, 6 kinds twice
 [ $PHASE -ge 10 ] || PHASE=10
+TEST=${SOAK_TEST:-1}
+if [ "$TEST" = 1 ]; then
+	PHASES="test cpu build vm idle io fork"
+	# The clone is made and built before the agent starts: its first build is not the soak's.
+	git clone -q "$TOP" "$BTMP/tree"
+	make -C "$BTMP/tree" -s deps all build-tests >"$BTMP/tree-build.log" 2>&1 ||
+		{ echo "building the clone for the test phases failed: $(tail -5 "$BTMP/tree-build.log")" >&2; exit 1; }
+else
+	PHASES="cpu build vm idle io fork cpu build vm idle io fork"
+fi
 clk=$(getconf CLK_TCK)
 page_kb=$(($(getconf PAGESIZE) / 1024))
 
@@ -52,12 +66,37 @@ phase() {  # phase NAME SECONDS
 	fork)  stress-ng --fork 1 --timeout "$2" --quiet ;;
 	build) build_loop "$2" ;;
 	idle)  sleep "$2" ;;
+	test)  test_loop "$2" ;;
 	esac
 }
+# 'test': the project's make test, over and over, beside the build loop.  Its
+# own agents and workloads run under the soaked one; its results are only
+# counted (a suite written for a quiet machine may fail under the soak).
+test_loop() {
+	end=$(($(date +%s) + $1))
+	build_loop "$1" &
+	b=$!
+	while [ "$(date +%s)" -lt "$end" ]; do
+		setsid make -C "$BTMP/tree" test >"$BTMP/test.log" 2>&1 &
+		m=$!
+		echo $m > "$BTMP/make.pid"
+		while kill -0 $m 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 1; done
+		if kill -0 $m 2>/dev/null; then
+			kill -TERM -$m 2>/dev/null || true
+			wait $m 2>/dev/null || true
+			echo "cut" >> "$BTMP/test-runs"
+		elif wait $m; then
+			echo "pass" >> "$BTMP/test-runs"
+		else
+			echo "fail $(grep -m1 '^Failed\|^Files=' "$BTMP/test.log" | head -c 200)" >> "$BTMP/test-runs"
+		fi
+	done
+	wait $b 2>/dev/null || true
+}
 (
-	for p in cpu build vm idle io fork cpu build vm idle io fork; do
+	for p in $PHASES; do
 		echo "$p $(date +%s)" >> "$BTMP/phases"
-		phase $p $PHASE
+		if [ "$p" = test ]; then phase $p $((PHASE * 6)); else phase $p $PHASE; fi
 	done
 ) >/dev/null 2>&1 &
 WORK=$!
@@ -69,8 +108,14 @@ db_bytes() { stat -c %s "$DB" "$DB-wal" 2>/dev/null | awk '{ s += $1 } END { pri
 
 echo "## Soak: one agent for $((SECONDS_TOTAL / 60)) min under changing load"
 echo
-echo "Phases of ${PHASE} s: cpu, build, vm, idle, io, fork, twice (stress-ng, a C build, sleep);"
-echo "sampled every ${SAMPLE} s (one line a minute shown)."
+if [ "$TEST" = 1 ]; then
+	echo "The first $((PHASE * 6)) s: \`make test\` over and over in a clone, beside a C build; then phases of ${PHASE} s:"
+	echo "cpu, build, vm, idle, io, fork (stress-ng, a C build, sleep); sampled every ${SAMPLE} s (one line a minute shown)."
+else
+	echo "Phases of ${PHASE} s: cpu, build, vm, idle, io, fork, twice (stress-ng, a C build, sleep);"
+	echo "sampled every ${SAMPLE} s (one line a minute shown)."
+fi
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
 echo "| t (s) | phase | RSS (MiB) | fds | CPU of one core (last min) | database (MiB) |"
 echo "|---|---|---|---|---|---|"
@@ -100,6 +145,7 @@ while :; do
 	[ "$t" -lt "$SECONDS_TOTAL" ] || break
 done
 kill $WORK 2>/dev/null || true
+[ ! -s "$BTMP/make.pid" ] || kill -TERM -"$(cat "$BTMP/make.pid")" 2>/dev/null || true
 pkill -P $WORK 2>/dev/null || true
 wait $WORK 2>/dev/null || true
 end_ticks=$(cpu_ticks $AGENT_PID)
@@ -137,3 +183,43 @@ awk -v s="$SETTLE" -v total="$elapsed" -v a="$t0_ticks" -v b="$end_ticks" -v hz=
 echo "| ticks the agent made / ticks in the database | $stored_ticks / $db_ticks | equal |"
 echo "| rows stored (writer) / rows lost | $rows / $lost | lost = 0 |"
 echo "| tracer events dropped (collector_stats.drops) | $drops | counted, not rows lost |"
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "| load average at the end (1, 5, 15 min) | $load_end | |"
+echo
+echo "CPU of one core by phase (the agent's user + system time over the phase's samples):"
+echo
+echo "| phase | samples | CPU |"
+echo "|---|---|---|"
+awk -v hz="$clk" '
+	NR > 1 { dt = $1 - pt; if (dt > 0) { busy[$6] += $4 - pk; secs[$6] += dt; n[$6]++ } }
+	{ pt = $1; pk = $4 }
+	END { for (p in n) printf "| %s | %d | %.2f%% |\n", p, n[p], busy[p] * 100 / hz / secs[p] }' "$BTMP/samples" | sort
+if [ "$TEST" = 1 ]; then
+	runs=$(grep -c . "$BTMP/test-runs" 2>/dev/null || true)
+	passed=$(grep -c "^pass" "$BTMP/test-runs" 2>/dev/null || true)
+	cut=$(grep -c "^cut" "$BTMP/test-runs" 2>/dev/null || true)
+	echo
+	echo "\`make test\` runs under the agent: $runs ($passed passed, $cut cut at the phase's end, the rest failed$(grep '^fail' "$BTMP/test-runs" 2>/dev/null | head -3 | sed 's/^fail/:/' | tr '\n' ' '))."
+fi
+echo
+echo "Leak suspects over the run (memory_growth_events, status 'suspect', by command; grower is the leak"
+echo "tests' own workload, leaking on purpose or checked by them):"
+echo
+echo "| command | processes | deliberate? |"
+echo "|---|---|---|"
+"$KSIGHT" query --db "$DB" --csv "select comm, count(distinct pid || ':' || process_start) from memory_growth_events where status = 'suspect' group by comm order by 2 desc" |
+	sed 1d | awk -F, '{ printf "| %s | %s | %s |\n", $1, $2, ($1 == "grower" ? "yes (test workload)" : "no") }'
+others=$("$KSIGHT" query --db "$DB" --csv "select count(distinct pid || ':' || process_start) from memory_growth_events where status = 'suspect' and comm <> 'grower'" | sed -n 2p)
+echo
+echo "Processes that are not the tests' growers and became suspects: **$others** (goal: 0)."
+if [ "${others:-0}" -gt 0 ]; then
+	echo
+	echo "Each, at its first suspect row (age: seconds since the process started):"
+	echo
+	"$KSIGHT" query --db "$DB" "select pid, comm, pattern, round(growth_rate_bytes_per_s / 1048576, 2) as mib_per_s,
+		round(rss_bytes / 1048576.0, 1) as rss_mib, round(confidence, 2) as confidence,
+		round((timestamp - process_start) / 1e9, 1) as age_s
+		from memory_growth_events where status = 'suspect' and comm <> 'grower'
+		group by pid, process_start having timestamp = min(timestamp)"
+	if [ -n "${SOAK_KEEP:-}" ]; then cp "$DB" "$SOAK_KEEP" && echo "(database kept in $SOAK_KEEP)"; fi
+fi

@@ -182,6 +182,10 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 			continue;
 		}
 		scraper__open(&c->scrapers[i], i, cfg->root);
+		/* scrapers.<name>.interval in whole ticks, at least one. */
+		if (cfg->scrapers[i].interval_ns > cfg->interval_ns)
+			c->scrapers[i].every_ticks =
+				(uint32_t)((cfg->scrapers[i].interval_ns + cfg->interval_ns / 2) / cfg->interval_ns);
 	}
 	/* Loading BPF objects parses the kernel's BTF (megabytes); give that
 	 * memory back now that it is done. */

@@ -227,6 +227,10 @@ static bool source_key(const char *name, struct key *ret, char *err, size_t errl
 	if (!strcmp(field, "enabled")) {
 		ret->type = K_BOOL;
 		ret->offset += offsetof(struct source_config, enabled);
+	} else if (!strcmp(field, "interval") && !strcmp(kind, "scrapers")) {
+		ret->type = K_DURATION;
+		ret->max = 3600000000000ULL;
+		ret->offset += offsetof(struct source_config, interval_ns);
 	} else if (!strcmp(field, "rate_cap") && !strcmp(kind, "tracers")) {
 		ret->type = K_U64;
 		ret->max = 100000000;
@@ -246,8 +250,10 @@ void config__defaults(struct config *cfg)
 		set_value(cfg, &keys[i], keys[i].name, keys[i].def, err, sizeof(err));
 	for (int i = 0; i < TRACER_COUNT; i++)
 		cfg->tracers[i].enabled = true;
-	for (int i = 0; i < SCRAPER_COUNT; i++)
+	for (int i = 0; i < SCRAPER_COUNT; i++) {
 		cfg->scrapers[i].enabled = true;
+		cfg->scrapers[i].interval_ns = scraper_table[i]->interval_ns;
+	}
 }
 
 void config__free(struct config *cfg)
@@ -276,7 +282,11 @@ void config__print_keys(void)
 	printf("  %-28s run this scraper (default: true); one of:", "scrapers.<name>.enabled");
 	for (int i = 0; i < SCRAPER_COUNT; i++)
 		printf(" %s", scraper_table[i]->name);
-	printf("\n");
+	printf("\n  %-28s run this scraper every this long, in whole ticks (default: 0, every tick;", "scrapers.<name>.interval");
+	for (int i = 0; i < SCRAPER_COUNT; i++)
+		if (scraper_table[i]->interval_ns)
+			printf(" %s: %gs", scraper_table[i]->name, (double)scraper_table[i]->interval_ns / 1e9);
+	printf(")\n");
 }
 
 void config__each(const struct config *cfg, void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
@@ -313,6 +323,9 @@ void config__each(const struct config *cfg, void (*fn)(void *ctx, const char *ke
 	for (int i = 0; i < SCRAPER_COUNT; i++) {
 		snprintf(key, sizeof(key), "scrapers.%s.enabled", scraper_table[i]->name);
 		fn(ctx, key, cfg->scrapers[i].enabled ? "true" : "false");
+		snprintf(key, sizeof(key), "scrapers.%s.interval", scraper_table[i]->name);
+		snprintf(value, sizeof(value), "%gs", (double)cfg->scrapers[i].interval_ns / 1e9);
+		fn(ctx, key, value);
 	}
 }
 

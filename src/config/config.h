@@ -23,6 +23,7 @@
 struct source_config {
 	bool enabled;
 	uint64_t rate_cap;          /* events per second, 0 = no cap (tracers) */
+	int64_t interval_ns;        /* run every this long, in whole ticks; 0 = every tick (scrapers) */
 };
 
 struct config {

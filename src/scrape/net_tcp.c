@@ -5,7 +5,13 @@
  * ss(8) uses): the kernel sends a fixed binary record per socket, asked for
  * no extensions, instead of formatting a text line per socket as
  * /proc/net/tcp does; with 100k sockets that is several times cheaper (see
- * bench/tcp_states.sh).  When a root prefix is set (fixtures), or the dump
+ * bench/tcp_states.sh).  The dump is the compat TCPDIAG_GETSOCK request,
+ * which asks for both families at once: the kernel walks its TCP hash
+ * tables (sized by RAM, not by the sockets in them: the cost with a handful
+ * of sockets) once instead of once per family.  A kernel that refuses it
+ * gets one SOCK_DIAG_BY_FAMILY dump per family instead.  The scraper runs
+ * every scrapers.net_tcp.interval (10 s by default), not every tick: each
+ * row is a census at its timestamp.  When a root prefix is set (fixtures), or the dump
  * fails (no sock_diag in this kernel), /proc/net/tcp and /proc/net/tcp6 are
  * parsed instead, a line at a time in bounded memory; the row's `source`
  * says which was used.  A missing tcp6 file means IPv6 is off: 0 sockets.
@@ -40,32 +46,17 @@ struct net_tcp_priv {
 	int nl;                  /* sock_diag socket, when nl_open */
 	bool nl_open;
 	bool nl_failed;          /* sock_diag refused once: use /proc from now on */
+	bool compat_failed;      /* TCPDIAG_GETSOCK refused: one dump per family */
 	uint32_t seq;
 	char *rx;
 };
 
-/* One sock_diag dump of family's TCP sockets into counts[state]. */
-static int diag_dump(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES])
+/* Sends one dump request of len bytes and adds the replies to counts. */
+static int diag_dump(struct net_tcp_priv *p, const void *msg, size_t len, uint64_t counts[NSTATES])
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg = {
-		.nlh = {
-			.nlmsg_len = sizeof(msg),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = ++p->seq,
-		},
-		.req = {
-			.sdiag_family = (uint8_t)family,
-			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = STATES_MASK,
-		},
-	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 
-	if (sendto(p->nl, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+	if (sendto(p->nl, msg, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
 	for (;;) {
 		struct sockaddr_nl from = { 0 };
@@ -88,6 +79,52 @@ static int diag_dump(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES
 	}
 }
 
+/* Both families in one walk: the compat request's family is AF_UNSPEC in
+ * the kernel (inet_diag_dump_compat), so IPv4 and IPv6 sockets come back. */
+static int dump_compat(struct net_tcp_priv *p, uint64_t counts[NSTATES])
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req req;
+	} msg = {
+		.nlh = {
+			.nlmsg_len = sizeof(msg),
+			.nlmsg_type = TCPDIAG_GETSOCK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = ++p->seq,
+		},
+		.req = {
+			.idiag_family = AF_INET,
+			.idiag_states = STATES_MASK,
+		},
+	};
+
+	return diag_dump(p, &msg, sizeof(msg), counts);
+}
+
+/* One family's TCP sockets (the v2 request). */
+static int dump_family(struct net_tcp_priv *p, int family, uint64_t counts[NSTATES])
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {
+		.nlh = {
+			.nlmsg_len = sizeof(msg),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = ++p->seq,
+		},
+		.req = {
+			.sdiag_family = (uint8_t)family,
+			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = STATES_MASK,
+		},
+	};
+
+	return diag_dump(p, &msg, sizeof(msg), counts);
+}
+
 static int count_diag(struct net_tcp_priv *p, uint64_t counts[NSTATES])
 {
 	int err;
@@ -100,7 +137,20 @@ static int count_diag(struct net_tcp_priv *p, uint64_t counts[NSTATES])
 			return -errno;
 		p->nl_open = true;
 	}
-	if ((err = diag_dump(p, AF_INET, counts)) < 0 || (err = diag_dump(p, AF_INET6, counts)) < 0) {
+	if (!p->compat_failed) {
+		if ((err = dump_compat(p, counts)) >= 0)
+			return err;
+		/* Refused (a kernel without the compat request): whatever
+		 * it counted is dropped, and the v2 dumps are used from now on. */
+		p->compat_failed = true;
+		memset(counts, 0, NSTATES * sizeof(counts[0]));
+		close(p->nl);
+		if ((p->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0) {
+			p->nl_open = false;
+			return -errno;
+		}
+	}
+	if ((err = dump_family(p, AF_INET, counts)) < 0 || (err = dump_family(p, AF_INET6, counts)) < 0) {
 		/* Part of a dump may still be queued: start afresh next time. */
 		close(p->nl);
 		p->nl_open = false;
@@ -200,4 +250,5 @@ const struct scraper_ops net_tcp_scraper = {
 	.priv_size = sizeof(struct net_tcp_priv),
 	.scrape = net_tcp_scrape,
 	.destroy = net_tcp_destroy,
+	.interval_ns = 10 * 1000000000LL,
 };

@@ -61,6 +61,11 @@ void scraper__run_at(struct scraper *s, struct batch *b, int64_t now_ns, int64_t
 
 	if (!s->enabled)
 		return;
+	if (s->ticks_left) {
+		s->ticks_left--;
+		return;
+	}
+	s->ticks_left = s->every_ticks > 1 ? s->every_ticks - 1 : 0;
 	s->mono_ns = mono_ns;
 	n = s->ops->scrape(s, b, now_ns);
 	if (n < 0) {

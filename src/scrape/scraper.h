@@ -50,6 +50,10 @@ struct scraper_ops {
 	 * source cannot exist on this system (kernel built without it); the
 	 * scraper is then disabled with s->reason saying why. */
 	int (*probe)(struct scraper *s);
+	/* Default of scrapers.<name>.interval: how often the agent runs it
+	 * (0: every tick).  For sources whose reading costs more than the
+	 * change it records is worth each tick (net_tcp). */
+	int64_t interval_ns;
 };
 
 struct scraper {
@@ -66,6 +70,9 @@ struct scraper {
 	 * CLOCK_MONOTONIC in the agent, so that a step of the wall clock does
 	 * not turn into a rate; the test's now_ns under scraper__run(). */
 	int64_t mono_ns;
+	/* Run on one tick in every_ticks (0 or 1: every tick); ticks_left
+	 * counts down the ticks still to skip. */
+	uint32_t every_ticks, ticks_left;
 };
 
 extern const struct scraper_ops *const scraper_table[SCRAPER_COUNT];
@@ -78,7 +85,8 @@ int scraper_find(const char *name);
 int scraper__open(struct scraper *s, enum scraper_id id, const char *root);
 /* Runs one scrape at wall-clock time now_ns (the rows' timestamp) and
  * monotonic time mono_ns (what intervals are measured on), counting rows
- * and errors. */
+ * and errors.  With s->every_ticks > 1 only the first call of every
+ * every_ticks does anything (the others add no row and cost nothing). */
 void scraper__run_at(struct scraper *s, struct batch *b, int64_t now_ns, int64_t mono_ns);
 /* scraper__run_at() with one clock for both (tests with made-up times). */
 void scraper__run(struct scraper *s, struct batch *b, int64_t now_ns);

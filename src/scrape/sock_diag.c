@@ -40,7 +40,10 @@ int sock_diag_count(const void *chunk, size_t len, uint32_t seq, uint64_t counts
 			/* errno values are small: anything else is not one. */
 			return e.error < 0 && e.error > -4096 ? e.error : -EIO;
 		}
-		if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY || h.nlmsg_len < NLMSG_LENGTH(sizeof(m)))
+		/* SOCK_DIAG_BY_FAMILY answers a v2 request, TCPDIAG_GETSOCK the
+		 * compat one: the same record either way. */
+		if ((h.nlmsg_type != SOCK_DIAG_BY_FAMILY && h.nlmsg_type != TCPDIAG_GETSOCK) ||
+		    h.nlmsg_len < NLMSG_LENGTH(sizeof(m)))
 			return -EBADMSG;
 		memcpy(&m, data, sizeof(m));
 		if (m.idiag_state < SOCK_DIAG_NSTATES)

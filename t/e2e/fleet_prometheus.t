@@ -84,6 +84,8 @@ tracers:
   pagefault: {enabled: false}
   tcp: {enabled: false}
   rss: {enabled: false}
+scrapers:
+  net_tcp: {interval: 0}   # every tick: b's listeners show up within a tick, not 10 s
 YAML
 	ip netns exec ksf-$h-$$ "$KSIGHT" agent --db "$TMP/$h.db" --config "$TMP/$h.yaml" --duration 300 2> "$TMP/$h.err" &
 	eval "AGENT_$h=$!"

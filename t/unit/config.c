@@ -23,7 +23,7 @@ int main(void)
 	struct config cfg;
 	char err[CONFIG_ERR_MAX];
 
-	plan(24);
+	plan(27);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	config__defaults(&cfg);
@@ -76,6 +76,16 @@ int main(void)
 	   strstr(err, "out of range"), "rss interval below 100ms refused: %s", err);
 	ok(load_text(&cfg, "tracers:\n  rss:\n    jump: lots\n", err) < 0 && strstr(err, "'lots' is not a size"),
 	   "bad rss jump refused: %s", err);
+
+	config__free(&cfg);
+	config__defaults(&cfg);
+	ok(cfg.scrapers[SCRAPER_net_tcp].interval_ns == 10000000000LL && cfg.scrapers[SCRAPER_meminfo].interval_ns == 0,
+	   "net_tcp runs every 10 s by default, meminfo every tick");
+	ok(load_text(&cfg, "scrapers:\n  net_tcp:\n    interval: 0\n  vmstat:\n    interval: 5s\n", err) == 0 &&
+	   cfg.scrapers[SCRAPER_net_tcp].interval_ns == 0 && cfg.scrapers[SCRAPER_vmstat].interval_ns == 5000000000LL,
+	   "scrapers.<name>.interval loads: %s", err);
+	ok(load_text(&cfg, "scrapers:\n  net_tcp:\n    interval: 2h\n", err) < 0 && strstr(err, ":3: scrapers.net_tcp.interval") &&
+	   strstr(err, "out of range"), "a scraper interval over 1h is refused: %s", err);
 
 	config__free(&cfg);
 	{

@@ -41,7 +41,7 @@ int main(void)
 	const char *broken = tap_src("t/fixtures/broken");
 	char text[8192];
 
-	plan(22);
+	plan(23);
 	batch__init(&b);
 
 	/* meminfo on the fixture */
@@ -75,6 +75,25 @@ int main(void)
 	procfs_read("", "/proc/meminfo", text, sizeof(text));
 	is(col_int(T_MEMORY_METRICS, "total_kb"), procfs_field(text, "MemTotal"), "live MemTotal matches /proc/meminfo");
 	is(scrape(SCRAPER_loadavg, ""), 1, "live loadavg scraped");
+
+	/* every_ticks: a row on the first call and then one call in three */
+	{
+		struct scraper s;
+		int rows[7];
+
+		scraper__open(&s, SCRAPER_loadavg, fixture);
+		s.every_ticks = 3;
+		for (int i = 0; i < 7; i++) {
+			uint64_t before = s.rows;
+
+			scraper__run(&s, &b, 42 + i);
+			rows[i] = (int)(s.rows - before);
+		}
+		scraper__destroy(&s);
+		ok(rows[0] == 1 && rows[1] == 0 && rows[2] == 0 && rows[3] == 1 && rows[4] == 0 && rows[5] == 0 &&
+		   rows[6] == 1, "every_ticks 3: rows on calls 1, 4 and 7 only (%d%d%d%d%d%d%d)",
+		   rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6]);
+	}
 
 	batch__free(&b);
 	return done_testing();
