@@ -1,24 +1,36 @@
-/* retention CAPTURE DB DAYS [MAX_BYTES [ROWS]]: drives the real store,
- * writer and retention through DAYS of simulated time at 1 s ticks,
- * replaying the row mix of CAPTURE (a short `ksight agent` run on this
- * host) tick after tick with timestamps moved to the simulated clock,
- * which ends now.  With ROWS, the rows of events and of per-process
- * tables are thinned evenly (every table keeps its share of them) so a
- * tick holds about ROWS rows; the per-tick tables are kept whole.  For
+/* retention CAPTURE DB DAYS [MAX_BYTES [ROWS [TICK_DAYS]]]: drives the
+ * real store, writer and retention through DAYS of simulated time at 1 s
+ * ticks, replaying the row mix of CAPTURE (a short `ksight agent` run on
+ * this host) with timestamps moved to the simulated clock, which ends
+ * now.  With ROWS, the rows of events and of per-process tables are
+ * thinned evenly (every table keeps its share of them) so a tick holds
+ * about ROWS rows; the per-tick tables are kept whole.  For
  * bench/retention.sh.
  *
- * Retention runs in the writer thread as in the agent.  Between batches
- * the driver gives it the idle time real seconds would (it waits while
- * retention reports more work, up to IDLE_STEPS steps per tick), then
- * submits the next batch whether or not a step is running.  To cover a
- * month in minutes, the ticks of a simulated minute are committed as one
- * batch, except the first minute of every hour (when the hour rollups
- * run, on top of the minute rollups and the pruning): there each tick is
- * its own batch, as in the agent, and the time from its submit to its
- * commit is the writer's lag.
+ * A month in minutes: only the last TICK_DAYS (2: the raw tier's 48 h)
+ * are replayed tick by tick.  The days before them are fast-forwarded:
+ * the first minute of each day is written raw (one batch) and rolled up
+ * by the real retention; its minute rows are then copied over the rest of
+ * the day in one transaction (what rolling up 1,439 more identical
+ * minutes would have written), and the retention clock is moved through
+ * the day an hour at a time, running retention's steps until it has no
+ * work: the hour rollups, age pruning, the cap and the vacuum are the
+ * real code's, on a database as large as a month of this mix makes it.
+ *
+ * The replayed days run as in the agent: retention runs in the writer
+ * thread.  Between batches the driver gives it the idle time real seconds
+ * would (it waits while retention reports more work, up to IDLE_STEPS
+ * steps per tick), then submits the next batch whether or not a step is
+ * running.  The ticks of a simulated minute are committed as one batch,
+ * except the first minute of every hour (when the hour rollups run, on
+ * top of the minute rollups and the pruning): there each tick is its own
+ * batch, as in the agent, and the time from its submit to its commit is
+ * the writer's lag.
  *
  * Prints one line per simulated day:
  *   day db_bytes rows_written rows_pruned lag_p99_ms lag_max_ms step_max_ms retention_ms wall_s
+ *   rollup_ms prune_ms vacuum_ms mode
+ * (mode "fast" or "ticks"; the lag is 0 on fast days, which have no ticks),
  * then "sim_end_ns N" (the last tick's time) and "capture rows_per_tick N tables N".
  */
 #include <errno.h>
@@ -192,6 +204,74 @@ static void replay_tick(const struct capture *c, int k, int64_t ts, struct batch
 	}
 }
 
+/* Runs retention's steps until it has no work (at most max_steps). */
+static int settle(struct retention *r, int max_steps, char *err)
+{
+	int64_t wait;
+	int rc = 1;
+
+	for (int k = 0; k < max_steps && rc == 1; k++)
+		rc = retention__step(r, &wait, err);
+	return rc < 0 ? rc : 0;
+}
+
+/* One fast-forwarded day from day_ts (see the top): the first minute raw,
+ * rolled up by retention; its minute rows copied over the day's other
+ * 1,439 minutes; then the clock moved an hour at a time with retention
+ * settling after each move.  Adds the rows written to *rows. */
+static int fast_day(struct store *s, struct retention *r, const struct capture *cap, int64_t day, int64_t day_ts,
+		    uint64_t *rows, char *err)
+{
+	const struct table *const *tiers;
+	struct batch b;
+	size_t ntiers;
+	int64_t before;
+	int rc;
+
+	batch__init(&b);
+	/* Ticks just before each whole second: every row lands inside the minute. */
+	for (int k = 0; k < 60; k++)
+		replay_tick(cap, (int)((day * 86400 + k) % cap->nticks), day_ts + (k + 1) * NSEC_PER_SEC - 1, &b);
+	*rows += b.rows;
+	rc = store__write_batch(s, &b, err);
+	batch__free(&b);
+	if (rc)
+		return rc;
+	sim_set(day_ts + 60 * NSEC_PER_SEC + RETENTION_MARGIN_NS);
+	if ((rc = settle(r, 1000000, err)) || (rc = store__query(s, "BEGIN IMMEDIATE", NULL, err)))
+		return rc;
+	before = store__total_changes(s);
+	tiers = rollup__tables(&ntiers);
+	for (size_t i = 0; i < ntiers && !rc; i++) {
+		const struct table *tab = tiers[i];
+		char sql[16384], cols[6144];
+		size_t n = 0;
+
+		if (strlen(tab->name) < 3 || strcmp(tab->name + strlen(tab->name) - 3, "_1m"))
+			continue;
+		for (unsigned c = 1; c < tab->ncolumns; c++)
+			n += (size_t)snprintf(cols + n, sizeof(cols) - n, ", %s", tab->columns[c].name);
+		snprintf(sql, sizeof(sql),
+			 "WITH RECURSIVE k(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM k WHERE v < 1439) "
+			 "INSERT INTO %s (timestamp%s) SELECT timestamp + k.v * 60000000000%s FROM %s, k "
+			 "WHERE timestamp >= %lld AND timestamp < %lld",
+			 tab->name, cols, cols, tab->name, (long long)day_ts, (long long)(day_ts + 60 * NSEC_PER_SEC));
+		rc = store__query(s, sql, NULL, err);
+	}
+	if (rc) {
+		store__query(s, "ROLLBACK", NULL, NULL);
+		return rc;
+	}
+	*rows += (uint64_t)(store__total_changes(s) - before);
+	if ((rc = store__query(s, "COMMIT", NULL, err)))
+		return rc;
+	for (int h = 1; h <= 24 && !rc; h++) {
+		sim_set(day_ts + h * 3600 * NSEC_PER_SEC);
+		rc = settle(r, 1000000, err);
+	}
+	return rc;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -211,12 +291,16 @@ int main(int argc, char **argv)
 	struct writer *w = NULL;
 	struct store *s = NULL;
 	struct batch *b;
-	int64_t days, start, wall0;
+	int64_t days, tick_days = 2, start, wall0;
 
 	if (argc < 4 || (days = atoll(argv[3])) <= 0) {
-		fprintf(stderr, "usage: retention CAPTURE DB DAYS [MAX_BYTES [ROWS]]\n");
+		fprintf(stderr, "usage: retention CAPTURE DB DAYS [MAX_BYTES [ROWS [TICK_DAYS]]]\n");
 		return 2;
 	}
+	if (argc > 6)
+		tick_days = atoll(argv[6]);
+	if (tick_days > days || tick_days < 0)
+		tick_days = days;
 	if (argc > 4)
 		rcfg.max_bytes = strtoull(argv[4], NULL, 10);
 	if (load_capture(argv[1], &cap, argc > 5 ? atof(argv[5]) : 0, err)) {
@@ -232,8 +316,8 @@ int main(int argc, char **argv)
 		if (n)
 			printf("mix %s %.1f\n", schema_tables[t].name, (double)n / cap.nticks);
 	}
-	/* The simulation ends now, on a whole second. */
-	start = (clock_real_ns() / NSEC_PER_SEC - days * 86400) * NSEC_PER_SEC;
+	/* The simulation ends in the last hour: days start on whole hours (fast days copy whole minutes). */
+	start = (clock_real_ns() / NSEC_PER_SEC / 3600 * 3600 - days * 86400) * NSEC_PER_SEC;
 	sim_real = start;
 	sim_mono = 1000 * NSEC_PER_SEC;
 	if (store__open(argv[2], STORE_READ_WRITE, &s, err) || retention__open(s, &rcfg, &ret, err)) {
@@ -242,6 +326,31 @@ int main(int argc, char **argv)
 	}
 	if (getenv("BENCH_CACHE"))
 		store__query(s, getenv("BENCH_CACHE"), NULL, err);
+	wall0 = clock_mono_ns();
+	printf("day db_bytes rows_written rows_pruned lag_p99_ms lag_max_ms step_max_ms retention_ms wall_s rollup_ms prune_ms vacuum_ms mode\n");
+	fflush(stdout);
+	{
+		struct retention_stats rs0, rs;
+
+		retention__stats(ret, &rs0);
+		for (int64_t day = 0; day < days - tick_days; day++) {
+			int64_t day_wall = clock_mono_ns();
+			uint64_t rows = 0;
+
+			if (fast_day(s, ret, &cap, day, start + day * 86400 * NSEC_PER_SEC, &rows, err)) {
+				fprintf(stderr, "retention: day %lld: %s\n", (long long)day + 1, err);
+				return 1;
+			}
+			retention__stats(ret, &rs);
+			printf("%lld %lld %llu %llu 0 0 %.2f %.0f %.1f %.0f %.0f %.0f fast\n", (long long)day + 1,
+			       (long long)store__file_bytes(argv[2]), (unsigned long long)rows,
+			       (unsigned long long)(rs.rows_pruned - rs0.rows_pruned), rs.step_ms_max, rs.ms - rs0.ms,
+			       (double)(clock_mono_ns() - day_wall) / 1e9, rs.rollup_ms - rs0.rollup_ms,
+			       rs.prune_ms - rs0.prune_ms, rs.vacuum_ms - rs0.vacuum_ms);
+			fflush(stdout);
+			rs0 = rs;
+		}
+	}
 	if (writer__start(s, 1 << 30, &w)) {
 		fprintf(stderr, "retention: cannot start the writer\n");
 		return 1;
@@ -250,10 +359,7 @@ int main(int argc, char **argv)
 		writer__set_retention(w, ret);
 	b = writer__submit(w, NULL);
 	writer__stats(w, &day_start);
-	wall0 = clock_mono_ns();
-	printf("day db_bytes rows_written rows_pruned lag_p99_ms lag_max_ms step_max_ms retention_ms wall_s rollup_ms prune_ms vacuum_ms\n");
-	fflush(stdout);
-	for (int64_t day = 0; day < days; day++) {
+	for (int64_t day = days - tick_days; day < days; day++) {
 		double lag_max = 0;
 		int64_t day_wall = clock_mono_ns();
 		int nlags = 0;
@@ -284,7 +390,7 @@ int main(int argc, char **argv)
 		}
 		writer__stats(w, &ws);
 		qsort(lags, (size_t)nlags, sizeof(lags[0]), cmp_double);
-		printf("%lld %lld %llu %llu %.2f %.2f %.2f %.0f %.1f %.0f %.0f %.0f\n", (long long)day + 1,
+		printf("%lld %lld %llu %llu %.2f %.2f %.2f %.0f %.1f %.0f %.0f %.0f ticks\n", (long long)day + 1,
 		       (long long)store__file_bytes(argv[2]), (unsigned long long)(ws.rows_written - day_start.rows_written),
 		       (unsigned long long)(ws.retention.rows_pruned - day_start.retention.rows_pruned), lags[nlags * 99 / 100],
 		       lag_max, ws.retention.step_ms_max, ws.retention.ms - day_start.retention.ms,

@@ -2,7 +2,11 @@
 # Retention over a simulated month: the real store, writer and retention
 # (bench/retention.c) driven through RETENTION_DAYS (30) of this host's row
 # mix at 1 s ticks, the mix taken from a RETENTION_CAPTURE (20) second
-# `ksight agent` run here.  Prints the database size at the end of each
+# `ksight agent` run here.  The last RETENTION_TICK_DAYS (2: the raw
+# tier's 48 h) are replayed tick by tick through the writer; the days
+# before them are fast-forwarded (their first minute raw and rolled up,
+# its minute rows copied over the day, retention run an hour at a time),
+# so a month takes minutes.  Prints the database size at the end of each
 # simulated day (it must level off under the cap), the writer's lag per
 # tick while retention rolls up and prunes (every tick stored within 1 s),
 # and then the response time of /api/series for the 30-day range (the
@@ -17,7 +21,8 @@
 #
 # RETENTION_MAX_BYTES=0 is the agent's default cap (2 GiB or 10% of the
 # filesystem); RETENTION_DIR holds the month's database (default: a
-# directory under /tmp; /dev/shm takes the disk out of the timings).
+# directory under /tmp; /dev/shm takes the disk out of the timings;
+# RETENTION_KEEP=1 keeps it, for EXPLAIN QUERY PLAN and the like).
 . "$(dirname "$0")/lib.sh"
 DAYS=${RETENTION_DAYS:-30}
 CAPTURE=${RETENTION_CAPTURE:-20}
@@ -25,7 +30,8 @@ CAP=${RETENTION_MAX_BYTES:-0}
 DIR=$(mktemp -d "${RETENTION_DIR:-/tmp}/ksight-retention.XXXXXX")
 REQUESTS=${RETENTION_REQUESTS:-200}
 ROWS=${RETENTION_ROWS:-0}
-trap '_bench_exit; rm -rf "$DIR"' EXIT
+TICK_DAYS=${RETENTION_TICK_DAYS:-2}
+trap '_bench_exit; [ -n "${RETENTION_KEEP:-}" ] && echo "kept $DIR/month.db" >&2 || rm -rf "$DIR"' EXIT
 
 echo "## Retention: ${DAYS} simulated days"
 echo
@@ -41,18 +47,21 @@ for t in $("$KSIGHT" schema | sed '/^Rollup tiers/q' | sed -n 's/^\([a-z_0-9]*\)
 done
 echo
 
-"$BENCH_BIN/retention" "$BTMP/capture.db" "$DIR/month.db" "$DAYS" "$CAP" "$ROWS" >"$BTMP/sim.out"
+"$BENCH_BIN/retention" "$BTMP/capture.db" "$DIR/month.db" "$DAYS" "$CAP" "$ROWS" "$TICK_DAYS" >"$BTMP/sim.out"
 cap=$(awk '/^sim_end_ns/ { print $4 }' "$BTMP/sim.out")
 wall=$(awk '/^sim_end_ns/ { print $6 }' "$BTMP/sim.out")
 awk '/^capture rows_per_tick/ { print "Thinned to about '"$ROWS"' rows per tick: " $0; print "" }' "$BTMP/sim.out"
 echo "$(awk '/^replay/ { print $3 }' "$BTMP/sim.out") rows per tick replayed, ${DAYS} simulated days in ${wall} s;" \
      "cap $(awk -v c="$cap" 'BEGIN { printf "%.0f MiB", c / 1048576 }') (retention.max_bytes=${CAP}; raw 48 h, per-minute 30 d, per-hour 730 d)."
-echo "The ticks of a simulated minute go in one batch, except the first minute of every hour, where each tick is its own batch"
+echo "Days marked *fast* are fast-forwarded (their first minute raw, its minute rollups copied over the day, retention's"
+echo "real steps run an hour of simulated time at a time); the last ${TICK_DAYS} are replayed tick by tick through the writer:"
+echo "the ticks of a simulated minute go in one batch, except the first minute of every hour, where each tick is its own batch"
 echo "as in the agent and its lag (submit to commit, retention steps running between batches) is measured."
 echo
-echo "| day | database MiB | rows stored | rows pruned | tick lag p99 ms | tick lag max ms | longest retention step ms | retention CPU s | wall s |"
-echo "|---|---|---|---|---|---|---|---|---|"
-awk '$1 ~ /^[0-9]+$/ { printf "| %d | %.0f | %d | %d | %.1f | %.1f | %.1f | %.1f | %.0f |\n", $1, $2 / 1048576, $3, $4, $5, $6, $7, $8 / 1000, $9 }' \
+echo "| day | mode | database MiB | rows stored | rows pruned | tick lag p99 ms | tick lag max ms | longest retention step ms (so far) | retention CPU s | wall s |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+awk '$1 ~ /^[0-9]+$/ { printf "| %d | %s | %.0f | %d | %d | %s | %s | %.1f | %.1f | %.0f |\n", $1, $13, $2 / 1048576, $3, $4,
+	$13 == "fast" ? "-" : sprintf("%.1f", $5), $13 == "fast" ? "-" : sprintf("%.1f", $6), $7, $8 / 1000, $9 }' \
 	"$BTMP/sim.out"
 echo
 echo "Rows per tier at the end:"
@@ -77,10 +86,12 @@ echo
 start_agent "$BTMP/agent.log" --db "$DIR/month.db" --listen 127.0.0.1:0
 wait_line "$BTMP/agent.log" "dashboard on"
 URL=$(sed -n 's|.*dashboard on \(http://[^/]*\)/.*|\1|p' "$BTMP/agent.log")
+# /api/series serves per-process data: it needs the token the agent printed.
+TOKEN=$(sed -n 's|.*dashboard on http://[^ ]*token=\([0-9a-f]*\).*|\1|p' "$BTMP/agent.log")
 now=$(date +%s)
-echo "| /api/series range | step | tier | requests | median ms | p99 ms |"
-echo "|---|---|---|---|---|---|"
-for view in "30 days:2592000:4320" "7 days:604800:1008" "1 hour:3600:6"; do
+echo "| /api/series range | step asked | step answered | tier | points a series | requests | median ms | p99 ms |"
+echo "|---|---|---|---|---|---|---|---|"
+for view in "30 days:2592000:4320" "7 days:604800:1008" "24 hours:86400:144" "1 hour:3600:6"; do
 	label=${view%%:*}
 	rest=${view#*:}
 	range=${rest%%:*}
@@ -90,13 +101,16 @@ for view in "30 days:2592000:4320" "7 days:604800:1008" "1 hour:3600:6"; do
 	while [ $i -lt "$REQUESTS" ]; do
 		# A different until each time: every request is a query, not a cached answer.
 		until=$((now - i))
-		curl -s -o "$BTMP/series.json" -w '%{time_total}\n' \
+		curl -s -H "Authorization: Bearer $TOKEN" -o "$BTMP/series.json" -w '%{time_total}\n' \
 			"$URL/api/series?since=$((until - range))&until=$until&step=${step}s" >>"$BTMP/times"
 		i=$((i + 1))
 	done
 	tier=$(jq -r '[.series[].tier] | unique | join(",")' "$BTMP/series.json")
 	med=$(awk '{ print $1 * 1000 }' "$BTMP/times" | median)
 	p99=$(awk '{ print $1 * 1000 }' "$BTMP/times" | sort -n | awk '{ v[NR] = $1 } END { print v[int(NR * 0.99 + 0.999)] }')
-	echo "| $label | ${step} s | $tier | $REQUESTS | $med | $p99 |"
+	points=$(jq '[.series[].data[0] | length] | max' "$BTMP/series.json")
+	echo "| $label | ${step} s | $(jq -r .step_s "$BTMP/series.json") s | $tier | $points | $REQUESTS | $med | $p99 |"
 done
 stop_agent
+echo
+echo "Load average after the requests: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)."

@@ -126,6 +126,13 @@ int cmd_schema(int argc, char **argv)
 		       "has `timestamp` (ns since the Unix epoch) first and an index on it.  Schema\n"
 		       "version %d (PRAGMA user_version); PRAGMA application_id %#x marks the file.\n\n",
 		       SCHEMA_VERSION, SCHEMA_APPLICATION_ID);
+	if (markdown) {
+		printf("Other indexes (for the per-process readers):");
+		for (unsigned i = 0; i < schema_nindexes; i++)
+			printf("%s `%s(%s)`", i ? "," : "", schema_tables[schema_indexes[i].table].name,
+			       schema_indexes[i].columns);
+		printf(".\n\n");
+	}
 	for (int i = 0; i < T_COUNT; i++) {
 		print_table(&schema_tables[i], markdown);
 		if (!markdown && i + 1 < T_COUNT)

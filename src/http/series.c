@@ -9,7 +9,12 @@
  * below an hour, per-hour above), coarser where the finer tier has been
  * pruned and raw for the last minutes not rolled up yet; the queries are
  * written against the rollup shape (samples, X_max ...) so any mix of
- * tiers aggregates the same way.  Event counts are filled with 0 for
+ * tiers aggregates the same way.  A range longer than MINUTES_MAX minutes
+ * is read from the hour tier, its step raised to an hour when finer (the
+ * answer's step_s says so): a 7-day view costs 168 rows a key, not 10,080
+ * minute rows (each series' query then reads at most a row per hour and
+ * key, plus the minutes and raw rows not rolled up yet; p99 figures in
+ * docs/performance.md, "Retention").  Event counts are filled with 0 for
  * buckets without rows; levels are left out (a gap in the chart) when
  * nothing was measured.  Times are seconds since the epoch (JavaScript
  * numbers cannot hold ns).
@@ -27,6 +32,9 @@
 #include "server.h"
 
 #define POINTS_MAX 5000
+/* Longer ranges read the hour tier (about 33 h: the 24 h view keeps its
+ * minute rows, the 7 d and 30 d views read hours). */
+#define MINUTES_MAX 2000
 #define RANGE_MAX (731 * 24 * 3600 * NSEC_PER_SEC)
 #define COLS_MAX 8
 #define NEEDS_MAX 12
@@ -262,6 +270,8 @@ int route_series(struct http_request *r)
 		return http_error(r, 400, "step", "bad parameter 'step': it makes more than %d points over the range; "
 				  "use a step of at least %llds", POINTS_MAX,
 				  (long long)((until - since) / POINTS_MAX / NSEC_PER_SEC + 1));
+	if (until - since > MINUTES_MAX * 60 * NSEC_PER_SEC && step < 3600 * NSEC_PER_SEC)
+		step = 3600 * NSEC_PER_SEC;
 	if (!(store = http_store(r)))
 		return 503;
 	pthread_once(&sql_once, build_sql);

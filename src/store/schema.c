@@ -596,6 +596,16 @@ const struct table schema_tables[T_COUNT] = {
 	      "One row each time a collector starts on this database: which host and which boot the rows after it come from (ksight export --table writes them as host and boot_id).", boots),
 };
 
+const struct schema_index schema_indexes[] = {
+	{ "process_events_pid", T_PROCESS_EVENTS, "pid, timestamp" },
+	{ "syscall_events_pid", T_SYSCALL_EVENTS, "pid, timestamp" },
+	{ "process_cpu_stats_pid", T_PROCESS_CPU_STATS, "pid, timestamp" },
+	{ "page_fault_stats_pid", T_PAGE_FAULT_STATS, "pid, timestamp" },
+	{ "memory_growth_events_pid", T_MEMORY_GROWTH_EVENTS, "pid, timestamp" },
+};
+
+const unsigned schema_nindexes = sizeof(schema_indexes) / sizeof(schema_indexes[0]);
+
 int schema_column(const struct table *t, const char *name)
 {
 	for (unsigned c = 0; t && c < t->ncolumns; c++)

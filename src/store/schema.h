@@ -14,15 +14,15 @@
  * blocked_ns, sleep_ns); version 3 the histogram columns, the rollup tiers
  * (rollup.h) and the boots table; version 4 the overhead budget's columns
  * (collector_stats state, sample_factor, overhead_pct; syscall_stats
- * timed).  Older files are migrated on open: missing
- * tables and columns are added.
+ * timed); version 5 the (pid, timestamp) indexes of schema_indexes.  Older
+ * files are migrated on open: missing tables, columns and indexes are added.
  */
 #ifndef KS_SCHEMA_H
 #define KS_SCHEMA_H
 
 /* Stored in PRAGMA application_id: marks a file as a KernelSight database. */
 #define SCHEMA_APPLICATION_ID 0x4b53474e /* "KSGN" */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 enum col_type { COL_INT, COL_REAL, COL_TEXT, COL_BLOB };
 
@@ -72,6 +72,20 @@ enum table_id {
 };
 
 extern const struct table schema_tables[T_COUNT];
+
+/* An index beyond the timestamp one, added because a reader's query plan
+ * asked for it (each names the reader). */
+struct schema_index {
+	const char *name;
+	enum table_id table;
+	const char *columns;          /* "pid, timestamp" */
+};
+
+/* The per-process readers (/api/process: one pid's timeline; the start and
+ * end of a process) look rows up by pid and time: (pid, timestamp) on the
+ * tables they read.  Added in schema version 4. */
+extern const struct schema_index schema_indexes[];
+extern const unsigned schema_nindexes;
 
 /* Returns the table called name, or NULL. */
 const struct table *schema_find(const char *name);

@@ -157,6 +157,14 @@ static int migrate(struct store *s, char *err)
 		rc = migrate_table(s, rollups[i], &sql, err);
 	if (!rc)
 		rc = exec(s, ROLLUP_MARKS_SQL, err);
+	/* Version 4: the readers' extra indexes (on a large older file, as
+	 * long as sorting its rows takes, once). */
+	for (unsigned i = 0; i < schema_nindexes && !rc; i++) {
+		buf_reset(&sql);
+		buf_printf(&sql, "CREATE INDEX IF NOT EXISTS %s ON %s(%s)", schema_indexes[i].name,
+			   schema_tables[schema_indexes[i].table].name, schema_indexes[i].columns);
+		rc = exec(s, sql.data, err);
+	}
 	if (!rc) {
 		buf_reset(&sql);
 		buf_printf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = %d;",

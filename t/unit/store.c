@@ -51,6 +51,30 @@ static int grab(void *ctx, int ncols, const struct batch_value *v)
 	return 0;
 }
 
+/* Collects the detail column of EXPLAIN QUERY PLAN rows. */
+static int plan_detail(void *ctx, int ncols, const struct batch_value *v)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+
+	if (ncols >= 4 && v[3].tag == V_TEXT)
+		snprintf(out + n, 512 - n, "%s%.*s", n ? "; " : "", (int)v[3].len, v[3].s);
+	return 0;
+}
+
+static const char *query_plan(struct store *s, const char *q)
+{
+	static char out[512];
+	char sql[1024], err[STORE_ERR_MAX];
+	struct store_query_cb cb = { NULL, plan_detail, out };
+
+	out[0] = '\0';
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", q);
+	if (store__query(s, sql, &cb, err))
+		diag("%s: %s", q, err);
+	return out;
+}
+
 int main(void)
 {
 	char err[STORE_ERR_MAX];
@@ -61,7 +85,7 @@ int main(void)
 	size_t nrollups;
 	int rc;
 
-	plan(26);
+	plan(30);
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 
@@ -80,6 +104,19 @@ int main(void)
 	is(qint(s, "select count(*) from sqlite_master where type='index' and name like '%_timestamp'"),
 	   T_COUNT + (int64_t)nrollups,
 	   "a timestamp index per table");
+	is(qint(s, "select count(*) from sqlite_master where type='index' and name like '%\\_pid' escape '\\'"),
+	   (int64_t)schema_nindexes, "and the (pid, timestamp) indexes of schema v4");
+	/* /api/process's queries (src/http/process.c): by pid, not by scanning time. */
+	{
+		const char *p = query_plan(s, "SELECT max(timestamp) FROM process_events WHERE pid = 1 AND "
+					   "timestamp <= 5 AND event IN ('fork', 'exec')");
+
+		ok(strstr(p, "process_events_pid (pid=? AND timestamp<?)") != NULL,
+		   "a process's start is looked up through process_events_pid: %s", p);
+		p = query_plan(s, "SELECT timestamp, oncpu_ns FROM process_cpu_stats WHERE pid = 1 AND timestamp >= 2 "
+			       "AND timestamp <= 5 ORDER BY timestamp DESC LIMIT 3600");
+		ok(strstr(p, "process_cpu_stats_pid") != NULL, "and its CPU series through process_cpu_stats_pid: %s", p);
+	}
 
 	/* batch round trip */
 	batch__init(&b);
@@ -174,6 +211,8 @@ int main(void)
 	is(qint(s, "select count(*) from pragma_table_info('load_metrics')"),
 	   schema_tables[T_LOAD_METRICS].ncolumns, "missing columns were added");
 	is(qint(s, "select timestamp from load_metrics"), 7, "existing rows kept");
+	is(qint(s, "select count(*) from sqlite_master where type='index' and name like '%\\_pid' escape '\\'"),
+	   (int64_t)schema_nindexes, "the pid indexes were added");
 	store__close(s);
 
 	{
