@@ -203,13 +203,14 @@ if [ "$TEST" = 1 ]; then
 fi
 echo
 echo "Leak suspects over the run (memory_growth_events, status 'suspect', by command; grower is the leak"
-echo "tests' own workload, leaking on purpose or checked by them):"
+echo "tests' own workload, leaking on purpose or checked by them; lky<pid> is a copy of it, t/e2e/restart.t):"
 echo
 echo "| command | processes | deliberate? |"
 echo "|---|---|---|"
 "$KSIGHT" query --db "$DB" --csv "select comm, count(distinct pid || ':' || process_start) from memory_growth_events where status = 'suspect' group by comm order by 2 desc" |
-	sed 1d | awk -F, '{ printf "| %s | %s | %s |\n", $1, $2, ($1 == "grower" ? "yes (test workload)" : "no") }'
-others=$("$KSIGHT" query --db "$DB" --csv "select count(distinct pid || ':' || process_start) from memory_growth_events where status = 'suspect' and comm <> 'grower'" | sed -n 2p)
+	sed 1d | awk -F, '{ printf "| %s | %s | %s |\n", $1, $2, ($1 == "grower" || $1 ~ /^lky[0-9]+$/ ? "yes (test workload)" : "no") }'
+NOT_GROWER="comm <> 'grower' and comm not glob 'lky[0-9]*'"
+others=$("$KSIGHT" query --db "$DB" --csv "select count(distinct pid || ':' || process_start) from memory_growth_events where status = 'suspect' and $NOT_GROWER" | sed -n 2p)
 echo
 echo "Processes that are not the tests' growers and became suspects: **$others** (goal: 0)."
 if [ "${others:-0}" -gt 0 ]; then
@@ -219,7 +220,7 @@ if [ "${others:-0}" -gt 0 ]; then
 	"$KSIGHT" query --db "$DB" "select pid, comm, pattern, round(growth_rate_bytes_per_s / 1048576, 2) as mib_per_s,
 		round(rss_bytes / 1048576.0, 1) as rss_mib, round(confidence, 2) as confidence,
 		round((timestamp - process_start) / 1e9, 1) as age_s
-		from memory_growth_events where status = 'suspect' and comm <> 'grower'
+		from memory_growth_events where status = 'suspect' and $NOT_GROWER
 		group by pid, process_start having timestamp = min(timestamp)"
 	if [ -n "${SOAK_KEEP:-}" ]; then cp "$DB" "$SOAK_KEEP" && echo "(database kept in $SOAK_KEEP)"; fi
 fi
