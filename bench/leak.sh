@@ -4,7 +4,7 @@
 # the database says about each: true- and false-positive rates, pattern
 # accuracy, detection latency, growth-rate error, time-to-limit error in a
 # memory cgroup with a limit, and the agent's own CPU and RSS.  Leaks run
-# from their process's start (suspects once they outlast the 20 s warm-up
+# from their process's start (suspects once they outlast the 25 s warm-up
 # horizon) or after a flat stretch (long-running processes: the 5 s latency
 # target); the non-leaks include warm-ups of 10-60 MB over 2-10 s at random
 # times of a process's life.  Then the page-fault cost of the tracer, the
@@ -75,7 +75,7 @@ awk -v a="$without" -v b="$with" 'BEGIN {
 echo
 
 # ---- 1,000 real processes ---------------------------------------------------
-# Each is flat for 22 s (settled), then leaks 192 KiB every second for 15 s:
+# Each is flat for 28 s (settled), then leaks 192 KiB every second for 15 s:
 # the agent follows all of them, reads their state every tick and runs the
 # detector on each (and finds them: every series ends up fully analysed,
 # the costly case).
@@ -84,7 +84,7 @@ AGENT=$!
 sleep 1
 cpu0=$(awk '{print $14 + $15}' "/proc/$AGENT/stat")
 t0=$(date +%s%N)
-"$G" linear --rate 192K --step 1 --delay 22 --duration 37 --procs 1000 > "$TMP/many.out"
+"$G" linear --rate 192K --step 1 --delay 28 --duration 43 --procs 1000 > "$TMP/many.out"
 sleep 2
 t1=$(date +%s%N)
 cpu1=$(awk '{print $14 + $15}' "/proc/$AGENT/stat")
@@ -92,7 +92,7 @@ many_rss=$(awk '/VmRSS/ {print $2}' "/proc/$AGENT/status")
 kill -INT "$AGENT"; wait "$AGENT" 2>/dev/null; AGENT=""
 pids=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TMP/many.out" | paste -sd, -)
 found=$(sqlite3 "$TMP/many.db" "select count(distinct pid) from memory_growth_events where status='suspect' and pid in ($pids)")
-echo "### 1,000 real processes, each leaking 192 KiB/s after 22 s flat"
+echo "### 1,000 real processes, each leaking 192 KiB/s after 28 s flat"
 echo
 echo "| processes | agent CPU (rss tracer only) | agent RSS | found as leaks |"
 echo "|---|---|---|---|"
@@ -105,36 +105,36 @@ echo
 # ---- the harness ----------------------------------------------------------
 # name|grower arguments|expected pattern ("none": not a leak)
 cat > "$TMP/set" <<'EOF'
-seed-linear|linear --rate 1M --delay 25 --duration 60|linear
-seed-accelerating|accelerating --rate 1M --duration 30|accelerating
+seed-linear|linear --rate 1M --delay 31 --duration 66|linear
+seed-accelerating|accelerating --rate 1M --duration 36|accelerating
 seed-oscillating|oscillating --rate 1M --on 5 --off 5 --duration 60|oscillating
 seed-burst|burst --size 50M --period 20 --duration 62|burst
-multi-1|linear --rate 512K --duration 30|linear
-multi-2|linear --rate 1M --duration 30|linear
-multi-3|linear --rate 1536K --duration 30|linear
-multi-4|linear --rate 2M --duration 30|linear
-multi-5|linear --rate 2560K --duration 30|linear
-multi-6|linear --rate 3M --duration 30|linear
-multi-7|linear --rate 3584K --duration 30|linear
-multi-8|linear --rate 4M --duration 30|linear
-multi-9|linear --rate 4608K --duration 30|linear
-multi-10|linear --rate 5M --duration 30|linear
+multi-1|linear --rate 512K --duration 36|linear
+multi-2|linear --rate 1M --duration 36|linear
+multi-3|linear --rate 1536K --duration 36|linear
+multi-4|linear --rate 2M --duration 36|linear
+multi-5|linear --rate 2560K --duration 36|linear
+multi-6|linear --rate 3M --duration 36|linear
+multi-7|linear --rate 3584K --duration 36|linear
+multi-8|linear --rate 4M --duration 36|linear
+multi-9|linear --rate 4608K --duration 36|linear
+multi-10|linear --rate 5M --duration 36|linear
 gen-linear-256K|linear --rate 256K --duration 60|linear
-gen-linear-20M|linear --rate 20M --duration 30|linear
+gen-linear-20M|linear --rate 20M --duration 36|linear
 gen-noisy-1M|noisy --rate 1M --noise 1M --duration 60|linear
-gen-thp-1M|linear --rate 1M --thp --duration 40|linear
-gen-osc-2-2|oscillating --rate 2M --on 2 --off 2 --duration 40|oscillating
+gen-thp-1M|linear --rate 1M --thp --duration 46|linear
+gen-osc-2-2|oscillating --rate 2M --on 2 --off 2 --duration 46|oscillating
 gen-osc-3-7|oscillating --rate 2M --on 3 --off 7 --duration 60|oscillating
 gen-osc-8-4|oscillating --rate 1M --on 8 --off 4 --duration 60|oscillating
-gen-burst-20M-5|burst --size 20M --period 5 --duration 40|burst
+gen-burst-20M-5|burst --size 20M --period 5 --duration 46|burst
 gen-burst-100M-12|burst --size 100M --period 12 --duration 50|burst
-gen-accel-256K|accelerating --rate 256K --duration 40|accelerating
+gen-accel-256K|accelerating --rate 256K --duration 46|accelerating
 accel-64K|accelerating --rate 64K --duration 60|accelerating
 accel-128K|accelerating --rate 128K --duration 60|accelerating
-accel-512K|accelerating --rate 512K --duration 40|accelerating
-accel-1M-midlife|accelerating --rate 1M --delay 25 --duration 50|accelerating
+accel-512K|accelerating --rate 512K --duration 46|accelerating
+accel-1M-midlife|accelerating --rate 1M --delay 31 --duration 56|accelerating
 midlife-linear-256K|linear --rate 256K --delay 30 --duration 60|linear
-midlife-osc|oscillating --rate 2M --on 3 --off 5 --delay 25 --duration 60|oscillating
+midlife-osc|oscillating --rate 2M --on 3 --off 5 --delay 31 --duration 66|oscillating
 EOF
 # warm-ups of 10-60 MB over 2-10 s at random times of a 60 s life (fixed seed)
 awk 'BEGIN { srand(15); for (i = 1; i <= 20; i++)
@@ -252,7 +252,7 @@ END {
 	printf "| false-positive rate | %d/%d = %.1f%% | <= 2%% |\n", fp, neg, 100 * fp / neg
 	printf "| ... of them warm-ups of 10-60 MB over 2-10 s at random times | %d/%d | |\n", wfp, wneg
 	printf "| pattern accuracy (latest row of each) | %d/%d = %.1f%% | >= 95%% |\n", right, tp, tp ? 100 * right / tp : 0
-	printf "| detection latency, linear 1 MB/s in a process flat for 25 s | %.1f s | <= 5 s |\n", seedlat
+	printf "| detection latency, linear 1 MB/s in a process flat for 31 s | %.1f s | <= 5 s |\n", seedlat
 	m = 0; for (i = 1; i <= nerr; i++) if (allerr[i] > m) m = allerr[i]
 	printf "| growth-rate error (latest row), worst (all but accelerating) | %.1f%% | <= 5%% |\n", 100 * m
 	if (limited_status != "")

@@ -108,7 +108,7 @@ static const struct key keys[] = {
 	  "leak detector: retained growth needed before a process is a leak suspect" },
 	{ "tracers.rss.quiet", K_DURATION, OFF(leak_quiet_ns), 1000000000ULL, 86400000000000ULL, "30s",
 	  "leak detector: a suspect that stops growing this long (or 2.5x its longest pause) is resolved" },
-	{ "tracers.rss.warmup", K_DURATION, OFF(leak_warmup_ns), 0, 86400000000000ULL, "20s",
+	{ "tracers.rss.warmup", K_DURATION, OFF(leak_warmup_ns), 0, 86400000000000ULL, "25s",
 	  "leak detector: growth in a process's first WARMUP, or soon after earlier growth, is only watched "
 	  "until it outlasts WARMUP (0: no warm-up rule)" },
 	{ "http.enabled", K_BOOL, OFF(http_enabled), 0, 0, "true",

@@ -84,7 +84,7 @@ void leak_params_default(struct leak_params *p)
 	p->min_rate = 1024;
 	p->quiet_ns = 30000000000LL;
 	p->z_min = 1.64;
-	p->warmup_ns = 20000000000LL;
+	p->warmup_ns = 25000000000LL;
 	p->patience_ns = 1000000000LL;
 	p->patience_exp = 6;
 	p->accel_ratio = 2.0;

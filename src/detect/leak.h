@@ -34,7 +34,7 @@
  *        params.warmup_ns before the growth began.  Growth from a settled
  *        footprint at r MiB/s waits params.patience_ns x r^params.patience_exp,
  *        at most params.warmup_ns (the defaults: 1 s at 1 MiB/s, 3 s at
- *        1.2 MiB/s, the whole horizon from 1.65 MiB/s on): slow steady growth
+ *        1.2 MiB/s, the whole 25 s horizon from 1.7 MiB/s on): slow steady growth
  *        is what leaks look like, a fast step in a settled process is more
  *        often a fill that stops, and a leak fast enough to matter soon is
  *        caught by urgency;

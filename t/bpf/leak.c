@@ -1,9 +1,9 @@
 /* Leak detection on real processes: the rss tracer and detector against
  * 23 growers running at once (t/helpers/grower), each knowing its truth:
  *  - the seed system's four leak patterns are found and classified, with
- *    the net rate within 5%: linear in a process that was flat for 22 s
+ *    the net rate within 5%: linear in a process that was flat for 28 s
  *    (settled: found while it grows), the others leaking from their start
- *    (suspects once their growth outlasted the 20 s warm-up horizon);
+ *    (suspects once their growth outlasted the 25 s warm-up horizon);
  *  - the non-leaks (a cache that fills and holds, a garbage collector's
  *    sawtooth, a spike that is freed, a large constant process, a warm-up
  *    of 60 MB over a process's first 6 s and one in mid-life) are never a
@@ -41,26 +41,26 @@ struct grower {
 };
 
 static struct grower growers[] = {
-	{ "linear", "linear --rate 1M --delay 22 --duration 36", "linear" },
-	{ "accelerating", "accelerating --rate 256K --duration 34", "accelerating" },
-	{ "oscillating", "oscillating --rate 1M --on 5 --off 5 --duration 36", "oscillating" },
-	{ "burst", "burst --size 30M --period 4 --duration 33", "burst" },
+	{ "linear", "linear --rate 1M --delay 28 --duration 42", "linear" },
+	{ "accelerating", "accelerating --rate 256K --duration 40", "accelerating" },
+	{ "oscillating", "oscillating --rate 1M --on 5 --off 5 --duration 42", "oscillating" },
+	{ "burst", "burst --size 30M --period 4 --duration 39", "burst" },
 	{ "plateau", "plateau --size 64M --fill 1 --duration 36", NULL },
 	{ "sawtooth", "sawtooth --size 40M --on 1.5 --period 2 --duration 36", NULL },
 	{ "spike", "spike --size 200M --on 3 --off 3 --duration 36", NULL },
 	{ "constant", "constant --size 256M --duration 36", NULL },
 	{ "warmup", "plateau --size 60M --fill 6 --duration 36", NULL },
-	{ "midlife-warmup", "plateau --size 60M --fill 6 --delay 24 --duration 36", NULL },
-	{ "multi1", "linear --rate 512K --duration 30", "linear" },
-	{ "multi2", "linear --rate 1M --duration 30", "linear" },
-	{ "multi3", "linear --rate 1536K --duration 30", "linear" },
-	{ "multi4", "linear --rate 2M --duration 30", "linear" },
-	{ "multi5", "linear --rate 2560K --duration 30", "linear" },
-	{ "multi6", "linear --rate 3M --duration 30", "linear" },
-	{ "multi7", "linear --rate 3584K --duration 30", "linear" },
-	{ "multi8", "linear --rate 4M --duration 30", "linear" },
-	{ "multi9", "linear --rate 4608K --duration 30", "linear" },
-	{ "multi10", "linear --rate 5M --duration 30", "linear" },
+	{ "midlife-warmup", "plateau --size 60M --fill 6 --delay 30 --duration 42", NULL },
+	{ "multi1", "linear --rate 512K --duration 36", "linear" },
+	{ "multi2", "linear --rate 1M --duration 36", "linear" },
+	{ "multi3", "linear --rate 1536K --duration 36", "linear" },
+	{ "multi4", "linear --rate 2M --duration 36", "linear" },
+	{ "multi5", "linear --rate 2560K --duration 36", "linear" },
+	{ "multi6", "linear --rate 3M --duration 36", "linear" },
+	{ "multi7", "linear --rate 3584K --duration 36", "linear" },
+	{ "multi8", "linear --rate 4M --duration 36", "linear" },
+	{ "multi9", "linear --rate 4608K --duration 36", "linear" },
+	{ "multi10", "linear --rate 5M --duration 36", "linear" },
 	{ "limited", "linear --rate 4M --duration 25", "linear" },   /* in the cgroup */
 };
 
@@ -217,7 +217,7 @@ int main(void)
 		   "%s: found after its growth began", g->name);
 		if (i)
 			ok(ktest_int(&k, "select min(timestamp) from memory_growth_events where pid=%lld and status='suspect'",
-				     g->pid) > g->start_ns + 19 * NSEC_PER_SEC,
+				     g->pid) > g->start_ns + 24 * NSEC_PER_SEC,
 			   "%s: leaking from its start, a suspect only once its growth outlasted the horizon", g->name);
 		if (strcmp(g->name, "accelerating"))
 			within((double)ktest_int(&k, "select cast(growth_rate_bytes_per_s * 1000 as int) from memory_growth_events "
@@ -266,7 +266,7 @@ int main(void)
 		int64_t samples = ktest_int(&k, "select samples from memory_growth_events where pid=%lld and status='exited'",
 					    growers[MULTI + 9].pid);
 
-		within(samples, 24, 60, "5 MB/s for 30 s (38,400 page faults): %lld samples", (long long)samples);
+		within(samples, 29, 72, "5 MB/s for 36 s (46,080 page faults): %lld samples", (long long)samples);
 	}
 
 	/* The collector leaves itself out. */

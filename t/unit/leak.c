@@ -207,7 +207,7 @@ int main(void)
 	/* Fast growth from a settled footprint is more often a fill that
 	 * stops: it waits the horizon (urgency is the caller's exception). */
 	lat = leak_case("linear 20 MB/s", (struct shape){ SH_LINEAR, 2 * MIB, 20 * MIB }, 40, LEAK_LINEAR, 0.05);
-	within(lat, 19, 24, "linear 20 MB/s: detected after %.1f s (the horizon)", lat);
+	within(lat, 24, 29, "linear 20 MB/s: detected after %.1f s (the horizon)", lat);
 	leak_case("linear 32 KB/s (10 min)", (struct shape){ SH_LINEAR, 2 * MIB, 32 * 1024 }, 600, LEAK_LINEAR, 0.10);
 	lat = leak_case("linear 1 MB/s after 30 s flat", (struct shape){ SH_DELAYED_LINEAR, 40 * MIB, 1 * MIB, .delay = 30 },
 			60, LEAK_LINEAR, 0.05);
@@ -406,7 +406,7 @@ int main(void)
 		run_course(&P, &sh, 40, 0, &c, &r);
 		ok(c.watched >= 0 && c.watched < 5, "a program leaking %.0f MB/s from its start: watched at once (%.1f s)",
 		   rate / MIB, c.watched);
-		within(c.suspect, 20, 25, "... a suspect once its growth outlasted the 20 s horizon (%.1f s)", c.suspect);
+		within(c.suspect, 25, 30, "... a suspect once its growth outlasted the 25 s horizon (%.1f s)", c.suspect);
 		within(c.first.rate / rate, 0.95, 1.05, "... at %.2f MB/s", c.first.rate / MIB);
 	}
 	{
@@ -414,11 +414,11 @@ int main(void)
 
 		run_course(&P, &(struct shape){ SH_OSC, 100 * 1024, 1 * MIB, .on = 5, .off = 5, .startup = 1.7 * MIB }, 45,
 			   0, &c, &r);
-		within(c.suspect, 20, 32, "oscillating from a program's start: a suspect after the horizon (%.1f s)", c.suspect);
+		within(c.suspect, 25, 37, "oscillating from a program's start: a suspect after the horizon (%.1f s)", c.suspect);
 		is_str(leak_pattern_name(r.last.pattern), "oscillating", "... oscillating");
 		run_course(&P, &(struct shape){ SH_DELAYED_LINEAR, 20 * MIB, 1 * MIB, .delay = 10,
 						.warm = { { 40 * MIB, 4, 1 } } }, 60, 0, &c, &r);
-		within(c.suspect, 30, 36, "a leak from 10 s after a warm-up: a suspect 20 s after it began (%.1f s)", c.suspect);
+		within(c.suspect, 35, 41, "a leak from 10 s after a warm-up: a suspect 25 s after it began (%.1f s)", c.suspect);
 		within(r.last.rate / MIB, 0.95, 1.05, "... at %.2f MB/s", r.last.rate / MIB);
 	}
 	{
