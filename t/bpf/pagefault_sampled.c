@@ -9,28 +9,16 @@
 int main(void)
 {
 	bool tracers[TRACER_COUNT] = { [TRACER_pagefault] = true };
-	char out[PATH_MAX];
 	long pid = 0, minflt = 0, majflt = 0;
 	int64_t minor, major, timed;
 	struct ktest k;
-	FILE *f;
 
 	tap_require_bpf();
 	plan(7);
 	ktest_init(&k);
 	k.cfg.pagefault_time_every = 16;
-	snprintf(out, sizeof(out), "%s/touch.out", k.dir);
 	ktest_start(&k, tracers, NULL);
-	{
-		char *argv[] = { ktest_helper("workload"), "touch", "20000", NULL };
-
-		is(ktest_workload(&k, argv, out, 30 * NSEC_PER_SEC), 0, "touched 20,000 pages");
-	}
-	ktest_finish(&k);
-	f = fopen(out, "r");
-	if (!f || fscanf(f, "%ld %ld %ld", &pid, &minflt, &majflt) != 3)
-		bail_out("no output from the workload");
-	fclose(f);
+	ktest_touch_pages(&k, &pid, &minflt, &majflt);
 	minor = ktest_int(&k, "select sum(minor) from page_fault_stats where pid=%ld", pid);
 	major = ktest_int(&k, "select sum(major) from page_fault_stats where pid=%ld", pid);
 	timed = ktest_int(&k, "select sum(minor_timed) from page_fault_stats where pid=%ld", pid);

@@ -180,6 +180,23 @@ static inline void ktest_finish(struct ktest *k)
 		bail_out(err);
 }
 
+/* Runs t/helpers/workload touching 20,000 fresh pages under the started
+ * tracers (one test: it exited 0), stops them, and reads the workload's
+ * pid and getrusage's minor and major faults. */
+static inline void ktest_touch_pages(struct ktest *k, long *pid, long *minflt, long *majflt)
+{
+	char out[PATH_MAX], *argv[] = { ktest_helper("workload"), "touch", "20000", NULL };
+	FILE *f;
+
+	snprintf(out, sizeof(out), "%s/touch.out", k->dir);
+	is(ktest_workload(k, argv, out, 30 * NSEC_PER_SEC), 0, "touched 20,000 pages");
+	ktest_finish(k);
+	f = fopen(out, "r");
+	if (!f || fscanf(f, "%ld %ld %ld", pid, minflt, majflt) != 3)
+		bail_out("no output from the workload");
+	fclose(f);
+}
+
 static inline int64_t ktest_int(struct ktest *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline int64_t ktest_int(struct ktest *k, const char *fmt, ...)
 {
