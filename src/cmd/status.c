@@ -139,12 +139,14 @@ static char *read_token(const struct config *cfg)
 /* ---- the database ---- */
 
 struct collector_line {
-	char name[32], kind[16], reason[200];
+	char name[32], kind[16], reason[200], state[64];   /* state: the overhead budget's (schema 4) */
 	bool enabled;
 };
 
 struct db_facts {
 	int64_t last_tick_ns;
+	char budget[96];            /* the overhead budget's state at the last tick, or "" */
+	bool budget_known;          /* the file has the budget's columns */
 	struct collector_line collectors[64];
 	size_t ncollectors;
 	int64_t clock_steps, last_step_ns;
@@ -178,6 +180,16 @@ static int on_collector(void *ctx, int ncols, const struct batch_value *v)
 	text_of(&v[1], c->kind, sizeof(c->kind));
 	c->enabled = v[2].tag == V_INT && v[2].i;
 	text_of(&v[3], c->reason, sizeof(c->reason));
+	text_of(&v[4], c->state, sizeof(c->state));
+	return 0;
+}
+
+static int on_budget(void *ctx, int ncols, const struct batch_value *v)
+{
+	struct db_facts *f = ctx;
+
+	(void)ncols;
+	text_of(&v[0], f->budget, sizeof(f->budget));
 	return 0;
 }
 
@@ -228,19 +240,34 @@ static bool has_table(struct store *s, const char *name)
 	return !store__query_int(s, sql, &n, err) && n > 0;
 }
 
+static bool has_state(struct store *s)
+{
+	char err[STORE_ERR_MAX];
+	int64_t n = 0;
+
+	return !store__query_int(s, "SELECT count(*) FROM pragma_table_info('collector_stats') WHERE name = 'state'", &n,
+				 err) && n > 0;
+}
+
 static int read_db(struct store *s, struct db_facts *f, char *err)
 {
+	bool state;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
 	if (!has_table(s, "collector_stats"))
 		return 0;
+	state = f->budget_known = has_state(s);   /* a file older than the overhead budget has none */
 	/* The latest row of each tracer and scraper: the last tick's, or the
 	 * last one a source that stopped existing wrote. */
 	if ((rc = store__query_int(s, "SELECT coalesce(max(timestamp), 0) FROM collector_stats", &f->last_tick_ns,
 				   err)) ||
 	    (rc = store__query(s,
-			       "SELECT collector, kind, enabled, reason FROM collector_stats c"
+			       state ? "SELECT collector, kind, enabled, reason, state FROM collector_stats c"
+				       " WHERE kind IN ('tracer', 'scraper') AND timestamp ="
+				       " (SELECT max(timestamp) FROM collector_stats WHERE kind IN ('tracer', 'scraper'))"
+				       " ORDER BY kind DESC, rowid"
+				     : "SELECT collector, kind, enabled, reason, NULL FROM collector_stats c"
 			       " WHERE kind IN ('tracer', 'scraper') AND timestamp ="
 			       " (SELECT max(timestamp) FROM collector_stats WHERE kind IN ('tracer', 'scraper'))"
 			       " ORDER BY kind DESC, rowid",
@@ -249,6 +276,11 @@ static int read_db(struct store *s, struct db_facts *f, char *err)
 			       "SELECT count(*), max(timestamp), (SELECT reason FROM collector_stats WHERE kind = 'clock'"
 			       " ORDER BY timestamp DESC LIMIT 1) FROM collector_stats WHERE kind = 'clock'",
 			       &(struct store_query_cb){ NULL, on_step, f }, err)))
+		return rc;
+	if (state && (rc = store__query(s,
+					"SELECT state FROM collector_stats WHERE kind = 'budget' AND timestamp ="
+					" (SELECT max(timestamp) FROM collector_stats WHERE kind = 'budget')",
+					&(struct store_query_cb){ NULL, on_budget, f }, err)))
 		return rc;
 	if (has_table(s, "anomalies") &&
 	    (rc = store__query(s, "SELECT timestamp, metric, explanation FROM anomalies ORDER BY timestamp DESC LIMIT 1",
@@ -414,9 +446,14 @@ static void report_facts(struct report *r, const struct db_facts *f)
 	for (size_t i = 0; i < f->ncollectors; i++) {
 		const struct collector_line *c = &f->collectors[i];
 
-		line(r, "", "%-7s %-10s %s%s%s%s", c->kind, c->name, c->enabled ? "on" : "off",
-		     c->reason[0] ? "  (" : "", c->reason, c->reason[0] ? ")" : "");
+		bool shed = c->state[0] && strcmp(c->state, "full");
+
+		line(r, "", "%-7s %-10s %s%s%s%s%s%s%s", c->kind, c->name, c->enabled ? "on" : "off",
+		     c->reason[0] ? "  (" : "", c->reason, c->reason[0] ? ")" : "", shed ? "  [" : "", shed ? c->state : "",
+		     shed ? "]" : "");
 	}
+	if (f->ncollectors && f->budget_known)
+		line(r, "budget", "%s", f->budget[0] ? f->budget : "off (agent.max_overhead_pct: 0)");
 	if (f->clock_steps) {
 		when(f->last_step_ns, t, sizeof(t));
 		line(r, "clock steps", "%lld, the last at %s: %s", (long long)f->clock_steps, t, f->last_step);
@@ -459,9 +496,13 @@ static void report_facts(struct report *r, const struct db_facts *f)
 		json_bool(&r->j, f->collectors[i].enabled);
 		json_key(&r->j, "reason");
 		json_str(&r->j, f->collectors[i].reason[0] ? f->collectors[i].reason : NULL);
+		json_key(&r->j, "state");
+		json_str(&r->j, f->collectors[i].state[0] ? f->collectors[i].state : NULL);
 		json_obj_end(&r->j);
 	}
 	json_arr_end(&r->j);
+	json_key(&r->j, "budget");
+	json_str(&r->j, f->budget[0] ? f->budget : NULL);
 	json_key(&r->j, "clock_steps");
 	json_int(&r->j, f->clock_steps);
 	json_key(&r->j, "last_anomaly");

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/http.sh"
 require_bpf
-plan 14
+plan 15
 
 CPU=$(( $(nproc) - 1 ))
 CALLS=${BUDGET_CALLS:-4000000}
@@ -60,6 +60,8 @@ ok "/metrics ksight_sample_factor{collector=\"syscall\"} > 1 during the storm (g
 	test "${m:-0}" -gt 1
 get /metrics
 ok "/metrics exports ksight_overhead_percent" grep -q '^ksight_overhead_percent ' "$BODY"
+out=$("$KSIGHT" status --db "$DB" 2>&1)
+like "$out" "budget +(over|within) budget: [0-9.]+% of a 1% budget" "ksight status: a budget line with the measured share"
 
 wait $LOOP
 END=$(now_ns)
