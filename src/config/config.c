@@ -104,7 +104,7 @@ static const struct key keys[] = {
 	  "rss tracer: a footprint change this large is sent at once, between intervals" },
 	{ "tracers.rss.max_processes", K_U64, OFF(rss_max_processes), 16, 1 << 22, "16384",
 	  "rss tracer: processes tracked at once; beyond this they are counted as drops" },
-	{ "tracers.rss.min_growth", K_SIZE, OFF(leak_min_growth_bytes), 4096, 1ULL << 40, "2M",
+	{ "tracers.rss.min_growth", K_SIZE, OFF(leak_min_growth_bytes), 4096, 1ULL << 40, "1M",
 	  "leak detector: retained growth needed before a process is a leak suspect" },
 	{ "tracers.rss.quiet", K_DURATION, OFF(leak_quiet_ns), 1000000000ULL, 86400000000000ULL, "30s",
 	  "leak detector: a suspect that stops growing this long (or 2.5x its longest pause) is resolved" },

@@ -80,7 +80,7 @@ void leak_params_default(struct leak_params *p)
 {
 	p->resolution_ns = 1000000000LL;
 	p->step_bytes = 128 << 10;
-	p->min_growth_bytes = 2 << 20;
+	p->min_growth_bytes = 1 << 20;
 	p->min_rate = 1024;
 	p->quiet_ns = 30000000000LL;
 	p->z_min = 1.64;

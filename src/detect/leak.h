@@ -80,8 +80,7 @@ const char *leak_pattern_name(enum leak_pattern p);
 struct leak_params {
 	int64_t resolution_ns;      /* bin width: the sampling interval */
 	uint64_t step_bytes;        /* smallest change of a bin that counts as growth */
-	uint64_t min_growth_bytes;  /* retained growth needed before a leak is declared (2 MiB: caches
-				     * filling to their caps creep about that much) */
+	uint64_t min_growth_bytes;  /* retained growth needed before a leak is declared */
 	double min_rate;            /* bytes/s; slower growth is not reported */
 	int64_t quiet_ns;           /* no new high for this long ends a suspicion */
 	double z_min;               /* Mann-Kendall z needed for a trend */

@@ -73,7 +73,7 @@ int main(void)
 	config__free(&cfg);
 	config__defaults(&cfg);
 	ok(cfg.rss_interval_ns == 1000000000 && cfg.rss_jump_bytes == 8 << 20 && cfg.rss_max_processes == 16384 &&
-	   cfg.leak_min_growth_bytes == 2 << 20 && cfg.leak_quiet_ns == 30000000000LL &&
+	   cfg.leak_min_growth_bytes == 1 << 20 && cfg.leak_quiet_ns == 30000000000LL &&
 	   cfg.leak_warmup_ns == 25000000000LL, "rss tracer defaults");
 	ok(load_text(&cfg, "tracers:\n  rss:\n    enabled: true\n    interval: 500ms\n    jump: 16M\n"
 			   "    max_processes: 1000\n    min_growth: 4M\n    quiet: 1m\n    warmup: 0\n", err) == 0,
