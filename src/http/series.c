@@ -13,13 +13,17 @@
  * is read from the hour tier, its step raised to an hour when finer (the
  * answer's step_s says so): a 7-day view costs 168 rows a key, not 10,080
  * minute rows (each series' query then reads at most a row per hour and
- * key, plus the minutes and raw rows not rolled up yet; p99 figures in
- * docs/performance.md, "Retention").  Event counts are filled with 0 for
- * buckets without rows; levels are left out (a gap in the chart) when
- * nothing was measured.  Times are seconds since the epoch (JavaScript
- * numbers cannot hold ns).
+ * key, plus the minutes and raw rows not rolled up yet).  Buckets that
+ * the hour rows alone answer are kept from one request to the next (see
+ * "Closed buckets" below: a 30-day view then queries the newest bucket and
+ * the partial one at its start; p99 figures in docs/performance.md,
+ * "Retention").  An answer reads one snapshot of the database.  Event
+ * counts are filled with 0 for buckets without rows; levels are left out
+ * (a gap in the chart) when nothing was measured.  Times are seconds
+ * since the epoch (JavaScript numbers cannot hold ns).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +53,7 @@ struct series {
 	const char *const needs[NEEDS_MAX];   /* rollup columns the query reads */
 	const char *const cols[COLS_MAX];     /* names of the value columns */
 	bool zero_fill;                       /* missing buckets are 0 (counts), else absent (levels) */
-	bool rollups_only;                    /* %s holds the rollup tiers only; the query reads raw rows itself */
+	bool rollups_only;                    /* %s holds the rollup tiers only (to min(?5, ?2)); the query reads raw rows itself */
 };
 
 #define B "timestamp / ?3 * ?3"
@@ -140,7 +144,7 @@ static void build_sql(void)
 		struct buf from = BUF_INIT, sql = BUF_INIT;
 		const char *const *needs = series[i].needs;
 
-		rollup__from(&from, series[i].table, needs, "?1", series[i].rollups_only ? "?5" : "?2", "?4", "?5");
+		rollup__from(&from, series[i].table, needs, "?1", series[i].rollups_only ? "min(?5, ?2)" : "?2", "?4", "?5");
 		buf_printf(&sql, series[i].sql, from.data);
 		series_sql[i] = strdup(sql.data);
 		if (!series_sql[i])
@@ -155,30 +159,160 @@ struct point {
 	int64_t t;
 	double v[COLS_MAX];
 	bool null[COLS_MAX];
+	uint32_t text;              /* 0, or 1 + where its columns' JSON starts in the answer's text (closed__get) */
 };
 
-static int one_series(struct http_request *r, struct store *store, struct json *j, const struct series *s,
-		      int64_t since, int64_t until, int64_t step)
+/* The JSON of column c of p (0: the time) as one_series writes it, into
+ * tmp; returns its length. */
+static size_t point_text(const struct series *s, const struct point *p, size_t c, char tmp[JSON_DOUBLE_MAX])
 {
-	struct buf points = BUF_INIT;       /* struct point[], grown as rows come (aborts without memory) */
-	const struct point *p;
-	size_t ncols = 0, n;
+	if (c == 0)
+		return json_double_text((double)p->t / 1e9, tmp);
+	if (p->null[c - 1])
+		return (size_t)snprintf(tmp, JSON_DOUBLE_MAX, s->zero_fill ? "0" : "null");
+	return json_double_text(p->v[c - 1], tmp);
+}
+
+/* Closed buckets: a bucket that lies whole inside the range and ends at
+ * or before the hour mark is computed from hour rows only, and those do
+ * not change until retention prunes the oldest of them (rollup.h,
+ * struct hour_version).  The 7 d and 30 d views move by seconds from one
+ * request to the next while their buckets stay on the same grid
+ * (timestamp / step * step), so each series keeps the closed buckets it
+ * computed, per step, as the JSON it wrote for them, and a request
+ * queries only the partial bucket at the start of its range and the
+ * buckets after the cached ones.  A bucket's rows are the same whichever
+ * sub-range of bucket boundaries a query covers, and SQLite aggregates
+ * them in the same order, so the answer is the one the whole range's
+ * query gives, byte for byte. */
+#define CLOSED_STEPS 2          /* steps cached per series (the 7 d and 30 d views) */
+#define CLOSED_POINTS 1000      /* buckets cached at most per step */
+
+struct closed_point {
+	int64_t t;
+	uint32_t text, len;         /* its columns' JSON in closed.text, each NUL-terminated, the time first */
+};
+
+struct closed {
+	int64_t step;               /* 0: empty */
+	int64_t lo, hi;             /* the buckets in [lo, hi) are known; those without rows are absent */
+	struct hour_version version;
+	uint64_t used;              /* for replacing the least recently used */
+	struct buf points;          /* struct closed_point[], t ascending */
+	struct buf text;
+};
+
+static struct closed closed[NSERIES][CLOSED_STEPS];
+static uint64_t closed_clock;
+static pthread_mutex_t closed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t floor_to(int64_t v, int64_t period) { return v / period * period; }
+
+/* Appends to points (and their JSON to text) the cached buckets of series
+ * i at step from from on, up to to at most, and returns where they end:
+ * from when nothing usable is cached (another step, another hour
+ * version, or buckets from later than from only). */
+static int64_t closed__get(size_t i, int64_t step, const struct hour_version *v, int64_t from, int64_t to,
+			   struct buf *points, struct buf *text)
+{
+	int64_t end = from;
+
+	pthread_mutex_lock(&closed_lock);
+	for (int k = 0; k < CLOSED_STEPS; k++) {
+		struct closed *c = &closed[i][k];
+		const struct closed_point *p = (const struct closed_point *)c->points.data;
+		size_t n = c->points.len / sizeof(*p);
+
+		if (c->step != step || memcmp(&c->version, v, sizeof(*v)) || c->lo > from || c->hi <= from)
+			continue;
+		end = c->hi < to ? c->hi : to;
+		for (size_t r = 0; r < n; r++) {
+			struct point pt = { .t = p[r].t, .text = (uint32_t)text->len + 1 };
+
+			if (p[r].t < from || p[r].t >= end)
+				continue;
+			buf_add(text, c->text.data + p[r].text, p[r].len);
+			buf_add(points, &pt, sizeof(pt));
+		}
+		c->used = ++closed_clock;
+		break;
+	}
+	pthread_mutex_unlock(&closed_lock);
+	return end;
+}
+
+/* Remembers the buckets pts[n] (ascending) of series s at step in [from,
+ * to), all closed: after the cached ones when those end at from, else in
+ * place of the least recently used step. */
+static void closed__put(const struct series *s, size_t ncols, int64_t step, const struct hour_version *v,
+			int64_t from, int64_t to, const struct point *pts, size_t n)
+{
+	struct buf points = BUF_INIT, text = BUF_INIT;   /* rendered outside the lock */
+	size_t i = (size_t)(s - series);
+	struct closed *c = NULL;
+	char tmp[JSON_DOUBLE_MAX];
+
+	if (to <= from || (to - from) / step > CLOSED_POINTS)
+		return;
+	for (size_t r = 0; r < n; r++) {
+		struct closed_point cp = { pts[r].t, (uint32_t)text.len, 0 };
+
+		if (pts[r].t < from || pts[r].t >= to)
+			continue;
+		for (size_t col = 0; col <= ncols; col++)
+			buf_add(&text, tmp, point_text(s, &pts[r], col, tmp) + 1);
+		cp.len = (uint32_t)(text.len - cp.text);
+		buf_add(&points, &cp, sizeof(cp));
+	}
+	pthread_mutex_lock(&closed_lock);
+	for (int k = 0; k < CLOSED_STEPS && !c; k++) {
+		struct closed *e = &closed[i][k];
+
+		if (e->step == step && !memcmp(&e->version, v, sizeof(*v)) && e->hi == from &&
+		    (to - e->lo) / step <= CLOSED_POINTS)
+			c = e;
+	}
+	if (!c) {
+		c = &closed[i][0];
+		for (int k = 1; k < CLOSED_STEPS; k++)
+			if (closed[i][k].used < c->used)
+				c = &closed[i][k];
+		buf_reset(&c->points);
+		buf_reset(&c->text);
+		c->step = step;
+		c->version = *v;
+		c->lo = from;
+	}
+	for (size_t r = 0; r < points.len / sizeof(struct closed_point); r++) {
+		struct closed_point *cp = (struct closed_point *)points.data + r;
+
+		cp->text += (uint32_t)c->text.len;
+	}
+	buf_add(&c->text, text.data, text.len);
+	buf_add(&c->points, points.data, points.len);
+	c->hi = to;
+	c->used = ++closed_clock;
+	pthread_mutex_unlock(&closed_lock);
+	buf_free(&points);
+	buf_free(&text);
+}
+
+/* Runs series s's statement over [since, until) with the tier splits of
+ * plan (made for the whole range) and appends its buckets to points. */
+static int query(struct http_request *r, struct store *store, const struct series *s, const struct tier_plan *plan,
+		 int64_t since, int64_t until, int64_t step, size_t ncols, struct buf *points)
+{
 	char err[STORE_ERR_MAX];
 	struct store_stmt *st;
 	int rc;
 
-	struct tier_plan plan;
-
-	while (ncols < COLS_MAX && s->cols[ncols])
-		ncols++;
-	if ((rc = rollup__plan(store, s->table, since, until, step, &plan, err)) ||
-	    (rc = store__prepare(store, series_sql[s - series], &st, err)))
+	if ((rc = store__prepare(store, series_sql[s - series], &st, err)))
 		return http_store_error(r, rc, err);
 	store_stmt__bind_int(st, 1, since);
 	store_stmt__bind_int(st, 2, until);
 	store_stmt__bind_int(st, 3, step);
-	store_stmt__bind_int(st, 4, plan.hour_until);
-	store_stmt__bind_int(st, 5, plan.minute_until);
+	store_stmt__bind_int(st, 4, plan->hour_until);
+	store_stmt__bind_int(st, 5, plan->minute_until);
 	store_stmt__bind_int(st, 6, (int64_t)http_server__config(r->server)->syscall_slow_ns);   /* if used */
 	while ((rc = store_stmt__step(st, err)) == 1) {
 		struct point pt = { .t = store_stmt__int(st, 0) };
@@ -187,12 +321,80 @@ static int one_series(struct http_request *r, struct store *store, struct json *
 			pt.null[c] = store_stmt__is_null(st, (int)c + 1);
 			pt.v[c] = store_stmt__double(st, (int)c + 1);
 		}
-		buf_add(&points, &pt, sizeof(pt));
+		buf_add(points, &pt, sizeof(pt));
 	}
 	store_stmt__done(st);
-	if (rc < 0) {
-		buf_free(&points);
+	return rc < 0 ? http_store_error(r, rc, err) : 0;
+}
+
+/* The buckets of series s over [since, until) into points: from the cache
+ * of closed buckets where it has them (their JSON into text), else by
+ * query. */
+static int points_of(struct http_request *r, struct store *store, const struct series *s,
+		     const struct tier_plan *plan, int64_t since, int64_t until, int64_t step, size_t ncols,
+		     struct buf *points, struct buf *text)
+{
+	size_t i = (size_t)(s - series), mark;
+	/* Closed: the buckets whole inside the range, ending by the hour mark. */
+	int64_t first = floor_to(since + step - 1, step);
+	int64_t last = floor_to(plan->hour_until < until ? plan->hour_until : until, step);
+	struct hour_version v;
+	char err[STORE_ERR_MAX];
+	int64_t from;
+	int rc;
+
+	if (plan->tier != TIER_HOUR || last - first < 2 * step)
+		return query(r, store, s, plan, since, until, step, ncols, points);
+	if ((rc = rollup__hour_version(store, s->table, &v, err)))
 		return http_store_error(r, rc, err);
+	if (since < first && (rc = query(r, store, s, plan, since, first, step, ncols, points)))
+		return rc;
+	from = closed__get(i, step, &v, first, last, points, text);
+	mark = points->len;
+	if ((rc = query(r, store, s, plan, from, until, step, ncols, points)))
+		return rc;
+	/* v holds for what the queries read: the request is one snapshot. */
+	closed__put(s, ncols, step, &v, from, last, (const struct point *)(points->data + mark),
+		    (points->len - mark) / sizeof(struct point));
+	return 0;
+}
+
+/* Writes column c of p: its cached JSON in text, else rendered now. */
+static void point_json(struct json *j, const struct series *s, const struct point *p, size_t c,
+		       const struct buf *text)
+{
+	char tmp[JSON_DOUBLE_MAX];
+
+	if (p->text) {
+		const char *t = text->data + p->text - 1;
+
+		for (size_t k = 0; k < c; k++)
+			t += strlen(t) + 1;
+		json_raw(j, t, strlen(t));
+	} else {
+		json_raw(j, tmp, point_text(s, p, c, tmp));
+	}
+}
+
+static int one_series(struct http_request *r, struct store *store, struct json *j, const struct series *s,
+		      int64_t since, int64_t until, int64_t step)
+{
+	struct buf points = BUF_INIT;       /* struct point[], grown as rows come (aborts without memory) */
+	struct buf text = BUF_INIT;         /* the JSON of the cached ones */
+	const struct point *p;
+	size_t ncols = 0, n;
+	char err[STORE_ERR_MAX];
+	struct tier_plan plan;
+	int rc;
+
+	while (ncols < COLS_MAX && s->cols[ncols])
+		ncols++;
+	if ((rc = rollup__plan(store, s->table, since, until, step, &plan, err)))
+		return http_store_error(r, rc, err);
+	if ((rc = points_of(r, store, s, &plan, since, until, step, ncols, &points, &text))) {
+		buf_free(&points);
+		buf_free(&text);
+		return rc;
 	}
 	p = (const struct point *)points.data;
 	n = points.len / sizeof(*p);
@@ -218,33 +420,26 @@ static int one_series(struct http_request *r, struct store *store, struct json *
 
 			for (int64_t k = 0; k < npoints; k++) {
 				int64_t b = first + k * step;
-				bool have;
 
 				while (row < n && p[row].t < b)
 					row++;
-				have = row < n && p[row].t == b;
-				if (c == 0)
+				if (row < n && p[row].t == b)
+					point_json(j, s, &p[row], c, &text);
+				else if (c == 0)
 					json_double(j, (double)b / 1e9);
-				else if (have && !p[row].null[c - 1])
-					json_double(j, p[row].v[c - 1]);
 				else
 					json_int(j, 0);
 			}
 		} else {
-			for (row = 0; row < n; row++) {
-				if (c == 0)
-					json_double(j, (double)p[row].t / 1e9);
-				else if (p[row].null[c - 1])
-					json_null(j);
-				else
-					json_double(j, p[row].v[c - 1]);
-			}
+			for (row = 0; row < n; row++)
+				point_json(j, s, &p[row], c, &text);
 		}
 		json_arr_end(j);
 	}
 	json_arr_end(j);
 	json_obj_end(j);
 	buf_free(&points);
+	buf_free(&text);
 	return 0;
 }
 
@@ -252,9 +447,10 @@ int route_series(struct http_request *r)
 {
 	int64_t since, until, step;
 	bool relative = false;
+	char err[STORE_ERR_MAX];
 	struct store *store;
 	struct json j;
-	int status;
+	int status, rc;
 
 	if ((status = http_param_time(r, "until", r->now_ns, &until, &relative)) ||
 	    (status = http_param_time(r, "since", until - 300 * NSEC_PER_SEC, &since, &relative)) ||
@@ -275,6 +471,9 @@ int route_series(struct http_request *r)
 	if (!(store = http_store(r)))
 		return 503;
 	pthread_once(&sql_once, build_sql);
+	/* One snapshot for every series (and for the closed buckets' check). */
+	if ((rc = store__read_begin(store, err)))
+		return http_store_error(r, rc, err);
 	http_json(r, &j);
 	json_obj_begin(&j);
 	json_key(&j, "since_ns");
@@ -286,8 +485,11 @@ int route_series(struct http_request *r)
 	json_key(&j, "series");
 	json_obj_begin(&j);
 	for (size_t i = 0; i < NSERIES; i++)
-		if ((status = one_series(r, store, &j, &series[i], since, until, step)))
+		if ((status = one_series(r, store, &j, &series[i], since, until, step))) {
+			store__read_end(store);
 			return status;
+		}
+	store__read_end(store);
 	json_obj_end(&j);
 	json_obj_end(&j);
 	r->cacheable = !relative;

@@ -164,19 +164,24 @@ void json_uint(struct json *j, uint64_t v)
 	add_u64(j->out, v, false);
 }
 
+size_t json_double_text(double v, char out[JSON_DOUBLE_MAX])
+{
+	if (!isfinite(v))
+		return (size_t)snprintf(out, JSON_DOUBLE_MAX, "null");
+	/* Shortest of %.15g / %.17g that reads back as the same double. */
+	snprintf(out, JSON_DOUBLE_MAX, "%.15g", v);
+	if (strtod(out, NULL) != v)
+		snprintf(out, JSON_DOUBLE_MAX, "%.17g", v);
+	return strlen(out);
+}
+
 void json_double(struct json *j, double v)
 {
+	char tmp[JSON_DOUBLE_MAX];
+	size_t len = json_double_text(v, tmp);
+
 	before_value(j);
-	if (!isfinite(v)) {
-		buf_adds(j->out, "null");
-		return;
-	}
-	/* Shortest of %.15g / %.17g that reads back as the same double. */
-	char tmp[32];
-	snprintf(tmp, sizeof(tmp), "%.15g", v);
-	if (strtod(tmp, NULL) != v)
-		snprintf(tmp, sizeof(tmp), "%.17g", v);
-	buf_adds(j->out, tmp);
+	buf_add(j->out, tmp, len);
 }
 
 void json_bool(struct json *j, bool v)

@@ -33,6 +33,10 @@ void json_strn(struct json *j, const char *s, size_t len);
 void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_double(struct json *j, double v);   /* NaN/Inf become null */
+/* The text json_double() writes for v, NUL-terminated in out; returns its
+ * length.  For callers that keep the text to write again (json_raw). */
+#define JSON_DOUBLE_MAX 32
+size_t json_double_text(double v, char out[JSON_DOUBLE_MAX]);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Appends text that is already a serialized JSON value. */

@@ -632,6 +632,28 @@ static int oldest(struct store *s, const char *name, int64_t *ret, bool *found, 
 	return one_int(s, sql, NULL, ret, found, err);
 }
 
+int rollup__hour_version(struct store *s, enum table_id t, struct hour_version *ret, char *err)
+{
+	struct hour_version v = { 0, 0 };
+	const struct rtable *rt;
+	char sql[160];
+	bool found;
+	int rc;
+
+	init();
+	rt = &rtables[t];
+	if (rt->rolled) {
+		/* Two statements: SQLite answers a lone min() from the b-tree's
+		 * first entry, but scans for two. */
+		snprintf(sql, sizeof(sql), "SELECT min(rowid) FROM %s", rt->table[TIER_HOUR].name);
+		if ((rc = one_int(s, sql, NULL, &v.first_rowid, &found, err)) ||
+		    (rc = oldest(s, rt->table[TIER_HOUR].name, &v.first_ns, &found, err)))
+			return rc;
+	}
+	*ret = v;
+	return 0;
+}
+
 int rollup__plan(struct store *s, enum table_id t, int64_t since, int64_t until, int64_t step_ns,
 		 struct tier_plan *ret, char *err)
 {

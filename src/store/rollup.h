@@ -107,6 +107,23 @@ struct tier_plan {
 int rollup__plan(struct store *s, enum table_id t, int64_t since, int64_t until, int64_t step_ns,
 		 struct tier_plan *ret, char *err);
 
+/* What a reader caching values computed from the closed hours of t
+ * (rows of t's hour table below its mark) compares to know they still
+ * hold.  Rollups only add (and fold) rows of the hour past the mark, in
+ * the transaction that moves it, so an hour's rows have larger rowids
+ * than every earlier hour's; below the mark rows only go, when retention
+ * prunes the oldest (by age or by the cap, from the oldest timestamp on),
+ * and the first row pruned is the one with the smallest rowid.  So while
+ * both fields are unchanged, every row below the mark is still there.
+ * Zero for a table without an hour tier or with an empty one. */
+struct hour_version {
+	int64_t first_rowid, first_ns;
+};
+
+/* Fills *ret for t's hour table.  Returns 0 or a negative errno (err
+ * filled). */
+int rollup__hour_version(struct store *s, enum table_id t, struct hour_version *ret, char *err);
+
 /* Appends to sql a parenthesised relation over t in the shape of its
  * rollup tables with the columns cols (NULL-terminated; "timestamp" comes
  * first by itself): the hour rows in [since, hour), minute rows in

@@ -8,6 +8,7 @@
  */
 #include "store.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -655,6 +656,18 @@ static int past_deadline(void *ctx)
 	struct store *s = ctx;
 
 	return s->deadline_ns && mono_ns() > s->deadline_ns;
+}
+
+int store__read_begin(struct store *s, char *err)
+{
+	assert(sqlite3_get_autocommit(s->db));
+	return exec(s, "BEGIN", err);
+}
+
+void store__read_end(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		exec(s, "COMMIT", NULL);
 }
 
 void store__set_deadline(struct store *s, int64_t deadline_ns)

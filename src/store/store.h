@@ -94,6 +94,16 @@ double store_stmt__double(const struct store_stmt *st, int col);
 bool store_stmt__is_null(const struct store_stmt *st, int col);
 void store_stmt__done(struct store_stmt *st);   /* NULL is fine */
 
+/* Makes the reads on s until store__read_end() one read transaction: they
+ * see one snapshot of the database, and take its locks once instead of
+ * once per statement.  The caller must end it (it holds back the WAL's
+ * checkpoint while it lasts) and must not nest it.  Returns 0 or a
+ * negative errno (err filled). */
+int store__read_begin(struct store *s, char *err);
+/* Ends the read transaction of store__read_begin(), if one is still open
+ * (an interrupted statement ends it already). */
+void store__read_end(struct store *s);
+
 /* Statements of s abandon their work (their step returns -ETIMEDOUT) once
  * CLOCK_MONOTONIC passes deadline_ns; 0 removes the limit. */
 void store__set_deadline(struct store *s, int64_t deadline_ns);
