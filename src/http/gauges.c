@@ -187,6 +187,8 @@ void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums 
 				continue;
 			if (delta && v->i > 0)
 				sums->value[this_slot] += (uint64_t)v->i * (e->conv == DELTA_KB ? 1024 : 1);
+			if (!p)
+				continue;
 			prom_labels_init(&l);
 			if (e->key && e->label) {
 				char name[128];

@@ -35,7 +35,8 @@ struct metrics_sums {
 };
 
 /* Appends the families built from the tick's scraped rows in b (NULL: none)
- * to p; sums carries the running totals of delta columns. */
+ * to p; sums carries the running totals of delta columns, which p NULL only
+ * updates. */
 void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums *sums);
 
 /* Appends every family for snapshot s (whose collector fields are already

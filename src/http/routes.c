@@ -17,6 +17,7 @@
 #include "../store/batch.h"
 #include "../version.h"
 #include "assets.h"
+#include "server.h"
 #include "snapshot.h"
 
 static const char *const no_params[] = { NULL };
@@ -44,7 +45,7 @@ const struct route routes[] = {
 	{ "/api/process", route_process, process_params,
 	  "one process's timeline (pid=, start= from /api/processes): exec/exit, slow calls, leak and remediation "
 	  "rows (limit <= 1000), CPU, fault and RSS series" },
-	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick", true },
+	{ "/metrics", route_metrics, no_params, "Prometheus text format, refreshed every tick while scraped", true },
 };
 
 const unsigned nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -235,8 +236,18 @@ void http_json_database(struct json *j, const struct http_request *r)
 
 int route_metrics(struct http_request *r)
 {
+	struct snapshot *s;
+	int64_t wait_ns;
+
 	if (!r->snap)
 		return http_error(r, 503, NULL, "the agent is starting: no tick yet");
+	/* Ticks render the text only while someone scrapes: after a quiet
+	 * spell this request waits for the next one. */
+	wait_ns = 2 * r->snap->interval_ns + 2000000000LL;
+	if (!(s = snapshots__get_metrics(http_server__snapshots(r->server), wait_ns)))
+		return http_error(r, 503, NULL, "no tick within %.0f s to render the metrics", (double)wait_ns / 1e9);
+	snapshot__put(r->snap);
+	r->snap = s;
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	r->data = r->snap->metrics;
 	r->data_len = r->snap->metrics_len;

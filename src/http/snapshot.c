@@ -18,7 +18,9 @@
 
 struct snapshots {
 	pthread_mutex_t lock;
+	pthread_cond_t published;          /* a snapshot with metrics text came */
 	struct snapshot *cur;              /* under lock */
+	int64_t metrics_wanted_ns;         /* under lock: last /metrics request (monotonic) */
 	const struct config *cfg;
 	struct writer *writer;
 	/* collector thread only */
@@ -39,7 +41,13 @@ int snapshots__new(const struct config *cfg, struct writer *w, struct snapshots 
 
 	if (!sn)
 		return -ENOMEM;
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&sn->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sn->published, &ca);
+	pthread_condattr_destroy(&ca);
 	sn->cfg = cfg;
 	sn->writer = w;
 	*ret = sn;
@@ -118,11 +126,19 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 {
 	struct snapshot *s = calloc(1, sizeof(*s)), *old;
 	struct buf text = BUF_INIT;
-	int64_t t0 = clock_mono_ns();
+	int64_t t0 = clock_mono_ns(), wanted;
 	struct prom p;
+	bool render;
 
-	if (!s)
+	pthread_mutex_lock(&sn->lock);
+	wanted = sn->metrics_wanted_ns;
+	pthread_mutex_unlock(&sn->lock);
+	render = wanted && t0 - wanted < SNAPSHOT_METRICS_IDLE_S * 1000000000LL;
+	if (!s) {
+		if (!render)
+			metrics_scraped(NULL, b, &sn->sums);
 		return;      /* the previous snapshot stays: stale beats absent */
+	}
 	__atomic_store_n(&s->refs, 1, __ATOMIC_RELAXED);
 	if (b)
 		sn->ticks++;
@@ -136,17 +152,23 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 		writer__stats(sn->writer, &s->store);
 	s->db_bytes = store__file_bytes(sn->cfg->db_path);
 
-	prom_init(&p, &text);
-	metrics_render(&p, c, b, s, &sn->sums);
-	if (sn->extra)
-		sn->extra(sn->extra_ctx, &p);
-	s->metrics_len = text.len;
-	s->metrics = buf_detach(&text);
+	if (render) {
+		prom_init(&p, &text);
+		metrics_render(&p, c, b, s, &sn->sums);
+		if (sn->extra)
+			sn->extra(sn->extra_ctx, &p);
+		s->metrics_len = text.len;
+		s->metrics = buf_detach(&text);
+	} else {
+		metrics_scraped(NULL, b, &sn->sums);   /* the counters' running sums */
+	}
 	s->render_ms = (double)(clock_mono_ns() - t0) / 1e6;
 
 	pthread_mutex_lock(&sn->lock);
 	old = sn->cur;
 	sn->cur = s;
+	if (render)
+		pthread_cond_broadcast(&sn->published);
 	pthread_mutex_unlock(&sn->lock);
 	snapshot__put(old);
 }
@@ -211,6 +233,25 @@ struct snapshot *snapshots__get(struct snapshots *sn)
 	return s;
 }
 
+struct snapshot *snapshots__get_metrics(struct snapshots *sn, int64_t timeout_ns)
+{
+	int64_t now = clock_mono_ns(), deadline = now + timeout_ns;
+	struct timespec ts = { .tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000 };
+	struct snapshot *s = NULL;
+
+	pthread_mutex_lock(&sn->lock);
+	sn->metrics_wanted_ns = now;
+	while (!(sn->cur && sn->cur->metrics) &&
+	       pthread_cond_timedwait(&sn->published, &sn->lock, &ts) != ETIMEDOUT)
+		;
+	if (sn->cur && sn->cur->metrics) {
+		s = sn->cur;
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&sn->lock);
+	return s;
+}
+
 void snapshot__put(struct snapshot *s)
 {
 	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
@@ -224,6 +265,7 @@ struct snapshots *snapshots__free(struct snapshots *sn)
 	if (!sn)
 		return NULL;
 	snapshot__put(sn->cur);
+	pthread_cond_destroy(&sn->published);
 	pthread_mutex_destroy(&sn->lock);
 	free(sn);
 	return NULL;

@@ -3,9 +3,12 @@
  * The collector thread owns the tracers, scrapers and writer; HTTP threads
  * must not touch them.  Once per tick (from the agent's on_tick hook, after
  * collection) snapshots__publish() copies what the API shows -- every
- * collector's status and counters, the writer's figures -- and renders the
- * whole /metrics text, into a new immutable struct snapshot, then swaps it
- * in under a lock.  A request takes a reference with snapshots__get() and
+ * collector's status and counters, the writer's figures -- and, while
+ * someone scrapes /metrics, renders the whole /metrics text, into a new
+ * immutable struct snapshot, then swaps it in under a lock.  Rendering is
+ * most of a tick's cost on an idle host, so with no scrape for
+ * SNAPSHOT_METRICS_IDLE_S it stops, and the next scrape waits for one tick
+ * (snapshots__get_metrics).  A request takes a reference with snapshots__get() and
  * drops it with snapshot__put(), so a scrape never waits for a tick, never
  * sees half of one, and costs no database query.
  */
@@ -63,7 +66,8 @@ struct snapshot {
 	size_t ncollectors;
 	struct writer_stats store;
 	int64_t db_bytes;              /* database file + WAL */
-	char *metrics;                 /* the /metrics text (Prometheus 0.0.4) */
+	char *metrics;                 /* the /metrics text (Prometheus 0.0.4); NULL: not
+					  rendered (no scrape lately) */
 	size_t metrics_len;
 	double render_ms;              /* time the collector thread spent building this */
 	struct snapshot_learning learning;
@@ -111,6 +115,14 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
  * snapshot__put(); never NULL once something was published. */
 struct snapshot *snapshots__get(struct snapshots *sn);
 void snapshot__put(struct snapshot *s);
+
+/* Seconds without a /metrics request after which ticks stop rendering it. */
+#define SNAPSHOT_METRICS_IDLE_S 300
+
+/* For a /metrics request: the latest snapshot with its text rendered,
+ * asking the collector thread to render it from now on and waiting up to
+ * timeout_ns for the next tick when the latest has none.  NULL on timeout. */
+struct snapshot *snapshots__get_metrics(struct snapshots *sn, int64_t timeout_ns);
 
 const struct config *snapshots__config(const struct snapshots *sn);
 

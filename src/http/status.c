@@ -156,6 +156,8 @@ int route_agent_status(struct http_request *r)
 	json_uint(&j, off);
 	json_key(&j, "metrics_render_ms");
 	json_double(&j, s->render_ms);
+	json_key(&j, "metrics_rendered");      /* false: no /metrics scrape lately */
+	json_bool(&j, s->metrics != NULL);
 	json_obj_end(&j);
 	if ((status = detector(r, store, &j, "leaks", "memory_growth_events", "suspects", true, SUSPECTS_MAX)) ||
 	    (status = detector(r, store, &j, "anomalies", "anomalies", "latest", false, ANOMALIES_MAX)))
