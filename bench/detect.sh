@@ -66,7 +66,7 @@ echo "|---|---|"
 echo "| samples judged per tick (one per metric; mean) | $per_tick |"
 echo "| detection time per tick, median / mean / max | $(printf %.1f "$med_us") / $avg_us / $max_us µs |"
 echo "| per sample at the median tick (extract + detector + baseline + correlation) | $med_ns ns |"
-echo "| per sample over all ticks (the first allocates ~36 KiB per metric) | $ns_sample ns |"
+echo "| per sample over all ticks (the first allocates ~18 KiB per metric) | $ns_sample ns |"
 echo "| collectors' own time per tick (tracers + scrapers), for scale | $collect_us µs |"
 echo "| agent RSS after 10 s, detection off / on | $rss_off / $rss_on kB |"
 echo

@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,16 @@
  * deviations from the window's median over a longer history: per block,
  * and over the complete blocks before the current one (recomputed once per
  * block).  Deviations rather than values, so that a drifting series does
- * not set a new record at every step. */
+ * not set a new record at every step.  Values are kept as float: half the
+ * memory of double, and 7 significant digits are more than a detector
+ * judging deviations of a robust sigma or more needs; what is judged is
+ * rounded the same way (rollq_judge), so a window of one repeated value
+ * stays exactly flat. */
 struct rollq {
-	double ring[WINDOW];
-	double sorted[WINDOW];
+	float ring[WINDOW];
+	float sorted[WINDOW];
 	uint32_t n, head;
-	double block_max[BLOCKS], block_min[BLOCKS];
+	float block_max[BLOCKS], block_min[BLOCKS];
 	double past_max, past_min;      /* of the complete blocks */
 	uint32_t blocks, block, in_block;  /* complete blocks; current one; its samples */
 	uint64_t pushed;                /* samples ever pushed */
@@ -67,7 +72,7 @@ struct season {
 	uint32_t cur_bin;
 	double sum;             /* of the values in the current bin */
 	uint32_t count;
-	double hist[SEASON_BINS][SEASON_DEPTH];  /* bin means, ring per bin */
+	float hist[SEASON_BINS][SEASON_DEPTH];  /* bin means, ring per bin */
 	uint32_t hist_n[SEASON_BINS];
 };
 
@@ -103,9 +108,9 @@ struct anomaly {
 /* First index with a[i] >= x.  Branch-free (the compare becomes a
  * conditional move), since the branches of a plain binary search are
  * mispredicted half the time and dominate the cost. */
-static uint32_t lower_bound(const double *a, uint32_t n, double x)
+static uint32_t lower_bound(const float *a, uint32_t n, float x)
 {
-	const double *base = a;
+	const float *base = a;
 
 	if (n == 0)
 		return 0;
@@ -159,13 +164,14 @@ static void rollq_note(struct rollq *q, double dev)
 	}
 }
 
-static void rollq_push(struct rollq *q, double x)
+static void rollq_push(struct rollq *q, double value)
 {
+	float x = (float)value;
 	uint32_t j = lower_bound(q->sorted, q->n, x);
 	double dev = q->n ? x - rollq_quantile(q, 0.5) : 0;
 
 	if (q->n < WINDOW) {
-		memmove(q->sorted + j + 1, q->sorted + j, (q->n - j) * sizeof(double));
+		memmove(q->sorted + j + 1, q->sorted + j, (q->n - j) * sizeof(q->sorted[0]));
 		q->sorted[j] = x;
 		q->n++;
 	} else {
@@ -175,10 +181,10 @@ static void rollq_push(struct rollq *q, double x)
 
 		assert(i < q->n && q->sorted[i] == q->ring[q->head]);
 		if (j <= i) {
-			memmove(q->sorted + j + 1, q->sorted + j, (i - j) * sizeof(double));
+			memmove(q->sorted + j + 1, q->sorted + j, (i - j) * sizeof(q->sorted[0]));
 			q->sorted[j] = x;
 		} else {
-			memmove(q->sorted + i, q->sorted + i + 1, (j - 1 - i) * sizeof(double));
+			memmove(q->sorted + i, q->sorted + i + 1, (j - 1 - i) * sizeof(q->sorted[0]));
 			q->sorted[j - 1] = x;
 		}
 	}
@@ -231,6 +237,7 @@ static void rollq_judge(const struct rollq *q, double r, double offset, double t
 	double hi = q->past_max, lo = q->past_min, grow = 1;
 	double scale, span, ghi, glo, gspan, z, zmul, mmul, clear, seen, grown;
 
+	r = (float)r;           /* as the window holds it (struct rollq) */
 	if (q->in_block) {
 		hi = fmax(hi, q->block_max[q->block]);
 		lo = fmin(lo, q->block_min[q->block]);
@@ -333,7 +340,8 @@ static double season_expected(const struct season *s, uint32_t bin)
 
 	if (n < 2)
 		return NAN;
-	memcpy(v, s->hist[bin], n * sizeof(double));
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = s->hist[bin][i];
 	for (uint32_t i = 1; i < n; i++)
 		for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
 			double t = v[j];
@@ -349,7 +357,7 @@ static void season_add(struct season *s, int64_t period, uint32_t bin, double x)
 	if (s->count && (period != s->cur_period || bin != s->cur_bin)) {
 		uint32_t b = s->cur_bin;
 
-		s->hist[b][s->hist_n[b] % SEASON_DEPTH] = s->sum / s->count;
+		s->hist[b][s->hist_n[b] % SEASON_DEPTH] = (float)(s->sum / s->count);
 		s->hist_n[b]++;
 		s->count = 0;
 		s->sum = 0;
@@ -466,7 +474,7 @@ int anomaly__seed(struct anomaly *a, const double *values, size_t n)
 	if (a->n)
 		return -EBUSY;
 	for (size_t i = 0; i < n; i++)
-		if (!isfinite(values[i]))
+		if (!isfinite(values[i]) || fabs(values[i]) > FLT_MAX)
 			return -EINVAL;
 	for (size_t i = 0; i < n; i++)
 		rollq_push(&a->local, values[i]);
@@ -485,8 +493,9 @@ int anomaly__update(struct anomaly *a, int64_t ts, double x, struct anomaly_resu
 	int64_t period = 0;
 	uint32_t bin = 0;
 
-	if (!isfinite(x))
+	if (!isfinite(x) || fabs(x) > FLT_MAX)
 		return -EINVAL;
+	x = (float)x;           /* as the windows hold it (struct rollq) */
 	if (a->n > a->seeded && ts < a->last_ts)
 		return -ERANGE;
 	if (a->n > a->seeded) {

@@ -130,7 +130,8 @@ struct anomaly_result {
 	enum anomaly_kind kind; /* the larger of the two scores' evidence */
 	bool seasonal;          /* expected/low/high come from the time-of-period profile */
 	double expected;        /* what the model expected here (NAN before any data) */
-	double low, high;       /* a single value in [low, high] is not a spike or dip */
+	double low, high;       /* a single value in [low, high] is not a spike or dip
+				   (to 1 part in 10^7: values are judged as float) */
 };
 
 struct anomaly;

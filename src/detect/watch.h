@@ -17,9 +17,9 @@
  * `baselines` table, so a restarted agent reloads what it learnt.
  *
  * Pure: no I/O, no clock; time comes from the rows and the caller.  Memory
- * is about 36 KiB per metric (the detector's windows), for at most
- * params.max_metrics metrics; samples of metrics past that are counted in
- * stats.metrics_dropped, never silently lost.
+ * is about 19 KiB per metric (the detector's windows, in float, and the
+ * baseline), for at most params.max_metrics metrics; samples of metrics
+ * past that are counted in stats.metrics_dropped, never silently lost.
  */
 #ifndef KS_WATCH_H
 #define KS_WATCH_H
@@ -78,7 +78,7 @@ struct watch;
 void watch_params_default(struct watch_params *p);
 
 /* Bytes one metric takes once judged: its detector's windows and its
- * baseline (about 36 KiB); params.max_metrics of them at most. */
+ * baseline (about 19 KiB); params.max_metrics of them at most. */
 size_t watch_metric_bytes(void);
 
 /* NULL params: the defaults.  Returns NULL with errno EINVAL for bad

@@ -38,7 +38,7 @@ is "$(mem '[.sqlite.page_cache_cap_bytes, .sqlite.connections] | join(" ")')" "$
 is "$(mem '.http_cache.cap_bytes')" 65536 "answer cache capped at http.cache_bytes"
 is "$(mem '.detect.max_metrics')" 16 "detectors capped at detect.max_metrics"
 per=$(mem '.detect.cap_bytes / 16')
-ok "each metric's windows are counted (${per} bytes, about 36 KiB)" test "$per" -gt 20000 -a "$per" -lt 60000
+ok "each metric's windows are counted (${per} bytes, about 19 KiB)" test "$per" -gt 15000 -a "$per" -lt 60000
 set -- $(mem '"\(.rss_bytes) \(.peak_rss_bytes)"')
 ok "RSS and its peak are reported ($1 / $2 bytes)" test "$1" -gt 0 -a "$2" -ge "$1"
 
