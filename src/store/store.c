@@ -40,7 +40,7 @@ struct store {
 	enum store_mode mode;
 	char *path;
 	sqlite3_stmt *insert[T_COUNT];          /* one row */
-	sqlite3_stmt *insert_multi[T_COUNT];    /* MULTI_ROWS rows */
+	sqlite3_stmt *insert_multi[T_COUNT];    /* MULTI_ROWS rows; NULL until a batch fills one */
 	struct store_stmt cache[STORE_STMT_CACHE];
 	uint64_t uses;
 	int64_t deadline_ns;
@@ -342,8 +342,7 @@ static int prepare_inserts(struct store *s, char *err)
 	int rc = 0;
 
 	for (int t = 0; t < T_COUNT && !rc; t++)
-		if (!(rc = prepare_insert(s, t, 1, &s->insert[t], err)))
-			rc = prepare_insert(s, t, MULTI_ROWS, &s->insert_multi[t], err);
+		rc = prepare_insert(s, t, 1, &s->insert[t], err);
 	return rc;
 }
 
@@ -491,8 +490,16 @@ int store__write_batch(struct store *s, const struct batch *b, char *err)
 
 		for (uint32_t r = 0; r < b->tables[t].rows && !rc;) {
 			unsigned n = b->tables[t].rows - r >= MULTI_ROWS ? MULTI_ROWS : 1;
-			sqlite3_stmt *st = n > 1 ? s->insert_multi[t] : s->insert[t];
-			int src = bind_rows(st, b, t, &pos, n);
+			sqlite3_stmt *st;
+			int src;
+
+			/* The multi-row statement is 32 times the program: prepared
+			 * for the tables that fill one, on first use. */
+			if (n > 1 && !s->insert_multi[t] &&
+			    (rc = prepare_insert(s, t, MULTI_ROWS, &s->insert_multi[t], err)))
+				break;
+			st = n > 1 ? s->insert_multi[t] : s->insert[t];
+			src = bind_rows(st, b, t, &pos, n);
 
 			if (src == SQLITE_OK)
 				src = sqlite3_step(st);
