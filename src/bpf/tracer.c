@@ -312,44 +312,85 @@ void tracer__end_interval(struct tracer *t)
 	t->cost_ms = 0;
 }
 
-int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters, tracer_proc_fn fn, void *ctx)
+/* One process's per-CPU values (stride bytes each) summed into sum, and
+ * the first CPU's non-empty comm, passed to fn. */
+static void proc_row(struct tracer *t, uint32_t pid, const uint8_t *values, size_t stride, int ncpus,
+		     size_t ncounters, uint64_t *sum, tracer_proc_fn fn, void *ctx)
 {
-	int fd = bpf_map__fd(map), ncpus = libbpf_num_possible_cpus();
-	size_t stride = (ncounters * sizeof(uint64_t) + KS_COMM_LEN + 7) & ~(size_t)7;
-	uint8_t *values;
-	uint64_t sum[ncounters ? ncounters : 1];
+	char comm[KS_COMM_LEN + 1] = "";
+
+	memset(sum, 0, ncounters * sizeof(*sum));
+	for (int c = 0; c < ncpus; c++) {
+		const uint8_t *v = values + stride * (size_t)c;
+		uint64_t counter;
+
+		for (size_t i = 0; i < ncounters; i++) {
+			memcpy(&counter, v + i * sizeof(uint64_t), sizeof(counter));
+			sum[i] += counter;
+		}
+		if (!comm[0])
+			memcpy(comm, v + ncounters * sizeof(uint64_t), KS_COMM_LEN);
+	}
+	fn(t, pid, sum, comm, ctx);
+}
+
+/* The fallback: one key at a time (four syscalls a process), then empty. */
+static void drain_by_key(struct tracer *t, int fd, uint8_t *values, size_t stride, int ncpus, size_t ncounters,
+			 uint64_t *sum, tracer_proc_fn fn, void *ctx)
+{
 	uint32_t key, next;
 	bool first = true;
 
-	if (ncpus <= 0)
-		return -EINVAL;
-	values = malloc(stride * (size_t)ncpus);
-	if (!values)
-		return -ENOMEM;
 	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		char comm[KS_COMM_LEN + 1] = "";
-
 		key = next;
 		first = false;
-		if (bpf_map_lookup_elem(fd, &key, values))
-			continue;
-		memset(sum, 0, sizeof(sum));
-		for (int c = 0; c < ncpus; c++) {
-			const uint8_t *v = values + stride * (size_t)c;
-			uint64_t counter;
-
-			for (size_t i = 0; i < ncounters; i++) {
-				memcpy(&counter, v + i * sizeof(uint64_t), sizeof(counter));
-				sum[i] += counter;
-			}
-			if (!comm[0])
-				memcpy(comm, v + ncounters * sizeof(uint64_t), KS_COMM_LEN);
-		}
-		fn(t, key, sum, comm, ctx);
+		if (!bpf_map_lookup_elem(fd, &key, values))
+			proc_row(t, key, values, stride, ncpus, ncounters, sum, fn, ctx);
 	}
 	/* Deleting while iterating would restart get_next_key: empty it after. */
 	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
 		bpf_map_delete_elem(fd, &next);
+}
+
+#define DRAIN_CHUNK 256         /* processes per lookup-and-delete batch */
+
+int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters, tracer_proc_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(map), ncpus = libbpf_num_possible_cpus();
+	size_t stride = (ncounters * sizeof(uint64_t) + KS_COMM_LEN + 7) & ~(size_t)7;
+	size_t row = stride * (size_t)(ncpus > 0 ? ncpus : 1);
+	uint32_t keys[DRAIN_CHUNK], in = 0, out = 0;
+	uint64_t sum[ncounters ? ncounters : 1];
+	uint8_t *values;
+	bool first = true;
+	int err;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	values = malloc(row * DRAIN_CHUNK);
+	if (!values)
+		return -ENOMEM;
+	/* A batch reads and empties up to DRAIN_CHUNK processes in one
+	 * syscall: the map walk was the largest part of the agent's CPU under
+	 * a busy host.  -ENOENT ends the walk (its last chunk still counts). */
+	do {
+		__u32 count = DRAIN_CHUNK;
+
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, keys, values, &count, NULL);
+		if (err && errno != ENOENT) {
+			if (first) {        /* e.g. ENOSPC: a hash bucket longer than the chunk */
+				drain_by_key(t, fd, values, stride, ncpus, ncounters, sum, fn, ctx);
+				break;
+			}
+			/* what the batches took stays counted; the rest next time */
+			free(values);
+			return -errno;
+		}
+		for (__u32 i = 0; i < count && i < DRAIN_CHUNK; i++)
+			proc_row(t, keys[i], values + row * i, stride, ncpus, ncounters, sum, fn, ctx);
+		in = out;
+		first = false;
+	} while (!err);
 	free(values);
 	return 0;
 }

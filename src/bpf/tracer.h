@@ -183,9 +183,10 @@ void tracer__end_interval(struct tracer *t);
 
 /* Per-process figures kept per CPU in a hash keyed by tgid: `ncounters`
  * u64 counters followed by the command name (char[KS_COMM_LEN]).  Calls fn
- * once per process with the counters summed over CPUs, then empties the
- * map.  Use on the half of a double-buffered pair the programs stopped
- * writing.  `values` is scratch space for one key's per-CPU values. */
+ * once per process with the counters summed over CPUs, emptying the map
+ * as it goes (lookup-and-delete batches of 256 processes; one key at a time
+ * where the kernel refuses batches).  Use on the half of a double-buffered
+ * pair the programs stopped writing. */
 typedef void (*tracer_proc_fn)(struct tracer *t, uint32_t pid, const uint64_t *counters, const char *comm,
 			       void *ctx);
 int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters, tracer_proc_fn fn, void *ctx);
