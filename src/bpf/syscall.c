@@ -148,8 +148,6 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 		if (!dn)
 			continue;
 		dtimed = timed - p->prev_timed[nr];
-		if (read_hist(p, nr, cur))
-			continue;
 		prev = u64map_get(&p->prev_hist, nr);
 		if (!prev) {
 			prev = calloc(HIST_BUCKETS, sizeof(*prev));
@@ -157,9 +155,17 @@ static int syscall_collect(struct tracer *t, struct batch *b, int64_t now_ns)
 				return -ENOMEM;
 			u64map_put(&p->prev_hist, nr, prev);
 		}
-		for (int k = 0; k < HIST_BUCKETS; k++)
-			delta[k] = cur[k] - prev[k];
-		memcpy(prev, cur, sizeof(cur));
+		if (!dtimed) {
+			/* No call timed (sampled out under the budget): the
+			 * histogram did not move; skip reading it. */
+			memset(delta, 0, sizeof(delta));
+		} else {
+			if (read_hist(p, nr, cur))
+				continue;
+			for (int k = 0; k < HIST_BUCKETS; k++)
+				delta[k] = cur[k] - prev[k];
+			memcpy(prev, cur, sizeof(cur));
+		}
 		t->events += dn;
 
 		batch__row(b, T_SYSCALL_STATS);
