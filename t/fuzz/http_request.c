@@ -385,6 +385,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
 	if (snapshots__new(&cfg, NULL, &snaps))
 		fuzz_die("snapshots__new failed");
+	/* A /metrics request first, so that the snapshot carries the text
+	 * (ticks render it only while scraped) and /metrics never waits. */
+	snapshot__put(snapshots__get_metrics(snaps, 0));
 	snapshots__publish(snaps, collector, NULL, clock_real_ns());
 
 	M.lookup_connection_value = fake_lookup;
@@ -400,6 +403,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	server.listen_fd = -1;
 	server.max_connections = (unsigned)cfg.http_max_connections;
 	snprintf(server.address, sizeof(server.address), "127.0.0.1:7777");
+	/* What http_hosts__init reads from a bound socket: without it the
+	 * Host check refuses every request before it reaches a route. */
+	server.hosts.allowed = cfg.http_allowed_hosts;
+	snprintf(server.hosts.listen, sizeof(server.hosts.listen), "127.0.0.1");
+	server.hosts.port = 7777;
 	return 0;
 }
 
