@@ -38,11 +38,10 @@ struct snapshots {
 int snapshots__new(const struct config *cfg, struct writer *w, struct snapshots **ret)
 {
 	struct snapshots *sn = calloc(1, sizeof(*sn));
+	pthread_condattr_t ca;
 
 	if (!sn)
 		return -ENOMEM;
-	pthread_condattr_t ca;
-
 	pthread_mutex_init(&sn->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -135,8 +134,7 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 	pthread_mutex_unlock(&sn->lock);
 	render = wanted && t0 - wanted < SNAPSHOT_METRICS_IDLE_S * 1000000000LL;
 	if (!s) {
-		if (!render)
-			metrics_scraped(NULL, b, &sn->sums);
+		metrics_scraped(NULL, b, &sn->sums);   /* the tick still counts */
 		return;      /* the previous snapshot stays: stale beats absent */
 	}
 	__atomic_store_n(&s->refs, 1, __ATOMIC_RELAXED);
