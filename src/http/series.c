@@ -176,7 +176,14 @@ static size_t point_text(const struct series *s, const struct point *p, size_t c
 /* Closed buckets: a bucket that lies whole inside the range and ends at
  * or before the hour mark is computed from hour rows only, and those do
  * not change until retention prunes the oldest of them (rollup.h,
- * struct hour_version).  The 7 d and 30 d views move by seconds from one
+ * struct hour_version).  So is one of a minute-tier range (the 24 h
+ * view) that ends by the minute mark and starts after the oldest minute
+ * row: minute rows are pruned every minute, but oldest first, so those
+ * after the oldest one left are all there (struct tier_plan's
+ * minute_first); such entries carry a zero version, and each request
+ * takes from them only the buckets after minute_first.  Steps tell the
+ * tiers apart (an hour-tier step is an hour or more, a minute-tier one
+ * less).  The 7 d, 30 d and 24 h views move by seconds from one
  * request to the next while their buckets stay on the same grid
  * (timestamp / step * step), so each series keeps the closed buckets it
  * computed, per step, as the JSON it wrote for them, and a request
@@ -185,7 +192,7 @@ static size_t point_text(const struct series *s, const struct point *p, size_t c
  * sub-range of bucket boundaries a query covers, and SQLite aggregates
  * them in the same order, so the answer is the one the whole range's
  * query gives, byte for byte. */
-#define CLOSED_STEPS 2          /* steps cached per series (the 7 d and 30 d views) */
+#define CLOSED_STEPS 3          /* steps cached per series (the 24 h, 7 d and 30 d views) */
 #define CLOSED_POINTS 1000      /* buckets cached at most per step */
 
 struct closed_point {
@@ -335,17 +342,21 @@ static int points_of(struct http_request *r, struct store *store, const struct s
 		     struct buf *points, struct buf *text)
 {
 	size_t i = (size_t)(s - series), mark;
-	/* Closed: the buckets whole inside the range, ending by the hour mark. */
+	/* Closed: the buckets whole inside the range, ending by the hour mark
+	 * (by the minute mark, after the oldest minute row, for the minute tier). */
 	int64_t first = floor_to(since + step - 1, step);
-	int64_t last = floor_to(plan->hour_until < until ? plan->hour_until : until, step);
-	struct hour_version v;
+	int64_t end = plan->tier == TIER_HOUR ? plan->hour_until : plan->minute_until;
+	int64_t last = floor_to(end < until ? end : until, step);
+	struct hour_version v = { 0, 0 };
 	char err[STORE_ERR_MAX];
 	int64_t from;
 	int rc;
 
-	if (plan->tier != TIER_HOUR || last - first < 2 * step)
+	if (plan->tier == TIER_MINUTE && (first <= plan->minute_first || first < plan->hour_until))
+		last = first;   /* minute rows at the start may go (or are hour rows): not cached */
+	if (plan->tier == TIER_RAW || last - first < 2 * step)
 		return query(r, store, s, plan, since, until, step, ncols, points);
-	if ((rc = rollup__hour_version(store, s->table, &v, err)))
+	if (plan->tier == TIER_HOUR && (rc = rollup__hour_version(store, s->table, &v, err)))
 		return http_store_error(r, rc, err);
 	if (since < first && (rc = query(r, store, s, plan, since, first, step, ncols, points)))
 		return rc;

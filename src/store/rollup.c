@@ -666,7 +666,7 @@ int rollup__plan(struct store *s, enum table_id t, int64_t since, int64_t until,
 
 	init();
 	rt = &rtables[t];
-	*ret = (struct tier_plan){ TIER_RAW, since, since };
+	*ret = (struct tier_plan){ TIER_RAW, since, since, INT64_MAX };
 	if (!rt->rolled)
 		return 0;
 	/* A database without rollups (older, or never seen by an agent). */
@@ -707,6 +707,8 @@ int rollup__plan(struct store *s, enum table_id t, int64_t since, int64_t until,
 	/* The minute tier may have been pruned at the start of the range. */
 	if ((rc = oldest(s, rt->table[TIER_MINUTE].name, &mo, &have_mo, err)))
 		return rc;
+	if (want == TIER_MINUTE && have_mo)
+		ret->minute_first = mo;
 	if (have_mo && mo > since) {
 		/* Hour rows up to the first whole hour of minute rows (which
 		 * may also stand in for raw rows there: coarser, not twice). */

@@ -96,6 +96,11 @@ const char *rollup__fold_sql(enum table_id t, enum tier tier, int step);
 struct tier_plan {
 	enum tier tier;               /* the tier that fits the step */
 	int64_t hour_until, minute_until;
+	/* For a minute-tier plan that reads minute rows: the oldest minute
+	 * row's time, INT64_MAX otherwise.  Minute rows below the minute mark
+	 * only go, oldest first (as for the hour tier, struct hour_version),
+	 * so every one after this time is there while it stays before it. */
+	int64_t minute_first;
 };
 
 /* Plans a read of [since, until) of t at resolution step_ns: the coarsest

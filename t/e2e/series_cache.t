@@ -8,10 +8,13 @@
 #    whose buckets partly come from the cache;
 #  - after the oldest day of hour rows is pruned under a running agent: its
 #    answer changes (the cache is dropped) and equals a fresh agent's.
+# The same for a 24-hour range on 26 hours of minute rows (load_metrics_1m),
+# whose closed buckets are kept too: pruned by the oldest minutes into the
+# range, the answer's first hours come from the hour rows instead.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/http.sh"
 require_bpf
-plan 8
+plan 12
 
 DB=$TMP/series.db
 HOUR=3600000000000
@@ -85,3 +88,42 @@ answer c5 $SINCE $UNTIL
 ok "... asked again of that agent (from its cache): the same bytes" cmp -s "$TMP/c4" "$TMP/c5"
 is "$(jq -r '.series.load.tier' "$TMP/c4")" 1h "the 30 d view reads the hour tier"
 agent_stop $AGENT_PID
+
+# The minute tier: 26 hours of minute rows up to the mark, the 24 h view.
+MINUTE=60000000000
+MFIRST=$(( MARK - 26 * HOUR ))
+{
+	echo "BEGIN;"
+	i=0
+	while [ $i -lt $((26 * 60)) ]; do
+		echo "INSERT INTO load_metrics_1m (timestamp, load1, load5, load15, samples) VALUES ($((MFIRST + i * MINUTE)), $((i % 11)).75, $((i % 13)).5, $((i % 4)), 60);"
+		i=$((i + 1))
+	done
+	echo "COMMIT;"
+} | sqlite3 "$DB" || { echo "Bail out! cannot write the minute rows"; exit 1; }
+DSINCE=$(( UNTIL - 24 * HOUR ))
+range() { echo "/api/series?since=$(( $1 / 1000000000 ))&until=$(( $2 / 1000000000 ))&step=144s"; }
+http_agent d --db "$DB" --config "$TMP/agent.yaml" || { echo "Bail out! no agent"; exit 1; }
+answer d1 $DSINCE $UNTIL
+is "$(jq -r '.series.load.tier' "$TMP/d1")/$(jq '.series.load.data[0] | length' "$TMP/d1")" 1m/600 \
+	"24 h at 144 s: the load series reads the minute tier, 600 buckets"
+answer d2 $DSINCE $UNTIL
+answer d3 $((DSINCE + 37000000000)) $((UNTIL + 37000000000))
+ok "24 h asked again (from the cache): the same bytes" cmp -s "$TMP/d1" "$TMP/d2"
+agent_stop $AGENT_PID
+http_agent e --db "$DB" --config "$TMP/agent.yaml" || { echo "Bail out! no agent"; exit 1; }
+answer e1 $DSINCE $UNTIL
+answer e3 $((DSINCE + 37000000000)) $((UNTIL + 37000000000))
+ok "24 h: a fresh agent gives the same bytes, for the range and for it moved by 37 s" \
+	sh -c "cmp -s '$TMP/d1' '$TMP/e1' && cmp -s '$TMP/d3' '$TMP/e3'"
+# Retention prunes the minute rows of the range's first three hours.
+sqlite3 "$DB" "DELETE FROM load_metrics_1m WHERE timestamp < $((DSINCE + 3 * HOUR))" ||
+	{ echo "Bail out! cannot prune"; exit 1; }
+answer e4 $DSINCE $UNTIL
+agent_stop $AGENT_PID
+http_agent f --db "$DB" --config "$TMP/agent.yaml" || { echo "Bail out! no agent"; exit 1; }
+answer f4 $DSINCE $UNTIL
+agent_stop $AGENT_PID
+ok "minute rows pruned into the range: the answer changes (hour rows there) and equals a fresh agent's" \
+	sh -c "[ -n \"\$(cmp '$TMP/d1' '$TMP/e4')\" ] && cmp -s '$TMP/e4' '$TMP/f4'"
+
