@@ -162,13 +162,79 @@ static const struct gauge gauges[] = {
 
 #define NGAUGES (sizeof(gauges) / sizeof(gauges[0]))
 
-void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums *sums)
+/* A table's first rows are held this long, until its second fill shows
+ * how often it comes. */
+#define FIRST_GAP_TICKS 30
+
+static bool read_by_gauges(enum table_id t)
+{
+	for (size_t g = 0; g < NGAUGES; g++)
+		if (gauges[g].table == t)
+			return true;
+	return false;
+}
+
+/* Copies the tables of b that the gauges read and b filled into st->held;
+ * drops the held rows of a table that has not come for two of its gaps
+ * and a tick. */
+static void hold(struct metrics_state *st, const struct batch *b)
+{
+	st->ticks++;
+	for (int t = 0; t < T_COUNT; t++) {
+		const struct batch_table *from = &b->tables[t];
+		struct batch_table *to = &st->held.tables[t];
+
+		if (from->rows && read_by_gauges(t)) {
+			st->gap[t] = to->rows ? st->ticks - st->held_tick[t] : 0;
+			st->held_tick[t] = st->ticks;
+			buf_reset(&to->data);
+			buf_add(&to->data, from->data.data, from->data.len);
+			to->rows = from->rows;
+		} else if (to->rows &&
+			   st->ticks - st->held_tick[t] > 2 * (st->gap[t] ? st->gap[t] : FIRST_GAP_TICKS) + 1) {
+			buf_free(&to->data);
+			to->rows = 0;
+		}
+	}
+}
+
+void metrics_state__free(struct metrics_state *st)
+{
+	batch__free(&st->held);
+}
+
+void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_state *st)
 {
 	enum { VALUE, KEY };
 	struct batch_cursor cur;
 	const struct batch_row *r = &cur.row;
 	int slot = 0;
 
+	/* The deltas add from this tick's rows only. */
+	for (size_t g = 0; b && g < NGAUGES; g++) {
+		const struct gauge *e = &gauges[g];
+		const char *const names[] = { [VALUE] = e->column, [KEY] = e->key, NULL };
+
+		if (e->conv != DELTA && e->conv != DELTA_KB)
+			continue;
+		if (slot >= METRICS_SUMS_MAX)
+			break;
+		batch_cursor__init(&cur, b, e->table, names);
+		while (batch_cursor__next(&cur)) {
+			const struct batch_value *v = batch_row__value(r, VALUE);
+
+			if (e->only && !batch_row__text_is(r, KEY, e->only))
+				continue;
+			if (v->tag == V_INT && v->i > 0)
+				st->value[slot] += (uint64_t)v->i * (e->conv == DELTA_KB ? 1024 : 1);
+		}
+		slot++;
+	}
+	if (b)
+		hold(st, b);
+	if (!p)
+		return;
+	slot = 0;
 	for (size_t g = 0; g < NGAUGES; g++) {
 		const struct gauge *e = &gauges[g];
 		const char *const names[] = { [VALUE] = e->column, [KEY] = e->key, NULL };
@@ -177,17 +243,13 @@ void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums 
 
 		if (this_slot >= METRICS_SUMS_MAX)
 			continue;
-		batch_cursor__init(&cur, b, e->table, names);
+		batch_cursor__init(&cur, &st->held, e->table, names);
 		while (batch_cursor__next(&cur)) {
 			const struct batch_value *v = batch_row__value(r, VALUE);
 			struct prom_labels l;
 			double x;
 
 			if (v->tag == V_NULL || v->tag == V_TEXT || (e->only && !batch_row__text_is(r, KEY, e->only)))
-				continue;
-			if (delta && v->i > 0)
-				sums->value[this_slot] += (uint64_t)v->i * (e->conv == DELTA_KB ? 1024 : 1);
-			if (!p)
 				continue;
 			prom_labels_init(&l);
 			if (e->key && e->label) {
@@ -200,7 +262,7 @@ void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums 
 				prom_label(&l, e->extra_name, e->extra_value);
 			prom_family(p, e->metric, e->type, e->help);
 			if (delta) {
-				prom_sample_u64(p, "", &l, sums->value[this_slot]);
+				prom_sample_u64(p, "", &l, st->value[this_slot]);
 				continue;
 			}
 			x = batch_row__real(r, VALUE);

@@ -196,7 +196,7 @@ static void budget_metrics(struct prom *p, struct collector *c)
 }
 
 void metrics_render(struct prom *p, struct collector *c, const struct batch *b, const struct snapshot *s,
-		    struct metrics_sums *sums)
+		    struct metrics_state *st)
 {
 	struct prom_labels l;
 
@@ -215,7 +215,7 @@ void metrics_render(struct prom *p, struct collector *c, const struct batch *b, 
 		}
 		budget_metrics(p, c);
 	}
-	metrics_scraped(p, b, sums);
+	metrics_scraped(p, b, st);
 	collector_metrics(p, s);
 	store_metrics(p, s);
 	learning_metrics(p, s);

@@ -21,27 +21,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../store/batch.h"
 #include "snapshot.h"
 
-struct batch;
 struct collector;
 struct prom;
 
-/* Per-interval deltas of the scraped tables summed since the start (so they
- * can be exposed as counters); zeroed by the owner, kept between ticks. */
+/* What /metrics carries from one tick to the next; zeroed by the owner,
+ * freed with metrics_state__free.
+ *  - value: per-interval deltas of the scraped tables summed since the
+ *    start (so they can be exposed as counters);
+ *  - held: the newest rows of each table the families read.  A scraper
+ *    that runs every Nth tick (scrapers.net_tcp every 10 s) fills its
+ *    table one tick in N; its families stay on /metrics in between (a
+ *    scrape must not find them missing), for up to two of its gaps and a
+ *    tick, so that a scraper that stops takes them away. */
 #define METRICS_SUMS_MAX 32
-struct metrics_sums {
+struct metrics_state {
 	uint64_t value[METRICS_SUMS_MAX];
+	struct batch held;
+	uint64_t ticks;                     /* batches seen */
+	uint64_t held_tick[T_COUNT];        /* the tick its rows in held are from */
+	uint64_t gap[T_COUNT];              /* ticks between its last two fills; 0: one fill so far */
 };
 
-/* Appends the families built from the tick's scraped rows in b (NULL: none)
- * to p; sums carries the running totals of delta columns, which p NULL only
- * updates. */
-void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_sums *sums);
+void metrics_state__free(struct metrics_state *st);
+
+/* Adds the tick's scraped rows in b (NULL: none) to st, and appends the
+ * families built from the rows st holds to p (NULL: only adds). */
+void metrics_scraped(struct prom *p, const struct batch *b, struct metrics_state *st);
 
 /* Appends every family for snapshot s (whose collector fields are already
  * filled) of collector c and batch b. */
 void metrics_render(struct prom *p, struct collector *c, const struct batch *b, const struct snapshot *s,
-		    struct metrics_sums *sums);
+		    struct metrics_state *st);
 
 #endif

@@ -26,7 +26,7 @@ struct snapshots {
 	/* collector thread only */
 	uint64_t ticks;
 	double cost_total[SNAPSHOT_COLLECTORS];
-	struct metrics_sums sums;
+	struct metrics_state metrics;      /* carried from tick to tick */
 	snapshot_extra_fn extra;
 	void *extra_ctx;
 	struct snapshot_learning learning;
@@ -134,7 +134,7 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 	pthread_mutex_unlock(&sn->lock);
 	render = wanted && t0 - wanted < SNAPSHOT_METRICS_IDLE_S * 1000000000LL;
 	if (!s) {
-		metrics_scraped(NULL, b, &sn->sums);   /* the tick still counts */
+		metrics_scraped(NULL, b, &sn->metrics);   /* the tick still counts */
 		return;      /* the previous snapshot stays: stale beats absent */
 	}
 	__atomic_store_n(&s->refs, 1, __ATOMIC_RELAXED);
@@ -152,13 +152,13 @@ void snapshots__publish(struct snapshots *sn, struct collector *c, const struct 
 
 	if (render) {
 		prom_init(&p, &text);
-		metrics_render(&p, c, b, s, &sn->sums);
+		metrics_render(&p, c, b, s, &sn->metrics);
 		if (sn->extra)
 			sn->extra(sn->extra_ctx, &p);
 		s->metrics_len = text.len;
 		s->metrics = buf_detach(&text);
 	} else {
-		metrics_scraped(NULL, b, &sn->sums);   /* the counters' running sums */
+		metrics_scraped(NULL, b, &sn->metrics);   /* the counters' running sums */
 	}
 	s->render_ms = (double)(clock_mono_ns() - t0) / 1e6;
 
@@ -263,6 +263,7 @@ struct snapshots *snapshots__free(struct snapshots *sn)
 	if (!sn)
 		return NULL;
 	snapshot__put(sn->cur);
+	metrics_state__free(&sn->metrics);
 	pthread_cond_destroy(&sn->published);
 	pthread_mutex_destroy(&sn->lock);
 	free(sn);

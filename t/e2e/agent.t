@@ -15,10 +15,13 @@ is "$rc" 0 "agent --duration 3 exits 0"
 like "$(cat "$TMP/agent.err")" "collecting into .*agent.db" "it says where the data goes"
 like "$(cat "$TMP/agent.err")" "ksight query" "and how to look at it"
 
-# Marked execs once the tracers are loaded, then a few ticks.
+# Marked execs once the tracers are loaded, then a few ticks.  The agent
+# sees the whole host: the marker names this run (another suite may run
+# the same test beside it).
 DB=$TMP/run.db
+MARK=e2e-marker-$$
 agent_bg run --db "$DB" --no-http || { echo "Bail out! no agent"; exit 1; }
-for i in 1 2 3 4 5; do /bin/true "e2e-marker-$i"; done
+for i in 1 2 3 4 5; do /bin/true "$MARK-$i"; done
 wait_for "three ticks" 60 at_least 3 "select count(*) from memory_metrics"
 agent_stop $AGENT_PID
 is "$?" 0 "SIGINT stops the agent with status 0"
@@ -27,7 +30,7 @@ for t in process_events memory_metrics load_metrics collector_stats; do
 	n=$(q "select count(*) from $t")
 	ok "$t has rows ($n)" test "$n" -gt 0
 done
-is "$(q "select count(*) from process_events where event='exec' and argv like '/bin/true e2e-marker-%'")" 5 \
+is "$(q "select count(*) from process_events where event='exec' and argv like '/bin/true $MARK-%'")" 5 \
    "the 5 marked execs are in process_events"
 ticks=$(sed -n 's/.*stopped after .*: \([0-9]*\) ticks,.*/\1/p' "$TMP/run.err")
 is "$(q "select count(*) from memory_metrics")" "$ticks" "one memory_metrics row per tick ($ticks)"

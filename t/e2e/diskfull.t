@@ -14,8 +14,10 @@ agent_bg full --db "$DB" --no-http || { echo "Bail out! no agent"; exit 1; }
 pid=$AGENT_PID
 # Fill the filesystem, hold it full until writes fail, then free it.
 dd if=/dev/zero of="$TMP/small/filler" bs=64k 2>/dev/null
-# Rows keep coming while the disk is full: 300 marked execs.
-i=0; while [ $i -lt 300 ]; do /bin/true "diskfull-marker-$i"; i=$((i + 1)); done
+# Rows keep coming while the disk is full: 300 marked execs (the marker
+# names this run: the agent sees another suite's execs too).
+MARK=diskfull-marker-$$
+i=0; while [ $i -lt 300 ]; do /bin/true "$MARK-$i"; i=$((i + 1)); done
 wait_for "a failed write" 60 grep -q "database or disk is full" "$TMP/full.err"
 rm -f "$TMP/small/filler"
 wait_for "writes to resume" 60 grep -q "database writes resumed" "$TMP/full.err"
@@ -32,7 +34,7 @@ ticks=$(sed -n 's/.*stopped after .*: \([0-9]*\) ticks,.*/\1/p' "$TMP/err")
 is "$(q "select count(*) from memory_metrics")" "$ticks" "every tick's memory row is stored ($ticks ticks)"
 is "$(q "select count(distinct timestamp) from collector_stats where collector = 'store'")" "$ticks" \
    "and every tick's collector_stats rows"
-is "$(q "select count(*) from process_events where event='exec' and argv like '/bin/true diskfull-marker-%'")" 300 \
+is "$(q "select count(*) from process_events where event='exec' and argv like '/bin/true $MARK-%'")" 300 \
    "all 300 execs made while the disk was full were stored afterwards"
 like "$(cat "$TMP/err")" "database writes resumed" "recovery was reported"
 done_testing

@@ -3,13 +3,14 @@
 # its own config and data directory): it scrapes the agent every second
 # while a workload makes a known number of getppid() calls, and PromQL
 # must answer that number exactly -- the same number the agent stored in
-# syscall_stats.  Counters never reset across the scrapes, and promtool
-# accepts the exposition.
+# syscall_stats.  Counters never reset across the scrapes, a scraper that
+# runs every 10th tick is in every scrape, and promtool accepts the
+# exposition.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/http.sh"
 require_bpf
 command -v prometheus >/dev/null || skip_all "no prometheus binary (make deps installs Debian's prometheus)"
-plan 11
+plan 12
 
 CALLS=123457
 mkfifo "$TMP/go"
@@ -80,6 +81,10 @@ is "$(promql 'sum(resets(ksight_syscall_latency_seconds_count[1m])) + sum(resets
    "counters never went back between scrapes"
 ok "the native run-queue histogram is scraped ($(promql 'ksight_runqueue_latency_seconds_count') samples)" \
    test "$(promql 'ksight_runqueue_latency_seconds_count')" -gt 0
+# net_tcp runs one tick in ten (scrapers.net_tcp.interval 10s): its
+# families are in every scrape all the same, not one in ten.
+is "$(settle 'count_over_time(ksight_tcp_sockets{state="listen"}[12s]) == bool on() count_over_time(up{job="ksight"}[12s])' 1)" 1 \
+   "a scraper that runs every 10th tick has its families in every scrape (12 s of them)"
 curl -s "$URL/metrics" >"$TMP/metrics.txt"
 ok "promtool check metrics accepts the exposition" promtool check metrics <"$TMP/metrics.txt"
 done_testing

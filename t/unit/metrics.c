@@ -1,12 +1,13 @@
 /* /metrics from scraped rows (src/http/gauges.c): the real scrapers read
  * the fixtures, and every metric must carry the fixture's value in the
- * metric's unit; per-interval deltas must add up across ticks. */
+ * metric's unit; per-interval deltas must add up across ticks; a table a
+ * tick did not fill keeps its families (held rows) until it stops coming. */
 #include "../../src/http/metrics.h"
 #include "../../src/lib/prom.h"
 #include "../lib/scrape.h"
 
 static struct buf text = BUF_INIT;
-static struct metrics_sums sums;
+static struct metrics_state st;
 
 static void render(void)
 {
@@ -14,7 +15,7 @@ static void render(void)
 
 	buf_reset(&text);
 	prom_init(&p, &text);
-	metrics_scraped(&p, &scrape_batch, &sums);
+	metrics_scraped(&p, &scrape_batch, &st);
 }
 
 /* The value of the sample line starting with head ("name{labels}"), or NAN. */
@@ -44,7 +45,7 @@ int main(void)
 	struct scraper s;
 	int row;
 
-	plan(19);
+	plan(22);
 
 	scrape_open(&s, SCRAPER_meminfo);
 	scrape_tick(&s, basic, 1 * NS);
@@ -106,7 +107,23 @@ int main(void)
 	       (double)cell_int(T_PRESSURE_METRICS, row, "full_total_us") / 1e6 + 1e-9, "PSI io full total, us -> s");
 	scraper__destroy(&s);
 
+	/* Ticks that fill no table (a scraper that runs every Nth tick). */
 	batch__clear(&scrape_batch);
+	{
+		double faults = sample("ksight_vmstat_page_faults_total");
+
+		render();
+		ok(!isnan(sample("ksight_pressure_stalled_seconds_total{resource=\"io\",kind=\"full\"}")),
+		   "a tick without PSI rows still shows the last ones (held)");
+		ok(faults == 2 * (3000 - 1000) && sample("ksight_vmstat_page_faults_total") == faults,
+		   "held rows add nothing to the deltas' sums");
+		for (int k = 0; k < 2 * 30 + 1; k++)
+			render();
+		ok(isnan(sample("ksight_pressure_stalled_seconds_total{resource=\"io\",kind=\"full\"}")),
+		   "held rows go after two gaps and a tick without new ones (a scraper that stopped)");
+	}
+	metrics_state__free(&st);
+	memset(&st, 0, sizeof(st));
 	render();
 	is(text.len, 0, "no rows, no families (nothing invented)");
 	buf_free(&text);
