@@ -121,8 +121,20 @@ exec 4>&-
 touched=$(sed -n 2p "$TMP/faultstorm.out" | awk '{ print $1 }')
 kfaults=$(sed -n 2p "$TMP/faultstorm.out" | awk '{ print $2 }')
 diag "pagefault factor before the fault storm: 1/$BEFORE (other load on this machine faults too)"
-ok "fault storm: the pagefault tracer sampled" \
-	test "$(q "SELECT coalesce(max(sample_factor), 0) FROM collector_stats WHERE collector = 'pagefault' AND timestamp > $START")" -gt 1
+# A slow machine (one CPU beside a hog) may fault too slowly to go over
+# the budget: then nothing is to be shed, and nothing must be.
+STORM_PCT="FROM collector_stats WHERE collector = 'overhead' AND timestamp > $START AND timestamp <= $END"
+median=$(q "SELECT round(overhead_pct, 2) $STORM_PCT ORDER BY overhead_pct LIMIT 1 OFFSET (SELECT count(*) / 2 $STORM_PCT)")
+peak=$(q "SELECT round(max(overhead_pct), 2) $STORM_PCT")
+factor=$(q "SELECT coalesce(max(sample_factor), 0) FROM collector_stats WHERE collector = 'pagefault' AND timestamp > $START")
+if awk "BEGIN { exit !(${median:-0} > 1) }"; then
+	ok "fault storm over the budget (median ${median}%): the pagefault tracer sampled (1/$factor)" test "$factor" -gt 1
+elif awk "BEGIN { exit !(${peak:-0} <= 1) }"; then
+	ok "fault storm within the budget on this machine (peak ${peak}%): the pagefault tracer shed nothing (1/$factor, 1/$BEFORE before)" \
+		test "$factor" -le "$BEFORE"
+else
+	ok "fault storm at the budget's edge (median ${median}%, peak ${peak}%): not judged # SKIP"
+fi
 diag "pagefault states: $(q "SELECT group_concat(DISTINCT state) FROM collector_stats WHERE collector = 'pagefault' AND timestamp > $START")"
 wait_for "the storm's faults counted" 30 at_least "$touched" \
 	"SELECT coalesce(sum(minor + major), 0) FROM page_fault_stats WHERE pid = $FPID"
