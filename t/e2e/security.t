@@ -11,6 +11,7 @@ _tap_planned_by_done=1
 
 # --- DNS rebinding: Host must name the server ---
 http_agent main --db "$TMP/main.db" --duration 300 || { echo "Bail out! no agent"; exit 1; }
+MAIN_PID=$AGENT_PID MAIN_URL=$URL
 PORT=${URL##*:}
 get /api/health -H 'Host: evil.example'
 is "$STATUS" 421 "Host: evil.example: refused (421)"
@@ -35,6 +36,8 @@ get /api/health -H 'Host: dash.example:8080'
 is "$STATUS" 200 "NAME:PORT in http.allowed_hosts: that port"
 get /api/health -H 'Host: dash.example:8081'
 is "$STATUS" 421 "and no other"
+agent_stop "$AGENT_PID"
+AGENT_PID=$MAIN_PID URL=$MAIN_URL
 
 # --- local users: per-process rows need the token, even on loopback ---
 MAINDB=$TMP/main.db
@@ -86,9 +89,11 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 else
 	skip "needs root and setpriv to act as another user"
 fi
-kill -INT "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+agent_stop "$MAIN_PID"
+OLD_TOKEN=$AGENT_TOKEN
+AGENT_TOKEN=
 http_agent again --db "$MAINDB" --duration 300
-is "$AGENT_TOKEN" "$(tr -d '\n' <"$TMP/http.token")" "a restart keeps the token (bookmarks and cookies stay good)"
+is "$AGENT_TOKEN" "$OLD_TOKEN" "a restart on the same database keeps the token (bookmarks and cookies stay good)"
 mkdir -m 700 "$TMP/state"
 STATE_DIRECTORY=$TMP/state http_agent state --db "$TMP/state.db" --duration 300
 is "$AGENT_TOKEN/$(stat -c %a "$TMP/state/http.token")" "$(tr -d '\n' <"$TMP/state/http.token" 2>/dev/null)/600" \
