@@ -29,16 +29,22 @@ elif [ ! -e /sys/kernel/tracing/events ]; then missing="$missing libbpf-tools: t
 else PEERS="syscount snoop runqlat biolatency"; fi
 if command -v bpftrace >/dev/null; then PEERS="$PEERS bpftrace"; else missing="$missing bpftrace: not installed."; fi
 
+# Full-speed storms run for about SECONDS_PER_RUN s whatever this machine's
+# speed: their sizes come from a short bare run first (a getppid costs
+# 170 ns on one machine and 950 ns on another).
+SYS_FULL=$(taskset -c "$CPU" "$HELPERS/sysloop" 2000000 | awk -v s="$SECONDS_PER_RUN" '{ printf "%d", s * 1e9 / $2 }')
+FAULT_ROUNDS=$(taskset -c "$CPU" "$BENCH_BIN/faultloop" 256 500 | awk -v s="$SECONDS_PER_RUN" '{ printf "%d", s * 1e9 / ($3 * 256) }')
+
 # workload W: prints the workload's CPU ns per event
 #   W = sys:RATE (getppid, RATE calls/s, 0 = full speed) or faults
 workload() {
 	case $1 in
-	sys:0) n=$(( 400000 * SECONDS_PER_RUN )) ;;
+	sys:0) n=$SYS_FULL ;;
 	sys:*) n=$(( ${1#sys:} * SECONDS_PER_RUN )) ;;
 	esac
 	case $1 in
 	sys:*) taskset -c "$CPU" "$HELPERS/sysloop" "$n" "${1#sys:}" | awk '{ print $4 }' ;;
-	faults) taskset -c "$CPU" "$BENCH_BIN/faultloop" 256 $(( 1500 * SECONDS_PER_RUN )) | awk '{ print $2 }' ;;
+	faults) taskset -c "$CPU" "$BENCH_BIN/faultloop" 256 "$FAULT_ROUNDS" | awk '{ print $2 }' ;;
 	esac
 }
 
@@ -51,10 +57,15 @@ with() {
 		[ "$1" = ksight ] && cfg=nobudget || cfg=budget
 		rm -f "$BTMP/b.db"*
 		start_agent "$BTMP/agent.log" --config "$BTMP/$cfg.yaml" --db "$BTMP/b.db"
+		t0=$(date +%s%N)
 		workload "$2"
+		t1=$(date +%s%N)
 		stop_agent
-		pct=$(q "$BTMP/b.db" "SELECT overhead_pct FROM collector_stats WHERE collector = 'overhead' ORDER BY overhead_pct LIMIT 1 OFFSET (SELECT count(*) / 2 FROM collector_stats WHERE collector = 'overhead')")
-		f=$(q "$BTMP/b.db" "SELECT max(sample_factor) FROM collector_stats WHERE kind = 'tracer'")
+		# the agent's rows of the ticks that ended inside the storm, its
+		# first second (before the budget can act) left out
+		win="timestamp > $t0 + 1000000000 AND timestamp <= $t1"
+		pct=$(q "$BTMP/b.db" "SELECT printf('%.2f', overhead_pct) FROM collector_stats WHERE collector = 'overhead' AND $win ORDER BY overhead_pct LIMIT 1 OFFSET (SELECT count(*) / 2 FROM collector_stats WHERE collector = 'overhead' AND $win)")
+		f=$(q "$BTMP/b.db" "SELECT max(sample_factor) FROM collector_stats WHERE kind = 'tracer' AND $win")
 		echo "$1 $2 ${pct:-0} ${f:-1}" >> "$BTMP/agent" ;;
 	syscount) peer "$2" syscount -L ;;
 	snoop)
@@ -114,7 +125,7 @@ label() {
 
 echo "## Overhead budget"
 echo
-echo "One CPU (CPU $CPU) runs the workload for about $SECONDS_PER_RUN s per measurement, $ROUNDS rounds. Load average $load_start at the start, $load_end at the end."
+echo "One CPU (CPU $CPU) runs the workload for about $SECONDS_PER_RUN s per measurement ($SYS_FULL getppid calls at full speed, $FAULT_ROUNDS x 256 pages faulted, sized from a bare run on this machine), $ROUNDS rounds. Load average $load_start at the start, $load_end at the end."
 echo
 echo "| workload | ksight, no budget: added ns/event | agent's measured share | ksight, 1% budget: added ns/event | agent's measured share | factor | syscount -L | execsnoop + exitsnoop | runqlat | biolatency | bpftrace |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -127,6 +138,6 @@ for w in $WORKLOADS; do
 	echo "$row"
 done
 echo
-echo "Added: the median over rounds of (the workload's CPU ns per event with it attached - the bare workload just before). Measured share: the median of the agent's own 'overhead' rows over the run (BPF_ENABLE_STATS run time + getrusage, % of interval x $(nproc) CPUs; without a budget the kernel does not count BPF run time, so only the agent's own CPU time). Factor: the largest sampling factor of any tracer during the run."
+echo "Added: the median over rounds of (the workload's CPU ns per event with it attached - the bare workload just before). Measured share: the median of the agent's own 'overhead' rows over the storm (its first second left out) (BPF_ENABLE_STATS run time + getrusage, % of interval x $(nproc) CPUs; without a budget the kernel does not count BPF run time, so only the agent's own CPU time). Factor: the largest sampling factor of any tracer during the storm."
 [ -z "$missing" ] || echo "Missing peers:$missing"
 [ -z "${BENCH_RAW:-}" ] || cat "$BTMP/res" "$BTMP/agent" >&2
