@@ -138,6 +138,6 @@ for w in $WORKLOADS; do
 	echo "$row"
 done
 echo
-echo "Added: the median over rounds of (the workload's CPU ns per event with it attached - the bare workload just before). Measured share: the median of the agent's own 'overhead' rows over the storm (its first second left out) (BPF_ENABLE_STATS run time + getrusage, % of interval x $(nproc) CPUs; without a budget the kernel does not count BPF run time, so only the agent's own CPU time). Factor: the largest sampling factor of any tracer during the storm."
+echo "Added: the median over rounds of (the workload's CPU ns per event with it attached - the bare workload just before). Measured share: the median of the agent's own 'overhead' rows over the storm (its first second left out) (the programs' run time, which they time themselves on a sample while a budget is set, + getrusage, % of interval x $(nproc) CPUs; without a budget the programs time nothing, so only the agent's own CPU time). Factor: the largest sampling factor of any tracer during the storm."
 [ -z "$missing" ] || echo "Missing peers:$missing"
 [ -z "${BENCH_RAW:-}" ] || cat "$BTMP/res" "$BTMP/agent" >&2

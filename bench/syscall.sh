@@ -27,8 +27,8 @@ for s in meminfo loadavg stat diskstats net_dev net_tcp net_snmp pressure vmstat
 	printf '  %s: {enabled: false}\n' "$s" >> "$BTMP/syscall.yaml"
 done
 
-# The tracer at full fidelity (no budget), the same with the kernel's
-# run-time statistics on (what the overhead budget reads), and under the
+# The tracer at full fidelity (no budget), the same with its programs
+# timing themselves (what the overhead budget reads), and under the
 # default budget once it samples: a second storm on another CPU keeps the
 # agent over budget while the measured loop runs.
 printf 'agent:\n  max_overhead_pct: 0\n' | cat - "$BTMP/syscall.yaml" > "$BTMP/full.yaml"
@@ -130,7 +130,7 @@ for k in floor ktime clock slot ksight stats budget syscount bpftrace; do
 		name["clock"] = "clock floor: task-storage timestamp + latency";
 		name["slot"] = "slot floor: per-CPU slot timestamp, to task storage at a switch inside the call (the tracer'"'"'s design)";
 		name["ksight"] = "**ksight syscall tracer** (histograms, slow calls with their split; no budget)";
-		name["stats"] = "ksight syscall tracer + run-time stats (BPF_ENABLE_STATS, what the budget reads)";
+		name["stats"] = "ksight syscall tracer + self-timing (a 100% budget: the programs time 1 run in 64, what the budget reads; never sheds)";
 		name["budget"] = "**ksight syscall tracer, sampled under the default 1% budget** (counts exact)";
 		name["syscount"] = "libbpf-tools syscount -L"; name["bpftrace"] = "bpftrace histogram one-liner";
 		r1 = f > 0 ? sprintf("%.2fx", a / f) : "-"

@@ -48,7 +48,7 @@ static __always_inline __u32 op_of(struct request *rq)
 }
 
 SEC("tp_btf/block_rq_issue")
-int BPF_PROG(block_rq_issue, struct request *rq)
+int KS_PROG(block_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq;
 	struct issue is = { bpf_ktime_get_ns(), BPF_CORE_READ(rq, __data_len) };
@@ -59,7 +59,7 @@ int BPF_PROG(block_rq_issue, struct request *rq)
 }
 
 SEC("tp_btf/block_rq_complete")
-int BPF_PROG(block_rq_complete, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+int KS_PROG(block_rq_complete, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns(), lat;
 	struct blockio_key k = {};

@@ -8,7 +8,9 @@
  *    wakeups (the consumer is woken only when ks_wakeup_bytes are waiting;
  *    the collector also drains every tick).  A ring's declared size is its
  *    maximum: the framework shrinks it to agent.ringbuf_bytes;
- *  - cgroup ids of a task for both cgroup hierarchies.
+ *  - cgroup ids of a task for both cgroup hierarchies;
+ *  - `ks_costs` and KS_PROG: programs that time themselves on a sample, for
+ *    the overhead budget.
  */
 #ifndef KS_COMMON_BPF_H
 #define KS_COMMON_BPF_H
@@ -48,6 +50,78 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ks_bucket);
 } ks_buckets SEC(".maps");
+
+/* Self-timing, what the overhead budget reads (docs/budget.md).  While
+ * user space sets `every` = N > 0 in each CPU's slot, about one run in N of
+ * a KS_PROG program is timed, and adds N x its run time to that CPU's
+ * estimate, which user space sums (tracer__run_ns).  The gap to the next
+ * timed run is drawn uniformly from 1 .. 2N-1 (mean N), so that no periodic
+ * pattern of runs (enter/exit pairs, say) is always or never timed.  With
+ * every = 0 a run costs one per-CPU load and a branch.  It replaces the
+ * kernel's BPF_ENABLE_STATS, which reads the clock twice around every run
+ * and needs CAP_SYS_ADMIN, which the service does not have. */
+struct ks_cost {
+	__u32 every;       /* N: set by user space; 0 = off */
+	__u32 countdown;   /* runs until the next timed one */
+	__u64 est_ns;      /* estimated run time of every program on this CPU */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_cost);
+} ks_costs SEC(".maps");
+
+/* Returns the start time of a run to be timed, or 0. */
+static __always_inline __u64 ks_cost_begin(void)
+{
+	__u32 zero = 0;
+	struct ks_cost *c = bpf_map_lookup_elem(&ks_costs, &zero);
+
+	if (!c || !c->every)
+		return 0;
+	if (c->countdown > 1) {
+		c->countdown--;
+		return 0;
+	}
+	c->countdown = 1 + bpf_get_prandom_u32() % (2 * c->every - 1);
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline void ks_cost_end(__u64 t0)
+{
+	__u32 zero = 0;
+	struct ks_cost *c;
+	__u64 t1, t2;
+
+	if (!t0)
+		return;
+	/* t1 - t0 holds one clock read besides the body: t2 - t1 is one. */
+	t1 = bpf_ktime_get_ns();
+	t2 = bpf_ktime_get_ns();
+	c = bpf_map_lookup_elem(&ks_costs, &zero);
+	if (c && t1 - t0 > t2 - t1)
+		c->est_ns += (t1 - t0 - (t2 - t1)) * c->every;
+}
+
+/* BPF_PROG (bpf_tracing.h) with self-timing around the body: every tracer
+ * program is declared with it, as `int KS_PROG(name, args...)`. */
+#define KS_PROG(name, args...)						\
+name(unsigned long long *ctx);						\
+static __always_inline int ____##name(unsigned long long *ctx, ##args);	\
+int name(unsigned long long *ctx)					\
+{									\
+	__u64 __ks_t0 = ks_cost_begin();				\
+	int __ks_ret;							\
+	_Pragma("GCC diagnostic push")					\
+	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
+	__ks_ret = ____##name(___bpf_ctx_cast(args));			\
+	_Pragma("GCC diagnostic pop")					\
+	ks_cost_end(__ks_t0);						\
+	return __ks_ret;						\
+}									\
+static __always_inline int ____##name(unsigned long long *ctx, ##args)
 
 static __always_inline void ks_count(__u32 stat)
 {

@@ -155,7 +155,7 @@ static __always_inline void emit(struct task_struct *task, __u64 now, __u64 addr
 }
 
 SEC("tp_btf/page_fault_user")
-int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+int KS_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pf_acc *c = acc_of(task);

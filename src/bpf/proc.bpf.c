@@ -123,7 +123,7 @@ static __always_inline void fill_header(struct ks_proc_event *e, struct task_str
 }
 
 SEC("tp_btf/sched_process_fork")
-int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+int KS_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct ks_proc_event *e;
 	__u32 child_tgid = child->tgid;
@@ -152,7 +152,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+int KS_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct ks_proc_exec_event *e;
 	unsigned long arg_start, arg_end, size;
@@ -238,7 +238,7 @@ static __always_inline void submit_exit(const struct ks_proc_exit_event *src, st
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *task)
+int KS_PROG(handle_exit, struct task_struct *task)
 {
 	struct ks_proc_exit_event e = {};
 	__u32 tgid = task->tgid, tid = task->pid;
@@ -273,7 +273,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
  * `exiting` (exact_cpu): its runtime is final now.  Every other switch
  * costs one comparison. */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+int KS_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	struct ks_proc_exit_event *pending;

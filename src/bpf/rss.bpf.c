@@ -104,7 +104,7 @@ static __always_inline void push(struct rss_state *st, struct task_struct *task,
 }
 
 SEC("tp_btf/rss_stat")
-int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
+int KS_PROG(handle_rss, struct mm_struct *mm, int member)
 {
 	struct task_struct *owner;
 	struct rss_state *st;
@@ -218,7 +218,7 @@ int BPF_PROG(handle_rss, struct mm_struct *mm, int member)
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *task)
+int KS_PROG(handle_exit, struct task_struct *task)
 {
 	struct mm_struct *mm;
 	struct rss_state *st;

@@ -65,14 +65,14 @@ static __always_inline void enqueue(struct task_struct *p)
 }
 
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup, struct task_struct *p)
+int KS_PROG(sched_wakeup, struct task_struct *p)
 {
 	enqueue(p);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new, struct task_struct *p)
+int KS_PROG(sched_wakeup_new, struct task_struct *p)
 {
 	enqueue(p);
 	return 0;
@@ -95,7 +95,7 @@ static __always_inline void long_wait(struct task_struct *next, __u64 now, __u64
 }
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+int KS_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	struct sched_totals *tot = get_totals();

@@ -174,7 +174,7 @@ static __always_inline bool unpark(struct call *c, struct task_struct *task, __u
 }
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+int KS_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	struct call *c = this_cpu_call();
@@ -209,7 +209,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 }
 
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup, struct task_struct *task)
+int KS_PROG(sched_wakeup, struct task_struct *task)
 {
 	struct parked *p = bpf_task_storage_get(&parked, task, 0, 0);
 
@@ -219,7 +219,7 @@ int BPF_PROG(sched_wakeup, struct task_struct *task)
 }
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+int KS_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct call *c;
 	__u32 shift;
@@ -284,7 +284,7 @@ static __always_inline __u32 regs_nr(struct pt_regs *regs)
 }
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+int KS_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct syscall_totals *t;
 	struct syscall_event *e;

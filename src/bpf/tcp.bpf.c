@@ -24,7 +24,7 @@ struct {
 } events SEC(".maps");
 
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
+int KS_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct tcp_owner *o;
 
@@ -41,7 +41,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
+int KS_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_event *e;
 	struct tcp_owner *o;

@@ -404,23 +404,53 @@ bool tracer__shed(struct tracer *t, uint32_t factor)
 	return true;
 }
 
+/* One ks_costs slot per possible CPU (common.bpf.h). */
+struct ks_cost_slot {
+	uint32_t every;
+	uint32_t countdown;
+	uint64_t est_ns;
+};
+
+static struct bpf_map *costs_map(const struct tracer *t)
+{
+	return t->enabled && t->obj ? bpf_object__find_map_by_name(t->obj, "ks_costs") : NULL;
+}
+
+void tracer__self_timing(struct tracer *t, uint32_t every)
+{
+	struct bpf_map *map = costs_map(t);
+	int ncpus = libbpf_num_possible_cpus();
+	uint32_t zero = 0;
+
+	if (!map || ncpus <= 0)
+		return;
+	{
+		struct ks_cost_slot slots[ncpus];
+
+		if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, slots))
+			return;
+		for (int c = 0; c < ncpus; c++)
+			slots[c].every = every;
+		bpf_map_update_elem(bpf_map__fd(map), &zero, slots, BPF_ANY);
+	}
+}
+
 uint64_t tracer__run_ns(const struct tracer *t)
 {
-	struct bpf_program *prog;
+	struct bpf_map *map = costs_map(t);
+	int ncpus = libbpf_num_possible_cpus();
 	uint64_t total = 0;
+	uint32_t zero = 0;
 
-	if (!t->enabled || !t->obj)
+	if (!map || ncpus <= 0)
 		return 0;
-	bpf_object__for_each_program(prog, t->obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
+	{
+		struct ks_cost_slot slots[ncpus];
 
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			total += info.run_time_ns;
+		if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, slots))
+			return 0;
+		for (int c = 0; c < ncpus; c++)
+			total += slots[c].est_ns;
 	}
 	return total;
 }

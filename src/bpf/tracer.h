@@ -127,7 +127,7 @@ struct tracer {
 	double cost_ms;                        /* collect time this interval */
 	uint64_t map_bytes;                    /* kernel memory of its maps, read at start */
 	uint32_t sample_factor;                /* the overhead budget's factor in force (1: full) */
-	uint64_t run_ns_total;                 /* its programs' run time (BPF stats) at the last reading */
+	uint64_t run_ns_total;                 /* its programs' estimated run time at the last reading */
 	/* CLOCK_MONOTONIC when the current collect began: what intervals are
 	 * measured on, so that a step of the wall clock is not a rate. */
 	int64_t mono_ns;
@@ -195,9 +195,13 @@ int tracer__drain_procs(struct tracer *t, struct bpf_map *map, size_t ncounters,
  * when the tracer is disabled or cannot shed. */
 bool tracer__shed(struct tracer *t, uint32_t factor);
 
-/* Run time of all the tracer's loaded programs since they loaded, in ns
- * (bpf_prog_info.run_time_ns: counted only while BPF_ENABLE_STATS is on);
- * 0 when disabled. */
+/* Has the tracer's programs time themselves on about one run in `every`
+ * per CPU (0: none; ks_costs in common.bpf.h). */
+void tracer__self_timing(struct tracer *t, uint32_t every);
+
+/* Estimated run time of all the tracer's programs since self-timing began,
+ * in ns: the sum of the timed runs, each counted `every` times; 0 when
+ * disabled. */
 uint64_t tracer__run_ns(const struct tracer *t);
 
 /* Bytes of kernel memory held by the tracer's maps. */

@@ -2,8 +2,9 @@
  * tracers shed to stay under it.
  *
  * Each tick the collector measures the agent's cost over the interval: the
- * run time of every BPF program of every tracer (the kernel's per-program
- * statistics, BPF_ENABLE_STATS) plus the agent's own user and system time
+ * run time of every BPF program of every tracer (estimated by the programs
+ * themselves, timing about one run in BUDGET_TIME_EVERY) plus the agent's
+ * own user and system time
  * (getrusage), as a share of (interval x online CPUs).  budget__decide() is
  * a pure function of that measurement and its own state: it says, per shed
  * stage, by which power-of-two factor the stage samples next.
@@ -40,6 +41,7 @@
 #define BUDGET_STEP_MAX 8           /* at most this much coarser per tick */
 #define BUDGET_TARGET 0.8           /* shedding aims at this share of the budget */
 #define BUDGET_HOLD_TICKS 2         /* ticks after a shed before fidelity may come back */
+#define BUDGET_TIME_EVERY 64        /* the programs time about 1 run in this many (tracer__self_timing) */
 #define BUDGET_SIGNIFICANT 8        /* a stage whose cost is under budget/8 is not worth shedding */
 
 /* In shedding order. */

@@ -59,8 +59,6 @@ struct collector {
 	bool boot_written;            /* the boots row went with the first tick */
 	/* The overhead budget (budget.h). */
 	struct budget budget;
-	int stats_fd;                 /* BPF_ENABLE_STATS held while >= 0 */
-	char stats_error[TRACER_REASON_MAX];   /* why the BPF run time is not measured */
 	int64_t budget_mono;          /* the last measurement, CLOCK_MONOTONIC; 0: none yet */
 	uint64_t budget_cpu_ns;       /* the agent's user + system time then */
 	char shed_state[TRACER_COUNT][48];     /* the state in force, for collector_stats */
@@ -133,22 +131,13 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void budget_enable_stats(struct collector *c)
+/* The programs time themselves on a sample while a budget is set
+ * (ks_costs in common.bpf.h); without one they time nothing. */
+static void budget_self_timing(struct collector *c)
 {
-	bool any = false;
-
 	for (int i = 0; i < TRACER_COUNT; i++)
-		any |= c->tracers[i].enabled;
-	if (!any || c->stats_fd >= 0)
-		return;
-	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (c->stats_fd < 0) {
-		snprintf(c->stats_error, sizeof(c->stats_error),
-			 "BPF run time not measured: BPF_ENABLE_STATS failed (%s)", strerror(errno));
-		log_warn("overhead budget: %s; it counts only the agent's own CPU time", c->stats_error);
-	} else {
-		c->stats_error[0] = 0;
-	}
+		if (c->tracers[i].enabled)
+			tracer__self_timing(&c->tracers[i], c->budget.max_pct > 0 ? BUDGET_TIME_EVERY : 0);
 }
 
 /* The agent's user + system time so far (every thread), ns. */
@@ -176,8 +165,7 @@ static void budget_tick(struct collector *c, struct batch *b, int64_t now, int64
 	if (c->budget.max_pct != c->cfg->max_overhead_pct) {
 		log_info("overhead budget: %g%% of each CPU (was %g%%)", c->cfg->max_overhead_pct, c->budget.max_pct);
 		budget__set(&c->budget, c->cfg->max_overhead_pct);
-		if (c->budget.max_pct > 0)
-			budget_enable_stats(c);
+		budget_self_timing(c);
 	}
 	for (int i = 0; i < TRACER_COUNT; i++) {
 		struct tracer *t = &c->tracers[i];
@@ -186,7 +174,7 @@ static void budget_tick(struct collector *c, struct batch *b, int64_t now, int64
 			continue;
 		run[i] = tracer__run_ns(t);
 		if (run[i] < t->run_ns_total)
-			t->run_ns_total = run[i];   /* stats restarted */
+			t->run_ns_total = run[i];   /* estimates restarted */
 		s.bpf_ns += run[i] - t->run_ns_total;
 		for (int st = 0; st < BUDGET_STAGES; st++)
 			if (stage_tracer[st] == (enum tracer_id)i) {
@@ -221,10 +209,6 @@ static void budget_tick(struct collector *c, struct batch *b, int64_t now, int64
 	else
 		snprintf(state, sizeof(state), "%s: %.2f%% of a %g%% budget", c->budget.over ? "over budget" : "within budget",
 			 c->budget.pct, c->budget.max_pct);
-	if (c->stats_fd < 0 && c->stats_error[0])
-		snprintf(state + strlen(state), sizeof(state) - strlen(state), " (%s)", c->stats_error);
-	else if (c->stats_fd < 0)
-		snprintf(state + strlen(state), sizeof(state) - strlen(state), " (BPF run time not measured)");
 	batch__collector_stats(b, &(struct collector_stats_row){
 		.timestamp = now, .collector = "overhead", .kind = "budget", .enabled = c->budget.max_pct > 0,
 		.events = s.bpf_ns, .cost_ms = (double)s.agent_ns / 1e6, .state = state,
@@ -242,7 +226,7 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 	c->cfg = cfg;
 	if (opts)
 		c->opts = *opts;
-	c->epfd = c->tickfd = c->deadlinefd = c->sigfd = c->stopfd = c->stats_fd = -1;
+	c->epfd = c->tickfd = c->deadlinefd = c->sigfd = c->stopfd = -1;
 	budget__init(&c->budget, cfg->max_overhead_pct);
 	clock_steps__check(&c->clock);
 	c->sink = (struct tracer_sink){ .offset_ns = c->clock.offset_ns, .cfg = cfg,
@@ -305,11 +289,8 @@ int collector__open(const struct config *cfg, const struct collector_opts *opts,
 			c->scrapers[i].every_ticks =
 				(uint32_t)((cfg->scrapers[i].interval_ns + cfg->interval_ns / 2) / cfg->interval_ns);
 	}
-	/* The budget needs the programs' run time: the kernel counts it only
-	 * while someone holds a BPF_ENABLE_STATS descriptor (CAP_SYS_ADMIN,
-	 * so now, before a command drops capabilities). */
-	if (cfg->max_overhead_pct > 0)
-		budget_enable_stats(c);
+	/* The budget needs the programs' run time. */
+	budget_self_timing(c);
 	/* Loading BPF objects parses the kernel's BTF (megabytes); give that
 	 * memory back now that it is done. */
 	malloc_trim(0);
@@ -610,7 +591,7 @@ struct collector *collector__close(struct collector *c)
 		batch__free(c->sink.batch);
 		free(c->sink.batch);
 	}
-	int fds[] = { c->epfd, c->tickfd, c->deadlinefd, c->sigfd, c->stopfd, c->stats_fd };
+	int fds[] = { c->epfd, c->tickfd, c->deadlinefd, c->sigfd, c->stopfd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)

@@ -6,7 +6,8 @@
  *  - the latency split, against what each call measured itself (its CPU
  *    time and its run-queue wait from /proc/thread-self/schedstat, the rest
  *    of its wall time blocked or asleep), each part within 10% of the
- *    call's latency and the main one within 10% of itself:
+ *    call's latency and the main one within 10% of itself (less what the
+ *    workload measured outside the call):
  *      O_DIRECT reads from a loop device, throttled to 2 MiB/s by a blkio
  *      cgroup (blocked, D state);
  *      reads of /dev/zero with two CPU hogs pinned to the reader's CPU
@@ -137,7 +138,13 @@ static void check_split(char **argv, const char *cgroup, const char *syscall, in
 	for (int i = 0; i < PARTS; i++)
 		within(got[i] / latency, want[i] / lat_true - 0.1, want[i] / lat_true + 0.1,
 		       "%s: %s within 10%% of the latency of what the workload measured", what, part_col[i]);
-	within(got[main_part], want[main_part] * 0.9, want[main_part] * 1.1, "%s: %s within 10%% of itself", what,
+	/* The workload's window is wider than the call: after sys_exit the
+	 * kernel may still preempt it on the way back to user mode (a reader
+	 * behind two hogs waits there, 3-10% of its wall time on a 2-CPU VM),
+	 * and that wait is in its schedstat but in no syscall.  So the lower
+	 * bound gives back what the workload measured beyond the latency. */
+	within(got[main_part], want[main_part] * 0.9 - (lat_true > latency ? lat_true - latency : 0),
+	       want[main_part] * 1.1, "%s: %s within 10%% of itself (less the wait outside the call)", what,
 	       part_col[main_part]);
 	ktest_cleanup(&k);
 }

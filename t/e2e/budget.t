@@ -15,7 +15,11 @@ require_bpf
 plan 15
 
 CPU=$(( $(nproc) - 1 ))
-CALLS=${BUDGET_CALLS:-4000000}
+# The storm lasts about 8 s bare on any machine (a getppid costs 70 ns on
+# one and 950 ns on another): its size comes from a short bare run.  It
+# only has to outlast the budget's reaction, which waits for conditions.
+CALLS=${BUDGET_CALLS:-$(taskset -c "$CPU" "$HELPERS/sysloop" 1000000 |
+	awk '{ n = 8e9 / ($2 > 0 ? $2 : 1000); printf "%d", n < 4000000 ? 4000000 : n }')}
 ROUNDS=${BUDGET_FAULT_ROUNDS:-4000}
 now_ns() { date +%s%N; }
 
@@ -89,7 +93,8 @@ perc() {
 full=$(perc "s.sample_factor = 1")
 sampled=$(perc "s.sample_factor = (SELECT max(sample_factor) FROM collector_stats WHERE collector = 'syscall')")
 diag "BPF ns per call: $full at full fidelity, $sampled sampled"
-ok "a sampled call costs less BPF time than a timed one ($sampled < $full ns)" test "${sampled:-0}" -lt "${full:-0}"
+ok "a sampled call costs less BPF time than a timed one (${sampled:-none} < ${full:-none} ns)" \
+	test "${sampled:-0}" -gt 0 -a "${sampled:-0}" -lt "${full:-0}"
 settled=$(q "SELECT round(avg(overhead_pct), 2) FROM collector_stats WHERE collector = 'overhead' AND timestamp > $END - 3000000000 AND timestamp <= $END")
 diag "measured overhead at the end of the storm: $settled% of a 1% budget (the exact counts' floor; docs/budget.md)"
 
