@@ -10,10 +10,11 @@
 #    tick is stored, WATCHDOG=1 from the tick loop, RELOADING=1 on SIGHUP,
 #    STOPPING=1 on SIGTERM, through a datagram socket this test listens on;
 #  - the unit's capabilities are enough: as an unprivileged user with only
-#    CAP_BPF and CAP_PERFMON, the same collectors run as for root.
+#    CAP_BPF and CAP_PERFMON, the same collectors run as for root, and the
+#    overhead budget measures its programs.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v systemd-analyze >/dev/null || skip_all "no systemd-analyze"
-plan 20
+plan 21
 
 P=$TMP/usr
 make -C "$TOP" --no-print-directory install PREFIX="$P" SYSCONFDIR="$TMP/etc" >"$TMP/install.out" 2>&1
@@ -50,7 +51,7 @@ is "$missing" "" "docs/service.md names every setting the analysis marks, with w
 # The notify protocol, read from a datagram socket as systemd would.
 if [ "$(id -u)" -ne 0 ]; then
 	[ "${REQUIRE_BPF:-}" = 1 ] && { echo "not ok - needs root for BPF"; exit 1; }
-	for i in 12 13 14 15 16 17 18 19 20; do skip "needs root for BPF"; done
+	for i in 12 13 14 15 16 17 18 19 20 21; do skip "needs root for BPF"; done
 	done_testing
 fi
 perl -MIO::Socket::UNIX -MSocket -e '
@@ -89,9 +90,15 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+bpf,+perf
 	"$P/bin/ksight" agent --db "$DB" --no-http --ready-fd 9 9>"$TMP/nobody.ready" 2>"$TMP/nobody.err" &
 AGENT=$!
 wait_for "the unprivileged agent" 180 test -s "$TMP/nobody.ready"
+# The overhead budget sees its programs' run time without CAP_SYS_ADMIN
+# (they time themselves; the kernel's BPF_ENABLE_STATS would need it).
+wait_for "an overhead row with BPF time" 60 at_least 1 \
+	"select count(*) from collector_stats where collector = 'overhead' and events > 0"
+bpf_ns=$(q "select max(events) from collector_stats where collector = 'overhead'")
 kill -TERM $AGENT
 wait $AGENT
 is "$?" 0 "an unprivileged user with CAP_BPF and CAP_PERFMON runs the agent (exit 0)"
 is "$(on)" "$as_root" "and the same collectors run as for root ($(echo "$as_root" | wc -w))"
 ok "it loaded the tracers: process events were recorded" at_least 1 "select count(*) from process_events"
+ok "its overhead budget measures its programs' run time (${bpf_ns:-no} ns in a tick)" test "${bpf_ns:-0}" -gt 0
 done_testing
