@@ -21,7 +21,7 @@ funcs() { tokens "$1" | grep -E '^[A-Za-z_][A-Za-z0-9_]*\(\)$' | sed 's/()$//'; 
 # program.
 defined() {
 	name=$1; shift
-	grep -hE "^[A-Za-z_].*[^A-Za-z0-9_]$name\(|^$name\(|BPF_PROG\($name," "$@" 2>/dev/null | grep -vq ';[[:space:]]*$'
+	grep -hE "^[A-Za-z_].*[^A-Za-z0-9_]$name\(|^$name\(|(BPF|KS)_PROG\($name," "$@" 2>/dev/null | grep -vq ';[[:space:]]*$'
 }
 SOURCES=$(find src t bench tools -name '*.c')
 HEADERS=$(find src t bench -name '*.h')
