@@ -160,3 +160,30 @@ int BPF_PROG(fault_rss, struct mm_struct *mm, int member)
 {
 	return 0;
 }
+
+/* ---- the whole agent's hooks (--agent) ----
+ * Empty programs on every hook the default agent attaches, as many on each
+ * as it has (ksight agent, `bpftool link show`): three on sched_switch (the
+ * proc, syscall and sched tracers), two on sched_wakeup and on
+ * sched_process_exit, one on every other tracepoint; with fault_done on the
+ * page-fault perf events and floor_enter/floor_exit on the syscalls.  What
+ * a workload pays for the agent's hooks before any program does anything. */
+
+#define EMPTY_TP(name, hook)                                            \
+	SEC("tp_btf/" #hook)                                            \
+	int name(unsigned long long *ctx) { return 0; }
+
+EMPTY_TP(agent_switch1, sched_switch)
+EMPTY_TP(agent_switch2, sched_switch)
+EMPTY_TP(agent_switch3, sched_switch)
+EMPTY_TP(agent_wakeup1, sched_wakeup)
+EMPTY_TP(agent_wakeup2, sched_wakeup)
+EMPTY_TP(agent_wakeup_new, sched_wakeup_new)
+EMPTY_TP(agent_fork, sched_process_fork)
+EMPTY_TP(agent_exec, sched_process_exec)
+EMPTY_TP(agent_exit1, sched_process_exit)
+EMPTY_TP(agent_exit2, sched_process_exit)
+EMPTY_TP(agent_rq_issue, block_rq_issue)
+EMPTY_TP(agent_rq_complete, block_rq_complete)
+EMPTY_TP(agent_sock_state, inet_sock_set_state)
+EMPTY_TP(agent_retransmit, tcp_retransmit_skb)

@@ -6,7 +6,10 @@
  *   --slot     a per-CPU slot timestamp, moved to task storage at a switch
  *              inside the call (sys_enter, sys_exit, sched_switch);
  *   --faults   empty programs on page_fault_user, rss_stat and the perf
- *              software events page-faults-min/-maj on every CPU. */
+ *              software events page-faults-min/-maj on every CPU;
+ *   --agent    empty programs on every hook the default agent attaches, as
+ *              many on each as it has (the syscall and fault ones above
+ *              too): the floor of the whole agent on any workload. */
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -52,24 +55,27 @@ static int attach_perf(struct bpf_program *prog, unsigned long long config)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "", "--ktime", "--clock", "--slot", "--faults" };
-	enum { EMPTY, KTIME, CLOCK, SLOT, FAULTS } mode = EMPTY;
+	static const char *const modes[] = { "", "--ktime", "--clock", "--slot", "--faults", "--agent" };
+	enum { EMPTY, KTIME, CLOCK, SLOT, FAULTS, AGENT } mode = EMPTY;
+	struct bpf_program *prog;
 	struct floor_bpf *skel;
 	int status = 1, i = 1;
 	pid_t pid;
 
-	for (int m = 1; m < 5; m++)
+	for (int m = 1; m < 6; m++)
 		if (argc > 1 && !strcmp(argv[1], modes[m]))
 			mode = m, i = 2;
 	if (argc < i + 2 || strcmp(argv[i], "--")) {
-		fprintf(stderr, "usage: floor [--ktime | --clock | --slot | --faults] -- CMD [ARGS...]\n");
+		fprintf(stderr, "usage: floor [--ktime | --clock | --slot | --faults | --agent] -- CMD [ARGS...]\n");
 		return 2;
 	}
 	skel = floor_bpf__open();
 	if (!skel)
 		return 1;
-	bpf_program__set_autoload(skel->progs.floor_enter, mode == EMPTY);
-	bpf_program__set_autoload(skel->progs.floor_exit, mode == EMPTY);
+	bpf_object__for_each_program(prog, skel->obj)   /* the agent_* ones: --agent only */
+		bpf_program__set_autoload(prog, mode == AGENT);
+	bpf_program__set_autoload(skel->progs.floor_enter, mode == EMPTY || mode == AGENT);
+	bpf_program__set_autoload(skel->progs.floor_exit, mode == EMPTY || mode == AGENT);
 	bpf_program__set_autoload(skel->progs.ktime_enter, mode == KTIME);
 	bpf_program__set_autoload(skel->progs.ktime_exit, mode == KTIME);
 	bpf_program__set_autoload(skel->progs.clock_enter, mode == CLOCK);
@@ -77,14 +83,14 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.slot_enter, mode == SLOT);
 	bpf_program__set_autoload(skel->progs.slot_exit, mode == SLOT);
 	bpf_program__set_autoload(skel->progs.slot_switch, mode == SLOT);
-	bpf_program__set_autoload(skel->progs.fault_start, mode == FAULTS);
-	bpf_program__set_autoload(skel->progs.fault_rss, mode == FAULTS);
-	bpf_program__set_autoload(skel->progs.fault_done, mode == FAULTS);
+	bpf_program__set_autoload(skel->progs.fault_start, mode == FAULTS || mode == AGENT);
+	bpf_program__set_autoload(skel->progs.fault_rss, mode == FAULTS || mode == AGENT);
+	bpf_program__set_autoload(skel->progs.fault_done, mode == FAULTS || mode == AGENT);
 	if (floor_bpf__load(skel) || floor_bpf__attach(skel)) {
 		fprintf(stderr, "floor: cannot load or attach the programs\n");
 		return 1;
 	}
-	if (mode == FAULTS && (attach_perf(skel->progs.fault_done, PERF_COUNT_SW_PAGE_FAULTS_MIN) ||
+	if ((mode == FAULTS || mode == AGENT) && (attach_perf(skel->progs.fault_done, PERF_COUNT_SW_PAGE_FAULTS_MIN) ||
 			       attach_perf(skel->progs.fault_done, PERF_COUNT_SW_PAGE_FAULTS_MAJ))) {
 		fprintf(stderr, "floor: cannot attach to the page-fault perf events: %s\n", strerror(errno));
 		return 1;
