@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "../lib/clock.h"
 #include "../lib/prom.h"
 #include "../store/batch.h"
 #include "sched.skel.h"
@@ -26,6 +27,9 @@ struct sched_priv {
 };
 
 static const char *const hooks[] = { "sched_wakeup", "sched_wakeup_new", "sched_switch", NULL };
+/* The kernel's own run-queue accounting (CONFIG_SCHED_INFO), which the
+ * programs read instead of keeping timestamps. */
+static const char *const fields[] = { "task_struct.sched_info", NULL };
 
 static int on_event(struct tracer *t, const void *data, size_t size)
 {
@@ -191,6 +195,7 @@ static int sched_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_sched].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->slow_ns = (uint64_t)cfg->sched_slow_ns;
+	p->skel->rodata->attached_ns = (uint64_t)clock_mono_ns();
 	bpf_map__set_max_entries(p->skel->maps.procs0, (uint32_t)cfg->max_processes);
 	bpf_map__set_max_entries(p->skel->maps.procs1, (uint32_t)cfg->max_processes);
 	t->skeleton = p->skel->skeleton;
@@ -216,6 +221,7 @@ const struct tracer_ops sched_tracer = {
 	.name = "sched",
 	.summary = "run-queue latency and context switches -> sched_events, process_cpu_stats",
 	.hooks = hooks,
+	.fields = fields,
 	.priv_size = sizeof(struct sched_priv),
 	.open = sched_open,
 	.start = sched_start,

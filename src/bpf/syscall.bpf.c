@@ -2,8 +2,7 @@
 /* Syscall tracer: per-syscall latency histograms and slow-call events, each
  * slow call's latency split by where the time went (see syscall.h).
  *
- * Hooks: tp_btf raw_syscalls sys_enter / sys_exit, sched_switch and
- * sched_wakeup.
+ * Hooks: tp_btf raw_syscalls sys_enter / sys_exit and sched_switch.
  *
  * The fast path touches no per-task state.  A call's entry time lives in a
  * per-CPU slot tagged with its task: most calls end on the CPU they started
@@ -14,9 +13,14 @@
  * is switched back in (on whichever CPU), the call moves into that CPU's
  * slot and the time it spent off the CPU is added to one of its parts: run
  * queue (preempted, or woken and waiting for a CPU), blocked (D state) or
- * sleep (S state, waiting by choice).  sched_wakeup marks when a blocked or
- * sleeping call became runnable, so the wait for a CPU after a wakeup counts
- * as run queue.  On-CPU time is the rest: latency minus the three.
+ * sleep (S state, waiting by choice).  The wait for a CPU, after a wakeup
+ * or a preemption, counts as run queue: the kernel's own run-queue
+ * accounting (CONFIG_SCHED_INFO: sched_info.run_delay, the time the task
+ * waited on a run queue, and last_queued, when its current wait began)
+ * says how much of the time off the CPU that was, with no wakeup hook and
+ * no timestamp kept per wakeup (on a kernel without it, a sched_wakeup
+ * program marks when a parked call's task was woken).  On-CPU time is the
+ * rest: latency minus the three.
  *
  * A call is tagged with its task's user register frame (the `regs` the
  * syscall tracepoints pass, at the top of the task's kernel stack: one per
@@ -38,8 +42,8 @@
  * parked and its exit finds the slot empty.  So an exit that finds no call
  * in the slot looks in the task's storage (for the traced process only
  * when a pid filter is set): the call is counted whole, and the time from
- * its switch-out to its exit goes to its part up to the wakeup and to the
- * run queue after it.
+ * its switch-out to its exit goes to the run queue as far as the kernel
+ * counted it waiting there, and to its reason for leaving for the rest.
  *
  * Histograms and totals are per-CPU arrays indexed directly, so the hot
  * path does no map updates, only increments of preallocated slots.
@@ -63,6 +67,11 @@ const volatile __u32 target_tgid = 0;        /* 0: every process */
 /* Bumped by user space at every tick: the interval totals.max_ns belongs to. */
 __u64 max_epoch = 0;
 
+/* Set by user space before load: the kernel keeps run-queue accounting
+ * (CONFIG_SCHED_INFO).  Without it the sched_wakeup program below is
+ * loaded and marks when a parked call's task was woken. */
+const volatile bool has_sched_info = true;
+
 /* Set by user space at every tick (the overhead budget): time about one call
  * in 2^shed_shift (0: every call); read once per call. */
 __u32 shed_shift = 0;
@@ -74,22 +83,28 @@ __u32 shed_shift = 0;
 #define KS_TASK_NOLOAD          0x0400
 #define KS_TASK_RTLOCK_WAIT     0x1000
 
-/* A call in progress. */
+/* A call in progress.  What every call touches comes first, on one cache
+ * line; the split of a call that left the CPU after it. */
 struct call {
 	__u64 start_ns;          /* entry time; 0: no call */
 	__u64 task;              /* whose call it is: the address of its user pt_regs */
-	__u64 off_ns[OFF_REASONS];   /* time off the CPU so far, by reason */
 	__u32 nr;
 	__u32 switched;          /* off_ns is valid: the call left the CPU */
 	__u32 rng;               /* xorshift state picking the calls timed under shed_shift */
 	__u32 untimed;           /* the task's call is not timed (start_ns 0): count it at exit */
+	__u32 pend_reason;       /* why it last left the CPU, not split yet; OFF_REASONS: nothing pending */
+	__u32 pad;
+	__u64 off_ns[OFF_REASONS];   /* time off the CPU so far, by reason */
+	__u64 pend_off_ns;       /* the last time off the CPU, not split yet */
+	__u64 pend_run_delay;    /* the task's sched_info.run_delay when it left */
 };
 
 /* A call whose task was switched out inside it. */
 struct parked {
 	struct call call;        /* call.start_ns 0: nothing parked */
 	__u64 out_ns;            /* switched out at */
-	__u64 woken_ns;          /* first wakeup after that; 0: none yet */
+	__u64 run_delay;         /* the task's sched_info.run_delay then */
+	__u64 woken_ns;          /* without sched_info: the first wakeup after out_ns; 0: none yet */
 	__u32 reason;            /* enum off_reason at switch-out */
 	__u32 pad;
 };
@@ -147,19 +162,39 @@ static __always_inline __u32 off_reason(bool preempt, unsigned int state)
 	return OFF_SLEEP;   /* interruptible, idle (D without load), stopped, traced */
 }
 
+/* Splits the call's last time off the CPU, if not yet done: to the run
+ * queue as far as the kernel counted task waiting there (its run_delay
+ * grows by each wait when the task gets a CPU, so this runs once task is
+ * back on one: at its exit or its next switch-out), the rest to why it
+ * left. */
+static __always_inline void settle(struct call *c, struct task_struct *task)
+{
+	__u64 off = c->pend_off_ns, runq;
+	__u32 reason = c->pend_reason;
+
+	if (reason >= OFF_REASONS)
+		return;
+	runq = task->sched_info.run_delay - c->pend_run_delay;
+	if (runq > off || reason == OFF_RUNQ)
+		runq = off;
+	c->off_ns[reason] += off - runq;
+	c->off_ns[OFF_RUNQ] += runq;
+	c->pend_reason = OFF_REASONS;
+}
+
 /* Moves task's parked call, if any, into the slot c (tagged with regs) and
- * adds the time it spent off the CPU to its parts (now: the time, or 0 to
+ * keeps the time it spent off the CPU to be split (now: the time, or 0 to
  * read the clock).  True when there was one. */
 static __always_inline bool unpark(struct call *c, struct task_struct *task, __u64 regs, __u64 now)
 {
 	struct parked *p = bpf_task_storage_get(&parked, task, 0, 0);
-	__u64 woken;
+	__u64 off, runq;
 
 	if (!p || !p->call.start_ns)
 		return false;
 	if (!now)
 		now = bpf_ktime_get_ns();
-	woken = p->reason != OFF_RUNQ && p->woken_ns > p->out_ns && p->woken_ns < now ? p->woken_ns : now;
+	off = now > p->out_ns ? now - p->out_ns : 0;
 	*c = p->call;
 	c->task = regs;
 	p->call.start_ns = 0;
@@ -167,9 +202,21 @@ static __always_inline bool unpark(struct call *c, struct task_struct *task, __u
 		c->switched = 1;
 		c->off_ns[OFF_RUNQ] = c->off_ns[OFF_BLOCKED] = c->off_ns[OFF_SLEEP] = 0;
 	}
-	if (p->reason < OFF_REASONS)
-		c->off_ns[p->reason] += woken - p->out_ns;
-	c->off_ns[OFF_RUNQ] += now - woken;
+	c->pend_reason = OFF_REASONS;
+	if (p->reason >= OFF_REASONS)
+		return true;
+	if (has_sched_info) {
+		c->pend_off_ns = off;
+		c->pend_run_delay = p->run_delay;
+		c->pend_reason = p->reason;
+		return true;
+	}
+	/* without the kernel's accounting: from the wakeup sched_wakeup saw */
+	runq = p->woken_ns > p->out_ns && p->woken_ns < now ? now - p->woken_ns : 0;
+	if (runq > off || p->reason == OFF_RUNQ)
+		runq = off;
+	c->off_ns[p->reason] += off - runq;
+	c->off_ns[OFF_RUNQ] += runq;
 	return true;
 }
 
@@ -189,9 +236,12 @@ int KS_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_st
 		else if (!(prev_state & KS_TASK_DEAD)) {
 			p = bpf_task_storage_get(&parked, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 			if (p) {
+				if (has_sched_info && c->switched)
+					settle(c, prev);
 				now = bpf_ktime_get_ns();
 				p->call = *c;
 				p->out_ns = now;
+				p->run_delay = has_sched_info ? prev->sched_info.run_delay : 0;
 				p->woken_ns = 0;
 				p->reason = off_reason(preempt, prev_state);
 			} else {
@@ -208,6 +258,7 @@ int KS_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_st
 	return 0;
 }
 
+/* Only on a kernel without CONFIG_SCHED_INFO (has_sched_info). */
 SEC("tp_btf/sched_wakeup")
 int KS_PROG(sched_wakeup, struct task_struct *task)
 {
@@ -346,6 +397,8 @@ int KS_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e->ts_ns = now;
 	e->latency_ns = lat;
 	if (c->switched) {
+		if (has_sched_info)
+			settle(c, bpf_get_current_task_btf());
 		e->runq_ns = c->off_ns[OFF_RUNQ];
 		e->blocked_ns = c->off_ns[OFF_BLOCKED];
 		e->sleep_ns = c->off_ns[OFF_SLEEP];

@@ -41,7 +41,8 @@ struct syscall_priv {
 	uint64_t *hist;                   /* HIST_BUCKETS * ncpus */
 };
 
-/* sched_switch and sched_wakeup follow a call off the CPU and back. */
+/* sched_switch follows a call off the CPU and back (with sched_wakeup on a
+ * kernel without CONFIG_SCHED_INFO). */
 static const char *const hooks[] = { "sys_enter", "sys_exit", "sched_switch", "sched_wakeup", NULL };
 
 const char *syscall_name(uint32_t nr)
@@ -305,6 +306,10 @@ static int syscall_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->slow_ns = (uint64_t)cfg->syscall_slow_ns;
 	p->skel->rodata->target_tgid = (uint32_t)cfg->syscall_pid;
+	/* The kernel's run-queue accounting splits a parked call's time off
+	 * the CPU; without it, a sched_wakeup program marks the wakeups. */
+	p->skel->rodata->has_sched_info = tracer_field_exists("task_struct", "sched_info");
+	bpf_program__set_autoload(p->skel->progs.sched_wakeup, !p->skel->rodata->has_sched_info);
 	t->skeleton = p->skel->skeleton;
 	return 0;
 }

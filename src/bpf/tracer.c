@@ -58,19 +58,46 @@ static bool hidden_by_env(const char *name)
 	return false;
 }
 
+/* The running kernel's BTF, loaded once; NULL when it has none. */
+static struct btf *kernel_btf(void)
+{
+	if (!vmlinux_btf)
+		vmlinux_btf = btf__load_vmlinux_btf();
+	return vmlinux_btf;
+}
+
 bool tracer_hook_exists(const char *name)
 {
 	char type[128];
 
-	if (hidden_by_env(name))
+	if (hidden_by_env(name) || !kernel_btf())
 		return false;
-	if (!vmlinux_btf) {
-		vmlinux_btf = btf__load_vmlinux_btf();
-		if (!vmlinux_btf)
-			return false;
-	}
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
 	return btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_TYPEDEF) > 0;
+}
+
+bool tracer_field_exists(const char *type, const char *member)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "%s.%s", type, member);
+	if (hidden_by_env(name) || !kernel_btf())
+		return false;
+	id = btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_STRUCT);
+	t = id > 0 ? btf__type_by_id(vmlinux_btf, id) : NULL;
+	if (!t)
+		return false;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *n = btf__name_by_offset(vmlinux_btf, m->name_off);
+
+		if (n && !strcmp(n, member))
+			return true;
+	}
+	return false;
 }
 
 int tracer_hook_args(const char *name)
@@ -193,6 +220,17 @@ int tracer__open(struct tracer *t, enum tracer_id id, struct tracer_sink *sink)
 			t->state = SOURCE_OFF_MISSING;
 			return -ENOENT;
 		}
+	for (const char *const *field = ops->fields; field && *field; field++) {
+		char type[64];
+		const char *dot = strchr(*field, '.');
+
+		snprintf(type, sizeof(type), "%.*s", dot ? (int)(dot - *field) : 0, *field);
+		if (!dot || !tracer_field_exists(type, dot + 1)) {
+			disable(t, -ENOENT, "kernel field %s is not in this kernel", *field);
+			t->state = SOURCE_OFF_MISSING;
+			return -ENOENT;
+		}
+	}
 	err = ops->open(t, cfg);
 	if (err || !t->skeleton)
 		return disable(t, err ? err : -EINVAL, "cannot open BPF object (%s)",

@@ -72,6 +72,7 @@ struct tracer_ops {
 	const char *name;            /* config key and collector_stats name */
 	const char *summary;         /* what it records, for --help and docs */
 	const char *const *hooks;    /* tracepoints (tp_btf names) that must exist */
+	const char *const *fields;   /* kernel struct fields ("task_struct.sched_info") that must exist */
 	size_t priv_size;            /* bytes of zeroed private state in t->priv */
 	int (*open)(struct tracer *t, const struct config *cfg);
 	int (*start)(struct tracer *t);
@@ -146,6 +147,12 @@ bool tracer_hook_exists(const char *name);
 /* Arguments the tracepoint passes to a tp_btf program (its BTF prototype
  * without the leading context pointer), or -1 when it does not exist. */
 int tracer_hook_args(const char *name);
+
+/* True when the running kernel's struct `type` has a member `member`
+ * (its BTF), for what a kernel option adds to a struct (CONFIG_SCHED_INFO's
+ * task_struct.sched_info).  KSIGHT_HIDE_TRACEPOINTS may name it as
+ * "type.member" to test the path where it is missing. */
+bool tracer_field_exists(const char *type, const char *member);
 
 /* Sets up t for ops and runs steps 1-4 above, with the configuration
  * sink->cfg; rows go to sink, which must outlive t.  Returns 0 with
