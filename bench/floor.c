@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 	skel = floor_bpf__open();
 	if (!skel)
 		return 1;
-	bpf_object__for_each_program(prog, skel->obj)   /* the agent_* ones: --agent only */
+	/* the agent_* ones: --agent only */
+	for (prog = bpf_object__next_program(skel->obj, NULL); prog; prog = bpf_object__next_program(skel->obj, prog))
 		bpf_program__set_autoload(prog, mode == AGENT);
 	bpf_program__set_autoload(skel->progs.floor_enter, mode == EMPTY || mode == AGENT);
 	bpf_program__set_autoload(skel->progs.floor_exit, mode == EMPTY || mode == AGENT);
