@@ -16,11 +16,12 @@
  * sleep (S state, waiting by choice).  The wait for a CPU, after a wakeup
  * or a preemption, counts as run queue: the kernel's own run-queue
  * accounting (CONFIG_SCHED_INFO: sched_info.run_delay, the time the task
- * waited on a run queue, and last_queued, when its current wait began)
- * says how much of the time off the CPU that was, with no wakeup hook and
- * no timestamp kept per wakeup (on a kernel without it, a sched_wakeup
- * program marks when a parked call's task was woken).  On-CPU time is the
- * rest: latency minus the three.
+ * has waited on run queues, which grows by each wait when the task gets a
+ * CPU) says how much of the time off the CPU that was, once the task is
+ * back on one (settle()), with no wakeup hook and no timestamp kept per
+ * wakeup.  On a kernel without it, a sched_wakeup program marks when a
+ * parked call's task was woken.  On-CPU time is the rest: latency minus
+ * the three.
  *
  * A call is tagged with its task's user register frame (the `regs` the
  * syscall tracepoints pass, at the top of the task's kernel stack: one per
