@@ -5,4 +5,7 @@
 # test (t/bpf/syscall.c: every split against what its workloads measured)
 # runs again with the accounting hidden from the run-time probe.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-exec env KSIGHT_HIDE_TRACEPOINTS=task_struct.sched_info "$TOP/.output/t/bpf/syscall.t"
+# the build the binary under test comes from (.output-san with SANITIZE=1)
+BUILD=$TOP/.output
+[ -z "${KSIGHT:-}" ] || [ ! -x "$(dirname "$KSIGHT")/t/bpf/syscall.t" ] || BUILD=$(dirname "$KSIGHT")
+exec env KSIGHT_HIDE_TRACEPOINTS=task_struct.sched_info "$BUILD/t/bpf/syscall.t"
