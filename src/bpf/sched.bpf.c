@@ -16,7 +16,11 @@
  *    out without this program seeing it), their sum goes in as one.
  * So a wait is recorded when the task that waited leaves the CPU again,
  * not when it gets the CPU; a long-wait event says when it got the CPU
- * (the switch-out's time less the slice's on-CPU time).
+ * (the switch-out's time less the slice's on-CPU time).  On-CPU time is
+ * the scheduler's task clock: without IRQ and steal time where the kernel
+ * accounts them apart.  A task preempted in the middle of going to sleep
+ * (its state already not running) waits without the kernel counting it,
+ * so that wait is not counted here either.
  *
  * Per switch this is one task-storage lookup and one per-process slot;
  * per wakeup one counter.  A task first seen after it started before the
@@ -29,9 +33,10 @@
 #include "sched.h"
 
 const volatile __u64 slow_ns = 10000000;
-/* Monotonic time the tracer attached at (set by user space before load):
- * a task started after it is counted from its first slice. */
-const volatile __u64 attached_ns = 0;
+/* The kernel's monotonic time of the first switch this program saw (set
+ * here, not by user space, whose clock a time namespace may offset): a task
+ * started after it is counted from its first slice. */
+__u64 attached_ns = 0;
 __u64 max_epoch = 0;
 
 /* What a task's counters were at its last switch-out. */
@@ -166,6 +171,8 @@ int KS_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_st
 	sum = prev->se.sum_exec_runtime;
 	run_delay = prev->sched_info.run_delay;
 	pcount = prev->sched_info.pcount;
+	if (!t->valid && !attached_ns)
+		__sync_val_compare_and_swap(&attached_ns, 0, bpf_ktime_get_ns());
 	if (!t->valid && prev->start_time < attached_ns) {
 		/* started before the tracer: from now on */
 		t->valid = 1;
@@ -188,7 +195,7 @@ int KS_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_st
 	if (!arrivals)
 		return 0;
 	add_wait(tot, delay, arrivals);
-	if (delay >= slow_ns)
+	if (arrivals == 1 && delay >= slow_ns)
 		long_wait(prev, delay, ran);
 	return 0;
 }

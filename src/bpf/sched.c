@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "../config/config.h"
-#include "../lib/clock.h"
 #include "../lib/prom.h"
 #include "../store/batch.h"
 #include "sched.skel.h"
@@ -195,7 +194,6 @@ static int sched_open(struct tracer *t, const struct config *cfg)
 	p->skel->rodata->ks_rate_cap = tracer_rate_cap_per_cpu(cfg->tracers[TRACER_sched].rate_cap);
 	p->skel->rodata->ks_wakeup_bytes = cfg->ringbuf_wakeup_bytes;
 	p->skel->rodata->slow_ns = (uint64_t)cfg->sched_slow_ns;
-	p->skel->rodata->attached_ns = (uint64_t)clock_mono_ns();
 	bpf_map__set_max_entries(p->skel->maps.procs0, (uint32_t)cfg->max_processes);
 	bpf_map__set_max_entries(p->skel->maps.procs1, (uint32_t)cfg->max_processes);
 	t->skeleton = p->skel->skeleton;

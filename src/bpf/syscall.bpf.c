@@ -84,8 +84,10 @@ __u32 shed_shift = 0;
 #define KS_TASK_NOLOAD          0x0400
 #define KS_TASK_RTLOCK_WAIT     0x1000
 
-/* A call in progress.  What every call touches comes first, on one cache
- * line; the split of a call that left the CPU after it. */
+/* A call in progress.  What every call touches comes first, together; the
+ * split of a call that left the CPU after it.  pend_* are valid only while
+ * switched is set (unpark() sets both), so a slot's stale values are never
+ * read. */
 struct call {
 	__u64 start_ns;          /* entry time; 0: no call */
 	__u64 task;              /* whose call it is: the address of its user pt_regs */
@@ -176,7 +178,7 @@ static __always_inline void settle(struct call *c, struct task_struct *task)
 	if (reason >= OFF_REASONS)
 		return;
 	runq = task->sched_info.run_delay - c->pend_run_delay;
-	if (runq > off || reason == OFF_RUNQ)
+	if (runq > off)
 		runq = off;
 	c->off_ns[reason] += off - runq;
 	c->off_ns[OFF_RUNQ] += runq;
@@ -206,6 +208,13 @@ static __always_inline bool unpark(struct call *c, struct task_struct *task, __u
 	c->pend_reason = OFF_REASONS;
 	if (p->reason >= OFF_REASONS)
 		return true;
+	if (p->reason == OFF_RUNQ) {
+		c->off_ns[OFF_RUNQ] += off;     /* preempted: all of it waiting for a CPU */
+		return true;
+	}
+	/* The has_sched_info tests are what lets this object load on a kernel
+	 * without task_struct.sched_info: libbpf poisons those reads there,
+	 * and they must be dead code. */
 	if (has_sched_info) {
 		c->pend_off_ns = off;
 		c->pend_run_delay = p->run_delay;
@@ -214,7 +223,7 @@ static __always_inline bool unpark(struct call *c, struct task_struct *task, __u
 	}
 	/* without the kernel's accounting: from the wakeup sched_wakeup saw */
 	runq = p->woken_ns > p->out_ns && p->woken_ns < now ? now - p->woken_ns : 0;
-	if (runq > off || p->reason == OFF_RUNQ)
+	if (runq > off)
 		runq = off;
 	c->off_ns[p->reason] += off - runq;
 	c->off_ns[OFF_RUNQ] += runq;

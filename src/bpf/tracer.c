@@ -76,28 +76,46 @@ bool tracer_hook_exists(const char *name)
 	return btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_TYPEDEF) > 0;
 }
 
+/* True when struct or union t has a member named `member`, directly or
+ * inside an anonymous struct or union (CONFIG_RANDSTRUCT puts task_struct's
+ * fields in one); depth bounds the recursion. */
+static bool has_member(const struct btf_type *t, const char *member, int depth)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const struct btf_type *mt;
+
+		if (m->name_off) {
+			const char *n = btf__name_by_offset(vmlinux_btf, m->name_off);
+
+			if (n && !strcmp(n, member))
+				return true;
+			continue;
+		}
+		mt = btf__type_by_id(vmlinux_btf, m->type);
+		while (mt && (btf_is_mod(mt) || btf_is_typedef(mt)))
+			mt = btf__type_by_id(vmlinux_btf, mt->type);
+		if (mt && btf_is_composite(mt) && depth > 0 && has_member(mt, member, depth - 1))
+			return true;
+	}
+	return false;
+}
+
 bool tracer_field_exists(const char *type, const char *member)
 {
 	const struct btf_type *t;
-	const struct btf_member *m;
 	char name[128];
 	int id;
 
+	if (!*type || !*member)
+		return false;
 	snprintf(name, sizeof(name), "%s.%s", type, member);
 	if (hidden_by_env(name) || !kernel_btf())
 		return false;
 	id = btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_STRUCT);
 	t = id > 0 ? btf__type_by_id(vmlinux_btf, id) : NULL;
-	if (!t)
-		return false;
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++) {
-		const char *n = btf__name_by_offset(vmlinux_btf, m->name_off);
-
-		if (n && !strcmp(n, member))
-			return true;
-	}
-	return false;
+	return t && has_member(t, member, 4);
 }
 
 int tracer_hook_args(const char *name)

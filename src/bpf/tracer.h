@@ -6,8 +6,9 @@
  * row in TRACERS() below.
  *
  * Lifecycle, driven by the collector for every enabled tracer:
- *   1. the hooks listed in ops->hooks are probed in the kernel's BTF; a
- *      missing one disables the tracer with a one-line reason;
+ *   1. the hooks listed in ops->hooks, and the struct fields listed in
+ *      ops->fields, are probed in the kernel's BTF; a missing one disables
+ *      the tracer with a one-line reason;
  *   2. ops->open opens the skeleton and configures it (read-only data, map
  *      sizes, optional programs) and sets t->skeleton (skel->skeleton);
  *   3. the framework loads the object and attaches every program that is

@@ -2,10 +2,13 @@
  * explained the way a scraper's failed read is (and shows in what
  * collector_stats reports), a later success clears the reason; the sink
  * helpers write a task's columns and convert the BPF clock with nothing
- * but a batch behind them. */
+ * but a batch behind them.  The probe of kernel struct fields reads the
+ * kernel's BTF file only. */
 #include "../../src/bpf/tracer.h"
 #include "../../src/store/batch.h"
 #include "../lib/tap.h"
+
+#include <stdlib.h>
 
 static int collect_rc;
 
@@ -29,7 +32,7 @@ int main(void)
 	struct batch_value v;
 	char reason[2 * TRACER_REASON_MAX];
 
-	plan(18);
+	plan(24);
 	batch__init(&b);
 
 	collect_rc = -EIO;
@@ -81,5 +84,17 @@ int main(void)
 	   batch__value(&b, T_SCHED_LATENCY_EVENTS, 0, "cgroup", &v) && v.tag == V_NULL,
 	   "without cgroup mounts: the v2 id and no path");
 	batch__free(&b);
+
+	/* ops->fields: a member of the running kernel's struct, as its BTF says */
+	ok(tracer_field_exists("task_struct", "pid"), "task_struct.pid exists");
+	ok(tracer_field_exists("page", "lru"),
+	   "a member inside anonymous unions and structs exists (as task_struct's are with CONFIG_RANDSTRUCT)");
+	ok(!tracer_field_exists("task_struct", "no_such_member"), "a member the struct lacks does not");
+	ok(!tracer_field_exists("no_such_struct", "pid"), "nor one of a struct the kernel lacks");
+	ok(!tracer_field_exists("task_struct", "") && !tracer_field_exists("", "pid"), "an empty name matches nothing");
+	setenv("KSIGHT_HIDE_TRACEPOINTS", "sched_switch,task_struct.pid", 1);
+	ok(!tracer_field_exists("task_struct", "pid"), "KSIGHT_HIDE_TRACEPOINTS hides a field");
+	unsetenv("KSIGHT_HIDE_TRACEPOINTS");
+	tracer_hooks_release();
 	return done_testing();
 }
